@@ -1,0 +1,18 @@
+import { Transport, type GrpcOptions } from '@nestjs/microservices';
+import { LOADER_OPTIONS, MAX_GRPC_MESSAGE_BYTES, PROTO_FILES, PROTO_PACKAGES, protoRoot, type ProtoName } from './proto-files';
+
+/** Nest gRPC options (server or ClientsModule) for the given proto packages. */
+export function grpcOptions(url: string, protos: ProtoName[]): GrpcOptions {
+  const root = protoRoot();
+  return {
+    transport: Transport.GRPC,
+    options: {
+      url,
+      package: protos.map((p) => PROTO_PACKAGES[p]),
+      protoPath: protos.map((p) => PROTO_FILES[p]),
+      loader: { ...LOADER_OPTIONS, includeDirs: [root] },
+      maxReceiveMessageLength: MAX_GRPC_MESSAGE_BYTES,
+      maxSendMessageLength: MAX_GRPC_MESSAGE_BYTES,
+    },
+  };
+}

@@ -1,0 +1,47 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Proto packages of Servable, by the file that declares them (relative to the proto root). */
+export const PROTO_FILES = {
+  health: 'grpc/health/v1/health.proto',
+  tokenizer: 'servable/tokenizer/v1/tokenizer.proto',
+  inference: 'servable/inference/v1/inference.proto',
+  gateway: 'servable/gateway/v1/gateway.proto',
+} as const;
+
+export const PROTO_PACKAGES = {
+  health: 'grpc.health.v1',
+  tokenizer: 'servable.tokenizer.v1',
+  inference: 'servable.inference.v1',
+  gateway: 'servable.gateway.v1',
+} as const;
+
+export type ProtoName = keyof typeof PROTO_FILES;
+
+/**
+ * Where the .proto files are: beside a bundled app (copied there as build
+ * assets), or in libs/contracts/proto when running from source (tests, tools).
+ */
+export function protoRoot(): string {
+  const candidates = [process.env['SERVABLE_PROTO_ROOT'], join(__dirname, 'proto'), join(__dirname, '../../proto')];
+  const found = candidates.find((dir): dir is string => !!dir && existsSync(join(dir, PROTO_FILES.health)));
+  if (!found) throw new Error(`proto files not found; looked in ${candidates.filter(Boolean).join(', ')}`);
+  return found;
+}
+
+/**
+ * proto-loader options shared by every server and client, so both sides agree
+ * on the JS shape of a message: camelCase fields, int64 as number (ids and
+ * microseconds stay far below 2^53), enums as their names, defaults filled in.
+ */
+export const LOADER_OPTIONS = {
+  keepCase: false,
+  longs: Number,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+  arrays: true,
+} as const;
+
+/** gRPC message limits: a batch of 64 rows x 512 int32 ids is 128 KiB; leave room for large requests. */
+export const MAX_GRPC_MESSAGE_BYTES = 32 * 1024 * 1024;

@@ -1,0 +1,12 @@
+export { ErrorCode, HTTP_STATUS, GRPC_STATUS, errorCodeFromGrpcStatus, isErrorCode } from './error-code';
+export { ServableError, type ErrorBody, type ServableErrorOptions } from './servable-error';
+export {
+  int32ToBytes,
+  bytesToInt32,
+  float32ToBytes,
+  bytesToFloat32,
+  packRagged,
+  unpackRagged,
+  type Ragged,
+} from './tensor-codec';
+export { sha256Hex } from './hash';
