@@ -1,0 +1,16 @@
+export {
+  type RequestContext,
+  runWithRequestContext,
+  currentRequestContext,
+  requestContextFrom,
+  requestLogFields,
+  REQUEST_ID_HEADER,
+  TRACEPARENT_HEADER,
+} from './request-context';
+export { loggerModule, pinoOptions } from './logger';
+export { GrpcContextInterceptor } from './grpc-context.interceptor';
+export { GrpcExceptionFilter } from './grpc-exception.filter';
+export { withTimeout } from './with-timeout';
+export { createMetricsRegistry } from './metrics-registry';
+export { startSidecarHttp, serverAddress, type SidecarHttpOptions, type ReadinessReport } from './sidecar-http';
+export { envSchema, loadConfig } from './config';
