@@ -1,0 +1,27 @@
+// A predict worker without TF.js, for pool and service tests: each row's
+// output is [sum of its ids, the batch's padded length], so tests can see padding.
+const { parentPort } = require('node:worker_threads');
+const models = new Set();
+parentPort.on('message', (m) => {
+  if (m.type === 'load') {
+    setTimeout(() => {
+      if (m.manifest && m.manifest.failLoad) return parentPort.postMessage({ type: 'error', id: m.id, message: m.manifest.failLoad });
+      models.add(m.key);
+      parentPort.postMessage({ type: 'done', id: m.id });
+    }, (m.manifest && m.manifest.loadDelayMs) || 5);
+  } else if (m.type === 'unload') {
+    models.delete(m.key);
+    parentPort.postMessage({ type: 'done', id: m.id });
+  } else if (m.type === 'predict') {
+    if (!models.has(m.key)) return parentPort.postMessage({ type: 'error', id: m.id, message: 'not loaded' });
+    const out = new Float32Array(m.batch * 2);
+    for (let r = 0; r < m.batch; r++) {
+      let sum = 0;
+      for (let c = 0; c < m.seq; c++) sum += m.ids[r * m.seq + c];
+      out[r * 2] = sum;
+      out[r * 2 + 1] = m.seq;
+    }
+    parentPort.postMessage({ type: 'result', id: m.id, output: out, computeUs: 10 }, [out.buffer]);
+  }
+});
+parentPort.postMessage({ type: 'ready', backend: 'fake' });

@@ -1,0 +1,41 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WorkerPool } from './worker-pool';
+
+const FAKE = { path: join(__dirname, '../testing/fake-predict-worker.cjs') };
+const warmup = { batchSizes: [1], lengths: [1] };
+
+describe('WorkerPool', () => {
+  let pool: WorkerPool;
+  afterEach(async () => pool?.close());
+
+  it('starts every worker, loads a model on each and runs batches on idle workers', async () => {
+    pool = new WorkerPool(2, FAKE, { backend: 'auto' });
+    expect(await pool.start()).toBe('fake');
+    expect(pool.hasCapacity('m:1')).toBe(false);
+    await pool.load('m:1', '/nowhere', {}, warmup);
+    expect(pool.hasCapacity('m:1')).toBe(true);
+    const results = await Promise.all(
+      [1, 2, 3].map((v) => pool.predict({ key: 'm:1', ids: Int32Array.from([v, v, 0]), batch: 1, seq: 3 })),
+    );
+    expect(results.map((r) => [...r.output])).toEqual([
+      [2, 3],
+      [4, 3],
+      [6, 3],
+    ]);
+  });
+
+  it('refuses batches for a model no worker has, and forgets unloaded ones', async () => {
+    pool = new WorkerPool(1, FAKE, { backend: 'auto' });
+    await pool.start();
+    await pool.load('m:1', '/nowhere', {}, warmup);
+    await pool.unload('m:1');
+    await expect(pool.predict({ key: 'm:1', ids: new Int32Array(1), batch: 1, seq: 1 })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
+
+  it('reports a failed load', async () => {
+    pool = new WorkerPool(1, FAKE, { backend: 'auto' });
+    await pool.start();
+    await expect(pool.load('m:2', '/nowhere', { failLoad: 'bad weights' }, warmup)).rejects.toThrow('bad weights');
+  });
+});
