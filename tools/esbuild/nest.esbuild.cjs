@@ -29,4 +29,6 @@ const swcDecorators = {
 module.exports = {
   plugins: [swcDecorators],
   keepNames: true,
+  // The bundle is CommonJS; name it .js so `node dist/apps/<app>/main.js` works as documented.
+  outExtension: { '.js': '.js' },
 };

@@ -1,0 +1,42 @@
+import { Controller } from '@nestjs/common';
+import { servableTokenizerV1 as v1 } from '@servable/contracts/grpc';
+import { EncodeService } from '../encoding/encode.service';
+import type { TokenizerHandle } from '../registry/tokenizer-handle';
+import { TokenizerRegistry } from '../registry/tokenizer-registry.service';
+import { TokenizerMetrics } from '../metrics/tokenizer.metrics';
+
+function info(h: TokenizerHandle): v1.TokenizerInfo {
+  return {
+    tokenizerHash: h.hash,
+    vocabSize: h.vocabSize,
+    padId: h.padId,
+    unkId: h.unkId,
+    modelType: h.modelType,
+    loadedAtUnixMs: h.loadedAt,
+    sizeBytes: h.sizeBytes,
+  };
+}
+
+@Controller()
+@v1.TokenizerServiceControllerMethods()
+export class TokenizerController implements v1.TokenizerServiceController {
+  constructor(
+    private readonly encoder: EncodeService,
+    private readonly registry: TokenizerRegistry,
+    private readonly metrics: TokenizerMetrics,
+  ) {}
+
+  async encode(request: v1.EncodeRequest): Promise<v1.EncodeResponse> {
+    return this.encoder.toResponse(await this.encoder.encode(request));
+  }
+
+  async loadTokenizer(request: v1.LoadTokenizerRequest): Promise<v1.LoadTokenizerResponse> {
+    const { handle, newlyLoaded } = await this.registry.load(request.tokenizerHash);
+    this.metrics.loadedTokenizers.set(this.registry.list().length);
+    return { tokenizer: info(handle), newlyLoaded };
+  }
+
+  listTokenizers(): v1.ListTokenizersResponse {
+    return { tokenizers: this.registry.list().map(info) };
+  }
+}

@@ -1,0 +1,202 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { status, type ServiceError } from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bytesToInt32, unpackRagged } from '@servable/contracts';
+import type { servableTokenizerV1 as v1 } from '@servable/contracts/grpc';
+import { loadTokenizerConfig } from './config/tokenizer.config';
+import { startTokenizer, type RunningTokenizer } from './tokenizer-server';
+import {
+  BERT_VOCAB,
+  addTokenizer,
+  bertTokenizerJson,
+  freePort,
+  startRedis,
+  tempRepository,
+  tinyTokenizerJson,
+  tokenizerClient,
+  type TokenizerClient,
+} from './testing/tokenizer-fixtures';
+
+const hasBert = existsSync(BERT_VOCAB);
+if (!hasBert) console.warn(`skipping the bert-base-uncased checks: ${BERT_VOCAB} is not there`);
+
+function rows(reply: v1.EncodeResponse): number[][] {
+  return unpackRagged({ values: bytesToInt32(reply.ids!.values), rowLengths: reply.ids!.rowLengths }).map((r) => [...r]);
+}
+
+async function start(repository: string, env: Record<string, string> = {}): Promise<{ server: RunningTokenizer; client: TokenizerClient }> {
+  const port = await freePort();
+  const config = loadTokenizerConfig({
+    MODEL_REPOSITORY: repository,
+    TOKENIZER_GRPC_URL: `127.0.0.1:${port}`,
+    TOKENIZER_HTTP_PORT: '0',
+    TOKENIZER_HTTP_HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+    ...env,
+  });
+  const server = await startTokenizer(config);
+  return { server, client: tokenizerClient(server.grpcUrl) };
+}
+
+async function grpcError(promise: Promise<unknown>): Promise<ServiceError> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as ServiceError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('tokenizer service over gRPC', () => {
+  const repository = tempRepository();
+  const tinyHash = addTokenizer(repository, tinyTokenizerJson(['spam', 'ham', 'free', 'money', 'hello', 'world']));
+  const otherHash = addTokenizer(repository, tinyTokenizerJson(['world', 'hello', 'money', 'free', 'ham', 'spam']));
+  let bertHash = '';
+  let server: RunningTokenizer;
+  let client: TokenizerClient;
+
+  beforeAll(async () => {
+    if (hasBert) bertHash = addTokenizer(repository, await bertTokenizerJson());
+    ({ server, client } = await start(repository, { REDIS_URL: process.env['REDIS_URL'] ?? '' }));
+  });
+  afterAll(async () => {
+    client?.close();
+    await server?.close();
+  });
+
+  const encode = (req: Partial<v1.EncodeRequest>) => client.call<v1.EncodeResponse>('encode', req);
+
+  it.skipIf(!hasBert)('encodes with the real bert-base-uncased vocabulary exactly as BERT does', async () => {
+    const reply = await encode({ tokenizerHash: bertHash, texts: ['Hello, my dog is cute', 'unaffable'] });
+    expect(rows(reply)).toEqual([
+      [101, 7592, 1010, 2026, 3899, 2003, 10140, 102],
+      [101, 14477, 20961, 3468, 102],
+    ]);
+    expect(reply.tokenizerHash).toBe(bertHash);
+    expect(reply.specialTokens).toMatchObject({ added: true, addedPerRow: 2, padId: 0 });
+  });
+
+  it('preloads every tokenizer in the repository and lists them', async () => {
+    const list = await client.call<v1.ListTokenizersResponse>('listTokenizers', {});
+    const hashes = list.tokenizers.map((t) => t.tokenizerHash).sort();
+    expect(hashes).toEqual([tinyHash, otherHash, ...(hasBert ? [bertHash] : [])].sort());
+    const tiny = list.tokenizers.find((t) => t.tokenizerHash === tinyHash)!;
+    expect(tiny).toMatchObject({ modelType: 'WordPiece', padId: 0, unkId: 1, vocabSize: 11 });
+  });
+
+  it('loads idempotently', async () => {
+    const again = await client.call<v1.LoadTokenizerResponse>('loadTokenizer', { tokenizerHash: tinyHash });
+    expect(again.newlyLoaded).toBe(false);
+    expect(again.tokenizer?.tokenizerHash).toBe(tinyHash);
+  });
+
+  it('refuses a file whose bytes do not hash to its name', async () => {
+    const forged = 'f'.repeat(64);
+    writeFileSync(join(repository, 'tokenizers', `${forged}.json`), tinyTokenizerJson(['forged']));
+    const err = await grpcError(client.call('loadTokenizer', { tokenizerHash: forged }));
+    expect(err.code).toBe(status.FAILED_PRECONDITION);
+    expect(err.details).toMatch(/hashes to [0-9a-f]{64}, not to its name/);
+  });
+
+  it('answers NOT_FOUND for a tokenizer it does not have', async () => {
+    const err = await grpcError(encode({ tokenizerHash: 'a'.repeat(64), texts: ['hi'] }));
+    expect(err.code).toBe(status.NOT_FOUND);
+    expect((await grpcError(client.call('loadTokenizer', { tokenizerHash: 'b'.repeat(64) }))).code).toBe(status.NOT_FOUND);
+  });
+
+  it.each([
+    ['an empty batch', { texts: [] }, /texts is empty/],
+    ['an empty text', { texts: ['ok', ''] }, /texts\[1\] is empty/],
+    ['a text over MAX_TEXT_BYTES', { texts: ['x'.repeat(70_000)] }, /texts\[0\] is 70000 bytes, over MAX_TEXT_BYTES 65536/],
+    ['too many texts', { texts: Array.from({ length: 1025 }, () => 'a') }, /too many texts: 1025 > MAX_TEXTS_PER_REQUEST 1024/],
+    ['a malformed hash', { tokenizerHash: 'nope', texts: ['a'] }, /64 lower-case hex/],
+    ['a text that needs truncation when none is allowed', { texts: ['spam spam spam spam'], maxLength: 4, truncation: 'TRUNCATION_NONE' }, /over max_length 4/],
+  ])('answers INVALID_ARGUMENT for %s, naming it', async (_what, req, message) => {
+    const err = await grpcError(encode({ tokenizerHash: tinyHash, ...req } as Partial<v1.EncodeRequest>));
+    expect(err.code).toBe(status.INVALID_ARGUMENT);
+    expect(err.details).toMatch(message);
+  });
+
+  it('encodes unseen characters (emoji, CJK) to [UNK] instead of failing', async () => {
+    const reply = await encode({ tokenizerHash: tinyHash, texts: ['free 🤑 money 钱'] });
+    expect(rows(reply)).toEqual([[2, 7, 1, 8, 1, 3]]);
+  });
+
+  it('truncates to max_length, keeps the special tokens and says how many rows it cut', async () => {
+    const reply = await encode({ tokenizerHash: tinyHash, texts: ['spam ham free money', 'spam'], maxLength: 4 });
+    expect(rows(reply)).toEqual([[2, 5, 6, 3], [2, 5, 3]]);
+    expect(reply.specialTokens).toMatchObject({ truncatedRows: 1, truncation: 'TRUNCATION_RIGHT' });
+    const left = await encode({ tokenizerHash: tinyHash, texts: ['spam ham free money'], maxLength: 4, truncation: 'TRUNCATION_LEFT' });
+    expect(rows(left)).toEqual([[2, 7, 8, 3]]);
+  });
+
+  it('serves a repeated batch from the cache with identical ids', async () => {
+    const texts = ['hello world, cache me', 'free money now', 'hello world, cache me'];
+    const cold = await encode({ tokenizerHash: tinyHash, texts, maxLength: 32 });
+    const warm = await encode({ tokenizerHash: tinyHash, texts, maxLength: 32 });
+    expect(cold.cacheHits).toBe(0);
+    expect(warm.cacheHits).toBe(3);
+    expect(rows(warm)).toEqual(rows(cold));
+    expect(warm.specialTokens?.truncatedRows).toBe(cold.specialTokens?.truncatedRows);
+  });
+
+  it('never mixes up two tokenizers or two max_lengths for the same text', async () => {
+    const text = ['hello world spam'];
+    const a = await encode({ tokenizerHash: tinyHash, texts: text });
+    const b = await encode({ tokenizerHash: otherHash, texts: text });
+    const a2 = await encode({ tokenizerHash: tinyHash, texts: text, maxLength: 3 });
+    expect(rows(a)).toEqual([[2, 9, 10, 5, 3]]);
+    expect(rows(b)).toEqual([[2, 6, 5, 10, 3]]);
+    expect(rows(a2)).toEqual([[2, 9, 3]]);
+  });
+
+  it('exposes metrics on the side port', async () => {
+    const text = await (await fetch(`${server.httpUrl.replace('0.0.0.0', '127.0.0.1')}/metrics`)).text();
+    expect(text).toMatch(/tokenizer_requests_total\{code="OK",service="tokenizer"\} \d+/);
+    expect(text).toMatch(/tokenizer_invalid_inputs_total\{reason="empty_batch",service="tokenizer"\} 1/);
+    expect(text).toMatch(/tokenizer_cache_lookups_total\{level="l1",result="hit",service="tokenizer"\} [1-9]/);
+    expect(text).toMatch(/tokenizer_tokens_per_text_bucket/);
+    const ready = await fetch(`${server.httpUrl}/readyz`);
+    expect(ready.status).toBe(200);
+  });
+});
+
+describe('the Redis cache level', () => {
+  it('shares hits between replicas and keeps serving while Redis is stopped', async () => {
+    const redis = await startRedis();
+    if (!redis) {
+      console.warn('skipping: no redis-server binary on this machine');
+      return;
+    }
+    const repository = tempRepository();
+    const hash = addTokenizer(repository, tinyTokenizerJson(['spam', 'ham', 'free', 'money']));
+    const one = await start(repository, { REDIS_URL: redis.url });
+    const two = await start(repository, { REDIS_URL: redis.url });
+    try {
+      await new Promise((r) => setTimeout(r, 200));
+      const texts = ['free money', 'spam ham'];
+      const first = await one.client.call<v1.EncodeResponse>('encode', { tokenizerHash: hash, texts });
+      expect(first.cacheHits).toBe(0);
+      await new Promise((r) => setTimeout(r, 100)); // the write to Redis is off the request path
+      // A second replica has an empty LRU: its hits come from Redis, with identical ids.
+      const second = await two.client.call<v1.EncodeResponse>('encode', { tokenizerHash: hash, texts });
+      expect(second.cacheHits).toBe(2);
+      expect(rows(second)).toEqual(rows(first));
+
+      await redis.stop();
+      for (let i = 0; i < 20; i++) {
+        const reply = await one.client.call<v1.EncodeResponse>('encode', { tokenizerHash: hash, texts: [`free spam ${i}`] });
+        expect(rows(reply)[0][0]).toBe(2);
+      }
+      const metrics = await (await fetch(`${one.server.httpUrl.replace('0.0.0.0', '127.0.0.1')}/readyz`)).json();
+      expect(metrics).toMatchObject({ ready: true, checks: { redis: 'down (serving without it)' } });
+    } finally {
+      one.client.close();
+      two.client.close();
+      await one.server.close();
+      await two.server.close();
+      await redis.stop();
+    }
+  });
+});
