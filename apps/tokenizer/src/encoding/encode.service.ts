@@ -85,7 +85,8 @@ export class EncodeService {
         // cache hit reports truncation exactly as a fresh encode does.
         const ids = enc.getIds();
         const entry = new Int32Array(ids.length + 1);
-        entry[0] = enc.getOverflowing().length > 0 ? TRUNCATED : 0;
+        // getOverflowing() materialises objects; only a row at the limit can have been cut.
+        entry[0] = p.maxLength > 0 && ids.length === p.maxLength && enc.getOverflowing().length > 0 ? TRUNCATED : 0;
         entry.set(ids, 1);
         found[missing[j]] = entry;
         fresh.push([keys[missing[j]], entry]);

