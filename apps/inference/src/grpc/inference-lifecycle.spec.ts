@@ -1,0 +1,151 @@
+import { status, type ServiceError } from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bytesToFloat32 } from '@servable/contracts';
+import type { servableInferenceV1 as v1 } from '@servable/contracts/grpc';
+import type { RunningInference } from '../inference-server';
+import {
+  FAKE_WORKER,
+  denseRequest,
+  fakeManifest,
+  fakeSource,
+  inferenceClient,
+  raggedRequest,
+  startForTest,
+  waitForState,
+  type InferenceClient,
+} from '../testing/inference-fixtures';
+
+// Lifecycle, validation and error codes over real gRPC, with a fake worker
+// (no TF.js): each row's output is [sum of ids, padded length of its batch].
+
+async function grpcError(promise: Promise<unknown>): Promise<ServiceError> {
+  try {
+    await promise;
+  } catch (err) {
+    return err as ServiceError;
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('inference lifecycle over gRPC (fake worker)', () => {
+  const source = fakeSource([
+    fakeManifest('spam', 1),
+    fakeManifest('spam', 2),
+    fakeManifest('spam', 3, { loadDelayMs: 1500 }),
+    fakeManifest('spam', 4, { failLoad: 'weights are corrupt' }),
+    fakeManifest('spam', 5, { framework: 'tf-saved-model' }),
+  ]);
+  let server: RunningInference;
+  let client: InferenceClient;
+  const predict = (req: unknown) => client.call<v1.PredictResponse>('predict', req);
+
+  beforeAll(async () => {
+    server = await startForTest(source, { MODEL_VERSION_POLICY: 'specific:spam=1,2' }, FAKE_WORKER);
+    client = inferenceClient(server.grpcUrl);
+    await server.startupLoaded;
+  });
+  afterAll(async () => {
+    client?.close();
+    await server?.close();
+  });
+
+  it('serves v1 and v2 together once the start-up policy has loaded them', async () => {
+    const reply = await client.call<v1.GetModelStatusResponse>('getModelStatus', { modelSpec: { name: 'spam' } });
+    expect(reply.modelVersionStatus.map((s) => [s.version, s.state])).toEqual([
+      [1, 'AVAILABLE'],
+      [2, 'AVAILABLE'],
+    ]);
+    expect(reply.modelVersionStatus[0].backend).toBe('fake');
+    const [a, b] = await Promise.all([predict(raggedRequest('spam', 1, [[1, 2, 3], [4]])), predict(raggedRequest('spam', 2, [[5]]))]);
+    expect(a.modelSpec).toEqual({ name: 'spam', version: 1 });
+    expect(a.outputs['probabilities'].shape).toEqual([2, 2]);
+    expect([...bytesToFloat32(a.outputs['probabilities'].data)]).toEqual([6, 3, 4, 3]);
+    expect(b.modelSpec?.version).toBe(2);
+    expect(b.backend).toBe('fake');
+  });
+
+  it('answers version 0 with the latest AVAILABLE version', async () => {
+    expect((await predict(raggedRequest('spam', 0, [[1]]))).modelSpec?.version).toBe(2);
+  });
+
+  it('accepts dense input as given', async () => {
+    const reply = await predict(denseRequest('spam', 1, [2, 2], [1, 2, 3, 0]));
+    expect([...bytesToFloat32(reply.outputs['probabilities'].data)]).toEqual([3, 2, 3, 2]);
+  });
+
+  it('refuses a bad dtype, a wrong rank and an out-of-range id with INVALID_ARGUMENT, naming the input', async () => {
+    const dtype = await grpcError(predict(raggedRequest('spam', 1, [[1]], 'DATA_TYPE_FLOAT32')));
+    expect(dtype.code).toBe(status.INVALID_ARGUMENT);
+    expect(dtype.details).toMatch(/input_ids.*expected dtype int32, got float32/);
+    const rank = await grpcError(predict(denseRequest('spam', 1, [4], [1, 2, 3, 4])));
+    expect(rank.code).toBe(status.INVALID_ARGUMENT);
+    expect(rank.details).toMatch(/input_ids.*expected rank 2.*got rank 1/);
+    const range = await grpcError(predict(raggedRequest('spam', 1, [[1, 100]])));
+    expect(range.code).toBe(status.INVALID_ARGUMENT);
+    expect(range.details).toMatch(/input_ids.*\[0, 100\).*got 100/);
+    const missing = await grpcError(predict({ modelSpec: { name: 'spam', version: 1 }, inputs: {} }));
+    expect(missing.details).toMatch(/input "input_ids" is missing/);
+  });
+
+  it('answers NOT_FOUND for an unknown version or model', async () => {
+    expect((await grpcError(predict(raggedRequest('spam', 99, [[1]])))).code).toBe(status.NOT_FOUND);
+    expect((await grpcError(predict(raggedRequest('nope', 1, [[1]])))).code).toBe(status.NOT_FOUND);
+    expect((await grpcError(client.call('loadModel', { modelSpec: { name: 'spam', version: 99 } }))).code).toBe(status.NOT_FOUND);
+  });
+
+  it('answers UNAVAILABLE while a version loads, then serves it once AVAILABLE', async () => {
+    const loading = await client.call<v1.LoadModelResponse>('loadModel', { modelSpec: { name: 'spam', version: 3 } });
+    expect(['START', 'LOADING']).toContain(loading.status?.state);
+    const err = await grpcError(predict(raggedRequest('spam', 3, [[1]])));
+    expect(err.code).toBe(status.UNAVAILABLE);
+    expect(await waitForState(client, 'spam', 3, ['AVAILABLE', 'FAILED'])).toBe('AVAILABLE');
+    expect((await predict(raggedRequest('spam', 3, [[1]]))).modelSpec?.version).toBe(3);
+  });
+
+  it('reports FAILED with the error message, and a SavedModel without tfjs-node says how to enable it', async () => {
+    await client.call('loadModel', { modelSpec: { name: 'spam', version: 4 } });
+    expect(await waitForState(client, 'spam', 4, ['AVAILABLE', 'FAILED'])).toBe('FAILED');
+    const failed = await client.call<v1.GetModelStatusResponse>('getModelStatus', { modelSpec: { name: 'spam', version: 4 } });
+    expect(failed.modelVersionStatus[0].status?.errorMessage).toMatch(/weights are corrupt/);
+    expect((await grpcError(predict(raggedRequest('spam', 4, [[1]])))).code).toBe(status.FAILED_PRECONDITION);
+
+    await client.call('loadModel', { modelSpec: { name: 'spam', version: 5 } });
+    expect(await waitForState(client, 'spam', 5, ['AVAILABLE', 'FAILED'])).toBe('FAILED');
+    const saved = await client.call<v1.GetModelStatusResponse>('getModelStatus', { modelSpec: { name: 'spam', version: 5 } });
+    expect(saved.modelVersionStatus[0].status?.errorMessage).toMatch(/npm install @tensorflow\/tfjs-node/);
+  });
+
+  it('answers DEADLINE_EXCEEDED for a call whose deadline has passed', async () => {
+    const err = await grpcError(client.call('predict', raggedRequest('spam', 1, [[1]]), { deadline: Date.now() - 1 }));
+    expect(err.code).toBe(status.DEADLINE_EXCEEDED);
+  });
+
+  it('unloads v1 while v2 serves, without losing a v2 request', async () => {
+    let stop = false;
+    const outcomes: string[] = [];
+    const traffic = (async () => {
+      while (!stop) {
+        const batch = await Promise.allSettled(Array.from({ length: 8 }, () => predict(raggedRequest('spam', 2, [[1, 2]]))));
+        for (const r of batch) outcomes.push(r.status === 'fulfilled' ? 'ok' : (r.reason as ServiceError).details);
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 100));
+    const unloaded = await client.call<v1.UnloadModelResponse>('unloadModel', { modelSpec: { name: 'spam', version: 1 } });
+    expect(unloaded.status?.state).toBe('END');
+    await new Promise((r) => setTimeout(r, 100));
+    stop = true;
+    await traffic;
+    expect(outcomes.length).toBeGreaterThan(8);
+    expect(outcomes.filter((o) => o !== 'ok')).toEqual([]);
+    expect((await grpcError(predict(raggedRequest('spam', 1, [[1]])))).code).toBe(status.FAILED_PRECONDITION);
+  });
+
+  it('exposes per-version metrics and readiness on the side port', async () => {
+    const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/inference_requests_total\{[^}]*model="spam",version="2",code="OK"/);
+    expect(metrics).toMatch(/inference_backend_info\{[^}]*backend="fake"/);
+    expect(metrics).toMatch(/inference_batch_size_bucket/);
+    const ready = await fetch(`${server.httpUrl}/readyz`);
+    expect(ready.status).toBe(503); // v1 of the start-up policy was unloaded
+  });
+});

@@ -1,0 +1,42 @@
+import { Controller } from '@nestjs/common';
+import type { Metadata } from '@grpc/grpc-js';
+import { ServableError } from '@servable/contracts';
+import { servableInferenceV1 as v1 } from '@servable/contracts/grpc';
+import { ModelManager } from '../models/model-manager.service';
+import { PredictService } from '../models/predict.service';
+import { submitOptionsFrom } from './call-options';
+
+function spec(request: { modelSpec?: v1.ModelSpec | null }): { name: string; version: number } {
+  const name = request.modelSpec?.name ?? '';
+  if (!name) throw ServableError.invalid('model_spec.name is required');
+  return { name, version: Number(request.modelSpec?.version ?? 0) };
+}
+
+@Controller()
+@v1.InferenceServiceControllerMethods()
+export class InferenceController implements v1.InferenceServiceController {
+  constructor(
+    private readonly predictor: PredictService,
+    private readonly models: ModelManager,
+  ) {}
+
+  predict(request: v1.PredictRequest, _metadata: Metadata, call?: unknown): Promise<v1.PredictResponse> {
+    return this.predictor.predict(request, submitOptionsFrom(call));
+  }
+
+  async loadModel(request: v1.LoadModelRequest): Promise<v1.LoadModelResponse> {
+    const { name, version } = spec(request);
+    return { status: (await this.models.load(name, version)).status(this.models.backend) };
+  }
+
+  async unloadModel(request: v1.UnloadModelRequest): Promise<v1.UnloadModelResponse> {
+    const { name, version } = spec(request);
+    if (!version) throw ServableError.invalid('UnloadModel needs an explicit model_spec.version');
+    return { status: (await this.models.unload(name, version)).status(this.models.backend) };
+  }
+
+  getModelStatus(request: v1.GetModelStatusRequest): v1.GetModelStatusResponse {
+    const { name, version } = spec(request);
+    return { modelVersionStatus: this.models.statuses(name, version) };
+  }
+}

@@ -1,0 +1,213 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ErrorCode, ServableError } from '@servable/contracts';
+import { servableInferenceV1 as v1 } from '@servable/contracts/grpc';
+import { DynamicBatcher, type BatchExecutor } from '../batching/dynamic-batcher';
+import { INFERENCE_CONFIG, type InferenceConfig } from '../config/inference.config';
+import { selectVersions } from '../config/version-policy';
+import { InferenceMetrics } from '../metrics/inference.metrics';
+import { WorkerPool } from '../workers/worker-pool';
+import { SAVED_MODEL_NEEDS_NATIVE, batchingOf, signatureOf, warmupPlanOf, type ModelSource, type ServableManifest } from './manifest';
+import { MODEL_SOURCE } from './model-source';
+import { ModelVersion, versionKey } from './model-version';
+
+const { ModelState } = v1;
+
+/**
+ * Loads, serves and unloads model versions. Loads run one at a time in the
+ * background (worker by worker), never on the request path: a version only
+ * takes traffic once AVAILABLE, and its neighbours keep serving meanwhile.
+ */
+@Injectable()
+export class ModelManager {
+  private readonly logger = new Logger('ModelManager');
+  private readonly versions = new Map<string, ModelVersion>();
+  private loadChain: Promise<unknown> = Promise.resolve();
+  /** Keys the start-up policy selected: readiness waits for all of them. */
+  private policyKeys: string[] = [];
+
+  constructor(
+    @Inject(INFERENCE_CONFIG) private readonly config: InferenceConfig,
+    @Inject(MODEL_SOURCE) private readonly source: ModelSource,
+    private readonly pool: WorkerPool,
+    private readonly metrics: InferenceMetrics,
+  ) {
+    pool.onCapacity(() => this.pumpAll());
+    metrics.backend.set({ backend: pool.backend }, 1);
+    metrics.sampler = () => this.sample();
+  }
+
+  get backend(): string {
+    return this.pool.backend;
+  }
+
+  /** Loads what MODEL_VERSION_POLICY selects; resolves when every one is AVAILABLE or FAILED. */
+  async applyStartupPolicy(): Promise<void> {
+    const selected: ModelVersion[] = [];
+    for (const model of await this.source.listModels()) {
+      const versions = selectVersions(this.config.MODEL_VERSION_POLICY, model, await this.source.listVersions(model));
+      for (const version of versions) selected.push(await this.load(model, version));
+    }
+    this.policyKeys = selected.map((v) => v.key);
+    await Promise.all(selected.map((v) => v.loading));
+  }
+
+  readiness(): { ready: boolean; checks: Record<string, string> } {
+    const checks = Object.fromEntries(this.policyKeys.map((k) => [k, this.versions.get(k)?.state ?? 'UNKNOWN']));
+    return { ready: Object.values(checks).every((s) => s === ModelState.AVAILABLE), checks };
+  }
+
+  /** Starts loading a version (0: the latest in the repository) and returns at once; poll GetModelStatus. */
+  async load(name: string, version: number): Promise<ModelVersion> {
+    const present = await this.repositoryVersions(name);
+    const wanted = version || Math.max(...present);
+    if (!present.includes(wanted)) throw ServableError.notFound(`model "${name}" has no version ${wanted} in the repository`);
+    const existing = this.versions.get(versionKey(name, wanted));
+    if (existing && existing.state !== ModelState.FAILED && existing.state !== ModelState.END) return existing;
+    const mv = new ModelVersion(name, wanted);
+    this.versions.set(mv.key, mv);
+    this.setState(mv, ModelState.START);
+    const run = this.loadChain.then(() => this.doLoad(mv));
+    this.loadChain = run;
+    mv.loading = run;
+    return mv;
+  }
+
+  async unload(name: string, version: number): Promise<ModelVersion> {
+    const mv = this.versions.get(versionKey(name, version));
+    if (!mv || mv.state === ModelState.END) throw ServableError.notFound(`model "${name}" version ${version} is not loaded`);
+    await mv.loading;
+    if (mv.state !== ModelState.AVAILABLE) return mv;
+    this.setState(mv, ModelState.UNLOADING);
+    // In-flight and queued requests of this version finish first; new ones are refused from now on.
+    await mv.batcher?.drain();
+    await this.pool.unload(mv.key);
+    mv.batcher = undefined;
+    this.setState(mv, ModelState.END);
+    this.logger.log(`${mv.key} unloaded`);
+    return mv;
+  }
+
+  statuses(name: string, version: number): v1.ModelVersionStatus[] {
+    const matches = [...this.versions.values()].filter((v) => v.name === name && (!version || v.version === version));
+    if (matches.length === 0) {
+      throw ServableError.notFound(version ? `model "${name}" version ${version} is not known here` : `model "${name}" is not known here`);
+    }
+    return matches.sort((a, b) => a.version - b.version).map((v) => v.status(this.backend));
+  }
+
+  /** The version a Predict goes to; every other state answers with the code a client can act on. */
+  async forPredict(name: string, version: number): Promise<ModelVersion> {
+    if (!version) {
+      const available = [...this.versions.values()].filter((v) => v.name === name && v.state === ModelState.AVAILABLE);
+      if (available.length) return available.reduce((a, b) => (b.version > a.version ? b : a));
+      if (![...this.versions.values()].some((v) => v.name === name)) throw ServableError.notFound(`model "${name}" is not loaded`);
+      throw new ServableError(ErrorCode.UNAVAILABLE, `model "${name}" has no AVAILABLE version yet`, { retryAfterSeconds: 1 });
+    }
+    const mv = this.versions.get(versionKey(name, version));
+    switch (mv?.state) {
+      case ModelState.AVAILABLE:
+        return mv;
+      case ModelState.START:
+      case ModelState.LOADING:
+        // Transient: the same call succeeds once warm-up ends, so UNAVAILABLE (retryable), never FAILED_PRECONDITION.
+        throw new ServableError(ErrorCode.UNAVAILABLE, `model "${name}" version ${version} is ${mv.state}; retry shortly`, { retryAfterSeconds: 1 });
+      case ModelState.UNLOADING:
+        throw new ServableError(ErrorCode.UNAVAILABLE, `model "${name}" version ${version} is unloading`);
+      case ModelState.FAILED:
+        throw new ServableError(ErrorCode.FAILED_PRECONDITION, `model "${name}" version ${version} failed to load: ${mv.error?.message}`);
+      case ModelState.END:
+        throw new ServableError(ErrorCode.FAILED_PRECONDITION, `model "${name}" version ${version} was unloaded; LoadModel it first`);
+    }
+    const present = await this.repositoryVersions(name).catch(() => [] as number[]);
+    if (present.includes(version)) {
+      throw new ServableError(ErrorCode.FAILED_PRECONDITION, `model "${name}" version ${version} is not loaded; LoadModel it first`);
+    }
+    throw ServableError.notFound(`model "${name}" has no version ${version}`);
+  }
+
+  /** Runs what is queued everywhere and stops taking work (SIGTERM). */
+  async drainAll(): Promise<void> {
+    await Promise.all([...this.versions.values()].map((v) => v.batcher?.drain()));
+  }
+
+  private async repositoryVersions(name: string): Promise<number[]> {
+    const models = await this.source.listModels();
+    if (!models.includes(name)) throw ServableError.notFound(`model "${name}" is not in the repository`);
+    return this.source.listVersions(name);
+  }
+
+  private async doLoad(mv: ModelVersion): Promise<void> {
+    const started = performance.now();
+    try {
+      const manifest: ServableManifest = await this.source.readManifest(mv.name, mv.version);
+      mv.manifest = manifest;
+      mv.signature = signatureOf(manifest);
+      if (manifest.framework === 'tf-saved-model' && !this.backend.startsWith('tensorflow')) {
+        throw new ServableError(ErrorCode.FAILED_PRECONDITION, `${SAVED_MODEL_NEEDS_NATIVE} (backend in use: ${this.backend})`);
+      }
+      this.setState(mv, ModelState.LOADING);
+      const batching = batchingOf(manifest, {
+        maxBatchSize: this.config.MAX_BATCH_SIZE,
+        batchTimeoutMicros: this.config.BATCH_TIMEOUT_MICROS,
+        maxQueueSize: this.config.MAX_QUEUE_SIZE,
+        maxBatchTokens: this.config.MAX_BATCH_TOKENS,
+      });
+      await this.pool.load(mv.key, this.source.versionDir(mv.name, mv.version), manifest, warmupPlanOf(manifest, batching));
+      mv.batcher = new DynamicBatcher(batching, this.executor(mv, manifest.tokenizer.pad_id ?? 0), this.hooks(mv));
+      this.setState(mv, ModelState.AVAILABLE);
+      this.logger.log(`${mv.key} AVAILABLE on ${this.backend} after ${Math.round(performance.now() - started)} ms (loaded and warmed up)`);
+    } catch (err) {
+      mv.fail(err);
+      this.setState(mv, ModelState.FAILED);
+      this.logger.error(`${mv.key} FAILED: ${mv.error?.message}`);
+      await this.pool.unload(mv.key).catch(() => undefined);
+    }
+  }
+
+  /** Pads each batch to its longest row with the tokenizer's pad id and runs it on the pool. */
+  private executor(mv: ModelVersion, padId: number): BatchExecutor<Float32Array> {
+    const key = mv.key;
+    return {
+      hasCapacity: () => this.pool.hasCapacity(key),
+      execute: async (batch) => {
+        const ids = new Int32Array(batch.paddedBatchSize * batch.seqLength);
+        if (padId !== 0) ids.fill(padId);
+        batch.rows.forEach((row, r) => ids.set(row, r * batch.seqLength));
+        const { output, computeUs } = await this.pool.predict({ key, ids, batch: batch.paddedBatchSize, seq: batch.seqLength });
+        const width = output.length / batch.paddedBatchSize;
+        return { outputs: batch.rows.map((_, r) => output.subarray(r * width, (r + 1) * width)), computeUs };
+      },
+    };
+  }
+
+  private hooks(mv: ModelVersion) {
+    const labels = { model: mv.name, version: String(mv.version) };
+    return {
+      onBatch: (s: { size: number; paddingRatio: number; queueMs: number[] }) => {
+        this.metrics.batchSize.observe(labels, s.size);
+        this.metrics.paddingRatio.observe(labels, s.paddingRatio);
+        for (const ms of s.queueMs) this.metrics.queueTime.observe(labels, ms / 1000);
+      },
+      onBatchDone: (_: unknown, computeUs: number) => this.metrics.computeTime.observe(labels, computeUs / 1e6),
+    };
+  }
+
+  private pumpAll(): void {
+    for (const v of this.versions.values()) v.batcher?.pump();
+  }
+
+  private setState(mv: ModelVersion, state: v1.ModelState): void {
+    mv.state = state;
+    for (const s of Object.values(ModelState)) {
+      if (s !== ModelState.UNKNOWN) this.metrics.modelState.set({ model: mv.name, version: String(mv.version), state: s }, s === state ? 1 : 0);
+    }
+  }
+
+  private sample(): void {
+    for (const v of this.versions.values()) {
+      this.metrics.queueDepth.set({ model: v.name, version: String(v.version) }, v.batcher?.queueDepth ?? 0);
+    }
+    this.metrics.workerBusyRatio.set(this.pool.busyRatio());
+    this.metrics.workers.set(this.pool.workerCount);
+  }
+}

@@ -1,0 +1,1 @@
+export const MODEL_SOURCE = Symbol('MODEL_SOURCE');
