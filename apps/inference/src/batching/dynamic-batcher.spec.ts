@@ -56,23 +56,34 @@ async function code(promise: Promise<unknown>): Promise<string> {
 }
 
 describe('DynamicBatcher', () => {
-  it('waits batch_timeout for a partial batch, then runs it', async () => {
-    const { clock, executor, batcher } = setup();
+  it('runs a lone request at once when nothing of the version is running', async () => {
+    const { executor, batcher } = setup();
+    const a = batcher.submit([row(1)]);
+    expect(executor.batches.map((x) => x.rows.length)).toEqual([1]);
+    await executor.finish();
+    expect((await a).timing).toMatchObject({ queueUs: 0, computeUs: 100, batchSize: 1, batches: 1 });
+  });
+
+  it('while a batch runs, waits batch_timeout for a partial batch on a free worker, then runs it', async () => {
+    const { clock, executor, batcher } = setup({}, 2);
+    void batcher.submit([row(0)]);
     const a = batcher.submit([row(1)]);
     const b = batcher.submit([row(2)]);
     clock.advance(1.9);
-    expect(executor.batches).toHaveLength(0);
+    expect(executor.batches).toHaveLength(1);
     clock.advance(0.1);
-    expect(executor.batches.map((x) => x.rows.length)).toEqual([2]);
+    expect(executor.batches.map((x) => x.rows.length)).toEqual([1, 2]);
+    await executor.finish();
     await executor.finish();
     expect((await a).outputs).toEqual([1]);
     expect((await b).timing).toMatchObject({ queueUs: 2000, computeUs: 100, batchSize: 2, batches: 1 });
   });
 
   it('runs a full batch at once, without waiting for the timeout', () => {
-    const { executor, batcher } = setup();
-    for (let i = 0; i < 5; i++) void batcher.submit([row(i)]);
-    expect(executor.batches.map((x) => x.rows.length)).toEqual([4]);
+    const { executor, batcher } = setup({}, 2);
+    for (let i = 0; i < 6; i++) void batcher.submit([row(i)]);
+    // The first row found the version idle and left alone; the next four filled a batch.
+    expect(executor.batches.map((x) => x.rows.length)).toEqual([1, 4]);
   });
 
   it('keeps rows queued while the executor is busy, so the next batch grows', async () => {

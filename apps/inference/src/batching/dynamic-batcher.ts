@@ -84,11 +84,12 @@ interface QueuedRow<O> {
 }
 
 /**
- * The dynamic batcher of one model version. Rows queue until a batch is full
- * (rows or padded tokens) or the oldest row has waited batch_timeout, but a
- * batch is only cut when the executor can start it: while every worker is
- * busy, rows keep arriving and the next batch grows, which is what keeps
- * throughput up under load without adding latency when the service is idle.
+ * The dynamic batcher of one model version. A batch is only cut when the
+ * executor can start it: while every worker is busy, rows keep arriving and
+ * the next batch grows, which keeps throughput up under load. When a worker
+ * is free, a partial batch waits up to batch_timeout for more rows, unless
+ * nothing of this version is running at all (then it goes at once, so an idle
+ * service adds no latency).
  */
 export class DynamicBatcher<O> {
   private queue: QueuedRow<O>[] = [];
@@ -174,7 +175,10 @@ export class DynamicBatcher<O> {
       const now = this.clock.now();
       const { rows, bounded } = this.select();
       const waited = now - this.queue[0].enqueuedAt;
-      if (!bounded && !this.closed && waited < this.timeoutMs) {
+      // Nothing of this version running means the service is idle here: waiting for company would
+      // only add latency. Once a batch runs, a partial batch waits up to batch_timeout to fill.
+      const idle = this.inFlight === 0;
+      if (!bounded && !this.closed && !idle && waited < this.timeoutMs) {
         this.armTimer(this.queue[0].enqueuedAt + this.timeoutMs);
         return;
       }

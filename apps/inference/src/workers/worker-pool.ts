@@ -120,8 +120,18 @@ export class WorkerPool {
 
   /** A batch handed over now would start at once. */
   hasCapacity(key?: string): boolean {
-    const idle = this.workers.filter((w) => w.alive && !w.busy && (key === undefined || w.models.has(key))).length;
-    return idle > this.queue.length;
+    return this.eligible(key).length > this.queue.length;
+  }
+
+  /**
+   * Idle workers that can run `key`. A worker busy loading another version is
+   * left out while any other worker has the model: its thread may be deep in
+   * a warm-up batch, and a request sent there would wait for it.
+   */
+  private eligible(key: string | undefined): PoolWorker[] {
+    const serving = this.workers.filter((w) => w.alive && (key === undefined || w.models.has(key)));
+    const usable = serving.some((w) => w.loading === 0) ? serving.filter((w) => w.loading === 0) : serving;
+    return usable.filter((w) => !w.busy);
   }
 
   predict(task: PredictTask): Promise<PredictOutput> {
@@ -208,11 +218,11 @@ export class WorkerPool {
     this.dispatch();
   }
 
-  /** Hands queued batches to idle workers that have the model, preferring ones that are not loading. */
+  /** Hands queued batches to idle workers that have the model. */
   private dispatch(): void {
     for (let i = 0; i < this.queue.length; ) {
       const { task, pending } = this.queue[i];
-      const candidates = this.workers.filter((w) => w.alive && !w.busy && w.models.has(task.key));
+      const candidates = this.eligible(task.key);
       if (candidates.length === 0) {
         if (!this.workers.some((w) => w.alive && w.models.has(task.key))) {
           this.queue.splice(i, 1);
@@ -222,7 +232,7 @@ export class WorkerPool {
         i++;
         continue;
       }
-      const worker = candidates.find((w) => w.loading === 0) ?? candidates[0];
+      const worker = candidates[0];
       this.queue.splice(i, 1);
       this.run(worker, task, pending);
     }
