@@ -61,6 +61,15 @@ export interface DynamicBatcherHooks {
   onBatchDone?(stats: BatchStats, computeUs: number): void;
 }
 
+/**
+ * When more than one batch is queued, a batch stops growing once it would be
+ * more than this much padding: padded positions cost as much compute as real
+ * ones, so a smaller, tighter batch beats a large ragged one.
+ */
+const MAX_GROUPED_PADDING = 0.25;
+/** ...but a batch always gets this many rows if they fit, so per-call overhead stays amortised. */
+const MIN_GROUPED_ROWS = 4;
+
 interface PendingRequest<O> {
   outputs: O[];
   remaining: number;
@@ -197,16 +206,20 @@ export class DynamicBatcher<O> {
   }
 
   /**
-   * Picks the next batch. When everything queued fits in one batch it is taken
-   * in arrival order; otherwise the oldest row anchors the batch (so nothing
-   * starves) and the rows closest to its length fill it, which keeps padding low.
+   * Picks the next batch. When everything queued fits in one batch without much
+   * padding, it is taken in arrival order. Otherwise (more than one batch
+   * queued, or rows of very different lengths) the oldest row anchors the batch,
+   * so nothing starves, and the rows closest to its length fill it.
    */
   private select(): { rows: QueuedRow<O>[]; bounded: boolean } {
     const maxTokens = this.options.maxBatchTokens;
     if (this.queue.length <= this.maxRows) {
       const longest = this.queue.reduce((m, r) => Math.max(m, r.ids.length, 1), 1);
+      const real = this.queue.reduce((s, r) => s + Math.max(1, r.ids.length), 0);
+      const padded = longest * this.queue.length;
+      const tight = this.queue.length <= MIN_GROUPED_ROWS || 1 - real / padded <= MAX_GROUPED_PADDING;
       // Exactly one full batch queued counts as bounded: it cannot grow, so waiting buys nothing.
-      if (longest * this.queue.length <= maxTokens) return { rows: this.queue.slice(), bounded: this.queue.length === this.maxRows };
+      if (padded <= maxTokens && tight) return { rows: this.queue.slice(), bounded: this.queue.length === this.maxRows };
     }
     const anchor = this.queue[0];
     const len = (r: QueuedRow<O>) => Math.max(1, r.ids.length);
@@ -217,13 +230,19 @@ export class DynamicBatcher<O> {
       .sort((a, b) => Math.abs(len(a.row) - target) - Math.abs(len(b.row) - target) || a.order - b.order);
     const chosen = [anchor];
     let longest = target;
+    let real = target;
     for (const { row } of candidates) {
       if (chosen.length >= this.maxRows) break;
       const next = Math.max(longest, len(row));
+      const padded = next * (chosen.length + 1);
       // A row that would push the batch over the token budget is skipped; a shorter one may still fit.
-      if (next * (chosen.length + 1) > maxTokens) continue;
+      if (padded > maxTokens) continue;
+      // Rows are taken closest-length first, so once one would pad the batch past the bound, the
+      // rest would too: they wait for a batch of their own length instead.
+      if (chosen.length >= MIN_GROUPED_ROWS && 1 - (real + len(row)) / padded > MAX_GROUPED_PADDING) break;
       chosen.push(row);
       longest = next;
+      real += len(row);
     }
     return { rows: chosen, bounded: true };
   }

@@ -1,0 +1,262 @@
+#!/usr/bin/env node
+// npm run bench -- inference
+// (1) The in-process limit: the bundled predict worker threads driven directly
+//     at batch 1, 8, 32 and 64, as many threads as the service will use.
+// (2) The service over gRPC: single-row requests at concurrency 1, 16 and 64.
+// (3) The p99 of spam v1 while spam v2 loads, against its steady p99.
+// (4) One worker against two on v2.
+// Rows are real: SpamAssassin paragraphs through the version's own tokenizer.
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { corpusTexts, ensureBuilt, fmt, freePort, grpc, grpcPackage, percentile, root, startService, unary } from './_support.mjs';
+
+const require = createRequire(join(root, 'package.json'));
+const { Tokenizer } = require('tokenizers');
+
+const MODEL = process.env.BENCH_MODEL ?? 'spam';
+const repository = process.env.MODEL_REPOSITORY ?? join(root, 'models');
+const WORKERS = Number(process.env.INFERENCE_WORKERS ?? availableParallelism());
+const BACKEND = process.env.INFERENCE_BACKEND ?? 'auto';
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
+const dist = join(root, 'dist/apps/inference');
+
+const manifestOf = (version) => JSON.parse(readFileSync(join(repository, MODEL, String(version), 'servable.json'), 'utf8'));
+const m2 = manifestOf(2);
+
+// --- real rows -------------------------------------------------------------
+const tokenizer = Tokenizer.fromFile(join(repository, 'tokenizers', `${m2.tokenizer.hash}.json`));
+tokenizer.setTruncation(m2.max_length, { direction: 'right' });
+const encoded = await tokenizer.encodeBatch(corpusTexts(3000));
+const rows = encoded.map((e) => Int32Array.from(e.getIds()));
+const meanLength = rows.reduce((s, r) => s + r.length, 0) / rows.length;
+console.log(
+  `model ${MODEL} v2 (${m2.framework}), ${rows.length} SpamAssassin rows, mean length ${fmt(meanLength)} ids (max ${m2.max_length}), ${WORKERS} worker thread(s), backend ${BACKEND}`,
+);
+
+if (!existsSync(join(dist, 'main.js')) || !existsSync(join(dist, 'predict-worker.js'))) {
+  ensureBuilt('inference');
+  if (!existsSync(join(dist, 'predict-worker.js'))) {
+    const { spawnSync } = await import('node:child_process');
+    spawnSync('npx', ['nx', 'build', 'inference', '--skip-nx-cache', '--outputStyle=static'], { cwd: root, stdio: 'inherit' });
+  }
+}
+
+/** Runs `task` from `concurrency` loops for `seconds`; latencies in ms and extra per-call values. */
+async function runFor(seconds, concurrency, task) {
+  const latencies = [];
+  const extras = [];
+  const until = performance.now() + seconds * 1000;
+  const t0 = performance.now();
+  let i = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < until) {
+        const start = performance.now();
+        const extra = await task(i++);
+        latencies.push(performance.now() - start);
+        extras.push(extra);
+      }
+    }),
+  );
+  return { latencies, extras, seconds: (performance.now() - t0) / 1000, calls: latencies.length };
+}
+
+// --- (1) in-process limit ----------------------------------------------------
+function padBatch(batchRows) {
+  const seq = Math.max(...batchRows.map((r) => r.length));
+  const ids = new Int32Array(batchRows.length * seq);
+  batchRows.forEach((r, i) => ids.set(r, i * seq));
+  return { ids, seq };
+}
+
+async function inProcessLimit(workers = WORKERS, sizes = [1, 8, 32, 64]) {
+  const threads = await Promise.all(
+    Array.from({ length: workers }, () => {
+      const w = new Worker(join(dist, 'predict-worker.js'), { workerData: { backend: BACKEND } });
+      const pending = new Map();
+      let nextId = 1;
+      w.on('message', (m) => {
+        if (m.type === 'ready' || m.type === 'init-failed') return w.emit('boot', m);
+        const p = pending.get(m.id);
+        pending.delete(m.id);
+        if (m.type === 'error') p.reject(new Error(m.message));
+        else p.resolve(m);
+      });
+      const send = (msg, transfer) =>
+        new Promise((resolve, reject) => {
+          const id = nextId++;
+          pending.set(id, { resolve, reject });
+          w.postMessage({ ...msg, id }, transfer);
+        });
+      return new Promise((resolve, reject) =>
+        w.once('boot', (m) => (m.type === 'ready' ? resolve({ w, send, backend: m.backend }) : reject(new Error(m.message)))),
+      );
+    }),
+  );
+  const dir = join(repository, MODEL, '2');
+  for (const t of threads) await t.send({ type: 'load', key: 'bench', dir, manifest: m2, warmup: { batchSizes: [1, 8, 32, 64], lengths: [16, m2.max_length] } });
+  const results = {};
+  for (const batch of sizes) {
+    let cursor = 0;
+    const r = await runFor(SECONDS * 0.75, threads.length, async (i) => {
+      const picked = Array.from({ length: batch }, () => rows[cursor++ % rows.length]);
+      const { ids, seq } = padBatch(picked);
+      await threads[i % threads.length].send({ type: 'predict', key: 'bench', ids, batch, seq }, [ids.buffer]);
+      return batch;
+    });
+    results[batch] = { rowsPerSecond: (r.calls * batch) / r.seconds, p50: percentile(r.latencies, 50) };
+  }
+  const backend = threads[0].backend;
+  await Promise.all(threads.map((t) => t.w.terminate()));
+  return { results, backend };
+}
+
+// --- service ------------------------------------------------------------------
+const pkg = grpcPackage(['servable/inference/v1/inference.proto']);
+
+async function startInference(workers) {
+  const grpcPort = await freePort();
+  const httpPort = await freePort();
+  const service = await startService(
+    'inference',
+    {
+      MODEL_REPOSITORY: repository,
+      INFERENCE_GRPC_URL: `127.0.0.1:${grpcPort}`,
+      INFERENCE_HTTP_PORT: String(httpPort),
+      INFERENCE_HTTP_HOST: '127.0.0.1',
+      INFERENCE_WORKERS: String(workers),
+      INFERENCE_BACKEND: BACKEND,
+      MODEL_VERSION_POLICY: `specific:${MODEL}=1,2`,
+    },
+    `http://127.0.0.1:${httpPort}/readyz`,
+  );
+  const client = new pkg.servable.inference.v1.InferenceService(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure());
+  const request = (version, row) => ({
+    modelSpec: { name: MODEL, version },
+    inputs: { input_ids: { ragged: { dtype: 'DATA_TYPE_INT32', values: Buffer.from(row.buffer, row.byteOffset, row.byteLength), rowLengths: [row.length] } } },
+  });
+  const predict = async (version, i) => (await unary(client, 'predict', request(version, rows[i % rows.length]))).timing;
+  await runFor(1, 16, (i) => predict(2, i)); // connection and JIT warm-up
+  return {
+    predict,
+    call: (method, req) => unary(client, method, req),
+    async stop() {
+      client.close();
+      await service.stop();
+    },
+  };
+}
+
+function served(r) {
+  const timings = r.extras.filter(Boolean);
+  return {
+    rps: r.calls / r.seconds,
+    p50: percentile(r.latencies, 50),
+    p99: percentile(r.latencies, 99),
+    batch: timings.reduce((s, t) => s + t.batchSize, 0) / timings.length,
+    padding: timings.reduce((s, t) => s + t.paddingRatio, 0) / timings.length,
+  };
+}
+
+async function waitState(svc, version, states) {
+  for (;;) {
+    const reply = await svc.call('getModelStatus', { modelSpec: { name: MODEL, version } });
+    const state = reply.modelVersionStatus[0]?.state;
+    if (states.includes(state)) return state;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** p99 of v1 at a steady load, then while v2 is unloaded and loaded again (three times). */
+async function p99DuringLoad(svc) {
+  const CONC = 8;
+  const steady = await runFor(SECONDS, CONC, (i) => svc.predict(1, i));
+  const during = [];
+  let loadMs = 0;
+  for (let cycle = 0; cycle < 3; cycle++) {
+    await svc.call('unloadModel', { modelSpec: { name: MODEL, version: 2 } });
+    let window = { start: Infinity, end: Infinity };
+    const samples = [];
+    let stop = false;
+    const traffic = Promise.all(
+      Array.from({ length: CONC }, async (_, k) => {
+        let i = k;
+        while (!stop) {
+          const start = performance.now();
+          await svc.predict(1, (i += CONC));
+          samples.push({ start, end: performance.now() });
+        }
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    window.start = performance.now();
+    await svc.call('loadModel', { modelSpec: { name: MODEL, version: 2 } });
+    const state = await waitState(svc, 2, ['AVAILABLE', 'FAILED']);
+    window.end = performance.now();
+    if (state !== 'AVAILABLE') throw new Error(`v2 went to ${state} while reloading`);
+    loadMs += window.end - window.start;
+    await new Promise((r) => setTimeout(r, 100));
+    stop = true;
+    await traffic;
+    // Every v1 call that overlapped the load window.
+    during.push(...samples.filter((s) => s.end >= window.start && s.start <= window.end).map((s) => s.end - s.start));
+  }
+  return { steadyP99: percentile(steady.latencies, 99), loadP99: percentile(during, 99), samples: during.length, loadMs: loadMs / 3 };
+}
+
+const limit = await inProcessLimit();
+const best = Math.max(...Object.values(limit.results).map((r) => r.rowsPerSecond));
+const bestBatch = Object.entries(limit.results).find(([, r]) => r.rowsPerSecond === best)[0];
+const limitOne = WORKERS !== 1 ? await inProcessLimit(1, [Number(bestBatch)]) : undefined;
+
+const svc = await startInference(WORKERS);
+const levels = {};
+for (const c of [1, 16, 64]) levels[c] = served(await runFor(SECONDS, c, (i) => svc.predict(2, i)));
+const loading = await p99DuringLoad(svc);
+await svc.stop();
+
+let oneWorker;
+if (WORKERS !== 1) {
+  const single = await startInference(1);
+  oneWorker = served(await runFor(SECONDS, 64, (i) => single.predict(2, i)));
+  await single.stop();
+}
+
+// --- report -------------------------------------------------------------------
+const line = (s) => console.log(s);
+const check = (ok) => (ok ? 'met' : 'NOT met');
+line('');
+line(`in-process limit (${WORKERS} worker thread(s), backend ${limit.backend}, rows padded to the longest of each batch)`);
+for (const [b, r] of Object.entries(limit.results)) {
+  line(`  batch ${String(b).padStart(2)}   ${fmt(r.rowsPerSecond, 0).padStart(8)} rows/s   per-call p50 ${fmt(r.p50, 2).padStart(6)} ms`);
+}
+if (limitOne) {
+  const one = limitOne.results[bestBatch].rowsPerSecond;
+  line(`  1 worker thread, batch ${bestBatch}: ${fmt(one, 0)} rows/s (${WORKERS} threads: ${fmt(best / one, 2)}x)`);
+}
+line('');
+line('service over gRPC, single-row requests on v2');
+for (const [c, r] of Object.entries(levels)) {
+  line(
+    `  concurrency ${String(c).padStart(2)}   ${fmt(r.rps, 0).padStart(7)} req/s   p50 ${fmt(r.p50, 2).padStart(6)} ms   p99 ${fmt(r.p99, 2).padStart(6)} ms   mean batch ${fmt(r.batch, 1).padStart(5)}   padding ${fmt(r.padding * 100, 1).padStart(5)}%   ${fmt((r.rps / best) * 100, 0)}% of in-process best`,
+  );
+}
+if (oneWorker) line(`  1 worker, concurrency 64   ${fmt(oneWorker.rps, 0)} req/s   (${WORKERS} workers: ${fmt(levels[64].rps / oneWorker.rps, 2)}x)`);
+line('');
+line(`v1 while v2 loads (concurrency 8, 3 reloads, mean load+warm-up ${fmt(loading.loadMs, 0)} ms, ${loading.samples} calls in the windows)`);
+line(`  steady p99 ${fmt(loading.steadyP99, 2)} ms   p99 during loads ${fmt(loading.loadP99, 2)} ms   (${fmt(loading.loadP99 / loading.steadyP99, 2)}x)`);
+line('');
+line('targets');
+const c64 = levels[64].rps / best;
+line(`  concurrency 64 >= 80% of the in-process best: ${fmt(c64 * 100, 0)}%, ${check(c64 >= 0.8)}`);
+const overhead = levels[1].p50 - limit.results[1].p50;
+line(`  concurrency 1 p50 <= in-process batch-1 + 1.5 ms: ${fmt(levels[1].p50, 2)} vs ${fmt(limit.results[1].p50, 2)} + 1.5 ms (+${fmt(overhead, 2)} ms), ${check(overhead <= 1.5)}`);
+if (oneWorker) {
+  const scale = levels[64].rps / oneWorker.rps;
+  line(`  2 workers >= 1.5x one worker (service, concurrency 64): ${fmt(scale, 2)}x, ${check(scale >= 1.5)}`);
+}
+const jump = loading.loadP99 / loading.steadyP99;
+line(`  p99 of v1 while v2 loads <= 1.5x steady: ${fmt(jump, 2)}x, ${check(jump <= 1.5)}`);
