@@ -98,6 +98,26 @@ describe('DynamicBatcher', () => {
     expect(executor.batches[1].rows.map((r) => r[0])).toEqual([1, 2, 3, 4, 5]);
   });
 
+  it('spreads what is queued over every free worker instead of one big batch', () => {
+    const clock = new FakeClock();
+    let slots = 0;
+    const batches: PreparedBatch[] = [];
+    const executor: BatchExecutor<number> = {
+      hasCapacity: () => slots > 0,
+      idleSlots: () => slots,
+      execute: (batch) => {
+        slots--;
+        batches.push(batch);
+        return new Promise(() => undefined);
+      },
+    };
+    const batcher = new DynamicBatcher(options({ maxBatchSize: 64 }), executor, {}, clock);
+    for (let i = 0; i < 10; i++) void batcher.submit([row(i)]);
+    slots = 2;
+    batcher.pump();
+    expect(batches.map((b) => b.rows.length)).toEqual([5, 5]);
+  });
+
   it('bounds padded tokens per batch (max_batch_tokens) and pads only to the longest row', () => {
     const { clock, executor, batcher } = setup({ maxBatchSize: 8, maxBatchTokens: 30 }, 4);
     void batcher.submit([row(1, 10), row(2, 10), row(3, 10), row(4, 3)]);

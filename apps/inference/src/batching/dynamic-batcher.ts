@@ -23,6 +23,8 @@ export interface BatchRunResult<O> {
 export interface BatchExecutor<O> {
   /** True when a batch handed over now would start at once. While false, rows keep queueing and batches grow. */
   hasCapacity(): boolean;
+  /** How many batches could start at once; what is queued is spread over them. */
+  idleSlots?(): number;
   execute(batch: PreparedBatch): Promise<BatchRunResult<O>>;
 }
 
@@ -40,11 +42,18 @@ export interface BatchedResult<O> {
   timing: BatchTiming;
 }
 
+/** The part of AbortSignal the batcher uses; a gRPC call's cancellation provides it without AbortController's cost. */
+export interface CancelSignal {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
 export interface SubmitOptions {
   /** Absolute deadline on the batcher's clock (ms). */
   deadline?: number;
   /** Aborting (a cancelled call) drops the request's queued rows and rejects with CANCELLED. */
-  signal?: AbortSignal;
+  signal?: CancelSignal;
 }
 
 export interface BatchStats {
@@ -180,17 +189,25 @@ export class DynamicBatcher<O> {
 
   /** Cuts and starts batches while the executor has room. Call it whenever capacity frees up. */
   pump(): void {
+    let cutting = false;
     while (this.queue.length > 0 && this.executor.hasCapacity()) {
       const now = this.clock.now();
-      const { rows, bounded } = this.select();
-      const waited = now - this.queue[0].enqueuedAt;
-      // Nothing of this version running means the service is idle here: waiting for company would
-      // only add latency. Once a batch runs, a partial batch waits up to batch_timeout to fill.
-      const idle = this.inFlight === 0;
-      if (!bounded && !this.closed && !idle && waited < this.timeoutMs) {
-        this.armTimer(this.queue[0].enqueuedAt + this.timeoutMs);
-        return;
+      if (!cutting) {
+        const { bounded } = this.select(this.maxRows);
+        const waited = now - this.queue[0].enqueuedAt;
+        // Nothing of this version running means the service is idle here: waiting for company would
+        // only add latency. Once a batch runs, a partial batch waits up to batch_timeout to fill.
+        const idle = this.inFlight === 0;
+        if (!bounded && !this.closed && !idle && waited < this.timeoutMs) {
+          this.armTimer(this.queue[0].enqueuedAt + this.timeoutMs);
+          return;
+        }
+        cutting = true;
       }
+      // With several workers free, what is queued is spread over them rather than handed to one
+      // while the others idle: the rows finish sooner and every core works.
+      const slots = Math.max(1, this.executor.idleSlots?.() ?? 1);
+      const { rows } = this.select(Math.min(this.maxRows, Math.ceil(this.queue.length / slots)));
       this.dispatch(rows, now);
     }
     if (this.queue.length === 0) this.disarmTimer();
@@ -211,9 +228,9 @@ export class DynamicBatcher<O> {
    * queued, or rows of very different lengths) the oldest row anchors the batch,
    * so nothing starves, and the rows closest to its length fill it.
    */
-  private select(): { rows: QueuedRow<O>[]; bounded: boolean } {
+  private select(limit: number): { rows: QueuedRow<O>[]; bounded: boolean } {
     const maxTokens = this.options.maxBatchTokens;
-    if (this.queue.length <= this.maxRows) {
+    if (this.queue.length <= limit) {
       const longest = this.queue.reduce((m, r) => Math.max(m, r.ids.length, 1), 1);
       const real = this.queue.reduce((s, r) => s + Math.max(1, r.ids.length), 0);
       const padded = longest * this.queue.length;
@@ -232,7 +249,7 @@ export class DynamicBatcher<O> {
     let longest = target;
     let real = target;
     for (const { row } of candidates) {
-      if (chosen.length >= this.maxRows) break;
+      if (chosen.length >= limit) break;
       const next = Math.max(longest, len(row));
       const padded = next * (chosen.length + 1);
       // A row that would push the batch over the token budget is skipped; a shorter one may still fit.

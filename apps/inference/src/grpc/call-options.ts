@@ -1,4 +1,30 @@
-import type { SubmitOptions } from '../batching/dynamic-batcher';
+import type { CancelSignal, SubmitOptions } from '../batching/dynamic-batcher';
+
+/**
+ * Cancellation of one call. grpc-js also reports 'cancelled' for calls that
+ * already finished, so this must be cheap: AbortController builds a
+ * DOMException (with a stack) on every abort.
+ */
+class CallCancellation implements CancelSignal {
+  aborted = false;
+  private listener?: () => void;
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    this.listener = listener;
+  }
+
+  removeEventListener(): void {
+    this.listener = undefined;
+  }
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    const listener = this.listener;
+    this.listener = undefined;
+    listener?.();
+  }
+}
 
 interface CallLike {
   getDeadline?(): Date | number;
@@ -18,10 +44,10 @@ export function submitOptionsFrom(call: unknown): SubmitOptions {
   const at = deadline instanceof Date ? deadline.getTime() : deadline;
   if (typeof at === 'number' && Number.isFinite(at)) options.deadline = performance.now() + (at - Date.now());
   if (c.on) {
-    const controller = new AbortController();
-    if (c.cancelled) controller.abort();
-    c.on('cancelled', () => controller.abort());
-    options.signal = controller.signal;
+    const cancellation = new CallCancellation();
+    if (c.cancelled) cancellation.abort();
+    c.on('cancelled', () => cancellation.abort());
+    options.signal = cancellation;
   }
   return options;
 }

@@ -169,6 +169,7 @@ export class ModelManager {
     const key = mv.key;
     return {
       hasCapacity: () => this.pool.hasCapacity(key),
+      idleSlots: () => this.pool.idleSlots(key),
       execute: async (batch) => {
         const ids = new Int32Array(batch.paddedBatchSize * batch.seqLength);
         if (padId !== 0) ids.fill(padId);

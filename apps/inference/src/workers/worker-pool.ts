@@ -120,7 +120,12 @@ export class WorkerPool {
 
   /** A batch handed over now would start at once. */
   hasCapacity(key?: string): boolean {
-    return this.eligible(key).length > this.queue.length;
+    return this.idleSlots(key) > 0;
+  }
+
+  /** Batches for `key` that would start at once. */
+  idleSlots(key?: string): number {
+    return Math.max(0, this.eligible(key).length - this.queue.length);
   }
 
   /**
