@@ -13,6 +13,8 @@ parentPort.on('message', (m) => {
     models.delete(m.key);
     parentPort.postMessage({ type: 'done', id: m.id });
   } else if (m.type === 'predict') {
+    // A row starting with -7 kills the thread, as a WASM abort would.
+    if (m.ids[0] === -7) process.exit(3);
     if (!models.has(m.key)) return parentPort.postMessage({ type: 'error', id: m.id, message: 'not loaded' });
     const out = new Float32Array(m.batch * 2);
     for (let r = 0; r < m.batch; r++) {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WorkerPool } from './worker-pool';
 
 const FAKE = { path: join(__dirname, '../testing/fake-predict-worker.cjs') };
@@ -37,5 +37,17 @@ describe('WorkerPool', () => {
     pool = new WorkerPool(1, FAKE, { backend: 'auto' });
     await pool.start();
     await expect(pool.load('m:2', '/nowhere', { failLoad: 'bad weights' }, warmup)).rejects.toThrow('bad weights');
+  });
+
+  it('fails the batch of a worker that dies, then replaces the thread and reloads its models', async () => {
+    const exits: number[] = [];
+    pool = new WorkerPool(1, FAKE, { backend: 'auto' }, (index) => exits.push(index));
+    await pool.start();
+    await pool.load('m:1', '/nowhere', {}, warmup);
+    await expect(pool.predict({ key: 'm:1', ids: Int32Array.from([-7]), batch: 1, seq: 1 })).rejects.toMatchObject({ code: 'INTERNAL' });
+    expect(exits).toEqual([0]);
+    await vi.waitFor(() => expect(pool.hasCapacity('m:1')).toBe(true), { timeout: 5000 });
+    const { output } = await pool.predict({ key: 'm:1', ids: Int32Array.from([2]), batch: 1, seq: 1 });
+    expect([...output]).toEqual([2, 1]);
   });
 });

@@ -2,6 +2,8 @@ import { Worker } from 'node:worker_threads';
 import { ErrorCode, ServableError } from '@servable/contracts';
 import type { FromWorker, ToWorker, WarmupPlan, WorkerInit } from './worker-protocol';
 
+const RESPAWN_DELAY_MS = 1000;
+
 type Outgoing = ToWorker extends infer M ? (M extends { id: number } ? Omit<M, 'id'> : never) : never;
 
 export interface PredictTask {
@@ -90,6 +92,9 @@ export class WorkerPool {
   private readonly queue: QueuedTask[] = [];
   private readonly listeners = new Set<() => void>();
   private startedAt = performance.now();
+  private closing = false;
+  /** What every worker has loaded, so a replacement thread can load the same. */
+  private readonly loaded = new Map<string, { dir: string; manifest: unknown; warmup: WarmupPlan }>();
   backend = 'unknown';
 
   constructor(
@@ -162,9 +167,11 @@ export class WorkerPool {
       }
       this.notify();
     }
+    this.loaded.set(key, { dir, manifest, warmup });
   }
 
   async unload(key: string): Promise<void> {
+    this.loaded.delete(key);
     await Promise.all(
       this.workers
         .filter((w) => w.alive && w.models.has(key))
@@ -184,6 +191,7 @@ export class WorkerPool {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     const error = new ServableError(ErrorCode.UNAVAILABLE, 'inference is shutting down');
     for (const q of this.queue.splice(0)) q.pending.reject(error);
     await Promise.all(
@@ -221,6 +229,29 @@ export class WorkerPool {
     worker.failAll(new ServableError(ErrorCode.INTERNAL, `predict worker ${worker.index} failed: ${error.message}`));
     this.onWorkerExit(worker.index, error);
     this.dispatch();
+    // A thread that died (a WASM abort, out of memory) is replaced after a pause, so a crash loop stays slow.
+    if (!this.closing) setTimeout(() => void this.replace(worker.index), RESPAWN_DELAY_MS).unref();
+  }
+
+  /** Starts a new thread in place of a dead one and loads every model the pool serves into it. */
+  private async replace(index: number): Promise<void> {
+    if (this.closing) return;
+    try {
+      await this.spawn(index);
+      const worker = this.workers[index];
+      for (const [key, args] of this.loaded) {
+        worker.loading++;
+        try {
+          await worker.send({ type: 'load', key, ...args });
+          if (this.loaded.has(key)) worker.models.add(key);
+        } finally {
+          worker.loading--;
+        }
+      }
+      this.notify();
+    } catch (err) {
+      this.onWorkerExit(index, err as Error);
+    }
   }
 
   /** Hands queued batches to idle workers that have the model. */
