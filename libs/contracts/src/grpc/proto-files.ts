@@ -7,6 +7,8 @@ export const PROTO_FILES = {
   tokenizer: 'servable/tokenizer/v1/tokenizer.proto',
   inference: 'servable/inference/v1/inference.proto',
   gateway: 'servable/gateway/v1/gateway.proto',
+  // KServe / Triton Open Inference Protocol v2, under its standard package name.
+  oip: 'inference/grpc_predict_v2.proto',
 } as const;
 
 export const PROTO_PACKAGES = {
@@ -14,6 +16,7 @@ export const PROTO_PACKAGES = {
   tokenizer: 'servable.tokenizer.v1',
   inference: 'servable.inference.v1',
   gateway: 'servable.gateway.v1',
+  oip: 'inference',
 } as const;
 
 export type ProtoName = keyof typeof PROTO_FILES;
