@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { ServableError } from '@servable/contracts';
+
+const dim = z.number().int().min(-1);
+const tensorSpec = z.object({
+  name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a tensor name is an identifier'),
+  dtype: z.enum(['int32', 'float32']),
+  shape: z.array(dim).min(1),
+});
+
+const batching = z.object({
+  // Rows per batch: more amortises per-call overhead, but every row waits for the slowest.
+  max_batch_size: z.number().int().positive().default(64),
+  // How long a partial batch may wait for company: throughput against idle latency.
+  batch_timeout_micros: z.number().int().min(0).default(2000),
+  // Rows waiting before RESOURCE_EXHAUSTED: bounds memory and the worst queueing delay.
+  max_queue_size: z.number().int().positive().default(1024),
+  // Padded ids per batch (rows x longest row), as TEI: bounds compute and memory per batch.
+  max_batch_tokens: z.number().int().positive().default(16384),
+  // Batch sizes a graph backend was compiled for; rows are padded up to the next one.
+  allowed_batch_sizes: z.array(z.number().int().positive()).default([]),
+});
+
+export const manifestSchema = z.object({
+  format: z.literal('servable.model/v1'),
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'model names are lower-case [a-z0-9_-]'),
+  version: z.number().int().positive(),
+  framework: z.enum(['tfjs-layers', 'tfjs-graph', 'tf-saved-model']),
+  signature: z.object({ inputs: z.array(tensorSpec).min(1), outputs: z.array(tensorSpec).min(1) }),
+  labels: z.array(z.string().min(1)).min(2),
+  tokenizer: z.object({
+    hash: z.string().regex(/^[0-9a-f]{64}$/, 'the sha256 of tokenizer.json, 64 lower-case hex'),
+    vocab_size: z.number().int().positive(),
+    pad_id: z.number().int().min(0),
+  }),
+  max_length: z.number().int().positive(),
+  batching: batching.default({
+    max_batch_size: 64,
+    batch_timeout_micros: 2000,
+    max_queue_size: 1024,
+    max_batch_tokens: 16384,
+    allowed_batch_sizes: [],
+  }),
+  evaluation: z.record(z.string(), z.unknown()).optional(),
+  lineage: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** servable.json: what a version is, how to call it and how it was made. */
+export type ModelManifest = z.infer<typeof manifestSchema>;
+export type TensorSpec = z.infer<typeof tensorSpec>;
+
+/** Validates servable.json, naming each field that is wrong. */
+export function parseManifest(json: unknown, source = 'servable.json'): ModelManifest {
+  const result = manifestSchema.safeParse(json);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw ServableError.invalid(`${source} is not valid: ${problems}`);
+  }
+  const m = result.data;
+  if (m.signature.outputs[0].shape.at(-1) !== -1 && m.signature.outputs[0].shape.at(-1) !== m.labels.length) {
+    throw ServableError.invalid(`${source} is not valid: output ${m.signature.outputs[0].name} has ${m.signature.outputs[0].shape.at(-1)} classes but ${m.labels.length} labels`);
+  }
+  return m;
+}

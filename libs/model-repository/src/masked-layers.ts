@@ -1,0 +1,76 @@
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Pools token vectors over the positions that are not padding (id != 0), so a
+ * row gives the same output however much [PAD] its batch adds. `mean` is the
+ * classic bag-of-embeddings; `conv` first runs a 1-D convolution ('same'
+ * padding) over the masked embeddings and keeps the max per filter.
+ *
+ * The convolution is written as shifted slices and one matMul rather than
+ * tf.conv1d: the WASM backend has no Conv2DBackpropFilter kernel, so this is
+ * what lets the model train (and serve) on WASM. Padded positions are zeroed
+ * before the convolution, exactly like the 'same' border, and pushed to -1e9
+ * before the max, so padding never changes a prediction.
+ */
+export class MaskedPooling extends tf.layers.Layer {
+  static className = 'MaskedPooling';
+  private readonly mode: 'mean' | 'conv';
+  private readonly filters: number;
+  private readonly kernelSize: number;
+  private readonly seed: number;
+  private kernel?: tf.LayerVariable;
+  private bias?: tf.LayerVariable;
+
+  constructor(config: { mode: 'mean' | 'conv'; filters?: number; kernelSize?: number; seed?: number; name?: string; trainable?: boolean }) {
+    super(config);
+    this.mode = config.mode;
+    this.filters = config.filters ?? 0;
+    this.kernelSize = config.kernelSize ?? 3;
+    this.seed = config.seed ?? 1;
+    if (this.mode === 'conv' && this.kernelSize % 2 === 0) throw new Error('MaskedPooling: kernelSize must be odd');
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const [embedded] = inputShape as tf.Shape[];
+    const dim = embedded[2] as number;
+    if (this.mode === 'conv') {
+      this.kernel = this.addWeight('kernel', [this.kernelSize * dim, this.filters], 'float32', tf.initializers.glorotUniform({ seed: this.seed }));
+      this.bias = this.addWeight('bias', [this.filters], 'float32', tf.initializers.zeros());
+    }
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    const [embedded] = inputShape as tf.Shape[];
+    return [embedded[0], this.mode === 'conv' ? this.filters : embedded[2]];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const [embedded, ids] = inputs as tf.Tensor[];
+      const mask = tf.cast(tf.notEqual(ids, 0), 'float32').expandDims(-1);
+      const x = tf.mul(embedded, mask) as tf.Tensor3D;
+      if (this.mode === 'mean') return tf.div(tf.sum(x, 1), tf.maximum(tf.sum(mask, 1), 1));
+      const [batch, length, dim] = x.shape;
+      const half = (this.kernelSize - 1) / 2;
+      const padded = tf.pad(x, [[0, 0], [half, half], [0, 0]]);
+      const windows = Array.from({ length: this.kernelSize }, (_, k) => tf.slice(padded, [0, k, 0], [-1, length, -1]));
+      const columns = tf.reshape(tf.concat(windows, 2), [batch * length, this.kernelSize * dim]);
+      const conv = tf.relu(tf.add(tf.reshape(tf.matMul(columns, this.kernel!.read()), [batch, length, this.filters]), this.bias!.read()));
+      return tf.max(tf.add(conv, tf.mul(tf.sub(mask, 1), 1e9)), 1);
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), mode: this.mode, filters: this.filters, kernelSize: this.kernelSize, seed: this.seed };
+  }
+}
+
+let registered = false;
+
+/** Registers Servable's custom layers so saved models that use them deserialize. Idempotent. */
+export function registerCustomLayers(): void {
+  if (registered) return;
+  tf.serialization.registerClass(MaskedPooling);
+  registered = true;
+}

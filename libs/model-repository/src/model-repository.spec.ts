@@ -1,0 +1,84 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode, ServableError, sha256Hex } from '@servable/contracts';
+import { fileSystemIO } from './fs-io-handler';
+import { parseManifest } from './manifest';
+import { MaskedPooling, registerCustomLayers } from './masked-layers';
+import { ModelRepository, loadTfModel } from './model-repository';
+import { initWasmBackend } from './tfjs-backend';
+
+const manifest = (over: Record<string, unknown> = {}) => ({
+  format: 'servable.model/v1',
+  name: 'toy',
+  version: 1,
+  framework: 'tfjs-layers',
+  signature: {
+    inputs: [{ name: 'input_ids', dtype: 'int32', shape: [-1, -1] }],
+    outputs: [{ name: 'probabilities', dtype: 'float32', shape: [-1, 2] }],
+  },
+  labels: ['ham', 'spam'],
+  tokenizer: { hash: 'a'.repeat(64), vocab_size: 10, pad_id: 0 },
+  max_length: 16,
+  ...over,
+});
+
+async function expectCode(p: Promise<unknown>, code: ErrorCode, message: RegExp) {
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(ServableError);
+  expect((err as ServableError).code).toBe(code);
+  expect((err as ServableError).message).toMatch(message);
+}
+
+describe('model repository', () => {
+  beforeAll(async () => {
+    await initWasmBackend();
+    registerCustomLayers();
+  });
+
+  it('round-trips a layers model with a custom layer through the filesystem IOHandler', async () => {
+    const ids = tf.input({ shape: [null], dtype: 'int32' });
+    const emb = tf.layers.embedding({ inputDim: 10, outputDim: 4 }).apply(ids) as tf.SymbolicTensor;
+    const pooled = new MaskedPooling({ mode: 'conv', filters: 3, kernelSize: 3 }).apply([emb, ids]) as tf.SymbolicTensor;
+    const out = tf.layers.dense({ units: 2, activation: 'softmax' }).apply(pooled) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: ids, outputs: out });
+    const dir = mkdtempSync(join(tmpdir(), 'io-'));
+    await model.save(fileSystemIO(dir));
+    const loaded = (await loadTfModel(dir, parseManifest(manifest()))) as tf.LayersModel;
+    const x = tf.tensor2d([[1, 2, 3, 0]], [1, 4], 'int32');
+    expect([...(loaded.predict(x) as tf.Tensor).dataSync()]).toEqual([...(model.predict(x) as tf.Tensor).dataSync()]);
+  });
+
+  it('names every wrong field of servable.json', () => {
+    expect(() => parseManifest(manifest({ framework: 'onnx', labels: ['only'] }))).toThrow(/framework.*labels|labels.*framework/s);
+    expect(() => parseManifest(manifest({ tokenizer: { hash: 'nope', vocab_size: 10, pad_id: 0 } }))).toThrow(/tokenizer\.hash/);
+    expect(() => parseManifest(manifest({ labels: ['a', 'b', 'c'] }))).toThrow(/2 classes but 3 labels/);
+    expect(parseManifest(manifest()).batching.max_batch_size).toBe(64);
+  });
+
+  it('lists versions, reads manifests and refuses a tokenizer whose bytes do not match its name', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'repo-'));
+    mkdirSync(join(root, 'toy', '1'), { recursive: true });
+    mkdirSync(join(root, 'toy', '7'), { recursive: true });
+    mkdirSync(join(root, 'tokenizers'));
+    writeFileSync(join(root, 'toy', '1', 'servable.json'), JSON.stringify(manifest()));
+    const good = '{"tokenizer":true}';
+    writeFileSync(join(root, 'tokenizers', `${sha256Hex(good)}.json`), good);
+    writeFileSync(join(root, 'tokenizers', `${'b'.repeat(64)}.json`), good);
+    const repo = new ModelRepository(root);
+    expect(await repo.listModels()).toEqual(['toy']);
+    expect(await repo.listVersions('toy')).toEqual([1]);
+    expect((await repo.readManifest('toy', 1)).labels).toEqual(['ham', 'spam']);
+    expect((await repo.readTokenizer(sha256Hex(good))).toString()).toBe(good);
+    await expectCode(repo.readTokenizer('b'.repeat(64)), ErrorCode.FAILED_PRECONDITION, /hashes to/);
+    await expectCode(repo.readTokenizer('c'.repeat(64)), ErrorCode.NOT_FOUND, /not in the repository/);
+    await expectCode(repo.readManifest('toy', 2), ErrorCode.NOT_FOUND, /no version 2/);
+    await expectCode(repo.listVersions('nope'), ErrorCode.NOT_FOUND, /not in the repository/);
+  });
+
+  it('fails a SavedModel with a message that says how to enable it', async () => {
+    await expectCode(loadTfModel('/nowhere', parseManifest(manifest({ framework: 'tf-saved-model' }))), ErrorCode.FAILED_PRECONDITION, /install @tensorflow\/tfjs-node/);
+  });
+});

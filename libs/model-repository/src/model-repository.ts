@@ -1,0 +1,103 @@
+import { existsSync } from 'node:fs';
+import { readFile, readdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { ErrorCode, ServableError, sha256Hex } from '@servable/contracts';
+import { fileSystemIO } from './fs-io-handler';
+import { parseManifest, type ModelManifest } from './manifest';
+import { registerCustomLayers } from './masked-layers';
+
+const HASH = /^[0-9a-f]{64}$/;
+
+/**
+ * The model repository: TF Serving's base_path layout plus one manifest.
+ *   <root>/<model>/<version>/servable.json, model.json, *.bin
+ *   <root>/tokenizers/<sha256>.json
+ * Every service reads it through this class, so object storage can replace
+ * the folder later without touching them.
+ */
+export class ModelRepository {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  async listModels(): Promise<string[]> {
+    const entries = await readdir(this.root, { withFileTypes: true }).catch(() => []);
+    return entries
+      .filter((e) => e.isDirectory() && e.name !== 'tokenizers' && !e.name.startsWith('.'))
+      .map((e) => e.name)
+      .sort();
+  }
+
+  /** Version numbers that have a servable.json, ascending. */
+  async listVersions(model: string): Promise<number[]> {
+    const entries = await readdir(join(this.root, model), { withFileTypes: true }).catch(() => {
+      throw ServableError.notFound(`model "${model}" is not in the repository ${this.root}`);
+    });
+    return entries
+      .filter((e) => e.isDirectory() && /^[1-9][0-9]*$/.test(e.name) && existsSync(join(this.root, model, e.name, 'servable.json')))
+      .map((e) => Number(e.name))
+      .sort((a, b) => a - b);
+  }
+
+  versionDir(model: string, version: number): string {
+    return join(this.root, model, String(version));
+  }
+
+  async readManifest(model: string, version: number): Promise<ModelManifest> {
+    const path = join(this.versionDir(model, version), 'servable.json');
+    const text = await readFile(path, 'utf8').catch(() => {
+      throw ServableError.notFound(`model "${model}" has no version ${version} (${path})`);
+    });
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      throw ServableError.invalid(`${path} is not JSON: ${(err as Error).message}`);
+    }
+    const manifest = parseManifest(json, path);
+    if (manifest.name !== model || manifest.version !== version) {
+      throw new ServableError(
+        ErrorCode.FAILED_PRECONDITION,
+        `${path} declares ${manifest.name}/${manifest.version} but lives in ${model}/${version}`,
+      );
+    }
+    return manifest;
+  }
+
+  tokenizerPath(hash: string): string {
+    return join(this.root, 'tokenizers', `${hash}.json`);
+  }
+
+  /** The tokenizer.json bytes, refused unless they hash to the name. */
+  async readTokenizer(hash: string): Promise<Buffer> {
+    if (!HASH.test(hash)) throw ServableError.invalid(`tokenizer hash must be 64 lower-case hex characters, got "${hash}"`);
+    const path = this.tokenizerPath(hash);
+    const bytes = await readFile(path).catch(() => {
+      throw ServableError.notFound(`tokenizer ${hash} is not in the repository (${path})`);
+    });
+    const actual = sha256Hex(bytes);
+    if (actual !== hash) {
+      throw new ServableError(ErrorCode.FAILED_PRECONDITION, `tokenizer file ${path} hashes to ${actual}, not to its name ${hash}`);
+    }
+    return bytes;
+  }
+}
+
+/** Loads a version's TF.js model through the filesystem IOHandler. */
+export async function loadTfModel(dir: string, manifest: ModelManifest): Promise<tf.LayersModel | tf.GraphModel> {
+  registerCustomLayers();
+  switch (manifest.framework) {
+    case 'tfjs-layers':
+      return tf.loadLayersModel(fileSystemIO(dir));
+    case 'tfjs-graph':
+      return tf.loadGraphModel(fileSystemIO(dir));
+    default:
+      throw new ServableError(
+        ErrorCode.FAILED_PRECONDITION,
+        `${manifest.name}/${manifest.version} is a TensorFlow SavedModel, which needs the tfjs-node backend: install @tensorflow/tfjs-node (or -gpu) where libtensorflow can be downloaded and set INFERENCE_BACKEND=tensorflow`,
+      );
+  }
+}
