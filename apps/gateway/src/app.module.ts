@@ -1,0 +1,36 @@
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { HealthRegistry } from '@servable/contracts/grpc';
+import { loggerModule } from '@servable/observability';
+import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway.config';
+import { GrpcApiModule } from './grpc/grpc-api.module';
+import { HttpApiModule } from './http/http.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { MANIFEST_SOURCE, type ManifestSource } from './models/version-manifest';
+
+export const GATEWAY_GRPC_SERVICES = ['servable.gateway.v1.GatewayService', 'inference.GRPCInferenceService'];
+
+@Global()
+@Module({})
+class ConfigModule {
+  static forRoot(config: GatewayConfig, source: ManifestSource): DynamicModule {
+    return {
+      module: ConfigModule,
+      providers: [
+        { provide: GATEWAY_CONFIG, useValue: config },
+        { provide: MANIFEST_SOURCE, useValue: source },
+        { provide: HealthRegistry, useValue: new HealthRegistry(GATEWAY_GRPC_SERVICES) },
+      ],
+      exports: [GATEWAY_CONFIG, MANIFEST_SOURCE, HealthRegistry],
+    };
+  }
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: GatewayConfig, source: ManifestSource): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [ConfigModule.forRoot(config, source), loggerModule('gateway'), MetricsModule, HttpApiModule, GrpcApiModule],
+    };
+  }
+}

@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
+import { ErrorCode, HTTP_STATUS, ServableError, isErrorCode, type ErrorBody } from '@servable/contracts';
+
+const CODE_BY_STATUS: Record<number, ErrorCode> = Object.fromEntries(
+  Object.entries(HTTP_STATUS).map(([code, status]) => [status, code as ErrorCode]),
+);
+
+export interface HttpError {
+  status: number;
+  body: ErrorBody;
+  retryAfterSeconds?: number;
+  /** Set for INTERNAL: the same id goes to the log with the stack. */
+  errorId?: string;
+}
+
+/**
+ * Any error as the taxonomy's HTTP answer. A ServableError keeps its code and
+ * message; a framework HTTP error keeps its status; anything else is INTERNAL
+ * with an errorId (the message is not shown: it may leak internals).
+ */
+export function toHttpError(exception: unknown): HttpError {
+  if (exception instanceof ServableError) {
+    const retryAfterSeconds = exception.retryAfterSeconds ?? (exception.code === ErrorCode.UNAVAILABLE || exception.code === ErrorCode.RESOURCE_EXHAUSTED ? 1 : undefined);
+    return { status: exception.httpStatus, body: { error: exception.message, code: exception.code }, retryAfterSeconds };
+  }
+  const e = exception as { status?: unknown; statusCode?: unknown; type?: unknown; message?: unknown; getStatus?: () => number; getResponse?: () => unknown };
+  // body-parser's errors: malformed JSON and an oversized body.
+  if (e?.type === 'entity.parse.failed') {
+    return { status: 400, body: { error: `malformed JSON body: ${String(e.message)}`, code: ErrorCode.INVALID_ARGUMENT } };
+  }
+  if (e?.type === 'entity.too.large') {
+    // 413 rather than the table's 400: proxies and clients know it means "send less".
+    return { status: 413, body: { error: `request body is over the MAX_BODY_BYTES limit (${String(e.message)})`, code: ErrorCode.INVALID_ARGUMENT } };
+  }
+  const status = typeof e?.getStatus === 'function' ? e.getStatus() : typeof e?.status === 'number' ? e.status : undefined;
+  if (status !== undefined && status < 500) {
+    const code = CODE_BY_STATUS[status] ?? ErrorCode.INVALID_ARGUMENT;
+    const response = e.getResponse?.();
+    const message = typeof response === 'object' && response && 'message' in response ? String((response as { message: unknown }).message) : String(e.message);
+    return { status, body: { error: message, code: isErrorCode(code) ? code : ErrorCode.INVALID_ARGUMENT } };
+  }
+  const errorId = randomUUID();
+  return { status: 500, body: { error: `internal error (errorId ${errorId})`, code: ErrorCode.INTERNAL, errorId }, errorId };
+}
+
+export function sendHttpError(res: ServerResponse, error: HttpError): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  if (error.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(error.retryAfterSeconds));
+  res.statusCode = error.status;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify(error.body));
+}

@@ -1,0 +1,87 @@
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { createReadStream, existsSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Logger } from 'nestjs-pino';
+import { HealthRegistry, grpcOptions } from '@servable/contracts/grpc';
+import { AppModule } from './app.module';
+import type { GatewayConfig } from './config/gateway.config';
+import { requestContextMiddleware } from './context/request-context.middleware';
+import { bodyErrorMiddleware } from './errors/body-error.middleware';
+import { HttpExceptionFilter } from './errors/http-exception.filter';
+import type { ManifestSource } from './models/version-manifest';
+import { repositoryManifestSource } from './models/repository-manifest-source';
+import { GATEWAY_VERSION } from './server-info';
+
+export interface RunningGateway {
+  app: NestExpressApplication;
+  httpUrl: string;
+  grpcUrl: string;
+  close(): Promise<void>;
+}
+
+export interface GatewayDependencies {
+  /** Where manifests come from; the model repository folder unless a test passes its own. */
+  source?: ManifestSource;
+}
+
+/** Starts REST and gRPC in one process; used by main.ts and by the tests. */
+export async function startGateway(config: GatewayConfig, deps: GatewayDependencies = {}): Promise<RunningGateway> {
+  const source = deps.source ?? repositoryManifestSource(config.MODEL_REPOSITORY);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, source), { bodyParser: false, bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  app.use(requestContextMiddleware);
+  // Every body is read as JSON whatever its content-type (curl -d sends form encoding), up to MAX_BODY_BYTES.
+  app.useBodyParser('json', { limit: config.MAX_BODY_BYTES, type: () => true });
+  app.use(bodyErrorMiddleware);
+  app.useGlobalFilters(new HttpExceptionFilter());
+  serveAdmin(app, config.ADMIN_STATIC_DIR);
+  SwaggerModule.setup('docs', app, openApiDocument(app));
+  app.enableShutdownHooks();
+
+  app.connectMicroservice(grpcOptions(config.GATEWAY_GRPC_URL, ['gateway', 'oip', 'health']));
+  await app.startAllMicroservices();
+  await app.listen(config.GATEWAY_HTTP_PORT, config.GATEWAY_HTTP_HOST);
+  app.get(HealthRegistry).set('SERVING');
+
+  const address = app.getHttpServer().address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    app,
+    httpUrl: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`,
+    grpcUrl: config.GATEWAY_GRPC_URL,
+    async close() {
+      app.get(HealthRegistry).set('NOT_SERVING');
+      await app.close();
+    },
+  };
+}
+
+/** OpenAPI from the controllers; path-to-regexp's escaped colon (":classify") is unescaped for readers. */
+function openApiDocument(app: NestExpressApplication): OpenAPIObject {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Servable gateway')
+      .setDescription('Product API, TF Serving REST and the Open Inference Protocol v2. Errors are {"error", "code"}.')
+      .setVersion(GATEWAY_VERSION)
+      .build(),
+  );
+  document.paths = Object.fromEntries(Object.entries(document.paths).map(([path, item]) => [path.replace(/\\:/g, ':'), item]));
+  return document;
+}
+
+/** The admin console build at /admin, with index.html for any client-side route (SPA fallback). */
+function serveAdmin(app: NestExpressApplication, dir: string): void {
+  const index = join(dir, 'index.html');
+  if (!existsSync(index)) return;
+  app.useStaticAssets(dir, { prefix: '/admin', index: 'index.html' });
+  app.use('/admin', (req: IncomingMessage, res: ServerResponse, next: () => void) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+    res.setHeader('content-type', 'text/html; charset=utf-8');
+    createReadStream(index).pipe(res);
+  });
+}

@@ -1,0 +1,80 @@
+import { Controller, Inject, UseFilters, UseInterceptors } from '@nestjs/common';
+import type { Metadata } from '@grpc/grpc-js';
+import { ServableError, bytesToInt32, float32ToBytes } from '@servable/contracts';
+import { servableGatewayV1 as v1 } from '@servable/contracts/grpc';
+import { GrpcContextInterceptor, GrpcExceptionFilter } from '@servable/observability';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
+import { PredictionService } from '../inference/prediction.service';
+import type { ModelInput } from '../inference/prediction.types';
+import { ModelInfoService } from '../models/model-info.service';
+import type { VersionSelector } from '../models/model-catalog.service';
+import { PIN_HEADER, TOKENIZER_HEADER } from '../http/http-request';
+import { grpcDeadline, metadataValue, sendTimingMetadata } from './grpc-call';
+
+function modelOf(spec: v1.ModelSpec | null | undefined, metadata?: Metadata): { model: string; selector: VersionSelector } {
+  if (!spec?.name) throw ServableError.invalid('model_spec.name is required');
+  return {
+    model: spec.name,
+    selector: { version: Number(spec.version) || undefined, label: spec.versionLabel || undefined, pin: metadataValue(metadata, PIN_HEADER) },
+  };
+}
+
+/** servable.gateway.v1.GatewayService: the product API over gRPC. */
+@Controller()
+@UseFilters(GrpcExceptionFilter)
+@UseInterceptors(GrpcContextInterceptor)
+@v1.GatewayServiceControllerMethods()
+export class GatewayGrpcController implements v1.GatewayServiceController {
+  constructor(
+    private readonly predictions: PredictionService,
+    private readonly info: ModelInfoService,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {}
+
+  async classify(request: v1.ClassifyRequest, metadata: Metadata, call?: unknown): Promise<v1.ClassifyResponse> {
+    const { outcome, predictions } = await this.predictions.classify({
+      api: 'grpc',
+      ...modelOf(request.modelSpec, metadata),
+      input: { kind: 'texts', texts: request.texts },
+      deadline: grpcDeadline(call, this.config),
+    });
+    sendTimingMetadata(call, metadata, outcome);
+    return { predictions, modelVersion: outcome.version, tokenizer: outcome.tokenizer };
+  }
+
+  async predict(request: v1.PredictRequest, metadata: Metadata, call?: unknown): Promise<v1.PredictResponse> {
+    const hasIds = (request.inputIds?.rowLengths?.length ?? 0) > 0;
+    if (hasIds && request.texts.length > 0) throw ServableError.invalid('send texts or input_ids, not both');
+    if (hasIds && request.inputIds!.dtype !== 'DATA_TYPE_INT32') throw ServableError.invalid(`input_ids must be DATA_TYPE_INT32, got ${request.inputIds!.dtype} (wrong dtype)`);
+    const input: ModelInput = hasIds
+      ? {
+          kind: 'ids',
+          ids: { values: bytesToInt32(request.inputIds!.values), rowLengths: request.inputIds!.rowLengths },
+          tokenizer: request.tokenizer || metadataValue(metadata, TOKENIZER_HEADER),
+        }
+      : { kind: 'texts', texts: request.texts };
+    const outcome = await this.predictions.predict({ api: 'grpc', ...modelOf(request.modelSpec, metadata), input, deadline: grpcDeadline(call, this.config) });
+    sendTimingMetadata(call, metadata, outcome);
+    return {
+      outputs: { probabilities: { dtype: 'DATA_TYPE_FLOAT32', shape: [outcome.rows, outcome.classes], data: float32ToBytes(outcome.probabilities) } },
+      modelVersion: outcome.version,
+      tokenizer: outcome.tokenizer,
+    };
+  }
+
+  async getModelStatus(request: v1.GetModelStatusRequest, _metadata: Metadata, call?: unknown): Promise<v1.GetModelStatusResponse> {
+    const { model, selector } = modelOf(request.modelSpec);
+    return { modelVersionStatus: await this.info.status(model, selector, grpcDeadline(call, this.config)) };
+  }
+
+  async getModelMetadata(request: v1.GetModelMetadataRequest, metadata: Metadata, call?: unknown): Promise<v1.GetModelMetadataResponse> {
+    const { model, selector } = modelOf(request.modelSpec, metadata);
+    const { manifest } = await this.info.metadata(model, selector, grpcDeadline(call, this.config));
+    return {
+      name: manifest.name,
+      version: manifest.version,
+      tokenizer: manifest.tokenizer.hash,
+      signature: { inputs: manifest.signature.inputs, outputs: manifest.signature.outputs, labels: manifest.labels },
+    };
+  }
+}

@@ -1,0 +1,79 @@
+import { Controller, Inject, UseFilters, UseInterceptors } from '@nestjs/common';
+import type { Metadata } from '@grpc/grpc-js';
+import { ServableError, float32ToBytes } from '@servable/contracts';
+import { inference, type DeepPartial } from '@servable/contracts/grpc';
+import { GrpcContextInterceptor, GrpcExceptionFilter } from '@servable/observability';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
+import { ReadinessService } from '../health/readiness.service';
+import { PIN_HEADER, TOKENIZER_HEADER } from '../http/http-request';
+import { oipModelInput, oipSignature, oipVersion } from '../inference/oip-tensors';
+import { PredictionService } from '../inference/prediction.service';
+import { ModelInfoService } from '../models/model-info.service';
+import { GATEWAY_NAME, GATEWAY_VERSION } from '../server-info';
+import { grpcDeadline, metadataValue, sendTimingMetadata } from './grpc-call';
+import { grpcOipInput } from './oip-raw';
+
+/** inference.GRPCInferenceService: the Open Inference Protocol v2 over gRPC, for KServe and Triton clients. */
+@Controller()
+@UseFilters(GrpcExceptionFilter)
+@UseInterceptors(GrpcContextInterceptor)
+@inference.GRPCInferenceServiceControllerMethods()
+export class OipGrpcController implements inference.GRPCInferenceServiceController {
+  constructor(
+    private readonly predictions: PredictionService,
+    private readonly info: ModelInfoService,
+    private readonly readiness: ReadinessService,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {}
+
+  serverLive(): inference.ServerLiveResponse {
+    return { live: true };
+  }
+
+  async serverReady(): Promise<inference.ServerReadyResponse> {
+    return { ready: (await this.readiness.check()).ready };
+  }
+
+  async modelReady(request: inference.ModelReadyRequest, _metadata: Metadata, call?: unknown): Promise<inference.ModelReadyResponse> {
+    if (!request.name) throw ServableError.invalid('name is required');
+    return { ready: await this.info.ready(request.name, { version: oipVersion(request.version) }, grpcDeadline(call, this.config)) };
+  }
+
+  serverMetadata(): inference.ServerMetadataResponse {
+    return { name: GATEWAY_NAME, version: GATEWAY_VERSION, extensions: [] };
+  }
+
+  async modelMetadata(request: inference.ModelMetadataRequest, _metadata: Metadata, call?: unknown): Promise<inference.ModelMetadataResponse> {
+    if (!request.name) throw ServableError.invalid('name is required');
+    const { manifest, versions } = await this.info.metadata(request.name, { version: oipVersion(request.version) }, grpcDeadline(call, this.config));
+    return { name: manifest.name, versions: versions.map(String), platform: `servable_${manifest.framework ?? 'tfjs'}`, ...oipSignature(manifest) };
+  }
+
+  async modelInfer(request: inference.ModelInferRequest, metadata: Metadata, call?: unknown): Promise<DeepPartial<inference.ModelInferResponse>> {
+    if (!request.modelName) throw ServableError.invalid('model_name is required');
+    const raw = request.rawInputContents.length > 0;
+    if (raw && request.rawInputContents.length !== request.inputs.length) {
+      throw ServableError.invalid(`raw_input_contents has ${request.rawInputContents.length} entries for ${request.inputs.length} inputs`);
+    }
+    const inputs = request.inputs.map((t, i) => grpcOipInput(t, raw ? request.rawInputContents[i] : undefined));
+    const declared = request.parameters['tokenizer']?.stringParam || metadataValue(metadata, TOKENIZER_HEADER);
+    const outcome = await this.predictions.predict({
+      api: 'grpc_oip',
+      model: request.modelName,
+      selector: { version: oipVersion(request.modelVersion), pin: metadataValue(metadata, PIN_HEADER) },
+      input: oipModelInput(inputs, declared),
+      deadline: grpcDeadline(call, this.config),
+    });
+    sendTimingMetadata(call, metadata, outcome);
+    const output = { name: 'probabilities', datatype: 'FP32', shape: [outcome.rows, outcome.classes], parameters: {} };
+    return {
+      modelName: outcome.model,
+      modelVersion: String(outcome.version),
+      id: request.id,
+      parameters: { tokenizer: { stringParam: outcome.tokenizer } },
+      // Raw in, raw out (Triton's convention); typed contents otherwise.
+      outputs: [raw ? output : { ...output, contents: { fp32Contents: Array.from(outcome.probabilities) } }],
+      rawOutputContents: raw ? [float32ToBytes(outcome.probabilities)] : [],
+    };
+  }
+}

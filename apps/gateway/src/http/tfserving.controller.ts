@@ -1,0 +1,86 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { ServerResponse } from 'node:http';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
+import { PredictionService } from '../inference/prediction.service';
+import { ModelInfoService } from '../models/model-info.service';
+import type { TensorSpec, VersionManifest } from '../models/version-manifest';
+import { deadlineOf, selectorOf, setTimingHeaders, tokenizerHeader, type HttpRequest, type ModelPath } from './http-request';
+import { PREDICT_BODY } from './openapi.schemas';
+import { parsePredictBody, predictResponse } from './tfserving-shapes';
+
+const TF_DTYPE: Record<string, string> = { int32: 'DT_INT32', float32: 'DT_FLOAT', string: 'DT_STRING' };
+
+function tensorInfo(t: TensorSpec) {
+  return {
+    dtype: TF_DTYPE[t.dtype] ?? `DT_${t.dtype.toUpperCase()}`,
+    tensor_shape: { dim: t.shape.map((size) => ({ size: String(size), name: '' })), unknown_rank: false },
+    name: t.name,
+  };
+}
+
+/** servable.json's signature in the spirit of TF Serving's signature_def. */
+function signatureDef(manifest: VersionManifest) {
+  const byName = (ts: TensorSpec[]) => Object.fromEntries(ts.map((t) => [t.name, tensorInfo(t)]));
+  return {
+    signature_def: {
+      serving_default: { inputs: byName(manifest.signature.inputs), outputs: byName(manifest.signature.outputs), method_name: 'tensorflow/serving/predict' },
+    },
+  };
+}
+
+/** TF Serving's REST API: model status, metadata and predict. */
+@ApiTags('tfserving')
+@Controller()
+export class TfServingController {
+  constructor(
+    private readonly predictions: PredictionService,
+    private readonly info: ModelInfoService,
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+  ) {}
+
+  @Get(['v1/models/:model', 'v1/models/:model/versions/:version', 'v1/models/:model/labels/:label'])
+  @ApiOperation({ summary: 'model_version_status of every version, or of the one the path names' })
+  async status(@Param() path: ModelPath, @Req() req: HttpRequest) {
+    const { version, label } = selectorOf(path, req);
+    const statuses = await this.info.status(path.model, { version, label }, deadlineOf(req, this.config));
+    return {
+      model_version_status: statuses.map((s) => ({
+        version: String(s.version),
+        state: s.state,
+        status: { error_code: s.errorCode, error_message: s.errorMessage },
+        ...(s.labels.length ? { labels: s.labels } : {}),
+      })),
+    };
+  }
+
+  @Get(['v1/models/:model/metadata', 'v1/models/:model/versions/:version/metadata', 'v1/models/:model/labels/:label/metadata'])
+  @ApiOperation({ summary: 'The signature of the version that would serve, as signature_def, with labels and the pinned tokenizer' })
+  async metadata(@Param() path: ModelPath, @Req() req: HttpRequest) {
+    const { manifest } = await this.info.metadata(path.model, selectorOf(path, req), deadlineOf(req, this.config));
+    return {
+      model_spec: { name: manifest.name, signature_name: '', version: String(manifest.version) },
+      metadata: { signature_def: signatureDef(manifest) },
+      labels: manifest.labels,
+      tokenizer: { hash: manifest.tokenizer.hash, vocab_size: manifest.tokenizer.vocab_size, pad_id: manifest.tokenizer.pad_id ?? 0 },
+      max_length: manifest.max_length,
+    };
+  }
+
+  @Post(['v1/models/:model\\:predict', 'v1/models/:model/versions/:version\\:predict', 'v1/models/:model/labels/:label\\:predict'])
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Predict from texts or int32 ids, in row ("instances") or columnar ("inputs") format' })
+  @ApiBody({ schema: PREDICT_BODY })
+  async predict(@Param() path: ModelPath, @Body() body: unknown, @Req() req: HttpRequest, @Res({ passthrough: true }) res: ServerResponse) {
+    const { input, format } = parsePredictBody(body, tokenizerHeader(req));
+    const outcome = await this.predictions.predict({
+      api: 'tfserving',
+      model: path.model,
+      selector: selectorOf(path, req),
+      input,
+      deadline: deadlineOf(req, this.config),
+    });
+    setTimingHeaders(res, outcome);
+    return predictResponse(outcome, format);
+  }
+}

@@ -1,0 +1,183 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ErrorCode, ServableError, bytesToFloat32, packRagged, type Ragged } from '@servable/contracts';
+import type { servableCommonV1 } from '@servable/contracts/grpc';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
+import { DownstreamService } from '../downstream/downstream.service';
+import { GatewayMetrics } from '../metrics/gateway.metrics';
+import { ModelCatalog, type ResolvedVersion } from '../models/model-catalog.service';
+import { ConcurrencyLimiter } from './concurrency-limiter';
+import { assertBeforeDeadline } from './deadline';
+import type { Classification, PredictCommand, PredictOutcome } from './prediction.types';
+
+const PROBABILITIES = 'probabilities';
+
+/**
+ * The classify/predict use-case, the same for every transport: bound
+ * concurrency, resolve the version, tokenize with that version's pinned
+ * tokenizer (or check the caller's), predict, and record metrics.
+ */
+@Injectable()
+export class PredictionService {
+  readonly limiter: ConcurrencyLimiter;
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly catalog: ModelCatalog,
+    private readonly downstream: DownstreamService,
+    private readonly metrics: GatewayMetrics,
+  ) {
+    this.limiter = new ConcurrencyLimiter(config.MAX_CONCURRENT_REQUESTS);
+  }
+
+  async predict(command: PredictCommand): Promise<PredictOutcome> {
+    const started = performance.now();
+    const labels = { model: command.model, version: '', api: command.api };
+    let release: (() => void) | undefined;
+    try {
+      release = this.tryAcquire();
+      this.validate(command);
+      const resolved = await this.catalog.resolve(command.model, command.selector, command.deadline);
+      labels.version = String(resolved.version);
+      const outcome = await this.run(command, resolved, started);
+      this.metrics.requests.inc({ ...labels, code: 'OK' });
+      this.metrics.latency.observe(labels, outcome.timings.totalMs / 1000);
+      if (command.input.kind === 'texts') this.metrics.tokenization.observe(labels, outcome.timings.tokenizationMs / 1000);
+      return outcome;
+    } catch (err) {
+      const code = err instanceof ServableError ? err.code : ErrorCode.INTERNAL;
+      this.metrics.requests.inc({ ...labels, code });
+      this.metrics.latency.observe(labels, (performance.now() - started) / 1000);
+      throw err;
+    } finally {
+      release?.();
+    }
+  }
+
+  async classify(command: PredictCommand): Promise<{ outcome: PredictOutcome; predictions: Classification[] }> {
+    const outcome = await this.predict(command);
+    return { outcome, predictions: classifications(outcome) };
+  }
+
+  private tryAcquire(): () => void {
+    try {
+      return this.limiter.tryAcquire();
+    } catch (err) {
+      this.metrics.rejected.inc();
+      throw err;
+    }
+  }
+
+  private validate({ input }: PredictCommand): void {
+    const rows = input.kind === 'texts' ? input.texts.length : input.ids.rowLengths.length;
+    if (rows === 0) throw ServableError.invalid('no inputs: send at least one text or row of ids');
+    if (rows > this.config.MAX_TEXTS_PER_REQUEST) {
+      throw ServableError.invalid(`too many inputs: ${rows} > MAX_TEXTS_PER_REQUEST ${this.config.MAX_TEXTS_PER_REQUEST}`);
+    }
+    if (input.kind === 'texts') {
+      input.texts.forEach((t, i) => {
+        if (typeof t !== 'string') throw ServableError.invalid(`texts[${i}] must be a string, got ${t === null ? 'null' : typeof t}`);
+        if (t.length === 0) throw ServableError.invalid(`texts[${i}] is empty`);
+      });
+    }
+  }
+
+  private async run(command: PredictCommand, resolved: ResolvedVersion, started: number): Promise<PredictOutcome> {
+    const { manifest } = resolved;
+    const pinned = manifest.tokenizer.hash;
+    let ids: Ragged | servableCommonV1.RaggedTensor;
+    let tokenizationMs = 0;
+    if (command.input.kind === 'texts') {
+      assertBeforeDeadline(command.deadline, 'tokenization');
+      const t0 = performance.now();
+      const encoded = await this.downstream.encode(pinned, command.input.texts, manifest.max_length, command.deadline);
+      tokenizationMs = performance.now() - t0;
+      ids = encoded.ids;
+    } else {
+      const declared = command.input.tokenizer;
+      if (declared && declared !== pinned) {
+        throw new ServableError(
+          ErrorCode.FAILED_PRECONDITION,
+          `tokenizer mismatch: input_ids were made with tokenizer ${declared}, but ${resolved.model} version ${resolved.version} is pinned to tokenizer ${pinned}`,
+        );
+      }
+      ids = command.input.padded ? trimPadding(command.input.ids, manifest.tokenizer.pad_id ?? 0) : command.input.ids;
+      checkIds(ids, manifest.tokenizer.vocab_size, manifest.max_length);
+    }
+
+    assertBeforeDeadline(command.deadline, 'inference');
+    const t1 = performance.now();
+    const reply = await this.downstream.predict(resolved.model, resolved.version, ids, command.deadline);
+    const hopMs = performance.now() - t1;
+    this.metrics.inference.observe({ model: resolved.model, version: String(resolved.version), api: command.api }, hopMs / 1000);
+
+    const tensor = reply.outputs?.[PROBABILITIES];
+    if (!tensor || tensor.shape.length !== 2) throw new Error(`inference answered without a [n, k] ${PROBABILITIES} tensor`);
+    const [rows, classes] = tensor.shape.map(Number);
+    const probabilities = bytesToFloat32(tensor.data);
+    const labels = manifest.labels?.length === classes ? manifest.labels : Array.from({ length: classes }, (_, i) => String(i));
+    const timing = reply.timing;
+    return {
+      model: resolved.model,
+      version: resolved.version,
+      tokenizer: pinned,
+      labels,
+      probabilities,
+      rows,
+      classes,
+      timings: {
+        tokenizationMs,
+        queueMs: timing ? Number(timing.queueUs) / 1000 : 0,
+        inferenceMs: timing ? Number(timing.computeUs) / 1000 : hopMs,
+        totalMs: performance.now() - started,
+      },
+    };
+  }
+}
+
+/**
+ * Drops the trailing pad ids of dense rows. Inference pads each batch itself,
+ * so a padded row and the same row unpadded give the same prediction.
+ */
+export function trimPadding({ values, rowLengths }: Ragged, padId: number): Ragged {
+  const rows: Int32Array[] = [];
+  let offset = 0;
+  for (const length of rowLengths) {
+    let end = offset + length;
+    while (end > offset + 1 && values[end - 1] === padId) end--;
+    rows.push(values.subarray(offset, end));
+    offset += length;
+  }
+  return packRagged(rows);
+}
+
+/** Ids a caller sent: whole numbers inside the vocabulary, rows neither empty nor over max_length. */
+function checkIds({ values, rowLengths }: Ragged, vocabSize: number, maxLength: number): void {
+  rowLengths.forEach((length, i) => {
+    if (length === 0) throw ServableError.invalid(`input_ids row ${i} is empty`);
+    if (maxLength && length > maxLength) throw ServableError.invalid(`input_ids row ${i} has ${length} ids, over max_length ${maxLength}`);
+  });
+  for (let i = 0; i < values.length; i++) {
+    if (values[i] < 0 || values[i] >= vocabSize) throw ServableError.invalid(`input_ids value ${values[i]} is outside the vocabulary [0, ${vocabSize})`);
+  }
+}
+
+/** Rows of probabilities as label + scores, the winning label first-class. */
+export function classifications(outcome: PredictOutcome): Classification[] {
+  const out: Classification[] = [];
+  for (let r = 0; r < outcome.rows; r++) {
+    const scores: Record<string, number> = {};
+    let best = 0;
+    for (let c = 0; c < outcome.classes; c++) {
+      const p = outcome.probabilities[r * outcome.classes + c];
+      scores[outcome.labels[c]] = p;
+      if (p > outcome.probabilities[r * outcome.classes + best]) best = c;
+    }
+    out.push({ label: outcome.labels[best], scores });
+  }
+  return out;
+}
+
+/** Rows of probabilities as nested arrays (TF Serving / JSON shapes). */
+export function probabilityRows(outcome: PredictOutcome): number[][] {
+  return Array.from({ length: outcome.rows }, (_, r) => Array.from(outcome.probabilities.subarray(r * outcome.classes, (r + 1) * outcome.classes)));
+}

@@ -1,0 +1,24 @@
+import 'reflect-metadata';
+import { loadGatewayConfig } from './config/gateway.config';
+import { startGateway } from './gateway-server';
+
+async function main(): Promise<void> {
+  const config = loadGatewayConfig();
+  const server = await startGateway(config);
+  console.log(`gateway: REST on ${server.httpUrl}, gRPC on ${server.grpcUrl}, tokenizer ${config.TOKENIZER_URL}, inference ${config.INFERENCE_URL}`);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`gateway: ${signal}, shutting down`);
+    await server.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((err) => {
+  console.error('gateway failed to start:', err instanceof Error ? err.message : err);
+  process.exit(1);
+});
