@@ -43,13 +43,13 @@ export class GatewayGrpcController implements v1.GatewayServiceController {
   }
 
   async predict(request: v1.PredictRequest, metadata: Metadata, call?: unknown): Promise<v1.PredictResponse> {
-    const hasIds = (request.inputIds?.rowLengths?.length ?? 0) > 0;
-    if (hasIds && request.texts.length > 0) throw ServableError.invalid('send texts or input_ids, not both');
-    if (hasIds && request.inputIds!.dtype !== 'DATA_TYPE_INT32') throw ServableError.invalid(`input_ids must be DATA_TYPE_INT32, got ${request.inputIds!.dtype} (wrong dtype)`);
-    const input: ModelInput = hasIds
+    const ids = request.inputIds?.rowLengths?.length ? request.inputIds : undefined;
+    if (ids && request.texts.length > 0) throw ServableError.invalid('send texts or input_ids, not both');
+    if (ids && ids.dtype !== 'DATA_TYPE_INT32') throw ServableError.invalid(`input_ids must be DATA_TYPE_INT32, got ${ids.dtype} (wrong dtype)`);
+    const input: ModelInput = ids
       ? {
           kind: 'ids',
-          ids: { values: bytesToInt32(request.inputIds!.values), rowLengths: request.inputIds!.rowLengths },
+          ids: { values: bytesToInt32(ids.values), rowLengths: ids.rowLengths },
           tokenizer: request.tokenizer || metadataValue(metadata, TOKENIZER_HEADER),
         }
       : { kind: 'texts', texts: request.texts };

@@ -1,0 +1,215 @@
+import * as grpc from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GRPC_CHANNEL_OPTIONS, loadGrpcObject } from '@servable/contracts/grpc';
+import { loadGatewayConfig } from './config/gateway.config';
+import { startGateway, type RunningGateway } from './gateway-server';
+import { HASH_V1, HASH_V2, fakeEncode, fakeRepository, fakeSpamProbability, freePort, startFakeDataPlane, type FakeDataPlane } from './testing/fake-data-plane';
+
+process.env['LOG_LEVEL'] ??= 'warn';
+
+const SPAMMY = 'free free money';
+const HAMMY = 'lunch at noon';
+const spamOf = (text: string) => fakeSpamProbability(fakeEncode(text));
+
+describe('gateway over REST and gRPC (fake data plane)', () => {
+  let plane: FakeDataPlane;
+  let gateway: RunningGateway;
+  let url: string;
+  let grpcUrl: string;
+
+  beforeAll(async () => {
+    plane = await startFakeDataPlane();
+    grpcUrl = `127.0.0.1:${await freePort()}`;
+    const config = loadGatewayConfig({
+      GATEWAY_HTTP_PORT: '0',
+      GATEWAY_HTTP_HOST: '127.0.0.1',
+      GATEWAY_GRPC_URL: grpcUrl,
+      TOKENIZER_URL: plane.tokenizerUrl,
+      INFERENCE_URL: plane.inferenceUrl,
+      MODEL_VERSION_LABELS: 'spam:stable=1,canary=2',
+      MAX_TEXTS_PER_REQUEST: '4',
+      MAX_BODY_BYTES: '2048',
+      MAX_CONCURRENT_REQUESTS: '2',
+      LOG_LEVEL: 'warn',
+    });
+    gateway = await startGateway(config, { source: fakeRepository() });
+    url = gateway.httpUrl;
+  });
+
+  afterAll(async () => {
+    await gateway?.close();
+    await plane?.close();
+  });
+
+  const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+
+  it('classifies texts with the stable version, its pinned tokenizer and timing headers', async () => {
+    const res = await post('/v1/models/spam:classify', { texts: [SPAMMY, HAMMY] }, { 'x-request-id': 'req-classify-1', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body.model_version).toBe('1');
+    expect(body.tokenizer).toBe(HASH_V1);
+    expect(body.predictions.map((p: { label: string }) => p.label)).toEqual(['spam', 'ham']);
+    expect(body.predictions[0].scores.spam).toBeCloseTo(spamOf(SPAMMY), 5);
+    for (const h of ['x-model-version', 'x-tokenizer', 'x-tokenization-time', 'x-queue-time', 'x-inference-time', 'x-total-time']) expect(res.headers.get(h)).toBeTruthy();
+    expect(res.headers.get('x-request-id')).toBe('req-classify-1');
+    const hops = plane.seen.filter((s) => s.requestId === 'req-classify-1');
+    expect(hops.map((s) => s.method).sort()).toEqual(['encode', 'predict']);
+    expect(hops.every((s) => s.traceparent === '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01')).toBe(true);
+    // The 5 s default deadline travels with the calls.
+    expect(hops[0].deadline! - Date.now()).toBeGreaterThan(3_000);
+  });
+
+  it("answers TF Serving's classify shape for examples", async () => {
+    const res = await post('/v1/models/spam/versions/2:classify', { examples: [{ text: SPAMMY }] });
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body.result[0][0][0]).toBe('ham');
+    expect(body.result[0][1][0]).toBe('spam');
+    expect(body.result[0][1][1]).toBeCloseTo(spamOf(SPAMMY), 5);
+    expect(res.headers.get('x-model-version')).toBe('2');
+  });
+
+  it('resolves the version: path, then the pin header, then the stable label', async () => {
+    const version = async (path: string, headers: Record<string, string> = {}) => (await (await post(path, { texts: ['x'] }, headers)).json()).model_version;
+    expect(await version('/v1/models/spam:classify')).toBe('1');
+    expect(await version('/v1/models/spam:classify', { 'x-servable-version': '2' })).toBe('2');
+    expect(await version('/v1/models/spam:classify', { 'x-servable-version': 'canary' })).toBe('2');
+    expect(await version('/v1/models/spam/versions/1:classify', { 'x-servable-version': '2' })).toBe('1');
+    expect(await version('/v1/models/spam/labels/canary:classify')).toBe('2');
+  });
+
+  it('predicts in row and columnar format, from texts and from ids', async () => {
+    const ids = fakeEncode(SPAMMY);
+    const rows = await (await post('/v1/models/spam:predict', { instances: [SPAMMY, HAMMY] })).json();
+    expect(rows.predictions).toHaveLength(2);
+    expect(rows.predictions[0][1]).toBeCloseTo(spamOf(SPAMMY), 5);
+    const cols = await (await post('/v1/models/spam:predict', { inputs: { input_ids: [ids] } })).json();
+    expect(cols.outputs[0][1]).toBeCloseTo(spamOf(SPAMMY), 5);
+    const objects = await (await post('/v1/models/spam:predict', { instances: [{ input_ids: ids }], tokenizer: HASH_V1 })).json();
+    expect(objects.predictions[0][1]).toBeCloseTo(spamOf(SPAMMY), 5);
+  });
+
+  it.each([
+    ['malformed JSON', '/v1/models/spam:classify', '{"texts": [', 400, 'INVALID_ARGUMENT'],
+    ['both instances and inputs', '/v1/models/spam:predict', { instances: ['a'], inputs: ['a'] }, 400, 'INVALID_ARGUMENT'],
+    ['ids of the wrong dtype', '/v1/models/spam:predict', { instances: [[1.5, 2]] }, 400, 'INVALID_ARGUMENT'],
+    ['an unknown model', '/v1/models/nope:classify', { texts: ['a'] }, 404, 'NOT_FOUND'],
+    ['an unknown version', '/v1/models/spam/versions/9:classify', { texts: ['a'] }, 404, 'NOT_FOUND'],
+    ['an unknown label', '/v1/models/spam/labels/nope:classify', { texts: ['a'] }, 404, 'NOT_FOUND'],
+    ['too many texts', '/v1/models/spam:classify', { texts: ['a', 'b', 'c', 'd', 'e'] }, 400, 'INVALID_ARGUMENT'],
+    ['an oversized body', '/v1/models/spam:classify', { texts: ['x'.repeat(4096)] }, 413, 'INVALID_ARGUMENT'],
+    ['a tokenizer mismatch', '/v1/models/spam/versions/2:predict', { instances: [[5, 6]], tokenizer: HASH_V1 }, 409, 'FAILED_PRECONDITION'],
+  ])('answers %s with its code', async (_what, path, body, status, code) => {
+    const res = await post(path as string, body);
+    expect(res.status).toBe(status);
+    const json = await res.json();
+    expect(json.code).toBe(code);
+    expect(typeof json.error).toBe('string');
+    if (code === 'FAILED_PRECONDITION') {
+      expect(json.error).toContain(HASH_V1);
+      expect(json.error).toContain(HASH_V2);
+    }
+  });
+
+  it('serves status and metadata the TF Serving way', async () => {
+    const status = await (await fetch(`${url}/v1/models/spam`)).json();
+    expect(status.model_version_status.map((s: { version: string; state: string }) => [s.version, s.state])).toEqual([['1', 'AVAILABLE'], ['2', 'AVAILABLE']]);
+    const one = await (await fetch(`${url}/v1/models/spam/labels/canary`)).json();
+    expect(one.model_version_status).toHaveLength(1);
+    expect(one.model_version_status[0]).toMatchObject({ version: '2', labels: ['canary'] });
+    const meta = await (await fetch(`${url}/v1/models/spam/versions/2/metadata`)).json();
+    expect(meta.model_spec.version).toBe('2');
+    expect(meta.metadata.signature_def.signature_def.serving_default.inputs.input_ids.dtype).toBe('DT_INT32');
+    expect(meta.tokenizer.hash).toBe(HASH_V2);
+  });
+
+  it('speaks OIP v2 over REST', async () => {
+    expect((await fetch(`${url}/v2/health/live`)).status).toBe(200);
+    expect((await fetch(`${url}/v2/health/ready`)).status).toBe(200);
+    expect((await (await fetch(`${url}/v2`)).json()).name).toBe('servable');
+    expect((await (await fetch(`${url}/v2/models/spam/versions/2/ready`)).json()).ready).toBe(true);
+    const meta = await (await fetch(`${url}/v2/models/spam`)).json();
+    expect(meta.versions).toEqual(['1', '2']);
+    expect(meta.inputs.map((i: { datatype: string }) => i.datatype)).toEqual(['BYTES', 'INT32']);
+    const texts = await (await post('/v2/models/spam/infer', { id: 'a', inputs: [{ name: 'text', shape: [2], datatype: 'BYTES', data: [SPAMMY, HAMMY] }] })).json();
+    expect(texts).toMatchObject({ model_name: 'spam', model_version: '1', id: 'a' });
+    expect(texts.outputs[0]).toMatchObject({ name: 'probabilities', datatype: 'FP32', shape: [2, 2] });
+    expect(texts.outputs[0].data[1]).toBeCloseTo(spamOf(SPAMMY), 5);
+    // Padded ids: trailing pad ids are dropped, so the answer equals the unpadded row's.
+    const ids = fakeEncode(SPAMMY);
+    const padded = await (await post('/v2/models/spam/versions/1/infer', { inputs: [{ name: 'input_ids', shape: [1, ids.length + 2], datatype: 'INT32', data: [...ids, 0, 0] }] })).json();
+    expect(padded.outputs[0].data[1]).toBeCloseTo(spamOf(SPAMMY), 5);
+    const wrong = await post('/v2/models/spam/infer', { inputs: [{ name: 'x', shape: [1], datatype: 'FP32', data: [1.5] }] });
+    expect(wrong.status).toBe(400);
+  });
+
+  it('retries an UNAVAILABLE inference call once and counts it', async () => {
+    plane.failNextPredicts.push(grpc.status.UNAVAILABLE);
+    const res = await post('/v1/models/spam:classify', { texts: [SPAMMY] });
+    expect(res.status).toBe(200);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/gateway_downstream_retries_total\{service="inference",service="gateway"\} 1|gateway_downstream_retries_total\{[^}]*inference[^}]*\} 1/);
+    expect(metrics).toMatch(/gateway_requests_total\{[^}]*model="spam"[^}]*api="product"[^}]*code="OK"[^}]*\} \d+/);
+  });
+
+  it('sheds load past MAX_CONCURRENT_REQUESTS with 429 and Retry-After', async () => {
+    plane.predictDelayMs = 300;
+    try {
+      const responses = await Promise.all(Array.from({ length: 4 }, () => post('/v1/models/spam:classify', { texts: ['a'] })));
+      const refused = responses.filter((r) => r.status === 429);
+      expect(refused.length).toBeGreaterThan(0);
+      expect(refused[0].headers.get('retry-after')).toBe('1');
+      expect((await refused[0].json()).code).toBe('RESOURCE_EXHAUSTED');
+    } finally {
+      plane.predictDelayMs = 0;
+    }
+  });
+
+  it('serves gateway.v1 Classify and OIP ModelInfer over gRPC with the same predictions', async () => {
+    const root = loadGrpcObject(['gateway', 'oip']) as any;
+    const gw = new root.servable.gateway.v1.GatewayService(grpcUrl, grpc.credentials.createInsecure(), GRPC_CHANNEL_OPTIONS);
+    const oip = new root.inference.GRPCInferenceService(grpcUrl, grpc.credentials.createInsecure(), GRPC_CHANNEL_OPTIONS);
+    const unary = (client: any, method: string, req: unknown) =>
+      new Promise<any>((res, rej) => client[method](req, (err: Error | null, reply: unknown) => (err ? rej(err) : res(reply))));
+    try {
+      const classified = await unary(gw, 'classify', { modelSpec: { name: 'spam' }, texts: [SPAMMY, HAMMY] });
+      expect(classified.modelVersion).toBe(1);
+      expect(classified.predictions[0].label).toBe('spam');
+      expect(classified.predictions[0].scores.spam).toBeCloseTo(spamOf(SPAMMY), 5);
+      const inferred = await unary(oip, 'modelInfer', {
+        modelName: 'spam',
+        inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], contents: { bytesContents: [Buffer.from(SPAMMY)] } }],
+      });
+      expect(inferred.outputs[0].contents.fp32Contents[1]).toBeCloseTo(spamOf(SPAMMY), 5);
+      expect((await unary(oip, 'serverReady', {})).ready).toBe(true);
+      expect((await unary(oip, 'modelReady', { name: 'spam', version: '2' })).ready).toBe(true);
+      const err = await unary(gw, 'classify', { modelSpec: { name: 'nope' }, texts: ['a'] }).catch((e) => e);
+      expect(err.code).toBe(grpc.status.NOT_FOUND);
+    } finally {
+      gw.close();
+      oip.close();
+    }
+  });
+
+  it('answers 503 fast while inference is down, says so on /readyz, and recovers without a restart', async () => {
+    await plane.stopInference();
+    try {
+      const t0 = Date.now();
+      const res = await post('/v1/models/spam/versions/1:classify', { texts: ['a'] });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBeTruthy();
+      expect(Date.now() - t0).toBeLessThan(5_000);
+      const ready = await fetch(`${url}/readyz`);
+      expect(ready.status).toBe(503);
+      const report = await ready.json();
+      expect(report.checks.tokenizer).toBe('up');
+      expect(report.checks.inference).toMatch(/^down/);
+    } finally {
+      await plane.startInference();
+    }
+    const again = await post('/v1/models/spam/versions/1:classify', { texts: [SPAMMY] });
+    expect(again.status).toBe(200);
+  });
+});

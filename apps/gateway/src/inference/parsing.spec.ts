@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { packRagged } from '@servable/contracts';
+import { parsePredictBody } from '../http/tfserving-shapes';
+import { deadlineFrom, parseTimeoutHeader } from './deadline';
+import { oipModelInput } from './oip-tensors';
+import { trimPadding } from './prediction.service';
+import { parseVersionLabels } from '../config/gateway.config';
+
+describe('request parsing', () => {
+  it('reads TF Serving instances and inputs in every accepted form', () => {
+    expect(parsePredictBody({ instances: ['a', 'b'] })).toEqual({ format: 'row', input: { kind: 'texts', texts: ['a', 'b'] } });
+    expect(parsePredictBody({ instances: [{ text: 'a' }] }).input).toEqual({ kind: 'texts', texts: ['a'] });
+    expect(parsePredictBody({ inputs: { text: ['a'] } })).toEqual({ format: 'columnar', input: { kind: 'texts', texts: ['a'] } });
+    const ids = parsePredictBody({ inputs: [[1, 2], [3]] }, 'h'.repeat(64)).input;
+    expect(ids).toMatchObject({ kind: 'ids', tokenizer: 'h'.repeat(64), ids: { rowLengths: [2, 1] } });
+    expect(() => parsePredictBody({ instances: [], inputs: [] })).toThrow(/not both/);
+    expect(() => parsePredictBody({ instances: ['a', [1]] })).toThrow(/all texts/);
+    expect(() => parsePredictBody({ instances: [['1']] })).toThrow(/wrong dtype/);
+  });
+
+  it('reads OIP tensors and checks shape against data', () => {
+    expect(oipModelInput([{ name: 'text', datatype: 'BYTES', shape: [2, 1], data: ['a', 'b'] }])).toEqual({ kind: 'texts', texts: ['a', 'b'] });
+    const ids = oipModelInput([{ name: 'input_ids', datatype: 'INT32', shape: [2, 2], data: [1, 2, 3, 0] }]);
+    expect(ids).toMatchObject({ kind: 'ids', padded: true, ids: { rowLengths: [2, 2] } });
+    expect(() => oipModelInput([{ name: 'x', datatype: 'INT32', shape: [2, 2], data: [1, 2, 3] }])).toThrow(/holds 4 elements but 3/);
+    expect(() => oipModelInput([{ name: 'x', datatype: 'FP32', shape: [1], data: [1] }])).toThrow(/wrong dtype/);
+  });
+
+  it('drops trailing pad ids but keeps at least one id per row', () => {
+    const out = trimPadding(packRagged([[5, 6, 0, 0], [0, 0, 0], [7, 0, 8]]), 0);
+    expect(out.rowLengths).toEqual([2, 1, 3]);
+    expect([...out.values]).toEqual([5, 6, 0, 7, 0, 8]);
+  });
+
+  it('takes the caller deadline, capped, or the default', () => {
+    expect(deadlineFrom(undefined, 5_000, 60_000, 1_000)).toBe(6_000);
+    expect(deadlineFrom(200, 5_000, 60_000, 1_000)).toBe(1_200);
+    expect(deadlineFrom(10 ** 9, 5_000, 60_000, 0)).toBe(60_000);
+    expect(parseTimeoutHeader('250')).toBe(250);
+    expect(() => parseTimeoutHeader('soon')).toThrow(/whole number/);
+  });
+
+  it('parses version labels', () => {
+    const labels = parseVersionLabels('spam:stable=1,canary=2; other:stable=3');
+    expect(labels.get('spam')?.get('canary')).toBe(2);
+    expect(labels.get('other')?.get('stable')).toBe(3);
+    expect(() => parseVersionLabels('spam:stable')).toThrow(/label=version/);
+  });
+});

@@ -1,0 +1,170 @@
+import * as grpc from '@grpc/grpc-js';
+import { createServer } from 'node:net';
+import { float32ToBytes, int32ToBytes, bytesToInt32, unpackRagged } from '@servable/contracts';
+import { loadGrpcObject } from '@servable/contracts/grpc';
+import type { ManifestSource, VersionManifest } from '../models/version-manifest';
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => res(port));
+    });
+  });
+}
+
+export const HASH_V1 = '1'.repeat(64);
+export const HASH_V2 = '2'.repeat(64);
+
+export function manifest(version: number, hash: string): VersionManifest {
+  return {
+    name: 'spam',
+    version,
+    framework: 'tfjs-layers',
+    signature: { inputs: [{ name: 'input_ids', dtype: 'int32', shape: [-1, -1] }], outputs: [{ name: 'probabilities', dtype: 'float32', shape: [-1, 2] }] },
+    labels: ['ham', 'spam'],
+    tokenizer: { hash, vocab_size: 1000, pad_id: 0 },
+    max_length: 64,
+  };
+}
+
+export function fakeRepository(): ManifestSource {
+  const manifests = new Map([
+    [1, manifest(1, HASH_V1)],
+    [2, manifest(2, HASH_V2)],
+  ]);
+  return {
+    listModels: async () => ['spam'],
+    listVersions: async () => [...manifests.keys()],
+    readManifest: async (_m, v) => manifests.get(v)!,
+  };
+}
+
+/** A word's id: a stable hash into the fake vocabulary (ids 1..999). */
+const idOf = (word: string) => 1 + ([...word].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7) % 999);
+
+/** The fake model: spam probability grows with the count of "free" (id of "free") in the row. */
+export function fakeSpamProbability(ids: ArrayLike<number>): number {
+  let free = 0;
+  for (let i = 0; i < ids.length; i++) if (ids[i] === idOf('free')) free++;
+  return Math.min(0.95, 0.1 + 0.4 * free);
+}
+
+export function fakeEncode(text: string): number[] {
+  return text.toLowerCase().split(/\W+/).filter(Boolean).map(idOf);
+}
+
+export interface SeenCall {
+  method: string;
+  requestId?: string;
+  traceparent?: string;
+  deadline?: number;
+}
+
+export interface FakeDataPlane {
+  tokenizerUrl: string;
+  inferenceUrl: string;
+  seen: SeenCall[];
+  /** Failures to inject into the next inference Predict calls, as gRPC status codes. */
+  failNextPredicts: number[];
+  predictDelayMs: number;
+  stopInference(): Promise<void>;
+  startInference(): Promise<void>;
+  close(): Promise<void>;
+}
+
+type Handler = (call: grpc.ServerUnaryCall<any, any>, callback: grpc.sendUnaryData<any>) => void;
+
+/** Fake tokenizer and inference gRPC servers that speak the real protos. */
+export async function startFakeDataPlane(): Promise<FakeDataPlane> {
+  const root = loadGrpcObject(['tokenizer', 'inference', 'health']) as any;
+  const seen: SeenCall[] = [];
+  const record = (method: string, call: grpc.ServerUnaryCall<unknown, unknown>) => {
+    const deadline = call.getDeadline();
+    seen.push({
+      method,
+      requestId: call.metadata.get('x-request-id')[0]?.toString(),
+      traceparent: call.metadata.get('traceparent')[0]?.toString(),
+      deadline: deadline instanceof Date ? deadline.getTime() : Number(deadline),
+    });
+  };
+  const health: Record<string, Handler> = { check: (_call, cb) => cb(null, { status: 'SERVING' }), watch: () => undefined };
+
+  const tokenizer = new grpc.Server();
+  tokenizer.addService(root.servable.tokenizer.v1.TokenizerService.service, {
+    encode: ((call, cb) => {
+      record('encode', call);
+      const rows = (call.request.texts as string[]).map(fakeEncode);
+      const values = Int32Array.from(rows.flat());
+      cb(null, { tokenizerHash: call.request.tokenizerHash, ids: { dtype: 'DATA_TYPE_INT32', values: int32ToBytes(values), rowLengths: rows.map((r) => r.length) } });
+    }) as Handler,
+    loadTokenizer: ((_c, cb) => cb({ code: grpc.status.UNIMPLEMENTED } as grpc.ServiceError)) as Handler,
+    listTokenizers: ((_c, cb) => cb(null, { tokenizers: [] })) as Handler,
+  });
+  tokenizer.addService(root.grpc.health.v1.Health.service, health);
+  const tokenizerPort = await freePort();
+  await bind(tokenizer, tokenizerPort);
+
+  const plane: FakeDataPlane = {
+    tokenizerUrl: `127.0.0.1:${tokenizerPort}`,
+    inferenceUrl: '',
+    seen,
+    failNextPredicts: [],
+    predictDelayMs: 0,
+    stopInference: async () => undefined,
+    startInference: async () => undefined,
+    close: async () => undefined,
+  };
+
+  const inferencePort = await freePort();
+  plane.inferenceUrl = `127.0.0.1:${inferencePort}`;
+  let inference: grpc.Server | undefined;
+  plane.startInference = async () => {
+    inference = new grpc.Server();
+    inference.addService(root.servable.inference.v1.InferenceService.service, {
+      predict: ((call, cb) => {
+        record('predict', call);
+        const failure = plane.failNextPredicts.shift();
+        if (failure !== undefined) return cb({ code: failure, details: 'injected failure' } as grpc.ServiceError);
+        const ragged = call.request.inputs.input_ids.ragged;
+        const rows = unpackRagged({ values: bytesToInt32(ragged.values), rowLengths: ragged.rowLengths });
+        const probs = new Float32Array(rows.flatMap((r) => [1 - fakeSpamProbability(r), fakeSpamProbability(r)]));
+        const reply = {
+          modelSpec: call.request.modelSpec,
+          outputs: { probabilities: { dtype: 'DATA_TYPE_FLOAT32', shape: [rows.length, 2], data: float32ToBytes(probs) } },
+          timing: { queueUs: 120, computeUs: 800, batchSize: rows.length, paddingRatio: 0 },
+          backend: 'fake',
+        };
+        setTimeout(() => cb(null, reply), plane.predictDelayMs);
+      }) as Handler,
+      loadModel: ((_c, cb) => cb({ code: grpc.status.UNIMPLEMENTED } as grpc.ServiceError)) as Handler,
+      unloadModel: ((_c, cb) => cb({ code: grpc.status.UNIMPLEMENTED } as grpc.ServiceError)) as Handler,
+      getModelStatus: ((call, cb) => {
+        record('getModelStatus', call);
+        const status = (version: number) => ({ name: 'spam', version, state: 'AVAILABLE', status: { errorCode: 'OK', errorMessage: '' } });
+        cb(null, { modelVersionStatus: [status(1), status(2)] });
+      }) as Handler,
+    });
+    inference.addService(root.grpc.health.v1.Health.service, health);
+    await bind(inference, inferencePort);
+  };
+  plane.stopInference = async () => {
+    const server = inference;
+    inference = undefined;
+    if (server) server.forceShutdown();
+  };
+  plane.close = async () => {
+    await plane.stopInference();
+    tokenizer.forceShutdown();
+  };
+  await plane.startInference();
+  return plane;
+}
+
+function bind(server: grpc.Server, port: number): Promise<void> {
+  return new Promise((resolve, reject) =>
+    server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve())),
+  );
+}
