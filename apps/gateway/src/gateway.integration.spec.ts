@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- JSON bodies of the protocols under test */
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRPC_CHANNEL_OPTIONS, loadGrpcObject } from '@servable/contracts/grpc';
@@ -47,7 +48,7 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
   it('classifies texts with the stable version, its pinned tokenizer and timing headers', async () => {
     const res = await post('/v1/models/spam:classify', { texts: [SPAMMY, HAMMY] }, { 'x-request-id': 'req-classify-1', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = await res.json() as any;
     expect(body.model_version).toBe('1');
     expect(body.tokenizer).toBe(HASH_V1);
     expect(body.predictions.map((p: { label: string }) => p.label)).toEqual(['spam', 'ham']);
@@ -64,7 +65,7 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
   it("answers TF Serving's classify shape for examples", async () => {
     const res = await post('/v1/models/spam/versions/2:classify', { examples: [{ text: SPAMMY }] });
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = await res.json() as any;
     expect(body.result[0][0][0]).toBe('ham');
     expect(body.result[0][1][0]).toBe('spam');
     expect(body.result[0][1][1]).toBeCloseTo(spamOf(SPAMMY), 5);
@@ -72,7 +73,7 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
   });
 
   it('resolves the version: path, then the pin header, then the stable label', async () => {
-    const version = async (path: string, headers: Record<string, string> = {}) => (await (await post(path, { texts: ['x'] }, headers)).json()).model_version;
+    const version = async (path: string, headers: Record<string, string> = {}) => (await (await post(path, { texts: ['x'] }, headers)).json() as any).model_version;
     expect(await version('/v1/models/spam:classify')).toBe('1');
     expect(await version('/v1/models/spam:classify', { 'x-servable-version': '2' })).toBe('2');
     expect(await version('/v1/models/spam:classify', { 'x-servable-version': 'canary' })).toBe('2');
@@ -82,12 +83,12 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
 
   it('predicts in row and columnar format, from texts and from ids', async () => {
     const ids = fakeEncode(SPAMMY);
-    const rows = await (await post('/v1/models/spam:predict', { instances: [SPAMMY, HAMMY] })).json();
+    const rows = await (await post('/v1/models/spam:predict', { instances: [SPAMMY, HAMMY] })).json() as any;
     expect(rows.predictions).toHaveLength(2);
     expect(rows.predictions[0][1]).toBeCloseTo(spamOf(SPAMMY), 5);
-    const cols = await (await post('/v1/models/spam:predict', { inputs: { input_ids: [ids] } })).json();
+    const cols = await (await post('/v1/models/spam:predict', { inputs: { input_ids: [ids] } })).json() as any;
     expect(cols.outputs[0][1]).toBeCloseTo(spamOf(SPAMMY), 5);
-    const objects = await (await post('/v1/models/spam:predict', { instances: [{ input_ids: ids }], tokenizer: HASH_V1 })).json();
+    const objects = await (await post('/v1/models/spam:predict', { instances: [{ input_ids: ids }], tokenizer: HASH_V1 })).json() as any;
     expect(objects.predictions[0][1]).toBeCloseTo(spamOf(SPAMMY), 5);
   });
 
@@ -104,7 +105,7 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
   ])('answers %s with its code', async (_what, path, body, status, code) => {
     const res = await post(path as string, body);
     expect(res.status).toBe(status);
-    const json = await res.json();
+    const json = await res.json() as any;
     expect(json.code).toBe(code);
     expect(typeof json.error).toBe('string');
     if (code === 'FAILED_PRECONDITION') {
@@ -114,12 +115,12 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
   });
 
   it('serves status and metadata the TF Serving way', async () => {
-    const status = await (await fetch(`${url}/v1/models/spam`)).json();
+    const status = await (await fetch(`${url}/v1/models/spam`)).json() as any;
     expect(status.model_version_status.map((s: { version: string; state: string }) => [s.version, s.state])).toEqual([['1', 'AVAILABLE'], ['2', 'AVAILABLE']]);
-    const one = await (await fetch(`${url}/v1/models/spam/labels/canary`)).json();
+    const one = await (await fetch(`${url}/v1/models/spam/labels/canary`)).json() as any;
     expect(one.model_version_status).toHaveLength(1);
     expect(one.model_version_status[0]).toMatchObject({ version: '2', labels: ['canary'] });
-    const meta = await (await fetch(`${url}/v1/models/spam/versions/2/metadata`)).json();
+    const meta = await (await fetch(`${url}/v1/models/spam/versions/2/metadata`)).json() as any;
     expect(meta.model_spec.version).toBe('2');
     expect(meta.metadata.signature_def.signature_def.serving_default.inputs.input_ids.dtype).toBe('DT_INT32');
     expect(meta.tokenizer.hash).toBe(HASH_V2);
@@ -128,18 +129,18 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
   it('speaks OIP v2 over REST', async () => {
     expect((await fetch(`${url}/v2/health/live`)).status).toBe(200);
     expect((await fetch(`${url}/v2/health/ready`)).status).toBe(200);
-    expect((await (await fetch(`${url}/v2`)).json()).name).toBe('servable');
-    expect((await (await fetch(`${url}/v2/models/spam/versions/2/ready`)).json()).ready).toBe(true);
-    const meta = await (await fetch(`${url}/v2/models/spam`)).json();
+    expect((await (await fetch(`${url}/v2`)).json() as any).name).toBe('servable');
+    expect((await (await fetch(`${url}/v2/models/spam/versions/2/ready`)).json() as any).ready).toBe(true);
+    const meta = await (await fetch(`${url}/v2/models/spam`)).json() as any;
     expect(meta.versions).toEqual(['1', '2']);
     expect(meta.inputs.map((i: { datatype: string }) => i.datatype)).toEqual(['BYTES', 'INT32']);
-    const texts = await (await post('/v2/models/spam/infer', { id: 'a', inputs: [{ name: 'text', shape: [2], datatype: 'BYTES', data: [SPAMMY, HAMMY] }] })).json();
+    const texts = await (await post('/v2/models/spam/infer', { id: 'a', inputs: [{ name: 'text', shape: [2], datatype: 'BYTES', data: [SPAMMY, HAMMY] }] })).json() as any;
     expect(texts).toMatchObject({ model_name: 'spam', model_version: '1', id: 'a' });
     expect(texts.outputs[0]).toMatchObject({ name: 'probabilities', datatype: 'FP32', shape: [2, 2] });
     expect(texts.outputs[0].data[1]).toBeCloseTo(spamOf(SPAMMY), 5);
     // Padded ids: trailing pad ids are dropped, so the answer equals the unpadded row's.
     const ids = fakeEncode(SPAMMY);
-    const padded = await (await post('/v2/models/spam/versions/1/infer', { inputs: [{ name: 'input_ids', shape: [1, ids.length + 2], datatype: 'INT32', data: [...ids, 0, 0] }] })).json();
+    const padded = await (await post('/v2/models/spam/versions/1/infer', { inputs: [{ name: 'input_ids', shape: [1, ids.length + 2], datatype: 'INT32', data: [...ids, 0, 0] }] })).json() as any;
     expect(padded.outputs[0].data[1]).toBeCloseTo(spamOf(SPAMMY), 5);
     const wrong = await post('/v2/models/spam/infer', { inputs: [{ name: 'x', shape: [1], datatype: 'FP32', data: [1.5] }] });
     expect(wrong.status).toBe(400);
@@ -161,7 +162,7 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
       const refused = responses.filter((r) => r.status === 429);
       expect(refused.length).toBeGreaterThan(0);
       expect(refused[0].headers.get('retry-after')).toBe('1');
-      expect((await refused[0].json()).code).toBe('RESOURCE_EXHAUSTED');
+      expect((await refused[0].json() as any).code).toBe('RESOURCE_EXHAUSTED');
     } finally {
       plane.predictDelayMs = 0;
     }
@@ -203,7 +204,7 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
       expect(Date.now() - t0).toBeLessThan(5_000);
       const ready = await fetch(`${url}/readyz`);
       expect(ready.status).toBe(503);
-      const report = await ready.json();
+      const report = await ready.json() as any;
       expect(report.checks.tokenizer).toBe('up');
       expect(report.checks.inference).toMatch(/^down/);
     } finally {

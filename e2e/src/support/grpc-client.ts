@@ -1,0 +1,46 @@
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { join } from 'node:path';
+import { ROOT } from './platform';
+
+/**
+ * A plain grpc-js client from the repository's proto files, as any outside
+ * client would build one (no Servable code involved).
+ */
+export function grpcClients(url: string, tokenizerUrl?: string) {
+  const definition = protoLoader.loadSync(['servable/gateway/v1/gateway.proto', 'inference/grpc_predict_v2.proto', 'servable/tokenizer/v1/tokenizer.proto'], {
+    includeDirs: [join(ROOT, 'libs/contracts/proto')],
+    keepCase: false,
+    longs: Number,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+  });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a dynamically loaded package
+  const root = grpc.loadPackageDefinition(definition) as any;
+  const credentials = grpc.credentials.createInsecure();
+  const gateway: grpc.Client = new root.servable.gateway.v1.GatewayService(url, credentials);
+  const oip: grpc.Client = new root.inference.GRPCInferenceService(url, credentials);
+  const tokenizer: grpc.Client | undefined = tokenizerUrl ? new root.servable.tokenizer.v1.TokenizerService(tokenizerUrl, credentials) : undefined;
+  return {
+    gateway,
+    oip,
+    tokenizer,
+    close() {
+      gateway.close();
+      oip.close();
+      tokenizer?.close();
+    },
+  };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- replies are protocol JSON
+export function unary(client: grpc.Client, method: string, request: unknown, metadata = new grpc.Metadata()): Promise<any> {
+  return new Promise((resolve, reject) =>
+    (client as unknown as Record<string, (r: unknown, m: grpc.Metadata, cb: (e: Error | null, v: unknown) => void) => void>)[method](
+      request,
+      metadata,
+      (err, reply) => (err ? reject(err) : resolve(reply)),
+    ),
+  );
+}

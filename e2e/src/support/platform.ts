@@ -1,0 +1,173 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const ROOT = resolve(__dirname, '../../..');
+export const MODELS = join(ROOT, 'models');
+const APPS = ['tokenizer', 'inference', 'gateway'] as const;
+export type AppName = (typeof APPS)[number];
+
+async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => res(port));
+    });
+  });
+}
+
+/** Builds the three apps once when a dist bundle is missing (E2E_REBUILD=1 forces it). */
+export function ensureBuilt(): void {
+  const missing = APPS.filter((a) => !existsSync(join(ROOT, 'dist/apps', a, 'main.js')));
+  if (missing.length === 0 && !process.env['E2E_REBUILD']) return;
+  const r = spawnSync('npx', ['nx', 'run-many', '-t', 'build', '-p', ...APPS, '--outputStyle=static'], { cwd: ROOT, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('building tokenizer, inference and gateway failed');
+}
+
+/** The model versions in the repository, oldest first. */
+export function modelVersions(model = 'spam'): number[] {
+  return readdirSync(join(MODELS, model))
+    .filter((d) => /^\d+$/.test(d) && existsSync(join(MODELS, model, d, 'servable.json')))
+    .map(Number)
+    .sort((a, b) => a - b);
+}
+
+export function manifestOf(version: number, model = 'spam'): { tokenizer: { hash: string; pad_id: number }; labels: string[]; max_length: number } {
+  return JSON.parse(readFileSync(join(MODELS, model, String(version), 'servable.json'), 'utf8'));
+}
+
+interface Service {
+  name: AppName;
+  env: Record<string, string>;
+  readyUrl: string;
+  child?: ChildProcess;
+}
+
+export interface Platform {
+  /** REST base URL of the gateway. */
+  url: string;
+  /** host:port of the gateway's gRPC server. */
+  grpcUrl: string;
+  /** host:port of the tokenizer's gRPC server (to make ids the way a client would). */
+  tokenizerUrl: string;
+  /** Folder with one <app>.log per process. */
+  logDir: string;
+  stop(name: AppName): Promise<void>;
+  start(name: AppName): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts tokenizer, inference and gateway from dist as a user would, each in
+ * its own process group (detached) so stopping one kills all it spawned.
+ */
+export async function startPlatform(gatewayEnv: Record<string, string> = {}): Promise<Platform> {
+  ensureBuilt();
+  const logDir = mkdtempSync(join(tmpdir(), 'servable-e2e-'));
+  const [tokGrpc, tokHttp, infGrpc, infHttp, gwHttp, gwGrpc] = await Promise.all(Array.from({ length: 6 }, freePort));
+  const common = { MODEL_REPOSITORY: MODELS, LOG_LEVEL: 'warn' };
+  const services: Record<AppName, Service> = {
+    tokenizer: {
+      name: 'tokenizer',
+      env: { ...common, TOKENIZER_GRPC_URL: `127.0.0.1:${tokGrpc}`, TOKENIZER_HTTP_PORT: String(tokHttp), TOKENIZER_HTTP_HOST: '127.0.0.1' },
+      readyUrl: `http://127.0.0.1:${tokHttp}/readyz`,
+    },
+    inference: {
+      name: 'inference',
+      env: { ...common, INFERENCE_GRPC_URL: `127.0.0.1:${infGrpc}`, INFERENCE_HTTP_PORT: String(infHttp), INFERENCE_HTTP_HOST: '127.0.0.1', INFERENCE_WORKERS: '1' },
+      readyUrl: `http://127.0.0.1:${infHttp}/readyz`,
+    },
+    gateway: {
+      name: 'gateway',
+      env: {
+        ...common,
+        GATEWAY_HTTP_PORT: String(gwHttp),
+        GATEWAY_HTTP_HOST: '127.0.0.1',
+        GATEWAY_GRPC_URL: `127.0.0.1:${gwGrpc}`,
+        TOKENIZER_URL: `127.0.0.1:${tokGrpc}`,
+        INFERENCE_URL: `127.0.0.1:${infGrpc}`,
+        ...gatewayEnv,
+      },
+      readyUrl: `http://127.0.0.1:${gwHttp}/readyz`,
+    },
+  };
+
+  const start = async (name: AppName) => {
+    const service = services[name];
+    const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
+    const child = spawn(process.execPath, [join(ROOT, 'dist/apps', name, 'main.js')], {
+      cwd: ROOT,
+      env: { ...process.env, ...service.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    service.child = child;
+    await waitReady(service, logDir);
+  };
+
+  const stop = async (name: AppName) => {
+    const child = services[name].child;
+    services[name].child = undefined;
+    if (child) await kill(child);
+  };
+
+  const platform: Platform = {
+    url: `http://127.0.0.1:${gwHttp}`,
+    grpcUrl: `127.0.0.1:${gwGrpc}`,
+    tokenizerUrl: `127.0.0.1:${tokGrpc}`,
+    logDir,
+    start,
+    stop,
+    async close() {
+      for (const name of [...APPS].reverse()) await stop(name);
+    },
+  };
+  try {
+    await Promise.all([start('tokenizer'), start('inference')]);
+    await start('gateway');
+  } catch (err) {
+    await platform.close();
+    throw err;
+  }
+  return platform;
+}
+
+async function waitReady(service: Service, logDir: string, timeoutMs = 180_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const child = service.child;
+    if (!child || child.exitCode !== null) {
+      throw new Error(`${service.name} exited with ${child?.exitCode}; see ${join(logDir, `${service.name}.log`)}`);
+    }
+    try {
+      if ((await fetch(service.readyUrl)).status === 200) return;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > until) throw new Error(`${service.name} not ready after ${timeoutMs} ms; see ${join(logDir, `${service.name}.log`)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** SIGTERM to the process group, SIGKILL if it has not exited after a grace period. */
+async function kill(child: ChildProcess, graceMs = 5_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const signal = (s: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, s);
+    } catch {
+      /* already gone */
+    }
+  };
+  signal('SIGTERM');
+  const timer = setTimeout(() => signal('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
