@@ -33,6 +33,9 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
   const source = deps.source ?? repositoryManifestSource(config.MODEL_REPOSITORY);
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, source), { bodyParser: false, bufferLogs: true });
   app.useLogger(app.get(Logger));
+  // An ETag costs a hash of every answer, and no client revalidates a prediction.
+  app.set('etag', false);
+  app.disable('x-powered-by');
   app.use(requestContextMiddleware);
   // Every body is read as JSON whatever its content-type (curl -d sends form encoding), up to MAX_BODY_BYTES.
   app.useBodyParser('json', { limit: config.MAX_BODY_BYTES, type: () => true });

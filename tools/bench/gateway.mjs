@@ -1,0 +1,138 @@
+#!/usr/bin/env node
+// npm run bench -- gateway
+// Classify with one text per request at concurrency 1, 16 and 64, two ways,
+// against the same tokenizer and inference processes (same worker threads):
+//   baseline  tokenize + predict called straight over gRPC from this process
+//             (Encode, then Predict with the ids), no gateway: the data plane's limit;
+//   gateway   POST /v1/models/spam:classify over HTTP keep-alive through the gateway.
+// Both use the same closed-loop load generator (N loops, each sends its next
+// request when the previous answer arrives, like autocannon), so the ratios
+// isolate what the gateway adds. Texts are real SpamAssassin paragraphs.
+import http from 'node:http';
+import { readFileSync, readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { corpusTexts, ensureBuilt, fmt, freePort, grpc, grpcPackage, percentile, root, startService, unary } from './_support.mjs';
+
+const MODEL = process.env.BENCH_MODEL ?? 'spam';
+const repository = process.env.MODEL_REPOSITORY ?? join(root, 'models');
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const WORKERS = process.env.INFERENCE_WORKERS ?? String(availableParallelism());
+const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,16,64').split(',').map(Number);
+
+const versions = readdirSync(join(repository, MODEL)).filter((d) => /^\d+$/.test(d)).map(Number).sort((a, b) => a - b);
+const version = versions.at(-1);
+const manifest = JSON.parse(readFileSync(join(repository, MODEL, String(version), 'servable.json'), 'utf8'));
+const texts = corpusTexts(4000);
+
+ensureBuilt('tokenizer', 'inference', 'gateway');
+const [tokGrpc, tokHttp, infGrpc, infHttp, gwHttp, gwGrpc] = await Promise.all(Array.from({ length: 6 }, freePort));
+const common = { MODEL_REPOSITORY: repository, LOG_LEVEL: 'warn' };
+const services = [];
+const stopAll = async () => {
+  for (const s of services.reverse()) await s.stop();
+};
+process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
+
+try {
+  services.push(
+    await startService('tokenizer', { ...common, TOKENIZER_GRPC_URL: `127.0.0.1:${tokGrpc}`, TOKENIZER_HTTP_PORT: String(tokHttp), TOKENIZER_HTTP_HOST: '127.0.0.1' }, `http://127.0.0.1:${tokHttp}/readyz`),
+  );
+  services.push(
+    await startService(
+      'inference',
+      { ...common, INFERENCE_GRPC_URL: `127.0.0.1:${infGrpc}`, INFERENCE_HTTP_PORT: String(infHttp), INFERENCE_HTTP_HOST: '127.0.0.1', INFERENCE_WORKERS: WORKERS },
+      `http://127.0.0.1:${infHttp}/readyz`,
+    ),
+  );
+  services.push(
+    await startService(
+      'gateway',
+      {
+        ...common,
+        GATEWAY_HTTP_PORT: String(gwHttp),
+        GATEWAY_HTTP_HOST: '127.0.0.1',
+        GATEWAY_GRPC_URL: `127.0.0.1:${gwGrpc}`,
+        TOKENIZER_URL: `127.0.0.1:${tokGrpc}`,
+        INFERENCE_URL: `127.0.0.1:${infGrpc}`,
+      },
+      `http://127.0.0.1:${gwHttp}/readyz`,
+    ),
+  );
+
+  const pkg = grpcPackage(['servable/tokenizer/v1/tokenizer.proto', 'servable/inference/v1/inference.proto']);
+  const options = { 'grpc.max_receive_message_length': 32 << 20 };
+  const tokenizer = new pkg.servable.tokenizer.v1.TokenizerService(`127.0.0.1:${tokGrpc}`, grpc.credentials.createInsecure(), options);
+  const inference = new pkg.servable.inference.v1.InferenceService(`127.0.0.1:${infGrpc}`, grpc.credentials.createInsecure(), options);
+
+  const baseline = async (i) => {
+    const encoded = await unary(tokenizer, 'encode', { tokenizerHash: manifest.tokenizer.hash, texts: [texts[i % texts.length]], maxLength: manifest.max_length });
+    await unary(inference, 'predict', { modelSpec: { name: MODEL, version }, inputs: { input_ids: { ragged: encoded.ids } } });
+  };
+
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  const gateway = (i) =>
+    new Promise((resolve, reject) => {
+      const body = JSON.stringify({ texts: [texts[i % texts.length]] });
+      const req = http.request(
+        { host: '127.0.0.1', port: gwHttp, path: `/v1/models/${MODEL}:classify`, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          res.resume();
+          res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`gateway answered ${res.statusCode}`))));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+
+  /** Closed loop: `concurrency` loops for `seconds`; latencies in ms. */
+  async function runFor(seconds, concurrency, task) {
+    const latencies = [];
+    let i = Math.floor(Math.random() * texts.length);
+    const until = performance.now() + seconds * 1000;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (performance.now() < until) {
+          const start = performance.now();
+          await task(i++);
+          latencies.push(performance.now() - start);
+        }
+      }),
+    );
+    const elapsed = (performance.now() - t0) / 1000;
+    return { rps: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  }
+
+  // Warm both paths (connections, JIT, tokenizer cache for the first texts).
+  await runFor(1, 8, baseline);
+  await runFor(1, 8, gateway);
+
+  console.log(`model ${MODEL} v${version}, one SpamAssassin paragraph per request, ${WORKERS} inference worker thread(s), ${SECONDS} s per run, ${availableParallelism()} cores (shared by the three services and this load generator)`);
+  console.log('baseline = tokenize + predict over gRPC straight to the data-plane services from this process (no gateway)');
+  console.log('');
+  console.log('conc  path       req/s      p50 ms    p99 ms');
+  const rows = [];
+  for (const c of CONCURRENCY) {
+    const b = await runFor(SECONDS, c, baseline);
+    const g = await runFor(SECONDS, c, gateway);
+    rows.push({ c, b, g });
+    for (const [name, r] of [['baseline', b], ['gateway', g]]) {
+      console.log(`${String(c).padStart(4)}  ${name.padEnd(9)} ${fmt(r.rps, 0).padStart(7)}  ${fmt(r.p50, 2).padStart(9)} ${fmt(r.p99, 2).padStart(9)}`);
+    }
+  }
+  console.log('');
+  for (const { c, b, g } of rows) {
+    const added = g.p50 - b.p50;
+    const ratio = g.rps / b.rps;
+    let verdict = '';
+    if (c === 1) verdict = `target p50 <= baseline + 3 ms: ${added <= 3 ? 'met' : 'NOT met'}`;
+    if (c === 64) verdict = `target throughput >= 70% of baseline: ${ratio >= 0.7 ? 'met' : 'NOT met'}`;
+    console.log(`c=${String(c).padEnd(3)} gateway/baseline throughput ${fmt(ratio * 100, 0)}%, p50 +${fmt(added, 2)} ms, p99 +${fmt(g.p99 - b.p99, 2)} ms   ${verdict}`);
+  }
+  tokenizer.close();
+  inference.close();
+  agent.destroy();
+} finally {
+  await stopAll();
+}
