@@ -23,13 +23,14 @@ describe('corpus split', () => {
   });
 
   it('buckets by id alone', () => {
-    expect(bucketOf(42)).toBe(bucketOf(42));
+    expect(bucketOf('spam-1/00042')).toBe(bucketOf('spam-1/00042'));
+    expect(new Set(messages.map((m) => m.id)).size).toBe(messages.length);
     expect(new Set(messages.slice(0, 500).map((m) => bucketOf(m.id))).size).toBeGreaterThan(90);
   });
 
   it('keeps the Subject and drops every other header, so no label-leaking header gets in', () => {
     const m = toMessage({
-      id: 1,
+      id: '00001',
       group: 'spam-1',
       text: 'From spammer@x.org\nX-Spam-Status: Yes, score=10\nReceived: from spamassassin.taint.org\nSubject: Cheap =\n pills\n\n<html><b>Buy</b> now=21</html>',
     });

@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 export type Label = 'ham' | 'spam';
 
 export interface Message {
-  id: number;
+  /** group/id: the corpus numbers messages per folder, so an id alone repeats across folders. */
+  id: string;
   label: Label;
   /** What the model sees: the Subject header and the cleaned body. */
   text: string;
@@ -20,7 +21,7 @@ export interface Split {
 }
 
 interface RawMessage {
-  id: number;
+  id: string;
   group: string;
   text: string;
 }
@@ -51,7 +52,7 @@ export function toMessage(raw: RawMessage): Message {
   const subject = /^subject:(.*)$/im.exec(head.replace(/\r?\n[ \t]+/g, ' '))?.[1]?.trim() ?? '';
   // 20k characters is far past the 256 ids the model reads; it only bounds tokenizer work.
   const text = `${subject}\n${cleanBody(body)}`.slice(0, 20_000);
-  return { id: raw.id, label: raw.group.startsWith('spam') ? 'spam' : 'ham', text };
+  return { id: `${raw.group}/${raw.id}`, label: raw.group.startsWith('spam') ? 'spam' : 'ham', text };
 }
 
 export function loadCorpus(): { messages: Message[]; version: string } {
@@ -61,7 +62,7 @@ export function loadCorpus(): { messages: Message[]; version: string } {
 }
 
 /** 0..99 from the message id: the split never depends on order, size or the random seed. */
-export function bucketOf(id: number): number {
+export function bucketOf(id: string): number {
   return createHash('sha256').update(`servable-split:${id}`).digest().readUInt32BE(0) % 100;
 }
 
@@ -72,7 +73,7 @@ export function splitCorpus(messages: Message[]): Split {
   const train: Message[] = [];
   const validation: Message[] = [];
   const test: Message[] = [];
-  for (const m of [...messages].sort((a, b) => a.id - b.id)) {
+  for (const m of [...messages].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
     const b = bucketOf(m.id);
     (b < 80 ? train : b < 90 ? validation : test).push(m);
   }

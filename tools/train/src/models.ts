@@ -15,11 +15,11 @@ export const ARCHITECTURES: Record<1 | 2, Architecture> = {
   1: { version: 1, description: 'embedding(32) -> masked mean pooling -> dense softmax', embeddingDim: 32, epochs: 8, learningRate: 3e-3 },
   2: {
     version: 2,
-    description: 'embedding(64) -> conv1d(128 filters, width 5, relu) -> masked max pooling -> dense softmax',
+    description: 'embedding(64) -> conv1d(128 filters, width 3, relu) -> masked max pooling -> dense softmax',
     embeddingDim: 64,
     filters: 128,
-    kernelSize: 5,
-    epochs: 5,
+    kernelSize: 3,
+    epochs: 4,
     learningRate: 2e-3,
   },
 };
