@@ -194,6 +194,40 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
     }
   });
 
+  it('passes the caller deadline downstream and answers 504 when it passes', async () => {
+    plane.predictDelayMs = 400;
+    try {
+      const res = await post('/v1/models/spam/versions/1:classify', { texts: ['a'] }, { 'x-request-id': 'req-deadline', 'x-request-timeout-ms': '150' });
+      expect(res.status).toBe(504);
+      expect((await res.json() as any).code).toBe('DEADLINE_EXCEEDED');
+      const hop = plane.seen.find((s) => s.requestId === 'req-deadline' && s.method === 'encode');
+      expect(hop!.deadline! - Date.now()).toBeLessThan(200);
+    } finally {
+      plane.predictDelayMs = 0;
+    }
+  });
+
+  it('accepts OIP raw_input_contents over gRPC and answers raw outputs', async () => {
+    const root = loadGrpcObject(['oip']) as any;
+    const oip = new root.inference.GRPCInferenceService(grpcUrl, grpc.credentials.createInsecure(), GRPC_CHANNEL_OPTIONS);
+    try {
+      const text = Buffer.from(SPAMMY);
+      const prefix = Buffer.alloc(4);
+      prefix.writeUInt32LE(text.length);
+      const reply = await new Promise<any>((res, rej) =>
+        oip.modelInfer(
+          { modelName: 'spam', modelVersion: '2', inputs: [{ name: 'text', datatype: 'BYTES', shape: [1] }], rawInputContents: [Buffer.concat([prefix, text])] },
+          (err: Error | null, r: unknown) => (err ? rej(err) : res(r)),
+        ),
+      );
+      const probs = new Float32Array(Uint8Array.from(reply.rawOutputContents[0]).buffer);
+      expect(reply.modelVersion).toBe('2');
+      expect(probs[1]).toBeCloseTo(spamOf(SPAMMY), 5);
+    } finally {
+      oip.close();
+    }
+  });
+
   it('answers 503 fast while inference is down, says so on /readyz, and recovers without a restart', async () => {
     await plane.stopInference();
     try {
