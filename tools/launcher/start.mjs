@@ -28,7 +28,10 @@ const services = [
   {
     name: 'gateway',
     color: 33,
-    env: {},
+    env: {
+      TOKENIZER_URL: env.TOKENIZER_URL ?? `127.0.0.1:${port('TOKENIZER_PORT', 50051)}`,
+      INFERENCE_URL: env.INFERENCE_URL ?? `127.0.0.1:${port('INFERENCE_PORT', 50052)}`,
+    },
     banner: () => {
       const http = `http://localhost:${port('GATEWAY_HTTP_PORT', 8501)}`;
       return `REST ${http}, gRPC localhost:${(env.GATEWAY_GRPC_URL ?? ':8500').split(':').pop()}, console ${http}/admin, OpenAPI ${http}/docs`;
