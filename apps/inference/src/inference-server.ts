@@ -71,6 +71,8 @@ export async function startInference(config: InferenceConfig, options: StartOpti
     async close() {
       health.set('NOT_SERVING', INFERENCE_SERVICE);
       await Promise.race([models.drainAll(), new Promise((r) => setTimeout(r, config.SHUTDOWN_DRAIN_MS).unref())]);
+      // Nest shuts gRPC down forcefully: give the answers of the drained requests a moment to leave.
+      await new Promise((r) => setTimeout(r, 100));
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await app.close();
       await pool.close();
