@@ -1,0 +1,124 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { DataSource, type DataSourceOptions } from 'typeorm';
+import { ENTITIES } from '../entities';
+import { MIGRATIONS } from '../migrations';
+import { pglitePoolDriver, pgCompatibleParsers } from './pglite-pool';
+
+export interface DatabaseOptions {
+  /** postgres://… selects PostgreSQL; unset selects the embedded PGlite. */
+  url?: string;
+  /** PGlite data directory; unset keeps PGlite in memory (tests). */
+  dataDir?: string;
+  /** An in-process PGlite to share, so two Database objects see one database (tests of two replicas). */
+  pglite?: PGlite;
+  /** Connections in the Postgres pool. PGlite has one session and ignores it. */
+  poolSize?: number;
+  /** Run pending migrations on open (start-up). */
+  migrate?: boolean;
+  logging?: boolean;
+}
+
+/** Where the data lives, from the environment: DATABASE_URL, else PGlite in $SERVABLE_DATA_DIR/pgdata. */
+export function databaseOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): DatabaseOptions {
+  const url = env['DATABASE_URL']?.trim();
+  if (url) return { url };
+  return { dataDir: join(resolve(env['SERVABLE_DATA_DIR'] ?? '.servable'), 'pgdata') };
+}
+
+export type Unlisten = () => Promise<void>;
+
+/**
+ * One database: a TypeORM DataSource (synchronize off, the committed migrations run at
+ * open) plus LISTEN for the change notifier. The same entities and migrations serve
+ * PostgreSQL and PGlite.
+ */
+export class Database {
+  private constructor(
+    readonly dataSource: DataSource,
+    readonly kind: 'postgres' | 'pglite',
+    private readonly url: string | undefined,
+    private readonly pglite: PGlite | undefined,
+    private readonly ownsPglite: boolean,
+  ) {}
+
+  static async open(options: DatabaseOptions = {}): Promise<Database> {
+    const base = {
+      type: 'postgres',
+      entities: ENTITIES,
+      migrations: MIGRATIONS,
+      synchronize: false,
+      migrationsRun: false,
+      logging: options.logging ?? false,
+    } as const;
+    let db: Database;
+    if (options.url) {
+      const ds = new DataSource({ ...base, url: options.url, poolSize: options.poolSize ?? 10 } as DataSourceOptions);
+      db = new Database(ds, 'postgres', options.url, undefined, false);
+    } else {
+      let pglite = options.pglite;
+      const owns = !pglite;
+      if (!pglite) {
+        if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+        pglite = await PGlite.create({ dataDir: options.dataDir, parsers: pgCompatibleParsers });
+      }
+      const ds = new DataSource({ ...base, driver: pglitePoolDriver(pglite) } as DataSourceOptions);
+      db = new Database(ds, 'pglite', undefined, pglite, owns);
+    }
+    await db.dataSource.initialize();
+    if (options.migrate ?? true) await db.dataSource.runMigrations({ transaction: 'each' });
+    return db;
+  }
+
+  /**
+   * LISTEN on a channel. On Postgres this holds a dedicated connection outside the
+   * pool (a pooled one would drop the subscription when returned); `onLost` fires when
+   * it breaks, and the caller's polling covers the gap.
+   */
+  async listen(channel: string, onPayload: (payload: string) => void, onLost?: (err: Error) => void): Promise<Unlisten> {
+    if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`bad channel name ${channel}`);
+    if (this.pglite) {
+      return this.pglite.listen(channel, onPayload);
+    }
+    const client = new pg.Client({ connectionString: this.url });
+    let closing = false;
+    client.on('notification', (msg) => {
+      if (msg.channel === channel) onPayload(msg.payload ?? '');
+    });
+    client.on('error', (err) => {
+      if (!closing) onLost?.(err);
+    });
+    client.on('end', () => {
+      if (!closing) onLost?.(new Error('LISTEN connection ended'));
+    });
+    await client.connect();
+    await client.query(`LISTEN ${channel}`);
+    return async () => {
+      closing = true;
+      await client.end().catch(() => undefined);
+    };
+  }
+
+  /** Reverts every migration: the schema goes back to empty (tests, and `down` by hand). */
+  async revertAll(): Promise<void> {
+    while ((await this.appliedCount()) > 0) {
+      await this.dataSource.undoLastMigration({ transaction: 'each' });
+    }
+  }
+
+  private async appliedCount(): Promise<number> {
+    const rows: Array<{ n: number }> = await this.dataSource.query(
+      `SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name = 'migrations' AND table_schema = current_schema()`,
+    );
+    if (rows[0].n === 0) return 0;
+    const applied: Array<{ n: number }> = await this.dataSource.query(`SELECT count(*)::int AS n FROM migrations`);
+    return applied[0].n;
+  }
+
+  async close(): Promise<void> {
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+    if (this.pglite && this.ownsPglite && !this.pglite.closed) await this.pglite.close();
+  }
+}

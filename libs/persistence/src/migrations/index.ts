@@ -1,0 +1,4 @@
+import { Initial1795744258261 } from './1795744258261-Initial';
+
+/** In order. Generated with SERVABLE_MIGRATION_NAME=<Name> npm run db:check, then reviewed. */
+export const MIGRATIONS: Function[] = [Initial1795744258261];
