@@ -2,7 +2,7 @@ import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { HealthRegistry } from '@servable/contracts/grpc';
 import { loggerModule } from '@servable/observability';
 import { INFERENCE_CONFIG, type InferenceConfig } from './config/inference.config';
-import { GrpcHealthController } from './grpc/health.controller';
+import { GrpcHealthController } from '@servable/observability';
 import { InferenceController } from './grpc/inference.controller';
 import type { ModelSource } from './models/manifest';
 import { MODEL_SOURCE } from './models/model-source';

@@ -3,7 +3,7 @@ import { HealthRegistry } from '@servable/contracts/grpc';
 import { loggerModule } from '@servable/observability';
 import { TOKENIZER_CONFIG, type TokenizerConfig } from './config/tokenizer.config';
 import { EncodingModule } from './encoding/encoding.module';
-import { GrpcHealthController } from './grpc/health.controller';
+import { GrpcHealthController } from '@servable/observability';
 import { TokenizerController } from './grpc/tokenizer.controller';
 import { MetricsModule } from './metrics/metrics.module';
 import { PreloadService, TOKENIZER_SERVICE } from './registry/preload.service';

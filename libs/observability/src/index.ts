@@ -10,6 +10,7 @@ export {
 export { loggerModule, pinoOptions } from './logger';
 export { GrpcContextInterceptor } from './grpc-context.interceptor';
 export { GrpcExceptionFilter } from './grpc-exception.filter';
+export { GrpcHealthController } from './grpc-health.controller';
 export { withTimeout } from './with-timeout';
 export { createMetricsRegistry } from './metrics-registry';
 export { startSidecarHttp, serverAddress, type SidecarHttpOptions, type ReadinessReport } from './sidecar-http';

@@ -3,7 +3,7 @@ import { HealthModule } from '../health/health.module';
 import { InferenceModule } from '../inference/inference.module';
 import { ModelsModule } from '../models/models.module';
 import { GatewayGrpcController } from './gateway.controller';
-import { GrpcHealthController } from './grpc-health.controller';
+import { GrpcHealthController } from '@servable/observability';
 import { OipGrpcController } from './oip.controller';
 
 @Module({ imports: [InferenceModule, ModelsModule, HealthModule], controllers: [GatewayGrpcController, OipGrpcController, GrpcHealthController] })

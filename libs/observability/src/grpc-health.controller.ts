@@ -1,9 +1,13 @@
 import { Controller, UseFilters } from '@nestjs/common';
 import type { Observable } from 'rxjs';
 import { HealthRegistry, grpcHealthV1 } from '@servable/contracts/grpc';
-import { GrpcExceptionFilter } from '@servable/observability';
+import { GrpcExceptionFilter } from './grpc-exception.filter';
 
-/** grpc.health.v1 of the gateway's own gRPC server. */
+/**
+ * grpc.health.v1 (Check and Watch) over the app's HealthRegistry, for the
+ * whole server ("") and each service by its full name. Every app serves the
+ * same protocol, so it is one controller; the app provides the registry.
+ */
 @Controller()
 @UseFilters(GrpcExceptionFilter)
 @grpcHealthV1.HealthControllerMethods()
