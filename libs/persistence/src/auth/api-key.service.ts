@@ -1,0 +1,173 @@
+import { randomBytes } from 'node:crypto';
+import { ErrorCode, ServableError, sha256Hex } from '@servable/contracts';
+import { IsNull, type DataSource } from 'typeorm';
+import type { AuditService } from '../audit/audit.service';
+import { announceChange } from '../changes/change-notifier';
+import { ApiKeyEntity, ROLES, type Role } from '../entities';
+
+const RANK: Record<Role, number> = { client: 0, operator: 1, admin: 2 };
+
+/** admin > operator > client: admin does everything, operator rollouts and labels, client inference only. */
+export function hasRole(role: Role, required: Role): boolean {
+  return RANK[role] >= RANK[required];
+}
+
+export interface ApiKeyView {
+  id: number;
+  name: string;
+  /** The first characters of the key, enough to recognise it in a list. */
+  prefix: string;
+  role: Role;
+  createdBy: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+/** The audit actor of a key: who did it, readable and unique. */
+export function actorOf(key: Pick<ApiKeyView, 'id' | 'name'>): string {
+  return `key:${key.id}:${key.name}`;
+}
+
+/** The key from `Authorization: Bearer <key>` or `x-api-key: <key>`. */
+export function extractApiKey(headers: Record<string, string | string[] | undefined>): string | undefined {
+  const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+  const auth = first(headers['authorization']);
+  const bearer = auth ? /^Bearer\s+(\S+)\s*$/i.exec(auth)?.[1] : undefined;
+  return bearer ?? first(headers['x-api-key'])?.trim() ?? undefined;
+}
+
+function view(e: ApiKeyEntity): ApiKeyView {
+  return {
+    id: e.id,
+    name: e.name,
+    prefix: e.prefix,
+    role: e.role,
+    createdBy: e.createdBy,
+    createdAt: e.createdAt.toISOString(),
+    revokedAt: e.revokedAt?.toISOString() ?? null,
+  };
+}
+
+export interface ApiKeyServiceOptions {
+  /**
+   * How long a verified key is trusted without asking the database again. Longer saves a
+   * query per request; a revocation also clears the cache through the change notifier.
+   */
+  cacheTtlMs?: number;
+}
+
+/**
+ * API keys. A key is 32 random bytes, so a plain sha256 is enough to store it (scrypt
+ * protects guessable passwords, not random tokens) and lets a request find its key by
+ * one indexed lookup. The plaintext exists once: in create()'s answer.
+ */
+export class ApiKeyService {
+  private readonly cache = new Map<string, { key: ApiKeyView; until: number }>();
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    private readonly options: ApiKeyServiceOptions = {},
+  ) {}
+
+  async create(input: { name: string; role: Role }, actor: string): Promise<{ key: string; apiKey: ApiKeyView }> {
+    if (!ROLES.includes(input.role)) throw ServableError.invalid(`role must be one of ${ROLES.join(', ')}`);
+    if (!input.name || input.name.length > 128) throw ServableError.invalid('a key needs a name of 1 to 128 characters');
+    const key = `svb_${randomBytes(32).toString('base64url')}`;
+    const apiKey = await this.dataSource.transaction(async (m) => {
+      const saved = await m.save(ApiKeyEntity, m.create(ApiKeyEntity, {
+        name: input.name,
+        prefix: key.slice(0, 12),
+        keyHash: sha256Hex(key),
+        role: input.role,
+        createdBy: actor,
+        revokedAt: null,
+      }));
+      const v = view(saved);
+      await this.audit.record(m, { actor, action: 'api_key.create', target: `api_key:${v.id}`, after: v });
+      await announceChange(m, { kind: 'api_key' });
+      return v;
+    });
+    return { key, apiKey };
+  }
+
+  async list(): Promise<ApiKeyView[]> {
+    return (await this.dataSource.getRepository(ApiKeyEntity).find({ order: { id: 'ASC' } })).map(view);
+  }
+
+  async revoke(id: number, actor: string): Promise<ApiKeyView> {
+    const revoked = await this.dataSource.transaction(async (m) => {
+      const row = await m.findOneBy(ApiKeyEntity, { id });
+      if (!row) throw ServableError.notFound(`API key ${id} does not exist`);
+      if (row.revokedAt) return view(row);
+      const before = view(row);
+      row.revokedAt = new Date();
+      const after = view(await m.save(ApiKeyEntity, row));
+      await this.audit.record(m, { actor, action: 'api_key.revoke', target: `api_key:${id}`, before, after });
+      await announceChange(m, { kind: 'api_key' });
+      return after;
+    });
+    this.clearCache();
+    return revoked;
+  }
+
+  /** The key's identity, or UNAUTHENTICATED for a missing, unknown or revoked key. */
+  async verify(key: string | undefined): Promise<ApiKeyView> {
+    if (!key) throw new ServableError(ErrorCode.UNAUTHENTICATED, 'an API key is required: Authorization: Bearer <key> or x-api-key: <key>');
+    const hash = sha256Hex(key);
+    const cached = this.cache.get(hash);
+    if (cached && cached.until > Date.now()) return cached.key;
+    const row = await this.dataSource.getRepository(ApiKeyEntity).findOneBy({ keyHash: hash, revokedAt: IsNull() });
+    if (!row) throw new ServableError(ErrorCode.UNAUTHENTICATED, 'the API key is not valid');
+    const v = view(row);
+    // Bounded so a flood of distinct bad keys cannot grow it: only valid keys enter.
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(hash, { key: v, until: Date.now() + (this.options.cacheTtlMs ?? 5_000) });
+    return v;
+  }
+
+  /** verify() plus the role check: PERMISSION_DENIED when the key's role is below `required`. */
+  async authorize(key: string | undefined, required: Role): Promise<ApiKeyView> {
+    const v = await this.verify(key);
+    if (!hasRole(v.role, required)) {
+      throw new ServableError(ErrorCode.PERMISSION_DENIED, `this needs the ${required} role; key ${v.prefix}… has ${v.role}`);
+    }
+    return v;
+  }
+
+  /** Call on every config change (a key may have been revoked on another replica). */
+  clearCache(): void {
+    this.cache.clear();
+  }
+
+  /**
+   * The first start's admin key. With SERVABLE_ADMIN_KEY set, that key is registered as
+   * admin (idempotently) and nothing is printed. Otherwise, when no admin key exists,
+   * one is created and returned: the caller prints it once, it is never shown again.
+   */
+  async bootstrap(adminKey?: string): Promise<{ createdKey?: string }> {
+    if (adminKey) {
+      if (adminKey.length < 16) throw ServableError.invalid('SERVABLE_ADMIN_KEY must be at least 16 characters');
+      const hash = sha256Hex(adminKey);
+      const existing = await this.dataSource.getRepository(ApiKeyEntity).findOneBy({ keyHash: hash });
+      if (existing && existing.role === 'admin' && !existing.revokedAt) return {};
+      if (existing) throw new ServableError(ErrorCode.FAILED_PRECONDITION, 'SERVABLE_ADMIN_KEY is a revoked or non-admin key');
+      await this.dataSource.transaction(async (m) => {
+        const saved = await m.save(ApiKeyEntity, m.create(ApiKeyEntity, {
+          name: 'SERVABLE_ADMIN_KEY',
+          prefix: adminKey.slice(0, 12),
+          keyHash: hash,
+          role: 'admin',
+          createdBy: 'system',
+          revokedAt: null,
+        }));
+        await this.audit.record(m, { actor: 'system', action: 'api_key.create', target: `api_key:${saved.id}`, after: view(saved) });
+      });
+      return {};
+    }
+    const admins = await this.dataSource.getRepository(ApiKeyEntity).countBy({ role: 'admin', revokedAt: IsNull() });
+    if (admins > 0) return {};
+    const { key } = await this.create({ name: 'bootstrap admin', role: 'admin' }, 'system');
+    return { createdKey: key };
+  }
+}

@@ -1,0 +1,70 @@
+import type { DataSource } from 'typeorm';
+import type { CohortRuleRow } from '../entities';
+
+/** A rollout with `stable` resolved; structurally the `Rollout` of @servable/routing. */
+export interface ResolvedRollout {
+  stable: number;
+  canary?: number;
+  canaryWeight: number;
+  cohortRules: CohortRuleRow[];
+  sticky: boolean;
+  shadow?: { version: number; share: number };
+}
+
+export interface ModelRouting {
+  model: string;
+  /** label → version */
+  labels: Record<string, number>;
+  /** Absent when the model has no rollout, or neither it nor a `stable` label names a stable version. */
+  rollout?: ResolvedRollout;
+  /** Versions in state AVAILABLE, ascending. */
+  available: number[];
+}
+
+/**
+ * Everything per-request routing needs, read in three queries. The gateway keeps the
+ * result in memory and reloads it on every config change, so no request touches the
+ * database.
+ */
+export async function loadRoutingSnapshot(dataSource: DataSource): Promise<Map<string, ModelRouting>> {
+  const models: Array<{ id: number; name: string }> = await dataSource.query(`SELECT id, name FROM model ORDER BY name`);
+  const versions: Array<{ model_id: number; version: number; state: string }> = await dataSource.query(
+    `SELECT model_id, version, state FROM model_version ORDER BY version`,
+  );
+  const labels: Array<{ model_id: number; label: string; version: number }> = await dataSource.query(
+    `SELECT l.model_id, l.label, v.version FROM version_label l JOIN model_version v ON v.id = l.version_id`,
+  );
+  const rollouts: Array<{
+    model_id: number;
+    stable_version: number | null;
+    canary_version: number | null;
+    canary_weight: number;
+    cohort_rules: CohortRuleRow[];
+    sticky: boolean;
+    shadow_version: number | null;
+    shadow_share: number;
+  }> = await dataSource.query(`SELECT * FROM rollout`);
+  const out = new Map<string, ModelRouting>();
+  for (const m of models) {
+    const labelMap = Object.fromEntries(labels.filter((l) => l.model_id === m.id).map((l) => [l.label, l.version]));
+    const r = rollouts.find((x) => x.model_id === m.id);
+    const stable = r?.stable_version ?? labelMap['stable'];
+    out.set(m.name, {
+      model: m.name,
+      labels: labelMap,
+      available: versions.filter((v) => v.model_id === m.id && v.state === 'AVAILABLE').map((v) => v.version),
+      rollout:
+        r && stable !== undefined
+          ? {
+              stable,
+              canary: r.canary_version ?? undefined,
+              canaryWeight: r.canary_weight,
+              cohortRules: r.cohort_rules,
+              sticky: r.sticky,
+              shadow: r.shadow_version !== null ? { version: r.shadow_version, share: r.shadow_share } : undefined,
+            }
+          : undefined,
+    });
+  }
+  return out;
+}

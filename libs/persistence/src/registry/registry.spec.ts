@@ -1,0 +1,172 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ErrorCode, ServableError } from '@servable/contracts';
+import { ModelRepository } from '@servable/model-repository';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditService } from '../audit/audit.service';
+import { computeDesiredState, planReconcile } from '../control-plane/desired-state';
+import type { Database } from '../database/database';
+import { copyRepository, uploadOf } from '../testing/fixture-repository';
+import { TestDatabase } from '../testing/test-database';
+import { RegistryService } from './registry.service';
+import { tfjsWarmUp } from './tfjs-warm-up';
+
+async function codeOf(p: Promise<unknown>): Promise<{ code: ErrorCode; message: string }> {
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(ServableError);
+  return { code: (err as ServableError).code, message: (err as ServableError).message };
+}
+
+describe('registry', () => {
+  let testDb: TestDatabase;
+  let db: Database;
+  let repo: ReturnType<typeof copyRepository>;
+  let registry: RegistryService;
+  const count = async (table: string): Promise<number> => (await db.dataSource.query(`SELECT count(*)::int AS n FROM ${table}`))[0].n;
+
+  beforeAll(async () => {
+    testDb = await TestDatabase.create();
+    db = await testDb.open();
+    repo = copyRepository();
+    registry = new RegistryService(db.dataSource, new AuditService(db.dataSource), new ModelRepository(repo.root));
+  });
+  afterAll(async () => {
+    await testDb?.drop();
+    repo?.remove();
+  });
+
+  it('imports the model repository, and importing again changes nothing', async () => {
+    const first = await registry.importRepository();
+    expect(first.added).toEqual(['spam/1', 'spam/2']);
+    expect(first.failed).toEqual([]);
+    const snapshot = async () => ({
+      models: await db.dataSource.query(`SELECT * FROM model ORDER BY id`),
+      versions: await db.dataSource.query(`SELECT * FROM model_version ORDER BY id`),
+      tokenizers: await db.dataSource.query(`SELECT * FROM tokenizer`),
+      audit: await count('audit_event'),
+      revision: (await db.dataSource.query(`SELECT revision FROM config_state`))[0].revision,
+    });
+    const before = await snapshot();
+    const second = await registry.importRepository();
+    expect(second.added).toEqual([]);
+    expect(second.unchanged).toEqual(['spam/1', 'spam/2']);
+    expect(await snapshot()).toEqual(before);
+
+    const spam = await registry.getModel('spam');
+    const v1 = spam.versions[0];
+    expect(v1.state).toBe('START');
+    expect(v1.artifactPath).toBe('spam/1');
+    expect(v1.artifactSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(v1.tokenizerHash).toBe('f1ad517b8eb1b6d610ebf905ba0d7c847e9bb1d258f7aa267ba0be6c6c0f2b60');
+    expect(v1.classLabels).toEqual(['ham', 'spam']);
+    expect(v1.evaluation).toMatchObject({ accuracy: expect.any(Number), f1: expect.any(Number) });
+    // A fresh model gets its latest version pinned, so the reconcile loop has something to load.
+    expect(spam.versions.map((v) => v.pinned)).toEqual([false, true]);
+  });
+
+  it('refuses a label on a version that is not AVAILABLE, and moves labels atomically', async () => {
+    const refused = await codeOf(registry.setLabels('spam', { stable: 1 }, 'key:1:test'));
+    expect(refused.code).toBe(ErrorCode.FAILED_PRECONDITION);
+    expect(refused.message).toMatch(/AVAILABLE/);
+
+    await registry.setState('spam', 1, 'AVAILABLE');
+    await registry.setState('spam', 2, 'AVAILABLE');
+    expect(await registry.setLabels('spam', { stable: 1, canary: 2 }, 'key:1:test')).toEqual({ canary: 2, stable: 1 });
+
+    // One bad change in the set: none of it happens.
+    await registry.setState('spam', 1, 'FAILED', 'worker crashed');
+    const partial = await codeOf(registry.setLabels('spam', { stable: 2, canary: 1 }, 'key:1:test'));
+    expect(partial.code).toBe(ErrorCode.FAILED_PRECONDITION);
+    expect((await registry.getModel('spam')).labels).toEqual({ canary: 2, stable: 1 });
+
+    expect((await codeOf(registry.setLabels('spam', { 'bad-label': 2 }, 'key:1:test'))).code).toBe(ErrorCode.INVALID_ARGUMENT);
+    expect((await codeOf(registry.setLabels('spam', { stable: 9 }, 'key:1:test'))).code).toBe(ErrorCode.NOT_FOUND);
+
+    expect(await registry.setLabels('spam', { stable: 2, canary: null }, 'key:1:test')).toEqual({ stable: 2 });
+    await registry.setState('spam', 1, 'AVAILABLE');
+    const audit = await db.dataSource.query(`SELECT actor, before, after FROM audit_event WHERE action = 'label.set' ORDER BY id`);
+    expect(audit).toEqual([
+      { actor: 'key:1:test', before: {}, after: { canary: 2, stable: 1 } },
+      { actor: 'key:1:test', before: { canary: 2, stable: 1 }, after: { stable: 2 } },
+    ]);
+  });
+
+  it('refuses an upload whose tokenizer does not match, leaving no rows and no files', async () => {
+    const upload = uploadOf(repo.root, 3);
+    const rows = await count('model_version');
+    const err = await codeOf(
+      registry.registerVersion({ model: 'spam', files: upload.files, tokenizer: Buffer.from('{"not":"it"}') }, tfjsWarmUp, 'key:1:test'),
+    );
+    expect(err.code).toBe(ErrorCode.FAILED_PRECONDITION);
+    expect(err.message).toMatch(/tokenizer mismatch/);
+    expect(await count('model_version')).toBe(rows);
+    expect(existsSync(join(repo.root, 'spam', '3'))).toBe(false);
+    expect(readdirSync(repo.root).sort()).toEqual(['spam', 'tokenizers']);
+  });
+
+  it('refuses an upload whose model does not load, leaving no rows and no files', async () => {
+    const upload = uploadOf(repo.root, 3);
+    const files = upload.files.map((f) => (f.name.endsWith('.bin') ? { ...f, bytes: f.bytes.subarray(0, 100) } : f));
+    const audits = await count('audit_event');
+    const err = await codeOf(registry.registerVersion({ model: 'spam', files, tokenizer: upload.tokenizer }, tfjsWarmUp, 'key:1:test'));
+    expect(err.code).toBe(ErrorCode.FAILED_PRECONDITION);
+    expect(err.message).toMatch(/did not load/);
+    expect(await db.dataSource.query(`SELECT version FROM model_version ORDER BY version`)).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(await count('audit_event')).toBe(audits);
+    expect(existsSync(join(repo.root, 'spam', '3'))).toBe(false);
+    expect(readdirSync(join(repo.root, '.staging'))).toEqual([]);
+  });
+
+  it('refuses a malformed signature before writing anything', async () => {
+    const upload = uploadOf(repo.root, 3);
+    const files = upload.files.map((f) =>
+      f.name === 'servable.json'
+        ? { ...f, bytes: Buffer.from(JSON.stringify({ ...JSON.parse(f.bytes.toString()), signature: { inputs: [{ name: 'x', dtype: 'int8' }], outputs: [] } })) }
+        : f,
+    );
+    const err = await codeOf(registry.registerVersion({ model: 'spam', files, tokenizer: upload.tokenizer }, tfjsWarmUp, 'key:1:test'));
+    expect(err.code).toBe(ErrorCode.INVALID_ARGUMENT);
+    expect(err.message).toMatch(/signature/);
+  });
+
+  it('registers a valid upload: files in place, row pinned, audited; the same version again is refused', async () => {
+    const upload = uploadOf(repo.root, 3);
+    const v3 = await registry.registerVersion({ model: 'spam', ...upload }, tfjsWarmUp, 'key:1:test');
+    expect(v3).toMatchObject({ model: 'spam', version: 3, state: 'START', pinned: true, source: 'upload' });
+    expect(readdirSync(join(repo.root, 'spam', '3')).sort()).toEqual(upload.files.map((f) => f.name).sort());
+    expect(await db.dataSource.query(`SELECT actor, target FROM audit_event WHERE action = 'version.register'`)).toEqual([
+      { actor: 'key:1:test', target: 'model:spam/3' },
+    ]);
+    // The repository and the database agree: a later import sees v3 as already registered.
+    expect((await registry.importRepository()).unchanged).toContain('spam/3');
+    const again = await codeOf(registry.registerVersion({ model: 'spam', ...upload }, async () => undefined, 'key:1:test'));
+    expect(again.code).toBe(ErrorCode.FAILED_PRECONDITION);
+  });
+
+  it('desires every version named by a label, rollout or pin, and unloads the rest', async () => {
+    const desired = await computeDesiredState(db.dataSource, repo.root);
+    expect(desired.versions.map((v) => [v.version, v.reasons])).toEqual([
+      [2, ['label:stable', 'pin']],
+      [3, ['pin']],
+    ]);
+    expect(desired.tokenizers).toEqual([
+      { hash: 'f1ad517b8eb1b6d610ebf905ba0d7c847e9bb1d258f7aa267ba0be6c6c0f2b60', path: join(repo.root, 'tokenizers', 'f1ad517b8eb1b6d610ebf905ba0d7c847e9bb1d258f7aa267ba0be6c6c0f2b60.json') },
+    ]);
+    const plan = planReconcile(desired, [{ model: 'spam', version: 1 }, { model: 'spam', version: 2 }]);
+    expect(plan.load.map((v) => v.version)).toEqual([3]);
+    expect(plan.unload).toEqual([{ model: 'spam', version: 1 }]);
+  });
+
+  it('audits a pin change and does not audit a no-op', async () => {
+    await registry.setPinned('spam', 3, false, 'key:2:ops');
+    await registry.setPinned('spam', 3, false, 'key:2:ops');
+    expect(await db.dataSource.query(`SELECT actor, before, after FROM audit_event WHERE action = 'version.pin'`)).toEqual([
+      { actor: 'key:2:ops', before: { pinned: true }, after: { pinned: false } },
+    ]);
+  });
+
+  it('keeps audit events append-only', async () => {
+    await expect(db.dataSource.query(`DELETE FROM audit_event`)).rejects.toThrow(/append-only/);
+    await expect(db.dataSource.query(`UPDATE audit_event SET actor = 'someone else'`)).rejects.toThrow(/append-only/);
+  });
+});

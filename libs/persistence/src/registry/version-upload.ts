@@ -1,0 +1,164 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ErrorCode, ServableError, sha256Hex } from '@servable/contracts';
+import { parseManifest, type ModelManifest } from '@servable/model-repository';
+import type { DataSource } from 'typeorm';
+import type { AuditService } from '../audit/audit.service';
+import { announceChange } from '../changes/change-notifier';
+import { ModelVersionEntity } from '../entities';
+import { artifactChecksumOf } from './artifact-checksum';
+import { ensureModel, ensureTokenizer, versionRow } from './repository-import';
+
+export interface UploadedFile {
+  /** A plain file name: model.json, group1-shard1of1.bin, servable.json. */
+  name: string;
+  bytes: Buffer;
+}
+
+export interface VersionUpload {
+  /** The model named by the URL; servable.json must agree. */
+  model: string;
+  /** The version's files, servable.json among them. */
+  files: UploadedFile[];
+  /** tokenizer.json, which must hash to servable.json's tokenizer.hash. */
+  tokenizer: Buffer;
+}
+
+/**
+ * Loads the staged version and answers a warm-up prediction, or throws saying why not.
+ * Only something that can run the model can do this: the gateway passes tfjsWarmUp
+ * (in process) or a call to the inference service.
+ */
+export type LoadValidator = (dir: string, manifest: ModelManifest) => Promise<void>;
+
+const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
+
+/** Everything that can be checked without touching the disk; returns the parsed manifest. */
+export function checkUpload(upload: VersionUpload): ModelManifest {
+  const names = new Set<string>();
+  for (const f of upload.files) {
+    if (!FILE_NAME.test(f.name) || f.name.length > 200) throw ServableError.invalid(`file name "${f.name}" is not a plain file name`);
+    if (names.has(f.name)) throw ServableError.invalid(`file "${f.name}" is uploaded twice`);
+    names.add(f.name);
+  }
+  const servable = upload.files.find((f) => f.name === 'servable.json');
+  if (!servable) throw ServableError.invalid('the upload has no servable.json');
+  const manifest = parseManifest(parseJson(servable.bytes, 'servable.json'), 'servable.json');
+  if (manifest.name !== upload.model) {
+    throw ServableError.invalid(`servable.json names model "${manifest.name}" but the upload is for "${upload.model}"`);
+  }
+  const actual = sha256Hex(upload.tokenizer);
+  if (actual !== manifest.tokenizer.hash) {
+    throw new ServableError(
+      ErrorCode.FAILED_PRECONDITION,
+      `tokenizer mismatch: tokenizer.json hashes to ${actual} but servable.json declares ${manifest.tokenizer.hash}`,
+    );
+  }
+  parseJson(upload.tokenizer, 'tokenizer.json');
+  if (manifest.framework !== 'tf-saved-model') {
+    const modelJson = upload.files.find((f) => f.name === 'model.json');
+    if (!modelJson) throw ServableError.invalid(`a ${manifest.framework} version needs model.json`);
+    const topology = parseJson(modelJson.bytes, 'model.json') as { weightsManifest?: Array<{ paths?: string[] }> };
+    for (const path of (topology.weightsManifest ?? []).flatMap((g) => g.paths ?? [])) {
+      if (!names.has(path)) throw ServableError.invalid(`model.json refers to weights file "${path}", which is not in the upload`);
+    }
+  }
+  return manifest;
+}
+
+function parseJson(bytes: Buffer, name: string): unknown {
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    throw ServableError.invalid(`${name} is not JSON: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Registers an uploaded version so that it is either fully there or not at all.
+ *   1. check names, servable.json, the tokenizer hash and model.json's weight files;
+ *   2. write to <root>/.staging/<random> (same filesystem as the repository, so the
+ *      final rename is atomic) and let the validator load and warm it up;
+ *   3. in one transaction insert the rows and the audit event, then rename the staged
+ *      directory into <root>/<model>/<version> as the last step before commit.
+ * Any failure removes the staging directory and whatever the rename put in place, and
+ * the transaction rolls the rows back.
+ */
+export async function registerVersion(
+  dataSource: DataSource,
+  audit: AuditService,
+  root: string,
+  upload: VersionUpload,
+  validate: LoadValidator,
+  actor: string,
+  pin: boolean,
+): Promise<{ model: string; version: number }> {
+  const manifest = checkUpload(upload);
+  const { name: model, version } = manifest;
+  const finalDir = join(root, model, String(version));
+  const tokenizerPath = join(root, 'tokenizers', `${manifest.tokenizer.hash}.json`);
+  await assertNew(dataSource, model, version, finalDir);
+
+  const staging = join(root, '.staging', `${model}-${version}-${randomBytes(6).toString('hex')}`);
+  const stagedTokenizer = `${staging}.tokenizer.json`;
+  let movedDir = false;
+  let movedTokenizer = false;
+  try {
+    await mkdir(staging, { recursive: true });
+    for (const f of upload.files) await writeFile(join(staging, f.name), f.bytes);
+    try {
+      await validate(staging, manifest);
+    } catch (err) {
+      throw new ServableError(ErrorCode.FAILED_PRECONDITION, `${model}/${version} did not load and answer a warm-up prediction: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    const checksum = artifactChecksumOf(upload.files);
+    await dataSource.transaction(async (m) => {
+      const row = await ensureModel(m, model);
+      await ensureTokenizer(m, manifest, upload.tokenizer);
+      await m.insert(ModelVersionEntity, versionRow(row.id, manifest, checksum, 'upload', pin));
+      await audit.record(m, {
+        actor,
+        action: 'version.register',
+        target: `model:${model}/${version}`,
+        after: { version, artifactSha256: checksum, tokenizerHash: manifest.tokenizer.hash, pinned: pin },
+      });
+      await announceChange(m, { kind: 'version', model });
+      await mkdir(join(root, model), { recursive: true });
+      if (!existsSync(tokenizerPath)) {
+        await mkdir(join(root, 'tokenizers'), { recursive: true });
+        await writeFile(stagedTokenizer, upload.tokenizer);
+        await rename(stagedTokenizer, tokenizerPath);
+        movedTokenizer = true;
+      }
+      await rename(staging, finalDir);
+      movedDir = true;
+    });
+  } catch (err) {
+    if (movedDir) await rm(finalDir, { recursive: true, force: true });
+    if (movedTokenizer) await rm(tokenizerPath, { force: true });
+    throw err;
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+    await rm(stagedTokenizer, { force: true });
+  }
+  return { model, version };
+}
+
+async function assertNew(dataSource: DataSource, model: string, version: number, dir: string): Promise<void> {
+  const rows: unknown[] = await dataSource.query(
+    `SELECT 1 FROM model_version v JOIN model m ON m.id = v.model_id WHERE m.name = $1 AND v.version = $2`,
+    [model, version],
+  );
+  if (rows.length > 0 || existsSync(dir)) {
+    throw new ServableError(ErrorCode.FAILED_PRECONDITION, `${model}/${version} is already registered; versions are immutable, upload a new version number`);
+  }
+}
+
+/** Removes staging directories a crash left behind; call at start-up before importing. */
+export async function cleanStaging(root: string): Promise<void> {
+  await rm(join(root, '.staging'), { recursive: true, force: true });
+}

@@ -1,0 +1,145 @@
+import { ErrorCode, ServableError } from '@servable/contracts';
+import type { DataSource, EntityManager } from 'typeorm';
+import { z } from 'zod';
+import type { AuditService } from '../audit/audit.service';
+import { announceChange } from '../changes/change-notifier';
+import { ModelEntity, ModelVersionEntity, RolloutEntity } from '../entities';
+
+const version = z.number().int().positive();
+const percent = z.number().min(0).max(100);
+
+/** What the admin API accepts for PUT /admin/api/models/:model/rollout. */
+export const rolloutInputSchema = z
+  .object({
+    /** Omit to follow the `stable` label. */
+    stable: version.optional(),
+    canary: version.optional(),
+    canaryWeight: percent.default(0),
+    cohortRules: z
+      .array(
+        z.object({
+          header: z.string().regex(/^[A-Za-z0-9-]+$/, 'a header name').max(100),
+          value: z.string().min(1).max(200),
+          version,
+        }),
+      )
+      .max(50)
+      .default([]),
+    sticky: z.boolean().default(true),
+    shadow: z.object({ version, share: percent }).optional(),
+  })
+  .strict();
+
+export type RolloutInput = z.input<typeof rolloutInputSchema>;
+
+/** A stored rollout; structurally the `Rollout` of @servable/routing once `stable` is resolved. */
+export interface RolloutView {
+  model: string;
+  /** As stored: null means "the version the stable label points at". */
+  stableVersion: number | null;
+  canary?: number;
+  canaryWeight: number;
+  cohortRules: Array<{ header: string; value: string; version: number }>;
+  sticky: boolean;
+  shadow?: { version: number; share: number };
+  updatedAt: string;
+}
+
+export function rolloutView(model: string, r: RolloutEntity): RolloutView {
+  return {
+    model,
+    stableVersion: r.stableVersion,
+    canary: r.canaryVersion ?? undefined,
+    canaryWeight: r.canaryWeight,
+    cohortRules: r.cohortRules,
+    sticky: r.sticky,
+    shadow: r.shadowVersion !== null ? { version: r.shadowVersion, share: r.shadowShare } : undefined,
+    updatedAt: r.updatedAt.toISOString(),
+  };
+}
+
+/** Per-model rollouts: stable, an optional weighted canary, cohort pins, sticky keys and a shadow. */
+export class RolloutService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+  ) {}
+
+  async get(model: string): Promise<RolloutView | null> {
+    const row = await this.modelRow(this.dataSource.manager, model);
+    const r = await this.dataSource.getRepository(RolloutEntity).findOneBy({ modelId: row.id });
+    return r ? rolloutView(model, r) : null;
+  }
+
+  /**
+   * Replaces a model's rollout. Every version it names must exist and be AVAILABLE now
+   * (FAILED_PRECONDITION otherwise): pin a version first to have it loaded. Routing
+   * checks AVAILABLE again per request, since a version can fail later.
+   */
+  async set(model: string, input: RolloutInput, actor: string): Promise<RolloutView> {
+    const parsed = rolloutInputSchema.safeParse(input);
+    if (!parsed.success) {
+      throw ServableError.invalid(`rollout is not valid: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    }
+    const r = parsed.data;
+    if (r.canaryWeight > 0 && r.canary === undefined) throw ServableError.invalid('canaryWeight needs a canary version');
+    return this.dataSource.transaction(async (m) => {
+      const row = await this.modelRow(m, model, true);
+      const named = [r.stable, r.canary, r.shadow?.version, ...r.cohortRules.map((c) => c.version)].filter((v): v is number => v !== undefined);
+      await this.assertAvailable(m, row, named);
+      const existing = await m.findOneBy(RolloutEntity, { modelId: row.id });
+      const before = existing ? rolloutView(model, existing) : null;
+      await m.save(RolloutEntity, {
+        modelId: row.id,
+        stableVersion: r.stable ?? null,
+        canaryVersion: r.canary ?? null,
+        canaryWeight: r.canaryWeight,
+        cohortRules: r.cohortRules,
+        sticky: r.sticky,
+        shadowVersion: r.shadow?.version ?? null,
+        shadowShare: r.shadow?.share ?? 0,
+      });
+      const after = rolloutView(model, await m.findOneByOrFail(RolloutEntity, { modelId: row.id }));
+      await this.audit.record(m, { actor, action: 'rollout.set', target: `model:${model}`, before: strip(before), after: strip(after) });
+      await announceChange(m, { kind: 'rollout', model });
+      return after;
+    });
+  }
+
+  /** Removes the rollout: the model goes back to its `stable` label (or latest AVAILABLE). */
+  async clear(model: string, actor: string): Promise<void> {
+    await this.dataSource.transaction(async (m) => {
+      const row = await this.modelRow(m, model, true);
+      const existing = await m.findOneBy(RolloutEntity, { modelId: row.id });
+      if (!existing) return;
+      await m.delete(RolloutEntity, { modelId: row.id });
+      await this.audit.record(m, { actor, action: 'rollout.clear', target: `model:${model}`, before: strip(rolloutView(model, existing)), after: null });
+      await announceChange(m, { kind: 'rollout', model });
+    });
+  }
+
+  private async assertAvailable(m: EntityManager, model: ModelEntity, versions: number[]): Promise<void> {
+    for (const v of new Set(versions)) {
+      const row = await m.findOneBy(ModelVersionEntity, { modelId: model.id, version: v });
+      if (!row) throw ServableError.notFound(`model "${model.name}" has no version ${v}`);
+      if (row.state !== 'AVAILABLE') {
+        throw new ServableError(ErrorCode.FAILED_PRECONDITION, `${model.name}/${v} is ${row.state}; a rollout can only name AVAILABLE versions (pin it to have it loaded)`);
+      }
+    }
+  }
+
+  private async modelRow(m: EntityManager, name: string, lock = false): Promise<ModelEntity> {
+    const qb = m.getRepository(ModelEntity).createQueryBuilder('m').where('m.name = :name', { name });
+    if (lock) qb.setLock('pessimistic_write');
+    const row = await qb.getOne();
+    if (!row) throw ServableError.notFound(`model "${name}" is not registered`);
+    return row;
+  }
+}
+
+/** Audit rows hold the config, not the bookkeeping timestamp. */
+function strip(view: RolloutView | null): Omit<RolloutView, 'updatedAt'> | null {
+  if (!view) return null;
+  const { updatedAt: _updatedAt, ...rest } = view;
+  return rest;
+}
