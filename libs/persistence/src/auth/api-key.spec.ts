@@ -1,0 +1,83 @@
+import { ErrorCode, ServableError } from '@servable/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditService } from '../audit/audit.service';
+import type { Database } from '../database/database';
+import { TestDatabase } from '../testing/test-database';
+import { ApiKeyService, actorOf, extractApiKey, hasRole } from './api-key.service';
+
+async function codeOf(p: Promise<unknown>): Promise<ErrorCode> {
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(ServableError);
+  return (err as ServableError).code;
+}
+
+describe('API keys', () => {
+  let testDb: TestDatabase;
+  let db: Database;
+  let keys: ApiKeyService;
+
+  beforeAll(async () => {
+    testDb = await TestDatabase.create();
+    db = await testDb.open();
+    keys = new ApiKeyService(db.dataSource, new AuditService(db.dataSource), { cacheTtlMs: 0 });
+  });
+  afterAll(async () => {
+    await testDb?.drop();
+  });
+
+  it('creates a first admin key once, and returns its plaintext only then', async () => {
+    const first = await keys.bootstrap();
+    expect(first.createdKey).toMatch(/^svb_/);
+    expect(await keys.bootstrap()).toEqual({});
+    expect((await keys.verify(first.createdKey)).role).toBe('admin');
+  });
+
+  it('registers SERVABLE_ADMIN_KEY as admin, idempotently', async () => {
+    const envKey = 'env-admin-key-0123456789';
+    expect(await keys.bootstrap(envKey)).toEqual({});
+    expect(await keys.bootstrap(envKey)).toEqual({});
+    expect((await keys.verify(envKey)).name).toBe('SERVABLE_ADMIN_KEY');
+    expect((await keys.list()).filter((k) => k.name === 'SERVABLE_ADMIN_KEY')).toHaveLength(1);
+  });
+
+  it('stores a hash, never the key', async () => {
+    const { key } = await keys.create({ name: 'ci', role: 'client' }, 'key:1:admin');
+    const rows = await db.dataSource.query(`SELECT * FROM api_key`);
+    const audit = await db.dataSource.query(`SELECT * FROM audit_event`);
+    expect(JSON.stringify(rows)).not.toContain(key);
+    expect(JSON.stringify(audit)).not.toContain(key);
+    expect(JSON.stringify(rows)).not.toContain(key.slice(12));
+  });
+
+  it('holds roles admin > operator > client', async () => {
+    const client = (await keys.create({ name: 'app', role: 'client' }, 'key:1:admin')).key;
+    const operator = (await keys.create({ name: 'ops', role: 'operator' }, 'key:1:admin')).key;
+    expect((await keys.authorize(client, 'client')).role).toBe('client');
+    expect(await codeOf(keys.authorize(client, 'operator'))).toBe(ErrorCode.PERMISSION_DENIED);
+    expect((await keys.authorize(operator, 'operator')).role).toBe('operator');
+    expect(await codeOf(keys.authorize(operator, 'admin'))).toBe(ErrorCode.PERMISSION_DENIED);
+    expect(await codeOf(keys.authorize(undefined, 'client'))).toBe(ErrorCode.UNAUTHENTICATED);
+    expect(await codeOf(keys.authorize('svb_wrong', 'client'))).toBe(ErrorCode.UNAUTHENTICATED);
+    expect(hasRole('admin', 'operator')).toBe(true);
+    expect(hasRole('client', 'admin')).toBe(false);
+  });
+
+  it('refuses a revoked key, and audits creation and revocation', async () => {
+    const { key, apiKey } = await keys.create({ name: 'temp', role: 'operator' }, 'key:1:admin');
+    await keys.revoke(apiKey.id, 'key:1:admin');
+    expect(await codeOf(keys.verify(key))).toBe(ErrorCode.UNAUTHENTICATED);
+    const audit = await db.dataSource.query(`SELECT action, actor FROM audit_event WHERE target = $1 ORDER BY id`, [`api_key:${apiKey.id}`]);
+    expect(audit).toEqual([
+      { action: 'api_key.create', actor: 'key:1:admin' },
+      { action: 'api_key.revoke', actor: 'key:1:admin' },
+    ]);
+    expect(actorOf(apiKey)).toBe(`key:${apiKey.id}:temp`);
+  });
+
+  it('reads the key from Authorization: Bearer or x-api-key', () => {
+    expect(extractApiKey({ authorization: 'Bearer svb_abc' })).toBe('svb_abc');
+    expect(extractApiKey({ 'x-api-key': 'svb_def' })).toBe('svb_def');
+    expect(extractApiKey({ authorization: 'Basic Zm9v' })).toBeUndefined();
+    expect(extractApiKey({})).toBeUndefined();
+  });
+});

@@ -1,0 +1,79 @@
+import { ErrorCode, ServableError } from '@servable/contracts';
+import { ModelRepository } from '@servable/model-repository';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditService } from '../audit/audit.service';
+import { loadRoutingSnapshot } from '../control-plane/routing-snapshot';
+import type { Database } from '../database/database';
+import { RegistryService } from '../registry/registry.service';
+import { copyRepository } from '../testing/fixture-repository';
+import { TestDatabase } from '../testing/test-database';
+import { RolloutService } from './rollout.service';
+
+async function codeOf(p: Promise<unknown>): Promise<ErrorCode> {
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(ServableError);
+  return (err as ServableError).code;
+}
+
+describe('rollouts', () => {
+  let testDb: TestDatabase;
+  let db: Database;
+  let repo: ReturnType<typeof copyRepository>;
+  let registry: RegistryService;
+  let rollouts: RolloutService;
+
+  beforeAll(async () => {
+    testDb = await TestDatabase.create();
+    db = await testDb.open();
+    repo = copyRepository();
+    const audit = new AuditService(db.dataSource);
+    registry = new RegistryService(db.dataSource, audit, new ModelRepository(repo.root));
+    rollouts = new RolloutService(db.dataSource, audit);
+    await registry.importRepository();
+    await registry.setState('spam', 1, 'AVAILABLE');
+  });
+  afterAll(async () => {
+    await testDb?.drop();
+    repo?.remove();
+  });
+
+  it('refuses a canary or shadow that is not AVAILABLE, and weights outside 0..100', async () => {
+    expect(await codeOf(rollouts.set('spam', { stable: 1, canary: 2, canaryWeight: 10 }, 'key:2:ops'))).toBe(ErrorCode.FAILED_PRECONDITION);
+    expect(await codeOf(rollouts.set('spam', { stable: 1, shadow: { version: 2, share: 5 } }, 'key:2:ops'))).toBe(ErrorCode.FAILED_PRECONDITION);
+    expect(await codeOf(rollouts.set('spam', { stable: 1, canary: 1, canaryWeight: 101 }, 'key:2:ops'))).toBe(ErrorCode.INVALID_ARGUMENT);
+    expect(await codeOf(rollouts.set('spam', { stable: 1, canaryWeight: 10 }, 'key:2:ops'))).toBe(ErrorCode.INVALID_ARGUMENT);
+    expect(await codeOf(rollouts.set('spam', { stable: 7 }, 'key:2:ops'))).toBe(ErrorCode.NOT_FOUND);
+    expect(await codeOf(rollouts.set('nope', { stable: 1 }, 'key:2:ops'))).toBe(ErrorCode.NOT_FOUND);
+    expect(await rollouts.get('spam')).toBeNull();
+  });
+
+  it('stores a rollout, audits before and after, and serves it in the routing snapshot', async () => {
+    await registry.setState('spam', 2, 'AVAILABLE');
+    await registry.setLabels('spam', { stable: 1 }, 'key:2:ops');
+    const set = await rollouts.set(
+      'spam',
+      { canary: 2, canaryWeight: 10, cohortRules: [{ header: 'x-cohort', value: 'beta', version: 2 }], shadow: { version: 2, share: 5 } },
+      'key:2:ops',
+    );
+    expect(set).toMatchObject({ stableVersion: null, canary: 2, canaryWeight: 10, sticky: true, shadow: { version: 2, share: 5 } });
+    expect(await rollouts.get('spam')).toEqual(set);
+
+    const snapshot = (await loadRoutingSnapshot(db.dataSource)).get('spam');
+    expect(snapshot).toEqual({
+      model: 'spam',
+      labels: { stable: 1 },
+      available: [1, 2],
+      rollout: { stable: 1, canary: 2, canaryWeight: 10, cohortRules: [{ header: 'x-cohort', value: 'beta', version: 2 }], sticky: true, shadow: { version: 2, share: 5 } },
+    });
+
+    await rollouts.set('spam', { stable: 1, canary: 2, canaryWeight: 20 }, 'key:2:ops');
+    await rollouts.clear('spam', 'key:2:ops');
+    const audit = await db.dataSource.query(`SELECT action, before, after FROM audit_event WHERE action LIKE 'rollout.%' ORDER BY id`);
+    expect(audit.map((a: { action: string }) => a.action)).toEqual(['rollout.set', 'rollout.set', 'rollout.clear']);
+    expect(audit[0].before).toBeNull();
+    expect(audit[1].before).toMatchObject({ canaryWeight: 10 });
+    expect(audit[1].after).toMatchObject({ canaryWeight: 20, stableVersion: 1 });
+    expect(audit[2].after).toBeNull();
+    expect(await rollouts.get('spam')).toBeNull();
+  });
+});
