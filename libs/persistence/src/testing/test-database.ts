@@ -40,6 +40,11 @@ export class TestDatabase {
     return this.url ? 'postgres' : 'pglite';
   }
 
+  /** Options for Database.open / ControlPlane.open that reach this database. */
+  options(): DatabaseOptions {
+    return { url: this.url, pglite: this.pglite, poolSize: 4 };
+  }
+
   async open(options: Omit<DatabaseOptions, 'url' | 'pglite' | 'dataDir'> = {}): Promise<Database> {
     const db = await Database.open({ ...options, url: this.url, pglite: this.pglite, poolSize: 4 });
     this.opened.push(db);
