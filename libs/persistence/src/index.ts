@@ -12,6 +12,7 @@ export { RolloutService, rolloutInputSchema, type RolloutInput, type RolloutView
 export { ApiKeyService, hasRole, actorOf, extractApiKey, type ApiKeyView, type ApiKeyServiceOptions } from './auth/api-key.service';
 export {
   MetricsStore,
+  labelAgreement,
   BUCKET_MS,
   type RequestSample,
   type ShadowSample,

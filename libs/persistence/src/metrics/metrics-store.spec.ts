@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../database/database';
 import { TestDatabase } from '../testing/test-database';
 import { LATENCY_BOUNDS_MS, quantile } from './histogram';
-import { BUCKET_MS, MetricsStore } from './metrics-store';
+import { BUCKET_MS, MetricsStore, labelAgreement } from './metrics-store';
 
 describe('metrics store', () => {
   let testDb: TestDatabase;
@@ -99,5 +99,12 @@ describe('latency histogram', () => {
     counts[3] = 100; // (5, 10] ms
     expect(quantile(counts, 0.5)).toBeCloseTo(7.5, 6);
     expect(quantile(new Array(counts.length).fill(0), 0.5)).toBeNull();
+  });
+});
+
+describe('labelAgreement', () => {
+  it('is the share of rows with the same label', () => {
+    expect(labelAgreement(['spam', 'ham', 'ham', 'spam'], ['spam', 'ham', 'spam', 'spam'])).toBe(0.75);
+    expect(labelAgreement(['spam'], [])).toBe(0);
   });
 });

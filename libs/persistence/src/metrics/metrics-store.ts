@@ -366,3 +366,11 @@ function point(b: Bucket, stepMs: number): MetricPoint {
     shadowMeanLatencyMs: ratio(b.shadowLatencyMsSum, b.shadowRequests),
   };
 }
+
+/** The share of rows where the shadow's top label equals the primary's: ShadowSample.agreement. */
+export function labelAgreement(primary: readonly string[], shadow: readonly string[]): number {
+  if (primary.length === 0 || primary.length !== shadow.length) return 0;
+  let same = 0;
+  for (let i = 0; i < primary.length; i++) if (primary[i] === shadow[i]) same++;
+  return same / primary.length;
+}
