@@ -155,7 +155,8 @@ export class ApiKeyService {
       await this.dataSource.transaction(async (m) => {
         const saved = await m.save(ApiKeyEntity, m.create(ApiKeyEntity, {
           name: 'SERVABLE_ADMIN_KEY',
-          prefix: adminKey.slice(0, 12),
+          // A chosen key may be short: keep too little of it to help a guess.
+          prefix: adminKey.slice(0, 4),
           keyHash: hash,
           role: 'admin',
           createdBy: 'system',

@@ -48,7 +48,9 @@ export class ChangeNotifier {
   private timer?: NodeJS.Timeout;
   private relistenTimer?: NodeJS.Timeout;
   private stopped = true;
-  private listener?: (change: ConfigChange) => void;
+  private listener?: (change: ConfigChange) => void | Promise<void>;
+  private running = false;
+  private pending?: ConfigChange;
 
   constructor(
     private readonly db: Database,
@@ -59,8 +61,12 @@ export class ChangeNotifier {
     return this.lastRevision;
   }
 
-  /** Starts listening; returns the current revision, which the caller has already loaded. */
-  async start(onChange: (change: ConfigChange) => void): Promise<number> {
+  /**
+   * Starts listening; returns the current revision (load your state after this call).
+   * `onChange` runs one call at a time; changes that arrive meanwhile are coalesced into
+   * one more call, so a slow reload never finishes after a newer one.
+   */
+  async start(onChange: (change: ConfigChange) => void | Promise<void>): Promise<number> {
     this.listener = onChange;
     this.stopped = false;
     this.lastRevision = await this.readRevision();
@@ -124,7 +130,22 @@ export class ChangeNotifier {
   private deliver(change: ConfigChange): void {
     if (this.stopped || change.revision <= this.lastRevision) return;
     this.lastRevision = change.revision;
-    this.listener?.(change);
+    this.pending = change;
+    if (!this.running) void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    while (this.pending && !this.stopped) {
+      const change = this.pending;
+      this.pending = undefined;
+      try {
+        await this.listener?.(change);
+      } catch (err) {
+        this.options.onError?.(err as Error);
+      }
+    }
+    this.running = false;
   }
 
   private async readRevision(): Promise<number> {

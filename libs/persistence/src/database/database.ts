@@ -93,8 +93,14 @@ export class Database {
     client.on('end', () => {
       if (!closing) onLost?.(new Error('LISTEN connection ended'));
     });
-    await client.connect();
-    await client.query(`LISTEN ${channel}`);
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${channel}`);
+    } catch (err) {
+      closing = true;
+      await client.end().catch(() => undefined);
+      throw err;
+    }
     return async () => {
       closing = true;
       await client.end().catch(() => undefined);
