@@ -86,3 +86,22 @@ describe('control plane', () => {
     expect(plan.unload).toEqual([]);
   });
 });
+
+describe('control plane start-up on one database', () => {
+  it('lets two replicas start at once without tripping over each other', async () => {
+    const testDb = await TestDatabase.create();
+    const repo = copyRepository();
+    try {
+      const options = { database: testDb.options(), repositoryRoot: repo.root };
+      const [a, b] = await Promise.all([ControlPlane.open(options), ControlPlane.open(options)]);
+      const [ra, rb] = await Promise.all([a.startUp(), b.startUp()]);
+      expect([...ra.imported.added, ...rb.imported.added].sort()).toEqual(['spam/1', 'spam/2']);
+      expect([ra.createdAdminKey, rb.createdAdminKey].filter(Boolean)).toHaveLength(1);
+      expect(await a.db.dataSource.query(`SELECT count(*)::int AS n FROM model_version`)).toEqual([{ n: 2 }]);
+      await Promise.all([a.close(), b.close()]);
+    } finally {
+      await testDb.drop();
+      repo.remove();
+    }
+  });
+});

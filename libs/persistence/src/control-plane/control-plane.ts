@@ -93,8 +93,11 @@ export class ControlPlane {
 
   /** Start-up work: import the model repository, make sure an admin key exists, start the metric flusher. */
   async startUp(adminKey?: string): Promise<{ imported: ImportReport; createdAdminKey?: string }> {
-    const imported = await this.registry.importRepository();
-    const { createdKey } = await this.apiKeys.bootstrap(adminKey);
+    // Two replicas starting together would both insert the same versions and admin key.
+    const { imported, createdKey } = await this.db.withExclusiveLock('start-up', async () => {
+      const report = await this.registry.importRepository();
+      return { imported: report, ...(await this.apiKeys.bootstrap(adminKey)) };
+    });
     this.metrics.start();
     return { imported, createdAdminKey: createdKey };
   }

@@ -30,6 +30,17 @@ export function databaseOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Da
 
 export type Unlisten = () => Promise<void>;
 
+const pgliteLocks = new WeakMap<PGlite, Map<string, Promise<unknown>>>();
+
+function inProcessLock<T>(db: PGlite, name: string, fn: () => Promise<T>): Promise<T> {
+  let locks = pgliteLocks.get(db);
+  if (!locks) pgliteLocks.set(db, (locks = new Map()));
+  const previous = locks.get(name) ?? Promise.resolve();
+  const run = previous.then(fn, fn);
+  locks.set(name, run.catch(() => undefined));
+  return run;
+}
+
 /**
  * One database: a TypeORM DataSource (synchronize off, the committed migrations run at
  * open) plus LISTEN for the change notifier. The same entities and migrations serve
@@ -68,8 +79,31 @@ export class Database {
       db = new Database(ds, 'pglite', undefined, pglite, owns);
     }
     await db.dataSource.initialize();
-    if (options.migrate ?? true) await db.dataSource.runMigrations({ transaction: 'each' });
+    if (options.migrate ?? true) {
+      // Replicas starting together would race to create the same tables.
+      await db.withExclusiveLock('migrations', () => db.dataSource.runMigrations({ transaction: 'each' }));
+    }
     return db;
+  }
+
+  /**
+   * Runs `fn` while no other process holds the same named lock (a session advisory lock
+   * on Postgres). For start-up work every replica does: migrations, import, the first
+   * admin key. PGlite serves one process, so there an in-process lock is enough.
+   */
+  async withExclusiveLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    if (this.pglite) return inProcessLock(this.pglite, name, fn);
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    // Lock key: a stable 32-bit number from the name, in the space of this application.
+    const key = [...`servable:${name}`].reduce((h, c) => (Math.imul(h, 31) + c.charCodeAt(0)) | 0, 7);
+    try {
+      await runner.query(`SELECT pg_advisory_lock($1)`, [key]);
+      return await fn();
+    } finally {
+      await runner.query(`SELECT pg_advisory_unlock($1)`, [key]).catch(() => undefined);
+      await runner.release();
+    }
   }
 
   /**
