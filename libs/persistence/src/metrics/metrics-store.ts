@@ -139,9 +139,11 @@ export class MetricsStore {
   record(s: RequestSample): void {
     const b = this.bucket(s.model, s.version, s.at);
     if (!b) return;
+    // A bad clock reading must not turn a whole bucket's sums into NaN.
+    const latency = Number.isFinite(s.latencyMs) && s.latencyMs > 0 ? s.latencyMs : 0;
     b.requests++;
-    b.latency[bucketIndex(s.latencyMs)]++;
-    b.latencyMsSum += s.latencyMs;
+    b.latency[bucketIndex(latency)]++;
+    b.latencyMsSum += latency;
     if (s.errorCode) {
       b.errorCount++;
       b.errors[s.errorCode] = (b.errors[s.errorCode] ?? 0) + 1;
@@ -166,8 +168,8 @@ export class MetricsStore {
     const b = this.bucket(s.model, s.version, s.at);
     if (!b) return;
     b.shadowRequests++;
-    b.shadowAgreementSum += Math.min(1, Math.max(0, s.agreement));
-    b.shadowLatencyMsSum += s.latencyMs;
+    b.shadowAgreementSum += Number.isFinite(s.agreement) ? Math.min(1, Math.max(0, s.agreement)) : 0;
+    b.shadowLatencyMsSum += Number.isFinite(s.latencyMs) && s.latencyMs > 0 ? s.latencyMs : 0;
   }
 
   /** Writes everything recorded so far. Calls are serialised; a failed batch goes back to memory. */
