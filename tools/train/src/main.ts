@@ -17,6 +17,8 @@ const VOCAB_SIZE = 8000;
 const args = process.argv.slice(2);
 const outDir = resolve(args[args.indexOf('--out') + 1] && args.includes('--out') ? args[args.indexOf('--out') + 1] : 'models');
 const tokenizerOnly = args.includes('--tokenizer-only');
+// --versions 1 retrains only v1 (quick experiments); the default is both.
+const versions = (args.includes('--versions') ? args[args.indexOf('--versions') + 1] : '1,2').split(',').map(Number);
 
 async function encode(tokenizer: Tokenizer, messages: Message[]): Promise<Encoded> {
   const rows: Int32Array[] = [];
@@ -49,7 +51,7 @@ async function main(): Promise<void> {
   tokenizer.setTruncation(MAX_LENGTH, { direction: 'right' });
   const [trainSet, validation, test] = await Promise.all([encode(tokenizer, split.train), encode(tokenizer, split.validation), encode(tokenizer, split.test)]);
 
-  for (const arch of [ARCHITECTURES[1], ARCHITECTURES[2]]) {
+  for (const arch of [ARCHITECTURES[1], ARCHITECTURES[2]].filter((a) => versions.includes(a.version))) {
     const t0 = Date.now();
     const model = buildModel(arch, vocab.length, SEED + arch.version * 100);
     const history = await train(model, `spam v${arch.version}`, trainSet, validation, arch.epochs, SEED + arch.version);
