@@ -1,24 +1,14 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { freePort } from '@servable/observability/testing';
 
 export const ROOT = resolve(__dirname, '../../..');
 export const MODELS = join(ROOT, 'models');
 const APPS = ['tokenizer', 'inference', 'gateway'] as const;
 export type AppName = (typeof APPS)[number];
 
-async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => res(port));
-    });
-  });
-}
 
 /** Builds the three apps once when a dist bundle is missing (E2E_REBUILD=1 forces it). */
 export function ensureBuilt(): void {

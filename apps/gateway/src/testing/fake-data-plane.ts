@@ -1,19 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
-import { createServer } from 'node:net';
 import { float32ToBytes, int32ToBytes, bytesToInt32, unpackRagged } from '@servable/contracts';
 import { loadGrpcObject } from '@servable/contracts/grpc';
 import type { ManifestSource, VersionManifest } from '../models/version-manifest';
+import { freePort } from '@servable/observability/testing';
 
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => res(port));
-    });
-  });
-}
+export { freePort };
+
 
 export const HASH_V1 = '1'.repeat(64);
 export const HASH_V2 = '2'.repeat(64);

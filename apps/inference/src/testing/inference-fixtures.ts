@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { int32ToBytes, packRagged } from '@servable/contracts';
@@ -6,19 +5,12 @@ import { GRPC_CHANNEL_OPTIONS, loadGrpcObject } from '@servable/contracts/grpc';
 import { loadInferenceConfig } from '../config/inference.config';
 import { startInference, type RunningInference } from '../inference-server';
 import type { ModelSource, ServableManifest } from '../models/manifest';
+import { freePort } from '@servable/observability/testing';
+
+export { freePort };
 
 export const FAKE_WORKER = { path: join(__dirname, 'fake-predict-worker.cjs') };
 
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => res(port));
-    });
-  });
-}
 
 export function fakeManifest(name: string, version: number, extra: Record<string, unknown> = {}): ServableManifest {
   return {

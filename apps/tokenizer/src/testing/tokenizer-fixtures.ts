@@ -1,26 +1,19 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { WordPiece, Tokenizer, bertNormalizer, bertPreTokenizer, templateProcessing, wordPieceDecoder } from 'tokenizers';
 import { sha256Hex } from '@servable/contracts';
 import { GRPC_CHANNEL_OPTIONS, loadGrpcObject } from '@servable/contracts/grpc';
+import { freePort } from '@servable/observability/testing';
+
+export { freePort };
 
 /** The real bert-base-uncased vocabulary, shipped beside the repository (never committed). */
 export const BERT_VOCAB = resolve(__dirname, '../../../../../shared/data/bert-base-uncased/vocab.txt');
 
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.once('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => res(port));
-    });
-  });
-}
 
 /** A temporary model repository with a tokenizers/ folder. */
 export function tempRepository(): string {
