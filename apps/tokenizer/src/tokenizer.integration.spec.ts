@@ -1,6 +1,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { status, type ServiceError } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bytesToInt32, unpackRagged } from '@servable/contracts';
 import type { servableTokenizerV1 as v1 } from '@servable/contracts/grpc';
@@ -17,6 +17,7 @@ import {
   tokenizerClient,
   type TokenizerClient,
 } from './testing/tokenizer-fixtures';
+import { grpcError } from '@servable/observability/testing';
 
 const hasBert = existsSync(BERT_VOCAB);
 if (!hasBert) console.warn(`skipping the bert-base-uncased checks: ${BERT_VOCAB} is not there`);
@@ -37,15 +38,6 @@ async function start(repository: string, env: Record<string, string> = {}): Prom
   });
   const server = await startTokenizer(config);
   return { server, client: tokenizerClient(server.grpcUrl) };
-}
-
-async function grpcError(promise: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as ServiceError;
-  }
-  throw new Error('expected the call to fail');
 }
 
 describe('tokenizer service over gRPC', () => {

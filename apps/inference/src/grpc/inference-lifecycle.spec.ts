@@ -14,18 +14,10 @@ import {
   waitForState,
   type InferenceClient,
 } from '../testing/inference-fixtures';
+import { grpcError } from '@servable/observability/testing';
 
 // Lifecycle, validation and error codes over real gRPC, with a fake worker
 // (no TF.js): each row's output is [sum of ids, padded length of its batch].
-
-async function grpcError(promise: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await promise;
-  } catch (err) {
-    return err as ServiceError;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('inference lifecycle over gRPC (fake worker)', () => {
   const source = fakeSource([

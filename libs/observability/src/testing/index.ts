@@ -1,1 +1,2 @@
 export { freePort } from './free-port';
+export { grpcError } from './grpc-error';
