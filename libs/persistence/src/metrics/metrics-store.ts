@@ -235,7 +235,11 @@ export class MetricsStore {
 
   private async writePending(): Promise<void> {
     if (this.pending.size === 0) return;
-    const batch = [...this.pending.values()];
+    // Replicas upsert overlapping rows; taking the row locks in one global order
+    // (bucket, model, version) is what keeps two concurrent flushes from deadlocking.
+    const batch = [...this.pending.values()].sort(
+      (a, b) => a.start - b.start || (a.model < b.model ? -1 : a.model > b.model ? 1 : 0) || a.version - b.version,
+    );
     this.pending = new Map();
     let written = 0;
     try {
