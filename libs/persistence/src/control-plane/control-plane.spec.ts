@@ -48,7 +48,7 @@ describe('control plane', () => {
     await cp.registry.setState('spam', 1, 'AVAILABLE');
     await cp.registry.setState('spam', 2, 'AVAILABLE');
     await cp.registry.registerVersion({ model: 'spam', ...uploadOf(repo.root, 3) }, async () => undefined, who);
-    await cp.registry.setPinned('spam', 1, true, who);
+    await cp.registry.setPinned('spam', 1, false, who);
     await cp.registry.setLabels('spam', { stable: 1 }, who);
     await cp.rollouts.set('spam', { canary: 2, canaryWeight: 10 }, who);
     await cp.rollouts.clear('spam', who);

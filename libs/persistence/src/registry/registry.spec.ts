@@ -60,8 +60,8 @@ describe('registry', () => {
     expect(v1.tokenizerHash).toBe('f1ad517b8eb1b6d610ebf905ba0d7c847e9bb1d258f7aa267ba0be6c6c0f2b60');
     expect(v1.classLabels).toEqual(['ham', 'spam']);
     expect(v1.evaluation).toMatchObject({ accuracy: expect.any(Number), f1: expect.any(Number) });
-    // A fresh model gets its latest version pinned, so the reconcile loop has something to load.
-    expect(spam.versions.map((v) => v.pinned)).toEqual([false, true]);
+    // A fresh model gets its versions pinned, so the reconcile loop has something to load.
+    expect(spam.versions.map((v) => v.pinned)).toEqual([true, true]);
   });
 
   it('refuses a label on a version that is not AVAILABLE, and moves labels atomically', async () => {
@@ -144,6 +144,7 @@ describe('registry', () => {
   });
 
   it('desires every version named by a label, rollout or pin, and unloads the rest', async () => {
+    await registry.setPinned('spam', 1, false, 'key:2:ops');
     const desired = await computeDesiredState(db.dataSource, repo.root);
     expect(desired.versions.map((v) => [v.version, v.reasons])).toEqual([
       [2, ['label:stable', 'pin']],
@@ -160,8 +161,9 @@ describe('registry', () => {
   it('audits a pin change and does not audit a no-op', async () => {
     await registry.setPinned('spam', 3, false, 'key:2:ops');
     await registry.setPinned('spam', 3, false, 'key:2:ops');
-    expect(await db.dataSource.query(`SELECT actor, before, after FROM audit_event WHERE action = 'version.pin'`)).toEqual([
-      { actor: 'key:2:ops', before: { pinned: true }, after: { pinned: false } },
+    expect(await db.dataSource.query(`SELECT actor, target, before, after FROM audit_event WHERE action = 'version.pin' ORDER BY id`)).toEqual([
+      { actor: 'key:2:ops', target: 'model:spam/1', before: { pinned: true }, after: { pinned: false } },
+      { actor: 'key:2:ops', target: 'model:spam/3', before: { pinned: true }, after: { pinned: false } },
     ]);
   });
 

@@ -64,8 +64,9 @@ export function versionRow(
 /**
  * Registers what the model repository holds and the database does not. A registered
  * version is never rewritten, so a second import changes nothing and writes no audit.
- * A model imported for the first time, with no label or rollout, gets its latest
- * version pinned, so the reconcile loop loads something to serve.
+ * A model imported with nothing naming it (no label, rollout or pin) gets the versions
+ * found pinned, as the inference service's default policy ("all") would load them, so
+ * the reconcile loop loads something to serve and every version can take a canary.
  */
 export async function importRepository(dataSource: DataSource, audit: AuditService, repo: ModelRepository, actor: string): Promise<ImportReport> {
   const report: ImportReport = { added: [], unchanged: [], changedOnDisk: [], failed: [] };
@@ -99,11 +100,10 @@ export async function importRepository(dataSource: DataSource, audit: AuditServi
         (await m.countBy(VersionLabelEntity, { modelId: row.id })) +
         (await m.countBy(RolloutEntity, { modelId: row.id })) +
         (await m.countBy(ModelVersionEntity, { modelId: row.id, pinned: true }));
-      const latest = Math.max(...fresh.map((f) => f.manifest.version), ...known.keys());
       for (const f of fresh) {
         if (sha256Hex(f.tokenizer) !== f.manifest.tokenizer.hash) continue; // readTokenizer already refused it
         await ensureTokenizer(m, f.manifest, f.tokenizer);
-        const pinned = named === 0 && f.manifest.version === latest;
+        const pinned = named === 0;
         await m.insert(ModelVersionEntity, versionRow(row.id, f.manifest, f.checksum, 'import', pinned));
         report.added.push(`${model}/${f.manifest.version}`);
       }

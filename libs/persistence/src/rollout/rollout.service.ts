@@ -3,7 +3,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { z } from 'zod';
 import type { AuditService } from '../audit/audit.service';
 import { announceChange } from '../changes/change-notifier';
-import { ModelEntity, ModelVersionEntity, RolloutEntity } from '../entities';
+import { ModelEntity, ModelVersionEntity, RolloutEntity, VersionLabelEntity } from '../entities';
 
 const version = z.number().int().positive();
 const percent = z.number().min(0).max(100);
@@ -115,6 +115,50 @@ export class RolloutService {
       await m.delete(RolloutEntity, { modelId: row.id });
       await this.audit.record(m, { actor, action: 'rollout.clear', target: `model:${model}`, before: strip(rolloutView(model, existing)), after: null });
       await announceChange(m, { kind: 'rollout', model });
+    });
+  }
+
+  /**
+   * The canary becomes stable in one transaction: the `stable` label moves to it, a
+   * rollout that named its stable version explicitly now names the canary, and the
+   * canary and its weight are cleared. Cohort rules and the shadow stay.
+   */
+  async promote(model: string, actor: string): Promise<RolloutView> {
+    return this.dataSource.transaction(async (m) => {
+      const row = await this.modelRow(m, model, true);
+      const existing = await m.findOneBy(RolloutEntity, { modelId: row.id });
+      if (!existing?.canaryVersion) throw new ServableError(ErrorCode.FAILED_PRECONDITION, `model "${model}" has no canary to promote`);
+      const canary = existing.canaryVersion;
+      await this.assertAvailable(m, row, [canary]);
+      const before = rolloutView(model, existing);
+      const target = await m.findOneByOrFail(ModelVersionEntity, { modelId: row.id, version: canary });
+      await m.upsert(VersionLabelEntity, { modelId: row.id, label: 'stable', versionId: target.id }, ['modelId', 'label']);
+      await m.delete(VersionLabelEntity, { modelId: row.id, label: 'canary' });
+      await m.update(RolloutEntity, { modelId: row.id }, {
+        stableVersion: existing.stableVersion === null ? null : canary,
+        canaryVersion: null,
+        canaryWeight: 0,
+      });
+      const after = rolloutView(model, await m.findOneByOrFail(RolloutEntity, { modelId: row.id }));
+      await this.audit.record(m, { actor, action: 'rollout.promote', target: `model:${model}`, before: strip(before), after: { ...strip(after), stableLabel: canary } });
+      await announceChange(m, { kind: 'rollout', model });
+      return after;
+    });
+  }
+
+  /** Takes all traffic off the canary at once: canary and weight cleared, stable untouched. */
+  async rollback(model: string, actor: string): Promise<RolloutView> {
+    return this.dataSource.transaction(async (m) => {
+      const row = await this.modelRow(m, model, true);
+      const existing = await m.findOneBy(RolloutEntity, { modelId: row.id });
+      if (!existing?.canaryVersion) throw new ServableError(ErrorCode.FAILED_PRECONDITION, `model "${model}" has no canary to roll back`);
+      const before = rolloutView(model, existing);
+      await m.delete(VersionLabelEntity, { modelId: row.id, label: 'canary' });
+      await m.update(RolloutEntity, { modelId: row.id }, { canaryVersion: null, canaryWeight: 0 });
+      const after = rolloutView(model, await m.findOneByOrFail(RolloutEntity, { modelId: row.id }));
+      await this.audit.record(m, { actor, action: 'rollout.rollback', target: `model:${model}`, before: strip(before), after: strip(after) });
+      await announceChange(m, { kind: 'rollout', model });
+      return after;
     });
   }
 

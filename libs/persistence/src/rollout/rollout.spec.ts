@@ -76,4 +76,24 @@ describe('rollouts', () => {
     expect(audit[2].after).toBeNull();
     expect(await rollouts.get('spam')).toBeNull();
   });
+
+  it('promotes the canary (stable label moves, canary cleared) and rolls back, each audited', async () => {
+    await registry.setLabels('spam', { stable: 1 }, 'key:2:ops');
+    expect(await codeOf(rollouts.promote('spam', 'key:2:ops'))).toBe(ErrorCode.FAILED_PRECONDITION);
+    await rollouts.set('spam', { canary: 2, canaryWeight: 20, shadow: { version: 1, share: 5 } }, 'key:2:ops');
+    const promoted = await rollouts.promote('spam', 'key:2:ops');
+    expect(promoted).toMatchObject({ stableVersion: null, canaryWeight: 0, shadow: { version: 1, share: 5 } });
+    expect(promoted.canary).toBeUndefined();
+    expect((await registry.getModel('spam')).labels).toEqual({ stable: 2 });
+    expect((await loadRoutingSnapshot(db.dataSource)).get('spam')?.rollout).toMatchObject({ stable: 2, canaryWeight: 0 });
+
+    await registry.setLabels('spam', { stable: 1 }, 'key:2:ops');
+    await rollouts.set('spam', { canary: 2, canaryWeight: 50 }, 'key:2:ops');
+    const rolledBack = await rollouts.rollback('spam', 'key:2:ops');
+    expect(rolledBack).toMatchObject({ canaryWeight: 0 });
+    expect(rolledBack.canary).toBeUndefined();
+    expect((await registry.getModel('spam')).labels).toEqual({ stable: 1 });
+    const actions = (await db.dataSource.query(`SELECT action FROM audit_event WHERE action IN ('rollout.promote', 'rollout.rollback') ORDER BY id`)).map((a: { action: string }) => a.action);
+    expect(actions).toEqual(['rollout.promote', 'rollout.rollback']);
+  });
 });
