@@ -10,6 +10,14 @@ const TEXTS = [
 ];
 const TOLERANCE = 4; // decimal digits: the same model on the same backend, so differences are float noise
 
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 describe('gateway end to end (tokenizer + inference + gateway processes)', () => {
   const versions = modelVersions();
   const oldest = versions[0];
@@ -19,8 +27,22 @@ describe('gateway end to end (tokenizer + inference + gateway processes)', () =>
   let clients: ReturnType<typeof grpcClients>;
 
   beforeAll(async () => {
-    platform = await startPlatform({ MODEL_VERSION_LABELS: `spam:canary=${oldest}`, MAX_TEXTS_PER_REQUEST: '8', MAX_BODY_BYTES: '65536' });
+    // The protocols are under test here, not auth (control-plane.e2e.spec.ts covers keys): dev mode.
+    platform = await startPlatform({ SERVABLE_AUTH: 'off', MAX_TEXTS_PER_REQUEST: '8', MAX_BODY_BYTES: '65536' });
     clients = grpcClients(platform.grpcUrl, platform.tokenizerUrl);
+    // A label may only point at an AVAILABLE version: wait for the control plane to see both loaded.
+    await waitFor(async () => {
+      const model = (await (await fetch(`${platform.url}/admin/api/models/spam`)).json()) as any;
+      return model.versions.every((v: any) => v.state === 'AVAILABLE');
+    });
+    const labelled = await fetch(`${platform.url}/admin/api/models/spam/labels`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ labels: { canary: oldest } }),
+    });
+    expect(labelled.status).toBe(200);
+    // Applied through LISTEN/NOTIFY (or the 500 ms poll) within a second.
+    await waitFor(async () => (await fetch(`${platform.url}/v1/models/spam/labels/canary`)).status === 200);
   });
 
   afterAll(async () => {

@@ -1,7 +1,9 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { HealthRegistry } from '@servable/contracts/grpc';
 import { loggerModule } from '@servable/observability';
+import type { ControlPlane } from '@servable/persistence';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway.config';
+import { ControlPlaneModule } from './control-plane/control-plane.module';
 import { GrpcApiModule } from './grpc/grpc-api.module';
 import { HttpApiModule } from './http/http.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -27,10 +29,17 @@ class ConfigModule {
 
 @Module({})
 export class AppModule {
-  static forRoot(config: GatewayConfig, source: ManifestSource): DynamicModule {
+  static forRoot(config: GatewayConfig, source: ManifestSource, controlPlane: ControlPlane): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config, source), loggerModule('gateway'), MetricsModule, HttpApiModule, GrpcApiModule],
+      imports: [
+        ConfigModule.forRoot(config, source),
+        loggerModule('gateway'),
+        MetricsModule,
+        ControlPlaneModule.forRoot(controlPlane),
+        HttpApiModule,
+        GrpcApiModule,
+      ],
     };
   }
 }

@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Logger } from 'nestjs-pino';
 import { HealthRegistry, grpcOptions } from '@servable/contracts/grpc';
+import { ControlPlane, controlPlaneOptionsFromEnv, type DatabaseOptions } from '@servable/persistence';
 import { AppModule } from './app.module';
 import type { GatewayConfig } from './config/gateway.config';
 import { requestContextMiddleware } from './context/request-context.middleware';
@@ -20,25 +21,44 @@ export interface RunningGateway {
   app: NestExpressApplication;
   httpUrl: string;
   grpcUrl: string;
+  controlPlane: ControlPlane;
+  /** The admin key the first start created; shown once, never stored in plain text. */
+  createdAdminKey?: string;
   close(): Promise<void>;
 }
 
 export interface GatewayDependencies {
   /** Where manifests come from; the model repository folder unless a test passes its own. */
   source?: ManifestSource;
+  /** Where the control plane's database is; from DATABASE_URL / SERVABLE_DATA_DIR unless a test passes its own. */
+  database?: DatabaseOptions;
 }
 
 /** Starts REST and gRPC in one process; used by main.ts and by the tests. */
 export async function startGateway(config: GatewayConfig, deps: GatewayDependencies = {}): Promise<RunningGateway> {
   const source = deps.source ?? repositoryManifestSource(config.MODEL_REPOSITORY);
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, source), { bodyParser: false, bufferLogs: true });
+  const options = controlPlaneOptionsFromEnv(config);
+  // Migrations, repository import and the first admin key happen before anything listens.
+  const controlPlane = await ControlPlane.open({ ...options, database: deps.database ?? options.database });
+  let app: NestExpressApplication;
+  let createdAdminKey: string | undefined;
+  try {
+    ({ createdAdminKey } = await controlPlane.startUp(config.SERVABLE_ADMIN_KEY));
+    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, source, controlPlane), { bodyParser: false, bufferLogs: true });
+  } catch (err) {
+    await controlPlane.close().catch(() => undefined);
+    throw err;
+  }
   app.useLogger(app.get(Logger));
+  if (config.SERVABLE_AUTH === 'off') {
+    app.get(Logger).warn('SERVABLE_AUTH=off: dev mode, no API key is checked and every caller is admin. Never expose this gateway.', 'Auth');
+  }
   // An ETag costs a hash of every answer, and no client revalidates a prediction.
   app.set('etag', false);
   app.disable('x-powered-by');
   app.use(requestContextMiddleware);
-  // Every body is read as JSON whatever its content-type (curl -d sends form encoding), up to MAX_BODY_BYTES.
-  app.useBodyParser('json', { limit: config.MAX_BODY_BYTES, type: () => true });
+  // Every body but a multipart upload is read as JSON whatever its content-type (curl -d sends form encoding), up to MAX_BODY_BYTES.
+  app.useBodyParser('json', { limit: config.MAX_BODY_BYTES, type: (req) => !/^multipart\//i.test(String(req.headers['content-type'] ?? '')) });
   app.use(bodyErrorMiddleware);
   app.useGlobalFilters(new HttpExceptionFilter());
   serveAdmin(app, config.ADMIN_STATIC_DIR);
@@ -56,9 +76,13 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
     app,
     httpUrl: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`,
     grpcUrl: config.GATEWAY_GRPC_URL,
+    controlPlane,
+    createdAdminKey,
     async close() {
       app.get(HealthRegistry).set('NOT_SERVING');
       await app.close();
+      // Last: it flushes the metrics the requests above recorded.
+      await controlPlane.close();
     },
   };
 }
@@ -69,7 +93,8 @@ function openApiDocument(app: NestExpressApplication): OpenAPIObject {
     app,
     new DocumentBuilder()
       .setTitle('Servable gateway')
-      .setDescription('Product API, TF Serving REST and the Open Inference Protocol v2. Errors are {"error", "code"}.')
+      .setDescription('Product API, TF Serving REST, the Open Inference Protocol v2 and the admin API (/admin/api). Errors are {"error", "code"}. Send an API key as Authorization: Bearer <key>.')
+      .addBearerAuth()
       .setVersion(GATEWAY_VERSION)
       .build(),
   );

@@ -2,6 +2,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRPC_CHANNEL_OPTIONS, loadGrpcObject } from '@servable/contracts/grpc';
+import { TestDatabase, copyRepository } from '@servable/persistence/testing';
+import { RoutingTable } from './control-plane/routing-table.service';
 import { loadGatewayConfig } from './config/gateway.config';
 import { startGateway, type RunningGateway } from './gateway-server';
 import { HASH_V1, HASH_V2, fakeEncode, fakeRepository, fakeSpamProbability, freePort, startFakeDataPlane, type FakeDataPlane } from './testing/fake-data-plane';
@@ -12,14 +14,26 @@ const SPAMMY = 'free free money';
 const HAMMY = 'lunch at noon';
 const spamOf = (text: string) => fakeSpamProbability(fakeEncode(text));
 
+async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 describe('gateway over REST and gRPC (fake data plane)', () => {
   let plane: FakeDataPlane;
   let gateway: RunningGateway;
   let url: string;
   let grpcUrl: string;
+  let db: TestDatabase;
+  let repo: ReturnType<typeof copyRepository>;
 
   beforeAll(async () => {
     plane = await startFakeDataPlane();
+    db = await TestDatabase.create();
+    repo = copyRepository();
     grpcUrl = `127.0.0.1:${await freePort()}`;
     const config = loadGatewayConfig({
       GATEWAY_HTTP_PORT: '0',
@@ -27,19 +41,26 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
       GATEWAY_GRPC_URL: grpcUrl,
       TOKENIZER_URL: plane.tokenizerUrl,
       INFERENCE_URL: plane.inferenceUrl,
-      MODEL_VERSION_LABELS: 'spam:stable=1,canary=2',
+      MODEL_REPOSITORY: repo.root,
+      SERVABLE_AUTH: 'off',
       MAX_TEXTS_PER_REQUEST: '4',
       MAX_BODY_BYTES: '2048',
       MAX_CONCURRENT_REQUESTS: '2',
       LOG_LEVEL: 'warn',
     });
-    gateway = await startGateway(config, { source: fakeRepository() });
+    gateway = await startGateway(config, { source: fakeRepository(), database: db.options() });
     url = gateway.httpUrl;
+    // The reconcile loop reads both versions AVAILABLE from inference; then labels may point at them.
+    await until(async () => (await gateway.controlPlane.registry.getModel('spam')).versions.every((v) => v.state === 'AVAILABLE'));
+    await gateway.controlPlane.registry.setLabels('spam', { stable: 1, canary: 2 }, 'test');
+    await gateway.app.get(RoutingTable).refresh();
   });
 
   afterAll(async () => {
     await gateway?.close();
     await plane?.close();
+    await db?.drop();
+    repo?.remove();
   });
 
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>

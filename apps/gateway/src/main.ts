@@ -6,6 +6,12 @@ async function main(): Promise<void> {
   const config = loadGatewayConfig();
   const server = await startGateway(config);
   console.log(`gateway: REST on ${server.httpUrl}, gRPC on ${server.grpcUrl}, tokenizer ${config.TOKENIZER_URL}, inference ${config.INFERENCE_URL}`);
+  if (server.createdAdminKey) {
+    console.log(
+      `gateway: created the first admin API key; it is shown this once, store it now:\n\n    ${server.createdAdminKey}\n\n` +
+        `  (lost it? restart with SERVABLE_ADMIN_KEY=<a key of 16+ characters> to register that one as admin)`,
+    );
+  }
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

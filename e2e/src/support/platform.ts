@@ -3,6 +3,7 @@ import { createWriteStream, existsSync, mkdtempSync, readFileSync, readdirSync }
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '@servable/observability/testing';
+import { TestDatabase } from '@servable/persistence/testing';
 
 export const ROOT = resolve(__dirname, '../../..');
 export const MODELS = join(ROOT, 'models');
@@ -37,9 +38,16 @@ interface Service {
   child?: ChildProcess;
 }
 
+/** The admin key every e2e gateway registers (SERVABLE_ADMIN_KEY). */
+export const ADMIN_KEY = 'svb_e2e_admin_key_0123456789abcdef';
+
 export interface Platform {
   /** REST base URL of the gateway. */
   url: string;
+  /** What the gateway's control plane uses: a scratch PostgreSQL database (DATABASE_URL set) or a PGlite folder. */
+  database: Record<string, string>;
+  /** host:port of the inference gRPC server. */
+  inferenceUrl: string;
   /** host:port of the gateway's gRPC server. */
   grpcUrl: string;
   /** host:port of the tokenizer's gRPC server (to make ids the way a client would). */
@@ -60,6 +68,9 @@ export async function startPlatform(gatewayEnv: Record<string, string> = {}): Pr
   const logDir = mkdtempSync(join(tmpdir(), 'servable-e2e-'));
   const [tokGrpc, tokHttp, infGrpc, infHttp, gwHttp, gwGrpc] = await Promise.all(Array.from({ length: 6 }, freePort));
   const common = { MODEL_REPOSITORY: MODELS, LOG_LEVEL: 'warn' };
+  // A database of its own per platform: with DATABASE_URL a scratch PostgreSQL database, else a PGlite folder.
+  const testDb = process.env['DATABASE_URL'] ? await TestDatabase.create() : undefined;
+  const database: Record<string, string> = testDb?.url ? { DATABASE_URL: testDb.url } : { SERVABLE_DATA_DIR: join(logDir, 'data') };
   const services: Record<AppName, Service> = {
     tokenizer: {
       name: 'tokenizer',
@@ -80,6 +91,10 @@ export async function startPlatform(gatewayEnv: Record<string, string> = {}): Pr
         GATEWAY_GRPC_URL: `127.0.0.1:${gwGrpc}`,
         TOKENIZER_URL: `127.0.0.1:${tokGrpc}`,
         INFERENCE_URL: `127.0.0.1:${infGrpc}`,
+        SERVABLE_ADMIN_KEY: ADMIN_KEY,
+        RECONCILE_INTERVAL_MS: '1000',
+        METRICS_FLUSH_INTERVAL_MS: '500',
+        ...database,
         ...gatewayEnv,
       },
       readyUrl: `http://127.0.0.1:${gwHttp}/readyz`,
@@ -109,6 +124,8 @@ export async function startPlatform(gatewayEnv: Record<string, string> = {}): Pr
 
   const platform: Platform = {
     url: `http://127.0.0.1:${gwHttp}`,
+    database,
+    inferenceUrl: `127.0.0.1:${infGrpc}`,
     grpcUrl: `127.0.0.1:${gwGrpc}`,
     tokenizerUrl: `127.0.0.1:${tokGrpc}`,
     logDir,
@@ -116,6 +133,7 @@ export async function startPlatform(gatewayEnv: Record<string, string> = {}): Pr
     stop,
     async close() {
       for (const name of [...APPS].reverse()) await stop(name);
+      await testDb?.drop();
     },
   };
   try {

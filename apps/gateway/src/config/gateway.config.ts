@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { controlPlaneEnvShape } from '@servable/persistence';
 import { envSchema as z, loadConfig } from '@servable/observability';
 
 const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -14,8 +15,6 @@ const schema = z.object({
   TOKENIZER_URL: z.string().default('127.0.0.1:50051'),
   // Inference replicas, same round-robin as the tokenizer.
   INFERENCE_URL: z.string().default('127.0.0.1:50052'),
-  // Model repository root: the gateway reads manifests (signature, labels, tokenizer pin), never weights.
-  MODEL_REPOSITORY: z.string().default('./models'),
   // Default per-request deadline: long enough for a cold batch, short enough that a stuck hop fails the caller.
   REQUEST_TIMEOUT_MS: int(5_000),
   // Upper bound on a caller's own deadline (grpc-timeout, x-request-timeout-ms), so nobody holds a slot for minutes.
@@ -28,10 +27,12 @@ const schema = z.object({
   MAX_CONCURRENT_REQUESTS: int(512),
   // Model states are cached this long: lower follows loads sooner, higher saves a status call per request.
   MODEL_STATUS_TTL_MS: int(1_000),
-  // Version labels until rollouts exist, TF Serving style: "spam:stable=2,canary=3;other:stable=1".
-  MODEL_VERSION_LABELS: z.string().default(''),
+  // How often the gateway checks that tokenizer and inference hold what the control plane wants, besides on every change.
+  RECONCILE_INTERVAL_MS: int(5_000),
   // The admin console build; served at /admin when the folder exists.
   ADMIN_STATIC_DIR: z.string().default(resolve('dist/apps/admin')),
+  // Database, model repository, metrics retention, admin key and auth switch: see docs/control-plane.md.
+  ...controlPlaneEnvShape,
 });
 
 export type GatewayConfig = z.infer<typeof schema>;
@@ -40,21 +41,4 @@ export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   return loadConfig(schema, env);
-}
-
-/** Parses MODEL_VERSION_LABELS into model → label → version. */
-export function parseVersionLabels(text: string): Map<string, Map<string, number>> {
-  const out = new Map<string, Map<string, number>>();
-  for (const part of text.split(';').map((p) => p.trim()).filter(Boolean)) {
-    const [model, assignments] = part.split(':', 2);
-    if (!model || !assignments) throw new Error(`MODEL_VERSION_LABELS: "${part}" is not model:label=version,...`);
-    const labels = new Map<string, number>();
-    for (const pair of assignments.split(',')) {
-      const [label, version] = pair.split('=').map((s) => s.trim());
-      if (!label || !/^\d+$/.test(version ?? '')) throw new Error(`MODEL_VERSION_LABELS: "${pair}" is not label=version`);
-      labels.set(label, Number(version));
-    }
-    out.set(model.trim(), labels);
-  }
-  return out;
 }

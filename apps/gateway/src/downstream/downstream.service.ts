@@ -24,6 +24,8 @@ function service(root: grpc.GrpcObject, path: string): Ctor {
 export interface EncodedTexts {
   ids: servableCommonV1.RaggedTensor;
   tokenizerHash: string;
+  /** Rows the tokenizer served from a cache level. */
+  cacheHits: number;
 }
 
 /** What /readyz reports per data-plane service. */
@@ -50,7 +52,7 @@ export class DownstreamService implements OnModuleDestroy {
   async encode(tokenizerHash: string, texts: string[], maxLength: number, deadline: number): Promise<EncodedTexts> {
     const request: Partial<servableTokenizerV1.EncodeRequest> = { tokenizerHash, texts, maxLength };
     const reply = await this.tokenizer.call<servableTokenizerV1.EncodeResponse>('encode', request, { deadline });
-    return { ids: reply.ids!, tokenizerHash: reply.tokenizerHash };
+    return { ids: reply.ids!, tokenizerHash: reply.tokenizerHash, cacheHits: reply.cacheHits ?? 0 };
   }
 
   predict(model: string, version: number, inputIds: Ragged | servableCommonV1.RaggedTensor, deadline: number): Promise<servableInferenceV1.PredictResponse> {

@@ -9,13 +9,18 @@ import type { ModelInput } from '../inference/prediction.types';
 import { ModelInfoService } from '../models/model-info.service';
 import type { VersionSelector } from '../models/model-catalog.service';
 import { PIN_HEADER, TOKENIZER_HEADER } from '../http/http-request';
-import { grpcDeadline, metadataValue, sendTimingMetadata } from './grpc-call';
+import { grpcDeadline, metadataHeaders, metadataValue, sendTimingMetadata } from './grpc-call';
 
 function modelOf(spec: v1.ModelSpec | null | undefined, metadata?: Metadata): { model: string; selector: VersionSelector } {
   if (!spec?.name) throw ServableError.invalid('model_spec.name is required');
   return {
     model: spec.name,
-    selector: { version: Number(spec.version) || undefined, label: spec.versionLabel || undefined, pin: metadataValue(metadata, PIN_HEADER) },
+    selector: {
+      version: Number(spec.version) || undefined,
+      label: spec.versionLabel || undefined,
+      pin: metadataValue(metadata, PIN_HEADER),
+      headers: metadata ? metadataHeaders(metadata) : undefined,
+    },
   };
 }
 

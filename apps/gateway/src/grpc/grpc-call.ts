@@ -13,6 +13,14 @@ export function metadataValue(metadata: Metadata | undefined, key: string): stri
   return value === undefined ? undefined : value.toString();
 }
 
+/** Text metadata as a header bag, for cohort rules and the route key. */
+export function metadataHeaders(metadata: Metadata | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!metadata?.getMap) return out;
+  for (const [key, value] of Object.entries(metadata.getMap())) if (typeof value === 'string') out[key] = value;
+  return out;
+}
+
 /** The call's grpc-timeout as an absolute deadline, or the default when the client set none. */
 export function grpcDeadline(call: unknown, config: GatewayConfig): number {
   const deadline = (call as CallLike | undefined)?.getDeadline?.();

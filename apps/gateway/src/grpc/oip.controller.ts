@@ -10,8 +10,9 @@ import { oipModelInput, oipSignature, oipVersion } from '../inference/oip-tensor
 import { PredictionService } from '../inference/prediction.service';
 import { ModelInfoService } from '../models/model-info.service';
 import { GATEWAY_NAME, GATEWAY_VERSION } from '../server-info';
-import { grpcDeadline, metadataValue, sendTimingMetadata } from './grpc-call';
+import { grpcDeadline, metadataHeaders, metadataValue, sendTimingMetadata } from './grpc-call';
 import { grpcOipInput } from './oip-raw';
+import { Access } from '../control-plane/access.decorator';
 
 /** inference.GRPCInferenceService: the Open Inference Protocol v2 over gRPC, for KServe and Triton clients. */
 @Controller()
@@ -26,10 +27,12 @@ export class OipGrpcController implements inference.GRPCInferenceServiceControll
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
+  @Access('public')
   serverLive(): inference.ServerLiveResponse {
     return { live: true };
   }
 
+  @Access('public')
   async serverReady(): Promise<inference.ServerReadyResponse> {
     return { ready: (await this.readiness.check()).ready };
   }
@@ -39,6 +42,7 @@ export class OipGrpcController implements inference.GRPCInferenceServiceControll
     return { ready: await this.info.ready(request.name, { version: oipVersion(request.version) }, grpcDeadline(call, this.config)) };
   }
 
+  @Access('public')
   serverMetadata(): inference.ServerMetadataResponse {
     return { name: GATEWAY_NAME, version: GATEWAY_VERSION, extensions: [] };
   }
@@ -60,7 +64,7 @@ export class OipGrpcController implements inference.GRPCInferenceServiceControll
     const outcome = await this.predictions.predict({
       api: 'grpc_oip',
       model: request.modelName,
-      selector: { version: oipVersion(request.modelVersion), pin: metadataValue(metadata, PIN_HEADER) },
+      selector: { version: oipVersion(request.modelVersion), pin: metadataValue(metadata, PIN_HEADER), headers: metadataHeaders(metadata) },
       input: oipModelInput(inputs, declared),
       deadline: grpcDeadline(call, this.config),
     });

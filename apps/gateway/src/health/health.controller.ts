@@ -4,9 +4,11 @@ import type { ServerResponse } from 'node:http';
 import { withTimeout } from '@servable/observability';
 import { GatewayMetrics } from '../metrics/gateway.metrics';
 import { ReadinessService } from './readiness.service';
+import { Access } from '../control-plane/access.decorator';
 
 /** Probes and the Prometheus scrape; liveness never depends on the data plane. */
 @ApiExcludeController()
+@Access('public')
 @Controller()
 export class HealthController {
   constructor(

@@ -24,7 +24,7 @@ function header(req: HttpRequest, name: string): string | undefined {
 }
 
 export function selectorOf(path: ModelPath, req: HttpRequest): VersionSelector {
-  const selector: VersionSelector = { pin: header(req, PIN_HEADER) };
+  const selector: VersionSelector = { pin: header(req, PIN_HEADER), headers: req.headers };
   if (path.version !== undefined) selector.version = versionNumber(path.version);
   if (path.label !== undefined) selector.label = path.label;
   return selector;

@@ -10,6 +10,7 @@ import { ModelInfoService } from '../models/model-info.service';
 import { GATEWAY_NAME, GATEWAY_VERSION } from '../server-info';
 import { deadlineOf, jsonObject, setTimingHeaders, tokenizerHeader, type HttpRequest } from './http-request';
 import { OIP_INFER_BODY } from './openapi.schemas';
+import { Access } from '../control-plane/access.decorator';
 
 interface OipPath {
   model: string;
@@ -41,17 +42,20 @@ export class OipController {
   ) {}
 
   @Get()
+  @Access('public')
   @ApiOperation({ summary: 'Server metadata' })
   serverMetadata() {
     return { name: GATEWAY_NAME, version: GATEWAY_VERSION, extensions: [] };
   }
 
   @Get('health/live')
+  @Access('public')
   live() {
     return { live: true };
   }
 
   @Get('health/ready')
+  @Access('public')
   async ready(@Res({ passthrough: true }) res: ServerResponse) {
     const report = await this.readiness.check();
     if (!report.ready) {
@@ -91,7 +95,7 @@ export class OipController {
     const outcome = await this.predictions.predict({
       api: 'oip',
       model: path.model,
-      selector: { version: oipVersion(path.version), pin: req.headers['x-servable-version'] as string | undefined },
+      selector: { version: oipVersion(path.version), pin: req.headers['x-servable-version'] as string | undefined, headers: req.headers },
       input: oipModelInput(parseInputs(json), typeof declared === 'string' ? declared : tokenizerHeader(req)),
       deadline: deadlineOf(req, this.config),
     });

@@ -4,7 +4,6 @@ import { parsePredictBody } from '../http/tfserving-shapes';
 import { deadlineFrom, parseTimeoutHeader } from './deadline';
 import { oipModelInput } from './oip-tensors';
 import { trimPadding } from './prediction.service';
-import { parseVersionLabels } from '../config/gateway.config';
 
 describe('request parsing', () => {
   it('reads TF Serving instances and inputs in every accepted form', () => {
@@ -38,12 +37,5 @@ describe('request parsing', () => {
     expect(deadlineFrom(10 ** 9, 5_000, 60_000, 0)).toBe(60_000);
     expect(parseTimeoutHeader('250')).toBe(250);
     expect(() => parseTimeoutHeader('soon')).toThrow(/whole number/);
-  });
-
-  it('parses version labels', () => {
-    const labels = parseVersionLabels('spam:stable=1,canary=2; other:stable=3');
-    expect(labels.get('spam')?.get('canary')).toBe(2);
-    expect(labels.get('other')?.get('stable')).toBe(3);
-    expect(() => parseVersionLabels('spam:stable')).toThrow(/label=version/);
   });
 });

@@ -1,6 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ErrorCode, ServableError, bytesToFloat32, packRagged, type Ragged } from '@servable/contracts';
 import type { servableCommonV1 } from '@servable/contracts/grpc';
+import { MetricsStore, labelAgreement } from '@servable/persistence';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { DownstreamService } from '../downstream/downstream.service';
 import { GatewayMetrics } from '../metrics/gateway.metrics';
@@ -10,6 +11,8 @@ import { assertBeforeDeadline } from './deadline';
 import type { Classification, PredictCommand, PredictOutcome } from './prediction.types';
 
 const PROBABILITIES = 'probabilities';
+/** Shadow requests in flight; beyond it a shadow copy is skipped rather than queued, so mirroring never adds load it cannot shed. */
+const MAX_SHADOW_IN_FLIGHT = 64;
 
 /**
  * The classify/predict use-case, the same for every transport: bound
@@ -19,12 +22,15 @@ const PROBABILITIES = 'probabilities';
 @Injectable()
 export class PredictionService {
   readonly limiter: ConcurrencyLimiter;
+  private readonly logger = new Logger('PredictionService');
+  private shadowsInFlight = 0;
 
   constructor(
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly catalog: ModelCatalog,
     private readonly downstream: DownstreamService,
     private readonly metrics: GatewayMetrics,
+    private readonly store: MetricsStore,
   ) {
     this.limiter = new ConcurrencyLimiter(config.MAX_CONCURRENT_REQUESTS);
   }
@@ -33,24 +39,69 @@ export class PredictionService {
     const started = performance.now();
     const labels = { model: command.model, version: '', api: command.api };
     let release: (() => void) | undefined;
+    let resolved: ResolvedVersion | undefined;
     try {
       release = this.tryAcquire();
       this.validate(command);
-      const resolved = await this.catalog.resolve(command.model, command.selector, command.deadline);
+      resolved = await this.catalog.resolve(command.model, command.selector, command.deadline);
       labels.version = String(resolved.version);
       const outcome = await this.run(command, resolved, started);
       this.metrics.requests.inc({ ...labels, code: 'OK' });
       this.metrics.latency.observe(labels, outcome.timings.totalMs / 1000);
       if (command.input.kind === 'texts') this.metrics.tokenization.observe(labels, outcome.timings.tokenizationMs / 1000);
+      this.recordSample(command, resolved.version, outcome.timings);
+      if (resolved.shadowVersion !== undefined) this.shadow(command, resolved.shadowVersion, outcome);
       return outcome;
     } catch (err) {
       const code = err instanceof ServableError ? err.code : ErrorCode.INTERNAL;
       this.metrics.requests.inc({ ...labels, code });
       this.metrics.latency.observe(labels, (performance.now() - started) / 1000);
+      // A request that never reached a version (unknown model, bad input) belongs to no version's series.
+      if (resolved) this.recordSample(command, resolved.version, { totalMs: performance.now() - started }, code);
       throw err;
     } finally {
       release?.();
     }
+  }
+
+  /** One request into the control plane's 10 s buckets (memory only; written in batches off the request path). */
+  private recordSample(command: PredictCommand, version: number, timings: Partial<PredictOutcome['timings']> & { totalMs: number }, errorCode?: string): void {
+    const texts = command.input.kind === 'texts' ? command.input.texts.length : 0;
+    this.store.record({
+      model: command.model,
+      version,
+      latencyMs: timings.totalMs,
+      errorCode,
+      tokenizeMs: texts ? timings.tokenizationMs : undefined,
+      inferenceMs: timings.inferenceMs,
+      batchSize: timings.batchSize,
+      cacheHits: texts && timings.cacheHits !== undefined ? timings.cacheHits : undefined,
+      cacheLookups: texts && timings.cacheHits !== undefined ? texts : undefined,
+    });
+  }
+
+  /**
+   * Mirrors a served request to the shadow version, after the caller has its answer:
+   * the shadow's answer is discarded, and how often its top labels agree with the
+   * primary's, and how long it took, are recorded. Its failures never reach the caller.
+   */
+  private shadow(command: PredictCommand, version: number, primary: PredictOutcome): void {
+    if (this.shadowsInFlight >= MAX_SHADOW_IN_FLIGHT) return;
+    this.shadowsInFlight++;
+    const started = performance.now();
+    const deadline = Date.now() + this.config.REQUEST_TIMEOUT_MS;
+    void (async () => {
+      const resolved = await this.catalog.resolve(command.model, { version }, deadline);
+      const shadow = await this.run({ ...command, deadline }, resolved, started);
+      this.store.recordShadow({
+        model: command.model,
+        version,
+        agreement: labelAgreement(topLabels(primary), topLabels(shadow)),
+        latencyMs: performance.now() - started,
+      });
+    })()
+      .catch((err: Error) => this.logger.debug(`shadow ${command.model}/${version} failed: ${err.message}`))
+      .finally(() => this.shadowsInFlight--);
   }
 
   async classify(command: PredictCommand): Promise<{ outcome: PredictOutcome; predictions: Classification[] }> {
@@ -86,12 +137,14 @@ export class PredictionService {
     const pinned = manifest.tokenizer.hash;
     let ids: Ragged | servableCommonV1.RaggedTensor;
     let tokenizationMs = 0;
+    let cacheHits: number | undefined;
     if (command.input.kind === 'texts') {
       assertBeforeDeadline(command.deadline, 'tokenization');
       const t0 = performance.now();
       const encoded = await this.downstream.encode(pinned, command.input.texts, manifest.max_length, command.deadline);
       tokenizationMs = performance.now() - t0;
       ids = encoded.ids;
+      cacheHits = encoded.cacheHits;
     } else {
       const declared = command.input.tokenizer;
       if (declared && declared !== pinned) {
@@ -129,6 +182,8 @@ export class PredictionService {
         queueMs: timing ? Number(timing.queueUs) / 1000 : 0,
         inferenceMs: timing ? Number(timing.computeUs) / 1000 : hopMs,
         totalMs: performance.now() - started,
+        batchSize: timing?.batchSize || undefined,
+        cacheHits,
       },
     };
   }
@@ -159,6 +214,11 @@ function checkIds({ values, rowLengths }: Ragged, vocabSize: number, maxLength: 
   for (let i = 0; i < values.length; i++) {
     if (values[i] < 0 || values[i] >= vocabSize) throw ServableError.invalid(`input_ids value ${values[i]} is outside the vocabulary [0, ${vocabSize})`);
   }
+}
+
+/** The winning label of each row. */
+function topLabels(outcome: PredictOutcome): string[] {
+  return classifications(outcome).map((c) => c.label);
 }
 
 /** Rows of probabilities as label + scores, the winning label first-class. */

@@ -34,6 +34,10 @@ export interface PredictTimings {
   inferenceMs: number;
   /** Everything inside the gateway, from the use-case's start to its answer. */
   totalMs: number;
+  /** Rows in the inference batch that served it. */
+  batchSize?: number;
+  /** Tokenizer cache hits among this request's texts. */
+  cacheHits?: number;
 }
 
 export interface PredictOutcome {

@@ -1,7 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ErrorCode, ServableError } from '@servable/contracts';
 import type { servableInferenceV1 } from '@servable/contracts/grpc';
-import { GATEWAY_CONFIG, parseVersionLabels, type GatewayConfig } from '../config/gateway.config';
+import { decideRoute, type HeaderBag, type RouteReason } from '@servable/routing';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
+import { RoutingTable } from '../control-plane/routing-table.service';
 import { DownstreamService } from '../downstream/downstream.service';
 import { MANIFEST_SOURCE, type ManifestSource, type VersionManifest } from './version-manifest';
 
@@ -11,12 +13,20 @@ export interface VersionSelector {
   label?: string;
   /** The x-servable-version pin header: a version number or a label. */
   pin?: string;
+  /** Request headers (HTTP) or metadata (gRPC): cohort rules and x-servable-route-key read them. */
+  headers?: HeaderBag;
 }
+
+export const ROUTE_KEY_HEADER = 'x-servable-route-key';
 
 export interface ResolvedVersion {
   model: string;
   version: number;
   manifest: VersionManifest;
+  /** Why this version: the rollout's reason, or "pinned" / "label" / "latest". */
+  reason: RouteReason | 'label' | 'latest';
+  /** The rollout also mirrors this request to a shadow version. */
+  shadowVersion?: number;
 }
 
 export interface VersionStatus {
@@ -38,7 +48,6 @@ const DEFAULT_LABEL = 'stable';
  */
 @Injectable()
 export class ModelCatalog {
-  private readonly labels: Map<string, Map<string, number>>;
   private readonly manifests = new Map<string, Promise<VersionManifest>>();
   private listing?: { at: number; models: Promise<Map<string, number[]>> };
   private readonly states = new Map<string, { at: number; statuses: Promise<servableInferenceV1.ModelVersionStatus[]> }>();
@@ -47,9 +56,8 @@ export class ModelCatalog {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     @Inject(MANIFEST_SOURCE) private readonly source: ManifestSource,
     private readonly downstream: DownstreamService,
-  ) {
-    this.labels = parseVersionLabels(config.MODEL_VERSION_LABELS);
-  }
+    private readonly routing: RoutingTable,
+  ) {}
 
   /** Versions present in the repository, newest last; NOT_FOUND for an unknown model. */
   async versions(model: string): Promise<number[]> {
@@ -83,14 +91,15 @@ export class ModelCatalog {
     return manifest;
   }
 
-  /** Version labels of a model (label → version). */
+  /** Version labels of a model (label → version), from the control plane. */
   labelsOf(model: string): Map<string, number> {
-    return this.labels.get(model) ?? new Map();
+    return this.routing.labels(model);
   }
 
   /**
-   * First match wins: an explicit version or label, then the pin header, then
-   * (until rollouts exist) the `stable` label, else the latest AVAILABLE version.
+   * First match wins: an explicit version or label, then the pin header, then the
+   * model's rollout (cohort rules, the canary split, sticky keys, shadow), then the
+   * `stable` label, else the latest AVAILABLE version.
    */
   async resolve(model: string, selector: VersionSelector, deadline: number): Promise<ResolvedVersion> {
     if (selector.version && selector.label) throw ServableError.invalid('give a version or a label, not both');
@@ -99,8 +108,22 @@ export class ModelCatalog {
       version = /^\d+$/.test(selector.pin) ? Number(selector.pin) : this.byLabel(model, selector.pin);
     }
     await this.versions(model);
-    if (version === undefined) version = this.labelsOf(model).get(DEFAULT_LABEL) ?? (await this.latestAvailable(model, deadline));
-    return { model, version, manifest: await this.manifest(model, version) };
+    if (version !== undefined) return { model, version, manifest: await this.manifest(model, version), reason: 'pinned' };
+    const routing = this.routing.get(model);
+    if (routing?.rollout) {
+      const headers = selector.headers ?? {};
+      const key = headers[ROUTE_KEY_HEADER];
+      const decision = decideRoute(routing.rollout, {
+        headers,
+        routeKey: Array.isArray(key) ? key[0] : key,
+        isAvailable: (v) => routing.available.includes(v),
+      });
+      return { model, version: decision.version, manifest: await this.manifest(model, decision.version), reason: decision.reason, shadowVersion: decision.shadowVersion };
+    }
+    const stable = this.labelsOf(model).get(DEFAULT_LABEL);
+    if (stable !== undefined) return { model, version: stable, manifest: await this.manifest(model, stable), reason: 'label' };
+    const latest = await this.latestAvailable(model, deadline);
+    return { model, version: latest, manifest: await this.manifest(model, latest), reason: 'latest' };
   }
 
   private byLabel(model: string, label: string): number {

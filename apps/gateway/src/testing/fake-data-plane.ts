@@ -62,6 +62,8 @@ export interface FakeDataPlane {
   /** Failures to inject into the next inference Predict calls, as gRPC status codes. */
   failNextPredicts: number[];
   predictDelayMs: number;
+  /** Version → state, as the fake inference reports it; LoadModel/UnloadModel change it. */
+  states: Map<number, string>;
   stopInference(): Promise<void>;
   startInference(): Promise<void>;
   close(): Promise<void>;
@@ -84,6 +86,7 @@ export async function startFakeDataPlane(): Promise<FakeDataPlane> {
   };
   const health: Record<string, Handler> = { check: (_call, cb) => cb(null, { status: 'SERVING' }), watch: () => undefined };
 
+  const tokenizers = new Set<string>();
   const tokenizer = new grpc.Server();
   tokenizer.addService(root.servable.tokenizer.v1.TokenizerService.service, {
     encode: ((call, cb) => {
@@ -92,8 +95,12 @@ export async function startFakeDataPlane(): Promise<FakeDataPlane> {
       const values = Int32Array.from(rows.flat());
       cb(null, { tokenizerHash: call.request.tokenizerHash, ids: { dtype: 'DATA_TYPE_INT32', values: int32ToBytes(values), rowLengths: rows.map((r) => r.length) } });
     }) as Handler,
-    loadTokenizer: ((_c, cb) => cb({ code: grpc.status.UNIMPLEMENTED } as grpc.ServiceError)) as Handler,
-    listTokenizers: ((_c, cb) => cb(null, { tokenizers: [] })) as Handler,
+    loadTokenizer: ((call, cb) => {
+      record('loadTokenizer', call);
+      tokenizers.add(call.request.tokenizerHash);
+      cb(null, {});
+    }) as Handler,
+    listTokenizers: ((_c, cb) => cb(null, { tokenizers: [...tokenizers].map((tokenizerHash) => ({ tokenizerHash })) })) as Handler,
   });
   tokenizer.addService(root.grpc.health.v1.Health.service, health);
   const tokenizerPort = await freePort();
@@ -105,6 +112,7 @@ export async function startFakeDataPlane(): Promise<FakeDataPlane> {
     seen,
     failNextPredicts: [],
     predictDelayMs: 0,
+    states: new Map(),
     stopInference: async () => undefined,
     startInference: async () => undefined,
     close: async () => undefined,
@@ -113,7 +121,13 @@ export async function startFakeDataPlane(): Promise<FakeDataPlane> {
   const inferencePort = await freePort();
   plane.inferenceUrl = `127.0.0.1:${inferencePort}`;
   let inference: grpc.Server | undefined;
+  const status = (version: number) => ({ name: 'spam', version, state: plane.states.get(version), status: { errorCode: 'OK', errorMessage: '' }, backend: 'fake' });
   plane.startInference = async () => {
+    // A (re)started inference process loads what its start-up policy says: both versions.
+    plane.states = new Map([
+      [1, 'AVAILABLE'],
+      [2, 'AVAILABLE'],
+    ]);
     inference = new grpc.Server();
     inference.addService(root.servable.inference.v1.InferenceService.service, {
       predict: ((call, cb) => {
@@ -131,12 +145,22 @@ export async function startFakeDataPlane(): Promise<FakeDataPlane> {
         };
         setTimeout(() => cb(null, reply), plane.predictDelayMs);
       }) as Handler,
-      loadModel: ((_c, cb) => cb({ code: grpc.status.UNIMPLEMENTED } as grpc.ServiceError)) as Handler,
-      unloadModel: ((_c, cb) => cb({ code: grpc.status.UNIMPLEMENTED } as grpc.ServiceError)) as Handler,
+      loadModel: ((call, cb) => {
+        record('loadModel', call);
+        const version = Number(call.request.modelSpec.version);
+        plane.states.set(version, 'AVAILABLE');
+        cb(null, { status: status(version) });
+      }) as Handler,
+      unloadModel: ((call, cb) => {
+        record('unloadModel', call);
+        const version = Number(call.request.modelSpec.version);
+        plane.states.set(version, 'END');
+        cb(null, { status: status(version) });
+      }) as Handler,
       getModelStatus: ((call, cb) => {
         record('getModelStatus', call);
-        const status = (version: number) => ({ name: 'spam', version, state: 'AVAILABLE', status: { errorCode: 'OK', errorMessage: '' } });
-        cb(null, { modelVersionStatus: [status(1), status(2)] });
+        if (call.request.modelSpec?.name !== 'spam') return cb({ code: grpc.status.NOT_FOUND, details: 'model is not known here' } as grpc.ServiceError);
+        cb(null, { modelVersionStatus: [...plane.states.keys()].sort().map(status) });
       }) as Handler,
     });
     inference.addService(root.grpc.health.v1.Health.service, health);

@@ -1,0 +1,227 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req, UploadedFiles, UseInterceptors } from '@nestjs/common';
+import { FileFieldsInterceptor } from '@nestjs/platform-express';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ServableError } from '@servable/contracts';
+import { ControlPlane, ROLES, tfjsWarmUp, type Role, type RolloutInput } from '@servable/persistence';
+import { Access } from './access.decorator';
+import { ANONYMOUS, type AuthenticatedRequest, type Caller } from './auth.guard';
+import { OverviewService } from './overview.service';
+
+/** A file as multer's memory storage hands it over. */
+interface MultipartFile {
+  fieldname: string;
+  originalname: string;
+  buffer: Buffer;
+  size: number;
+}
+
+const MAX_UPLOAD_FILES = 64;
+
+function callerOf(req: AuthenticatedRequest): Caller {
+  return req.caller ?? ANONYMOUS;
+}
+
+function positiveInt(text: string, what: string): number {
+  if (!/^\d+$/.test(text) || Number(text) === 0) throw ServableError.invalid(`${what} must be a positive whole number, got "${text}"`);
+  return Number(text);
+}
+
+function time(text: string | undefined, what: string, fallback: number): Date {
+  if (text === undefined || text === '') return new Date(fallback);
+  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
+  if (Number.isNaN(ms)) throw ServableError.invalid(`${what} must be ISO 8601 or epoch milliseconds, got "${text}"`);
+  return new Date(ms);
+}
+
+function objectBody(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw ServableError.invalid('the body must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+/**
+ * The control plane's REST API under /admin/api (docs/admin-api.md). Thin: each
+ * route is one call into @servable/persistence, which validates, writes the change
+ * and its audit event in one transaction, and announces it to every replica.
+ */
+@ApiTags('admin')
+@ApiBearerAuth()
+@Controller('admin/api')
+export class AdminController {
+  constructor(
+    private readonly cp: ControlPlane,
+    private readonly overviews: OverviewService,
+  ) {}
+
+  @Get('session')
+  @Access('client')
+  @ApiOperation({ summary: 'Who the key is: its role, or auth "off" in dev mode' })
+  session(@Req() req: AuthenticatedRequest) {
+    const caller = callerOf(req);
+    return { auth: caller.key ? 'on' : 'off', role: caller.key?.role ?? 'admin', key: caller.key };
+  }
+
+  @Get('overview')
+  @Access('client')
+  @ApiOperation({ summary: 'Health of gateway, tokenizer and inference, and per model the last hour: requests/s, error rate, p99' })
+  overview() {
+    return this.overviews.overview();
+  }
+
+  @Get('models')
+  @Access('operator')
+  @ApiOperation({ summary: 'Every model with its versions, states, labels, tokenizer and evaluation metrics' })
+  listModels() {
+    return this.cp.registry.listModels();
+  }
+
+  @Get('models/:model')
+  @Access('operator')
+  getModel(@Param('model') model: string) {
+    return this.cp.registry.getModel(model);
+  }
+
+  @Post('models/:model/versions')
+  @Access('admin')
+  @UseInterceptors(
+    FileFieldsInterceptor(
+      [
+        { name: 'files', maxCount: MAX_UPLOAD_FILES },
+        { name: 'tokenizer', maxCount: 1 },
+      ],
+      { limits: { fileSize: 512 * 1024 * 1024, files: MAX_UPLOAD_FILES + 1 } },
+    ),
+  )
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['files', 'tokenizer'],
+      properties: {
+        files: { type: 'array', items: { type: 'string', format: 'binary' }, description: 'servable.json, model.json and its weight files' },
+        tokenizer: { type: 'string', format: 'binary', description: 'tokenizer.json; must hash to servable.json tokenizer.hash' },
+      },
+    },
+  })
+  @ApiOperation({ summary: 'Register a version: validated (tokenizer hash, signature, loads and answers a warm-up) before anything is written' })
+  async register(@Param('model') model: string, @UploadedFiles() uploaded: { files?: MultipartFile[]; tokenizer?: MultipartFile[] } | undefined, @Req() req: AuthenticatedRequest) {
+    const files = uploaded?.files ?? [];
+    const tokenizer = uploaded?.tokenizer?.[0];
+    if (files.length === 0) throw ServableError.invalid('the upload has no model files: send them as multipart field "files"');
+    if (!tokenizer) throw ServableError.invalid('the upload has no tokenizer.json: send it as multipart field "tokenizer"');
+    return this.cp.registry.registerVersion(
+      { model, files: files.map((f) => ({ name: f.originalname, bytes: f.buffer })), tokenizer: tokenizer.buffer },
+      tfjsWarmUp,
+      callerOf(req).actor,
+    );
+  }
+
+  @Put('models/:model/labels')
+  @Access('operator')
+  @ApiBody({ schema: { type: 'object', properties: { labels: { type: 'object', additionalProperties: { type: 'integer', nullable: true } } } } })
+  @ApiOperation({ summary: 'Move, add (version) or remove (null) labels atomically; a label only points at an AVAILABLE version' })
+  async setLabels(@Param('model') model: string, @Body() body: unknown, @Req() req: AuthenticatedRequest) {
+    const labels = objectBody(objectBody(body)['labels'] ?? null);
+    for (const [label, v] of Object.entries(labels)) {
+      if (v !== null && !(Number.isInteger(v) && (v as number) > 0)) throw ServableError.invalid(`labels.${label} must be a version number or null`);
+    }
+    await this.cp.registry.setLabels(model, labels as Record<string, number | null>, callerOf(req).actor);
+    return this.cp.registry.getModel(model);
+  }
+
+  @Put('models/:model/versions/:version/pin')
+  @Access('operator')
+  @ApiBody({ schema: { type: 'object', required: ['pinned'], properties: { pinned: { type: 'boolean' } } } })
+  @ApiOperation({ summary: 'Load (pinned: true) or release (false) a version; a version named by a label or rollout stays loaded' })
+  setPinned(@Param('model') model: string, @Param('version') version: string, @Body() body: unknown, @Req() req: AuthenticatedRequest) {
+    const pinned = objectBody(body)['pinned'];
+    if (typeof pinned !== 'boolean') throw ServableError.invalid('"pinned" must be true or false');
+    return this.cp.registry.setPinned(model, positiveInt(version, 'version'), pinned, callerOf(req).actor);
+  }
+
+  @Get('models/:model/rollout')
+  @Access('operator')
+  async getRollout(@Param('model') model: string) {
+    return { rollout: await this.cp.rollouts.get(model) };
+  }
+
+  @Put('models/:model/rollout')
+  @Access('operator')
+  @ApiOperation({ summary: 'Replace the rollout: stable, canary + weight, cohort rules, sticky, shadow + share' })
+  setRollout(@Param('model') model: string, @Body() body: unknown, @Req() req: AuthenticatedRequest) {
+    return this.cp.rollouts.set(model, objectBody(body) as RolloutInput, callerOf(req).actor);
+  }
+
+  @Delete('models/:model/rollout')
+  @Access('operator')
+  @HttpCode(204)
+  async clearRollout(@Param('model') model: string, @Req() req: AuthenticatedRequest) {
+    await this.cp.rollouts.clear(model, callerOf(req).actor);
+  }
+
+  @Post('models/:model/rollout/promote')
+  @Access('operator')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'The canary becomes stable (the stable label moves to it); canary cleared' })
+  promote(@Param('model') model: string, @Req() req: AuthenticatedRequest) {
+    return this.cp.rollouts.promote(model, callerOf(req).actor);
+  }
+
+  @Post('models/:model/rollout/rollback')
+  @Access('operator')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'All traffic back to stable: canary cleared' })
+  rollback(@Param('model') model: string, @Req() req: AuthenticatedRequest) {
+    return this.cp.rollouts.rollback(model, callerOf(req).actor);
+  }
+
+  @Get('metrics')
+  @Access('operator')
+  @ApiOperation({ summary: 'Time series per model version from the 10 s buckets: requests/s, errors, p50/p95/p99, batch size, cache hits, shadow agreement' })
+  async metrics(@Query() q: Record<string, string | undefined>) {
+    const now = Date.now();
+    const to = time(q['to'], 'to', now);
+    const from = time(q['from'], 'from', to.getTime() - 3_600_000);
+    const span = (to.getTime() - from.getTime()) / 1000;
+    const step = q['step'] ? positiveInt(q['step'], 'step') : Math.max(10, Math.ceil(span / 120 / 10) * 10);
+    const version = q['version'] ? positiveInt(q['version'], 'version') : undefined;
+    const series = await this.cp.metrics.query({ from, to, stepSeconds: step, model: q['model'] || undefined, version });
+    return { from: from.toISOString(), to: to.toISOString(), step, series };
+  }
+
+  @Get('audit')
+  @Access('operator')
+  @ApiOperation({ summary: 'Audit events, newest first, filtered by actor, action, target (prefix) and time; keyset paging with beforeId' })
+  audit(@Query() q: Record<string, string | undefined>) {
+    return this.cp.audit.list({
+      actor: q['actor'] || undefined,
+      action: q['action'] || undefined,
+      target: q['target'] || undefined,
+      from: q['from'] ? time(q['from'], 'from', 0) : undefined,
+      to: q['to'] ? time(q['to'], 'to', 0) : undefined,
+      limit: q['limit'] ? positiveInt(q['limit'], 'limit') : undefined,
+      beforeId: q['beforeId'] ? positiveInt(q['beforeId'], 'beforeId') : undefined,
+    });
+  }
+
+  @Get('api-keys')
+  @Access('admin')
+  listKeys() {
+    return this.cp.apiKeys.list();
+  }
+
+  @Post('api-keys')
+  @Access('admin')
+  @ApiBody({ schema: { type: 'object', required: ['name', 'role'], properties: { name: { type: 'string' }, role: { type: 'string', enum: [...ROLES] } } } })
+  @ApiOperation({ summary: 'Create a key; the answer is the only time the key is shown' })
+  createKey(@Body() body: unknown, @Req() req: AuthenticatedRequest) {
+    const { name, role } = objectBody(body);
+    if (typeof name !== 'string') throw ServableError.invalid('"name" must be a string');
+    return this.cp.apiKeys.create({ name, role: role as Role }, callerOf(req).actor);
+  }
+
+  @Delete('api-keys/:id')
+  @Access('admin')
+  revokeKey(@Param('id') id: string, @Req() req: AuthenticatedRequest) {
+    return this.cp.apiKeys.revoke(positiveInt(id, 'id'), callerOf(req).actor);
+  }
+}

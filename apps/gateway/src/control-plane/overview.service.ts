@@ -1,0 +1,82 @@
+import { Injectable } from '@nestjs/common';
+import { ControlPlane, type MetricSeries } from '@servable/persistence';
+import { DownstreamService } from '../downstream/downstream.service';
+
+export interface ServiceHealth {
+  name: 'gateway' | 'tokenizer' | 'inference';
+  status: 'SERVING' | 'NOT_SERVING' | 'UNREACHABLE';
+  backend?: string;
+  detail?: string;
+}
+
+export interface ModelSummary {
+  model: string;
+  versions: number;
+  available: number;
+  requestsPerSecond: number;
+  errorRate: number | null;
+  p99Ms: number | null;
+}
+
+const HOUR_MS = 3_600_000;
+
+/** The console's first screen: is every service up, and how is each model doing this hour. */
+@Injectable()
+export class OverviewService {
+  constructor(
+    private readonly cp: ControlPlane,
+    private readonly downstream: DownstreamService,
+  ) {}
+
+  async overview(): Promise<{ services: ServiceHealth[]; models: ModelSummary[]; from: string; to: string }> {
+    const to = new Date();
+    const from = new Date(to.getTime() - HOUR_MS);
+    const [readiness, models, series] = await Promise.all([
+      this.downstream.readiness(),
+      this.cp.registry.listModels(),
+      this.cp.metrics.query({ from, to, stepSeconds: 3600 }),
+    ]);
+    const health = (name: 'tokenizer' | 'inference', state: string): ServiceHealth =>
+      state === 'up'
+        ? { name, status: 'SERVING' }
+        : { name, status: /NOT_SERVING/.test(state) ? 'NOT_SERVING' : 'UNREACHABLE', detail: state.replace(/^down: /, '') };
+    const inference = health('inference', readiness.inference);
+    if (inference.status === 'SERVING') inference.backend = await this.inferenceBackend(models.map((m) => m.name));
+    return {
+      services: [{ name: 'gateway', status: 'SERVING' }, health('tokenizer', readiness.tokenizer), inference],
+      models: models.map((m) => ({
+        model: m.name,
+        versions: m.versions.length,
+        available: m.versions.filter((v) => v.state === 'AVAILABLE').length,
+        ...summarize(series.filter((s) => s.model === m.name)),
+      })),
+      from: from.toISOString(),
+      to: to.toISOString(),
+    };
+  }
+
+  /** The TF.js backend inference reports with each version's status. */
+  private async inferenceBackend(models: string[]): Promise<string | undefined> {
+    for (const model of models) {
+      const statuses = await this.downstream.modelStatus(model, Date.now() + 1_000).catch(() => []);
+      const backend = statuses.map((s) => s.backend).find(Boolean);
+      if (backend) return backend;
+    }
+    return undefined;
+  }
+}
+
+/** One model's hour from its versions' series: total rate, error share and the worst version's p99. */
+function summarize(series: MetricSeries[]): Pick<ModelSummary, 'requestsPerSecond' | 'errorRate' | 'p99Ms'> {
+  let requests = 0;
+  let errors = 0;
+  let p99: number | null = null;
+  for (const s of series) {
+    for (const p of s.points) {
+      requests += p.requests;
+      errors += Object.values(p.errors).reduce((a, b) => a + b, 0);
+      if (p.p99Ms !== null) p99 = Math.max(p99 ?? 0, p.p99Ms);
+    }
+  }
+  return { requestsPerSecond: requests / (HOUR_MS / 1000), errorRate: requests ? errors / requests : null, p99Ms: p99 };
+}
