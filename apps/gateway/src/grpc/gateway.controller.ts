@@ -1,4 +1,4 @@
-import { Controller, Inject, UseFilters, UseInterceptors } from '@nestjs/common';
+import { Controller, Inject, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
 import type { Metadata } from '@grpc/grpc-js';
 import { ServableError, bytesToInt32, float32ToBytes } from '@servable/contracts';
 import { servableGatewayV1 as v1 } from '@servable/contracts/grpc';
@@ -10,6 +10,7 @@ import { ModelInfoService } from '../models/model-info.service';
 import type { VersionSelector } from '../models/model-catalog.service';
 import { PIN_HEADER, TOKENIZER_HEADER } from '../http/http-request';
 import { grpcDeadline, metadataHeaders, metadataValue, sendTimingMetadata } from './grpc-call';
+import { AuthGuard } from '../control-plane/auth.guard';
 
 function modelOf(spec: v1.ModelSpec | null | undefined, metadata?: Metadata): { model: string; selector: VersionSelector } {
   if (!spec?.name) throw ServableError.invalid('model_spec.name is required');
@@ -27,6 +28,8 @@ function modelOf(spec: v1.ModelSpec | null | undefined, metadata?: Metadata): { 
 /** servable.gateway.v1.GatewayService: the product API over gRPC. */
 @Controller()
 @UseFilters(GrpcExceptionFilter)
+// APP_GUARD covers REST only: a hybrid app's gRPC server needs the guard named here.
+@UseGuards(AuthGuard)
 @UseInterceptors(GrpcContextInterceptor)
 @v1.GatewayServiceControllerMethods()
 export class GatewayGrpcController implements v1.GatewayServiceController {

@@ -1,4 +1,4 @@
-import { Controller, Inject, UseFilters, UseInterceptors } from '@nestjs/common';
+import { Controller, Inject, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
 import type { Metadata } from '@grpc/grpc-js';
 import { ServableError, float32ToBytes } from '@servable/contracts';
 import { inference, type DeepPartial } from '@servable/contracts/grpc';
@@ -13,10 +13,13 @@ import { GATEWAY_NAME, GATEWAY_VERSION } from '../server-info';
 import { grpcDeadline, metadataHeaders, metadataValue, sendTimingMetadata } from './grpc-call';
 import { grpcOipInput } from './oip-raw';
 import { Access } from '../control-plane/access.decorator';
+import { AuthGuard } from '../control-plane/auth.guard';
 
 /** inference.GRPCInferenceService: the Open Inference Protocol v2 over gRPC, for KServe and Triton clients. */
 @Controller()
 @UseFilters(GrpcExceptionFilter)
+// APP_GUARD covers REST only: a hybrid app's gRPC server needs the guard named here.
+@UseGuards(AuthGuard)
 @UseInterceptors(GrpcContextInterceptor)
 @inference.GRPCInferenceServiceControllerMethods()
 export class OipGrpcController implements inference.GRPCInferenceServiceController {
