@@ -9,14 +9,15 @@
 // request when the previous answer arrives, like autocannon), so the ratios
 // isolate what the gateway adds. Texts are real SpamAssassin paragraphs.
 import http from 'node:http';
-import { readFileSync, readdirSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { corpusTexts, ensureBuilt, fmt, freePort, grpc, grpcPackage, percentile, root, startService, unary } from './_support.mjs';
 
 const MODEL = process.env.BENCH_MODEL ?? 'spam';
 const repository = process.env.MODEL_REPOSITORY ?? join(root, 'models');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const BENCH_KEY = 'svb_bench_admin_key_0123456789abcdef';
 const WORKERS = process.env.INFERENCE_WORKERS ?? String(availableParallelism());
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,16,64').split(',').map(Number);
 
@@ -55,6 +56,9 @@ try {
         GATEWAY_GRPC_URL: `127.0.0.1:${gwGrpc}`,
         TOKENIZER_URL: `127.0.0.1:${tokGrpc}`,
         INFERENCE_URL: `127.0.0.1:${infGrpc}`,
+        // A control plane of its own (never the one npm start uses), and a real key check on every request.
+        SERVABLE_DATA_DIR: mkdtempSync(join(tmpdir(), 'servable-bench-')),
+        SERVABLE_ADMIN_KEY: BENCH_KEY,
       },
       `http://127.0.0.1:${gwHttp}/readyz`,
     ),
@@ -75,7 +79,7 @@ try {
     new Promise((resolve, reject) => {
       const body = JSON.stringify({ texts: [texts[i % texts.length]] });
       const req = http.request(
-        { host: '127.0.0.1', port: gwHttp, path: `/v1/models/${MODEL}:classify`, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        { host: '127.0.0.1', port: gwHttp, path: `/v1/models/${MODEL}:classify`, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: `Bearer ${BENCH_KEY}` } },
         (res) => {
           res.resume();
           res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`gateway answered ${res.statusCode}`))));
