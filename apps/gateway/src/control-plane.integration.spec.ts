@@ -120,6 +120,15 @@ describe('control plane in the gateway: keys, rollouts, shadow and metrics (fake
     expect(audit.some((e) => e.action === 'rollout.set')).toBe(false);
   });
 
+  it('documents the admin API in the OpenAPI document, with bearer auth', async () => {
+    const doc = (await (await fetch(`${url}/docs-json`)).json()) as any;
+    for (const path of ['/admin/api/models', '/admin/api/models/{model}/rollout', '/admin/api/models/{model}/versions', '/admin/api/metrics', '/admin/api/audit', '/admin/api/api-keys']) {
+      expect(Object.keys(doc.paths)).toContain(path);
+    }
+    expect(doc.paths['/admin/api/models/{model}/versions'].post.requestBody.content['multipart/form-data']).toBeDefined();
+    expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+  });
+
   it('asks for a key over gRPC too', async () => {
     const root = loadGrpcObject(['gateway']) as any;
     const gw = new root.servable.gateway.v1.GatewayService(grpcUrl, grpc.credentials.createInsecure(), GRPC_CHANNEL_OPTIONS);
