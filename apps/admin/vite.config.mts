@@ -19,5 +19,6 @@ export default defineConfig({
     environment: 'jsdom',
     include: ['src/**/*.spec.tsx', 'src/**/*.spec.ts'],
     globals: false,
+    setupFiles: ['src/test/setup.ts'],
   },
 });

@@ -1,56 +1,29 @@
-import { useEffect, useState } from 'react';
-
-export interface ReadinessCheck {
-  ready: boolean;
-  checks: Record<string, unknown>;
-}
+import { QueryClientProvider, type QueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { ApiProvider } from '../api/api-context';
+import { createApiClient, type ApiClient } from '../api/client';
+import { sessionKeyStore, type KeyStore } from '../api/key-store';
+import { SessionGate } from '../features/session/components/SessionGate';
+import { createQueryClient } from './query-client';
+import { Shell } from './Shell';
 
 export interface AppProps {
-  /** Where the gateway's readiness report is; the console is served by the gateway, so same origin. */
-  readyzUrl?: string;
+  /** Tests pass their own; the console uses sessionStorage and /admin/api on the same origin. */
+  keyStore?: KeyStore;
+  api?: ApiClient;
+  queryClient?: QueryClient;
 }
 
-type State = { kind: 'loading' } | { kind: 'ok'; report: ReadinessCheck } | { kind: 'error'; message: string };
-
-/** The first page of the console: is the platform up, and what does each service say. */
-export function App({ readyzUrl = '/readyz' }: AppProps) {
-  const [state, setState] = useState<State>({ kind: 'loading' });
-
-  useEffect(() => {
-    let cancelled = false;
-    fetch(readyzUrl)
-      .then(async (res) => {
-        const body = (await res.json()) as ReadinessCheck;
-        if (!cancelled) setState({ kind: 'ok', report: body });
-      })
-      .catch((err: Error) => !cancelled && setState({ kind: 'error', message: err.message }));
-    return () => {
-      cancelled = true;
-    };
-  }, [readyzUrl]);
-
+export function App({ keyStore = sessionKeyStore, api, queryClient }: AppProps) {
+  const [client] = useState(() => queryClient ?? createQueryClient());
+  const [apiClient] = useState(() => api ?? createApiClient({ keyStore }));
   return (
-    <main style={{ fontFamily: 'system-ui, sans-serif', maxWidth: 720, margin: '2rem auto', padding: '0 1rem' }}>
-      <h1>Servable</h1>
-      <p>Serving text models: tokenizer, inference and gateway.</p>
-      <section aria-labelledby="health-heading">
-        <h2 id="health-heading">Platform health</h2>
-        {state.kind === 'loading' && <p role="status">Checking the gateway…</p>}
-        {state.kind === 'error' && <p role="alert">The gateway did not answer: {state.message}</p>}
-        {state.kind === 'ok' && (
-          <>
-            <p role="status">{state.report.ready ? 'Ready' : 'Not ready'}</p>
-            <dl>
-              {Object.entries(state.report.checks).map(([name, value]) => (
-                <div key={name}>
-                  <dt>{name}</dt>
-                  <dd>{typeof value === 'string' ? value : JSON.stringify(value)}</dd>
-                </div>
-              ))}
-            </dl>
-          </>
-        )}
-      </section>
-    </main>
+    <QueryClientProvider client={client}>
+      <ApiProvider api={apiClient}>
+        <SessionGate keyStore={keyStore}>
+          <Shell />
+        </SessionGate>
+      </ApiProvider>
+    </QueryClientProvider>
   );
 }

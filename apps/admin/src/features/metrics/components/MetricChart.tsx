@@ -1,0 +1,72 @@
+import { CartesianGrid, Line, LineChart, Tooltip, XAxis, YAxis } from 'recharts';
+import { formatMs, formatPercent, formatRate } from '../../../ui/format';
+import { useElementWidth } from '../../../ui/use-element-width';
+import { colorFor, type ChartRow, type MetricDef } from '../metrics-series';
+
+export interface MetricChartProps {
+  metric: MetricDef;
+  rows: ChartRow[];
+  /** Series names, v1, v2, …, one line each. */
+  versions: string[];
+  /** Range length in ms, to pick time ticks that read well. */
+  spanMs: number;
+  empty: boolean;
+}
+
+const HEIGHT = 220;
+
+export function formatValue(kind: MetricDef['kind'], v: number | null): string {
+  if (kind === 'ms') return formatMs(v);
+  if (kind === 'fraction') return formatPercent(v);
+  if (kind === 'rate') return formatRate(v);
+  return v === null ? '—' : v.toFixed(1);
+}
+
+function tickTime(spanMs: number) {
+  return (t: number) => {
+    const d = new Date(t);
+    if (spanMs > 36 * 3600_000) return `${d.getMonth() + 1}/${d.getDate()} ${String(d.getHours()).padStart(2, '0')}h`;
+    return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+  };
+}
+
+/**
+ * One metric, one line per version. The legend is plain HTML (names and colours), so it is
+ * readable by screen readers and tests; animation is off so screenshots are stable.
+ */
+export function MetricChart({ metric, rows, versions, spanMs, empty }: MetricChartProps) {
+  const [ref, width] = useElementWidth<HTMLDivElement>(560);
+  const headingId = `chart-${metric.key}-title`;
+  return (
+    <section className="card chart" data-testid={`chart-${metric.key}`} aria-labelledby={headingId}>
+      <h2 id={headingId}>{metric.title}</h2>
+      <ul className="legend" aria-label={`${metric.title} legend`}>
+        {versions.map((v, i) => (
+          <li key={v}>
+            <span className="swatch" style={{ background: colorFor(i) }} aria-hidden="true" />
+            {v}
+          </li>
+        ))}
+      </ul>
+      <div ref={ref} className="chart-area">
+        {empty ? (
+          <p className="empty">No data for this metric in the range.</p>
+        ) : (
+          <LineChart width={width} height={HEIGHT} data={rows} margin={{ top: 8, right: 12, bottom: 4, left: 4 }} accessibilityLayer>
+            <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
+            <XAxis dataKey="t" type="number" scale="time" domain={['dataMin', 'dataMax']} tickFormatter={tickTime(spanMs)} minTickGap={24} />
+            <YAxis width={64} tickFormatter={(v: number) => formatValue(metric.kind, v)} />
+            <Tooltip
+              isAnimationActive={false}
+              labelFormatter={(t) => new Date(Number(t)).toLocaleString()}
+              formatter={(v) => formatValue(metric.kind, typeof v === 'number' ? v : null)}
+            />
+            {versions.map((v, i) => (
+              <Line key={v} type="monotone" dataKey={v} name={v} stroke={colorFor(i)} strokeWidth={2} dot={false} connectNulls={false} isAnimationActive={false} />
+            ))}
+          </LineChart>
+        )}
+      </div>
+    </section>
+  );
+}

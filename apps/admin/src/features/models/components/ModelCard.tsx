@@ -1,0 +1,30 @@
+import { hrefFor } from '../../../app/router';
+import type { ModelView } from '../../../api/types';
+import { versionName } from '../../../ui/format';
+import { LabelForm } from './LabelForm';
+import { VersionsTable } from './VersionsTable';
+
+export interface ModelCardProps {
+  model: ModelView;
+}
+
+export function ModelCard({ model }: ModelCardProps) {
+  const headingId = `model-${model.name}-heading`;
+  const labels = Object.entries(model.labels).sort(([a], [b]) => a.localeCompare(b));
+  return (
+    <section className="card model-card" aria-labelledby={headingId} data-testid={`model-${model.name}`}>
+      <div className="card-title">
+        <h2 id={headingId}>{model.name}</h2>
+        <span className="muted">
+          {labels.length === 0 ? 'no labels' : labels.map(([label, v]) => `${label} → ${versionName(v)}`).join(', ')}
+        </span>
+        <span className="links">
+          <a href={hrefFor({ page: 'rollout', model: model.name })}>Rollout of {model.name}</a>
+          <a href={hrefFor({ page: 'metrics', model: model.name })}>Metrics of {model.name}</a>
+        </span>
+      </div>
+      <VersionsTable model={model} />
+      <LabelForm model={model} />
+    </section>
+  );
+}

@@ -1,0 +1,80 @@
+import type { ApiKeyView, AuditEventView, MetricPoint, MetricSeries, ModelView, Role, RolloutView, VersionView } from '../api/types';
+
+const HASH = 'f1ad517b8eb1b6d610ebf905ba0d7c847e9bb1d258f7aa267ba0be6c6c0f2b60';
+
+export function version(v: number, patch: Partial<VersionView> = {}): VersionView {
+  return {
+    model: 'spam',
+    version: v,
+    state: 'AVAILABLE',
+    stateDetail: null,
+    labels: [],
+    pinned: false,
+    framework: 'tfjs-layers',
+    artifactPath: `spam/${v}`,
+    artifactSha256: 'a'.repeat(64),
+    tokenizerHash: HASH,
+    signature: {},
+    classLabels: ['ham', 'spam'],
+    maxLength: 256,
+    // The key names of models/spam/<v>/servable.json's "evaluation".
+    evaluation: { split: 'test', examples: 618, accuracy: 0.9741 - v / 1000, precision: 0.9686, recall: 0.9487, f1: 0.9585 - v / 1000 },
+    source: 'import',
+    createdAt: '2026-01-01T10:00:00.000Z',
+    ...patch,
+  };
+}
+
+export function spamModel(): ModelView {
+  return {
+    name: 'spam',
+    labels: { stable: 1 },
+    versions: [version(1, { labels: ['stable'] }), version(2, { pinned: true }), version(3, { state: 'LOADING', pinned: true, source: 'upload' })],
+  };
+}
+
+export function spamRollout(): RolloutView {
+  return { model: 'spam', stableVersion: null, canary: 2, canaryWeight: 10, cohortRules: [], sticky: true, updatedAt: '2026-01-01T11:00:00.000Z' };
+}
+
+export function apiKey(id: number, name: string, role: Role): ApiKeyView {
+  return { id, name, prefix: `svb_${name.slice(0, 8)}`, role, createdBy: 'bootstrap', createdAt: '2026-01-01T09:00:00.000Z', revokedAt: null };
+}
+
+/** `count` events, newest last (ids ascending), alternating actors and actions. */
+export function auditEvents(count: number): AuditEventView[] {
+  return Array.from({ length: count }, (_, i) => ({
+    id: i + 1,
+    at: new Date(Date.UTC(2026, 0, 1, 12, i)).toISOString(),
+    actor: i % 2 === 0 ? 'admin-key' : 'ops-key',
+    action: i % 3 === 0 ? 'rollout.set' : 'label.set',
+    target: i % 4 === 0 ? 'model:other' : 'model:spam',
+    before: { canaryWeight: i },
+    after: { canaryWeight: i + 1 },
+  }));
+}
+
+function point(t: number, v: number, i: number): MetricPoint {
+  return {
+    t: new Date(t).toISOString(),
+    requests: 100,
+    requestsPerSecond: 3 + v + i / 10,
+    errors: {},
+    errorRate: 0.01 * v,
+    p50Ms: 5 * v,
+    p95Ms: 9 * v,
+    p99Ms: 12 * v + i,
+    meanTokenizeMs: 1,
+    meanInferenceMs: 3,
+    meanBatchSize: 4 + v,
+    cacheHitRate: 0.5,
+    shadowRequests: v === 2 ? 10 : 0,
+    shadowAgreement: v === 2 ? 0.97 : null,
+    shadowMeanLatencyMs: v === 2 ? 6 : null,
+  };
+}
+
+export function metricSeries(versions: number[], points = 4): MetricSeries[] {
+  const start = Date.UTC(2026, 0, 1, 12, 0);
+  return versions.map((v) => ({ model: 'spam', version: v, points: Array.from({ length: points }, (_, i) => point(start + i * 30_000, v, i)) }));
+}
