@@ -62,7 +62,7 @@ export function UploadVersionForm({ models }: UploadVersionFormProps) {
         </div>
         <div className="field">
           <label htmlFor={`${uid}-files`}>Version files (servable.json, model.json, *.bin)</label>
-          <input id={`${uid}-files`} type="file" multiple onChange={(e) => setFiles(Array.from(e.target.files ?? []))} required />
+          <input id={`${uid}-files`} type="file" multiple onChange={(e) => setFiles(Array.from(e.target.files ?? []))} />
         </div>
         <div className="field">
           <label htmlFor={`${uid}-tokenizer`}>Tokenizer (tokenizer.json)</label>
@@ -71,9 +71,9 @@ export function UploadVersionForm({ models }: UploadVersionFormProps) {
             type="file"
             accept=".json,application/json"
             onChange={(e) => setTokenizer(e.target.files?.[0] ?? null)}
-            required
           />
         </div>
+        {/* The file inputs are not `required`: this button stays disabled until every field is there. */}
         <button type="submit" disabled={register.isPending || !model.trim() || files.length === 0 || !tokenizer}>
           {register.isPending ? 'Uploading…' : 'Upload version'}
         </button>

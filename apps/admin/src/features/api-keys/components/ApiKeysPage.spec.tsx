@@ -1,0 +1,53 @@
+import { screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { describe, expect, it, vi } from 'vitest';
+import { ADMIN_KEY, renderApp } from '../../../test/render-app';
+
+describe('API keys page', () => {
+  it('creates a key and shows its plaintext once, with a copy button', async () => {
+    const user = userEvent.setup();
+    const writeText = vi.fn(async () => undefined);
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
+    const { api } = renderApp({ key: ADMIN_KEY, hash: '#/api-keys' });
+
+    await user.type(await screen.findByLabelText('Name'), 'billing');
+    await user.selectOptions(screen.getByLabelText('Role'), 'operator');
+    await user.click(screen.getByRole('button', { name: 'Create key' }));
+
+    const panel = await screen.findByTestId('new-api-key');
+    expect(within(panel).getByTestId('new-api-key-value').textContent).toBe('svb_new_billing');
+    expect(api.callsTo('POST', '/api-keys')[0].body).toEqual({ name: 'billing', role: 'operator' });
+    await user.click(within(panel).getByRole('button', { name: 'Copy key' }));
+    expect(writeText).toHaveBeenCalledWith('svb_new_billing');
+    expect(within(panel).getByRole('status').textContent).toBe('Copied to the clipboard.');
+    expect(await screen.findByRole('rowheader', { name: 'billing' })).toBeTruthy();
+
+    await user.click(within(panel).getByRole('button', { name: 'Done' }));
+    expect(screen.queryByText('svb_new_billing')).toBeNull();
+  });
+
+  it('revokes a key only after confirmation', async () => {
+    const user = userEvent.setup();
+    const { api } = renderApp({ key: ADMIN_KEY, hash: '#/api-keys' });
+    await user.click(await screen.findByRole('button', { name: 'Revoke app' }));
+    expect(screen.getByRole('dialog').textContent).toMatch(/Revoke the key “app”\?/);
+    await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Cancel' }));
+    expect(api.callsTo('DELETE', /^\/api-keys\//)).toHaveLength(0);
+
+    await user.click(screen.getByRole('button', { name: 'Revoke app' }));
+    await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Confirm' }));
+    await waitFor(() => expect(screen.getByRole('button', { name: 'Revoke app' })).toHaveProperty('disabled', true));
+    expect(api.callsTo('DELETE', '/api-keys/3')).toHaveLength(1);
+    expect(within(screen.getByRole('button', { name: 'Revoke app' }).closest('tr') as HTMLElement).getByText(/^revoked/)).toBeTruthy();
+  });
+
+  it('signs out when the admin revokes the key in use', async () => {
+    const user = userEvent.setup();
+    renderApp({ key: ADMIN_KEY, hash: '#/api-keys' });
+    await user.click(await screen.findByRole('button', { name: 'Revoke root' }));
+    await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Confirm' }));
+    expect(await screen.findByText(/no longer accepted/)).toBeTruthy();
+    expect(screen.getByLabelText('API key')).toBeTruthy();
+    expect(sessionStorage.getItem('servable.apiKey')).toBeNull();
+  });
+});
