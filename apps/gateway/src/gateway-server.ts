@@ -102,13 +102,17 @@ function openApiDocument(app: NestExpressApplication): OpenAPIObject {
   return document;
 }
 
+/** Under the /admin mount: the admin API, which the console's SPA fallback must leave to Nest. */
+const ADMIN_API_PATH = /^\/api(?:[/?]|$)/;
+
 /** The admin console build at /admin, with index.html for any client-side route (SPA fallback). */
 function serveAdmin(app: NestExpressApplication, dir: string): void {
   const index = join(dir, 'index.html');
   if (!existsSync(index)) return;
   app.useStaticAssets(dir, { prefix: '/admin', index: 'index.html' });
   app.use('/admin', (req: IncomingMessage, res: ServerResponse, next: () => void) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return next();
+    // It runs before Nest's routes, so it must let the admin API through.
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || ADMIN_API_PATH.test(req.url ?? '')) return next();
     res.setHeader('content-type', 'text/html; charset=utf-8');
     createReadStream(index).pipe(res);
   });

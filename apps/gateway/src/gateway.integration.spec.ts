@@ -1,5 +1,8 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON bodies of the protocols under test */
 import * as grpc from '@grpc/grpc-js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRPC_CHANNEL_OPTIONS, loadGrpcObject } from '@servable/contracts/grpc';
 import { TestDatabase, copyRepository } from '@servable/persistence/testing';
@@ -29,11 +32,15 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
   let grpcUrl: string;
   let db: TestDatabase;
   let repo: ReturnType<typeof copyRepository>;
+  let consoleDir: string;
 
   beforeAll(async () => {
     plane = await startFakeDataPlane();
     db = await TestDatabase.create();
     repo = copyRepository();
+    // A stand-in console build, so /admin is served whether or not apps/admin was built.
+    consoleDir = mkdtempSync(join(tmpdir(), 'servable-console-'));
+    writeFileSync(join(consoleDir, 'index.html'), '<!doctype html><title>console</title>');
     grpcUrl = `127.0.0.1:${await freePort()}`;
     const config = loadGatewayConfig({
       GATEWAY_HTTP_PORT: '0',
@@ -42,6 +49,7 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
       TOKENIZER_URL: plane.tokenizerUrl,
       INFERENCE_URL: plane.inferenceUrl,
       MODEL_REPOSITORY: repo.root,
+      ADMIN_STATIC_DIR: consoleDir,
       SERVABLE_AUTH: 'off',
       MAX_TEXTS_PER_REQUEST: '4',
       MAX_BODY_BYTES: '2048',
@@ -61,6 +69,7 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
     await plane?.close();
     await db?.drop();
     repo?.remove();
+    if (consoleDir) rmSync(consoleDir, { recursive: true, force: true });
   });
 
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
@@ -133,6 +142,18 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
       expect(json.error).toContain(HASH_V1);
       expect(json.error).toContain(HASH_V2);
     }
+  });
+
+  it('serves the console at /admin for any client-side route, but leaves /admin/api to the API', async () => {
+    const page = await fetch(`${url}/admin/models/spam`);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await page.text()).toContain('<title>console</title>');
+    const session = await fetch(`${url}/admin/api/session`);
+    expect(session.status).toBe(200);
+    expect(await session.json()).toMatchObject({ auth: 'off', role: 'admin' });
+    const missing = await fetch(`${url}/admin/api/nope`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toMatch(/json/);
   });
 
   it('serves status and metadata the TF Serving way', async () => {
