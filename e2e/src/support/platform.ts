@@ -32,7 +32,9 @@ export function manifestOf(version: number, model = 'spam'): { tokenizer: { hash
 }
 
 interface Service {
-  name: AppName;
+  /** The log file's name: the app, or gateway-2... for extra gateways. */
+  name: string;
+  app: AppName;
   env: Record<string, string>;
   readyUrl: string;
   child?: ChildProcess;
@@ -56,34 +58,56 @@ export interface Platform {
   logDir: string;
   stop(name: AppName): Promise<void>;
   start(name: AppName): Promise<void>;
+  /**
+   * Another gateway process on the same database, tokenizer and inference, on ports of
+   * its own (a second replica). Stopped by close(). Needs PostgreSQL: one process only
+   * may open a PGlite folder.
+   */
+  startGateway(env?: Record<string, string>): Promise<ExtraGateway>;
   close(): Promise<void>;
+}
+
+export interface ExtraGateway {
+  url: string;
+  grpcUrl: string;
+  stop(): Promise<void>;
+}
+
+export interface PlatformOptions {
+  /** Env for all three services, e.g. MODEL_REPOSITORY of a scratch copy. */
+  common?: Record<string, string>;
+  /** Env per service, applied last (the gateway's also comes from the first argument). */
+  env?: Partial<Record<AppName, Record<string, string>>>;
 }
 
 /**
  * Starts tokenizer, inference and gateway from dist as a user would, each in
  * its own process group (detached) so stopping one kills all it spawned.
  */
-export async function startPlatform(gatewayEnv: Record<string, string> = {}): Promise<Platform> {
+export async function startPlatform(gatewayEnv: Record<string, string> = {}, options: PlatformOptions = {}): Promise<Platform> {
   ensureBuilt();
   const logDir = mkdtempSync(join(tmpdir(), 'servable-e2e-'));
   const [tokGrpc, tokHttp, infGrpc, infHttp, gwHttp, gwGrpc] = await Promise.all(Array.from({ length: 6 }, freePort));
-  const common = { MODEL_REPOSITORY: MODELS, LOG_LEVEL: 'warn' };
+  const common = { MODEL_REPOSITORY: MODELS, LOG_LEVEL: 'warn', ...options.common };
   // A database of its own per platform: with DATABASE_URL a scratch PostgreSQL database, else a PGlite folder.
   const testDb = process.env['DATABASE_URL'] ? await TestDatabase.create() : undefined;
   const database: Record<string, string> = testDb?.url ? { DATABASE_URL: testDb.url } : { SERVABLE_DATA_DIR: join(logDir, 'data') };
   const services: Record<AppName, Service> = {
     tokenizer: {
       name: 'tokenizer',
-      env: { ...common, TOKENIZER_GRPC_URL: `127.0.0.1:${tokGrpc}`, TOKENIZER_HTTP_PORT: String(tokHttp), TOKENIZER_HTTP_HOST: '127.0.0.1' },
+      app: 'tokenizer',
+      env: { ...common, TOKENIZER_GRPC_URL: `127.0.0.1:${tokGrpc}`, TOKENIZER_HTTP_PORT: String(tokHttp), TOKENIZER_HTTP_HOST: '127.0.0.1', ...options.env?.tokenizer },
       readyUrl: `http://127.0.0.1:${tokHttp}/readyz`,
     },
     inference: {
       name: 'inference',
-      env: { ...common, INFERENCE_GRPC_URL: `127.0.0.1:${infGrpc}`, INFERENCE_HTTP_PORT: String(infHttp), INFERENCE_HTTP_HOST: '127.0.0.1', INFERENCE_WORKERS: '1' },
+      app: 'inference',
+      env: { ...common, INFERENCE_GRPC_URL: `127.0.0.1:${infGrpc}`, INFERENCE_HTTP_PORT: String(infHttp), INFERENCE_HTTP_HOST: '127.0.0.1', INFERENCE_WORKERS: '1', ...options.env?.inference },
       readyUrl: `http://127.0.0.1:${infHttp}/readyz`,
     },
     gateway: {
       name: 'gateway',
+      app: 'gateway',
       env: {
         ...common,
         GATEWAY_HTTP_PORT: String(gwHttp),
@@ -96,15 +120,15 @@ export async function startPlatform(gatewayEnv: Record<string, string> = {}): Pr
         METRICS_FLUSH_INTERVAL_MS: '500',
         ...database,
         ...gatewayEnv,
+        ...options.env?.gateway,
       },
       readyUrl: `http://127.0.0.1:${gwHttp}/readyz`,
     },
   };
 
-  const start = async (name: AppName) => {
-    const service = services[name];
-    const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
-    const child = spawn(process.execPath, [join(ROOT, 'dist/apps', name, 'main.js')], {
+  const run = async (service: Service) => {
+    const log = createWriteStream(join(logDir, `${service.name}.log`), { flags: 'a' });
+    const child = spawn(process.execPath, [join(ROOT, 'dist/apps', service.app, 'main.js')], {
       cwd: ROOT,
       env: { ...process.env, ...service.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -115,11 +139,26 @@ export async function startPlatform(gatewayEnv: Record<string, string> = {}): Pr
     service.child = child;
     await waitReady(service, logDir);
   };
-
-  const stop = async (name: AppName) => {
-    const child = services[name].child;
-    services[name].child = undefined;
+  const halt = async (service: Service) => {
+    const child = service.child;
+    service.child = undefined;
     if (child) await kill(child);
+  };
+  const start = (name: AppName) => run(services[name]);
+  const stop = (name: AppName) => halt(services[name]);
+
+  const extraGateways: Service[] = [];
+  const startGateway = async (env: Record<string, string> = {}): Promise<ExtraGateway> => {
+    const [http, grpcPort] = await Promise.all([freePort(), freePort()]);
+    const service: Service = {
+      name: `gateway-${extraGateways.length + 2}`,
+      app: 'gateway',
+      env: { ...services.gateway.env, GATEWAY_HTTP_PORT: String(http), GATEWAY_GRPC_URL: `127.0.0.1:${grpcPort}`, ...env },
+      readyUrl: `http://127.0.0.1:${http}/readyz`,
+    };
+    extraGateways.push(service);
+    await run(service);
+    return { url: `http://127.0.0.1:${http}`, grpcUrl: `127.0.0.1:${grpcPort}`, stop: () => halt(service) };
   };
 
   const platform: Platform = {
@@ -131,7 +170,9 @@ export async function startPlatform(gatewayEnv: Record<string, string> = {}): Pr
     logDir,
     start,
     stop,
+    startGateway,
     async close() {
+      for (const service of extraGateways) await halt(service);
       for (const name of [...APPS].reverse()) await stop(name);
       await testDb?.drop();
     },
