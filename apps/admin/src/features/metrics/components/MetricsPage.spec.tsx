@@ -1,10 +1,16 @@
 import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { describe, expect, it, vi } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { FakeAdminApi } from '../../../test/fake-admin-api';
 import { metricSeries } from '../../../test/fixtures';
 import { OPERATOR_KEY, renderApp } from '../../../test/render-app';
 import { METRICS } from '../metrics-series';
+
+// The page loads recharts lazily; transforming it the first time can take longer than a
+// findBy waits on a busy machine, so it is loaded once before the tests.
+beforeAll(async () => {
+  await import('./MetricsCharts');
+}, 30_000);
 
 describe('metrics page', () => {
   it('draws every metric with one line per version and a legend naming them', async () => {

@@ -30,13 +30,14 @@ export function SplitBar({ draft, stableLabel, testId, caption }: SplitBarProps)
       <figcaption>{caption}</figcaption>
       <div className="split-bar" role="img" aria-label={`${caption}: ${summary}`}>
         {stableWeight > 0 && (
-          <div className="split-stable" style={{ width: `${stableWeight}%` }}>
-            stable {stableName} · {stableWeight}%
+          <div className="split-stable" style={{ width: `${stableWeight}%` }} title={`stable ${stableName} · ${stableWeight}%`}>
+            {stableWeight >= 20 ? `stable ${stableName} · ${stableWeight}%` : `${stableWeight}%`}
           </div>
         )}
         {canaryWeight > 0 && (
-          <div className="split-canary" style={{ width: `${canaryWeight}%` }}>
-            canary v{draft.canary} · {canaryWeight}%
+          <div className="split-canary" style={{ width: `${canaryWeight}%` }} title={`canary v${draft.canary} · ${canaryWeight}%`}>
+            {/* A narrow segment keeps only what fits; the full text is in the title and the aria-label. */}
+            {canaryWeight >= 20 ? `canary v${draft.canary} · ${canaryWeight}%` : `${canaryWeight}%`}
           </div>
         )}
       </div>
