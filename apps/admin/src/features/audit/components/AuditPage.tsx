@@ -54,7 +54,7 @@ export function AuditPage() {
       <form className="inline-form card" onSubmit={apply} aria-label="Filter the audit log">
         <div className="field">
           <label htmlFor="audit-actor">Actor</label>
-          <input id="audit-actor" value={form.actor} onChange={(e) => setForm({ ...form, actor: e.target.value })} placeholder="e.g. admin-key" />
+          <input id="audit-actor" value={form.actor} onChange={(e) => setForm({ ...form, actor: e.target.value })} placeholder="e.g. key:1:admin or anonymous" />
         </div>
         <div className="field">
           <label htmlFor="audit-action">Action</label>
@@ -69,7 +69,7 @@ export function AuditPage() {
         </div>
         <div className="field">
           <label htmlFor="audit-target">Target</label>
-          <input id="audit-target" value={form.target} onChange={(e) => setForm({ ...form, target: e.target.value })} placeholder="e.g. model:spam" />
+          <input id="audit-target" value={form.target} onChange={(e) => setForm({ ...form, target: e.target.value })} placeholder="e.g. model:spam (a prefix)" />
         </div>
         <button type="submit">Filter</button>
         <button type="button" className="secondary" onClick={clear}>
