@@ -16,7 +16,8 @@ export interface ApiKeyView {
 
 export interface SessionView {
   auth: 'on' | 'off';
-  role: Role;
+  /** null when asked without a key while auth is on: the console must sign in. */
+  role: Role | null;
   key: ApiKeyView | null;
 }
 

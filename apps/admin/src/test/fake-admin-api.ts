@@ -86,6 +86,8 @@ export class FakeAdminApi {
     };
 
     if (is('GET', '/session')) {
+      // Public, like the gateway's: without a key it answers 200 with no role while auth is on.
+      if (this.auth === 'on' && !key) return { body: { auth: 'on', role: null, key: null } };
       const caller = this.authorize(key, 'client');
       return { body: { auth: this.auth, role: caller.role, key: caller.key } };
     }

@@ -2,7 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req, 
 import { FileFieldsInterceptor } from '@nestjs/platform-express';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ServableError } from '@servable/contracts';
-import { ControlPlane, ROLES, tfjsWarmUp, type Role, type RolloutInput } from '@servable/persistence';
+import { ControlPlane, ROLES, extractApiKey, tfjsWarmUp, type Role, type RolloutInput } from '@servable/persistence';
 import { Access } from './access.decorator';
 import { ANONYMOUS, type AuthenticatedRequest, type Caller } from './auth.guard';
 import { OverviewService } from './overview.service';
@@ -52,12 +52,19 @@ export class AdminController {
     private readonly overviews: OverviewService,
   ) {}
 
+  /**
+   * Public, so a console can ask "is auth on?" without a key and get a 200 (a 401 would be
+   * a browser-console error on every visit). With a key it answers who the key is, or 401.
+   */
   @Get('session')
-  @Access('client')
-  @ApiOperation({ summary: 'Who the key is: its role, or auth "off" in dev mode' })
-  session(@Req() req: AuthenticatedRequest) {
-    const caller = callerOf(req);
-    return { auth: caller.key ? 'on' : 'off', role: caller.key?.role ?? 'admin', key: caller.key };
+  @Access('public')
+  @ApiOperation({ summary: 'Who the key is (role), or without a key whether auth is on; auth "off" in dev mode' })
+  async session(@Req() req: AuthenticatedRequest) {
+    if (req.caller) return { auth: 'off', role: 'admin', key: null };
+    const presented = extractApiKey(req.headers);
+    if (!presented) return { auth: 'on', role: null, key: null };
+    const key = await this.cp.apiKeys.verify(presented);
+    return { auth: 'on', role: key.role, key };
   }
 
   @Get('overview')

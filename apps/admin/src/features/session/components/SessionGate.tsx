@@ -3,7 +3,7 @@ import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react
 import { ApiError } from '../../../api/api-error';
 import type { KeyStore } from '../../../api/key-store';
 import { queryKeys } from '../../../api/query-keys';
-import { hasRole, type SessionView } from '../../../api/types';
+import { hasRole, type Role, type SessionView } from '../../../api/types';
 import { ErrorState, Loading } from '../../../ui/QueryStates';
 import { useSessionQuery } from '../hooks/use-session';
 import { SessionContext, type Session } from '../session-context';
@@ -56,16 +56,16 @@ export function SessionGate({ keyStore, children }: SessionGateProps) {
   };
 
   const view = query.data;
-  const signedIn = view !== undefined && (view.auth === 'off' || key !== null);
+  const signedIn = view !== undefined && view.role !== null && (view.auth === 'off' || key !== null);
   const session = useMemo<Session | null>(
     () =>
-      view && signedIn
+      view && view.role !== null && signedIn
         ? {
             view,
             role: view.role,
             authOn: view.auth === 'on',
             hasKey: key !== null,
-            can: (needed) => hasRole(view.role, needed),
+            can: (needed) => hasRole(view.role as Role, needed),
             signOut: () => signOut(null),
           }
         : null,
