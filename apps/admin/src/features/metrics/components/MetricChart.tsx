@@ -30,6 +30,27 @@ function tickTime(spanMs: number) {
   };
 }
 
+interface DotProps {
+  cx?: number;
+  cy?: number;
+  index?: number;
+}
+
+/**
+ * A point with no neighbour draws no line segment, so a burst inside one bucket would be
+ * invisible: such points get a dot. Points inside a line stay plain.
+ */
+function isolatedDot(rows: ChartRow[], key: string, color: string) {
+  const at = (i: number) => (i >= 0 && i < rows.length ? rows[i][key] : null);
+  const Dot = ({ cx, cy, index = 0 }: DotProps) => {
+    const here = at(index);
+    const alone = here !== null && here !== undefined && (at(index - 1) ?? null) === null && (at(index + 1) ?? null) === null;
+    if (!alone || cx === undefined || cy === undefined) return <g key={`${key}-${index}`} />;
+    return <circle key={`${key}-${index}`} cx={cx} cy={cy} r={3} fill={color} stroke={color} />;
+  };
+  return Dot;
+}
+
 /**
  * One metric, one line per version. The legend is plain HTML (names and colours), so it is
  * readable by screen readers and tests; animation is off so screenshots are stable.
@@ -55,14 +76,24 @@ export function MetricChart({ metric, rows, versions, spanMs, empty }: MetricCha
           <LineChart width={width} height={HEIGHT} data={rows} margin={{ top: 8, right: 12, bottom: 4, left: 4 }} accessibilityLayer>
             <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
             <XAxis dataKey="t" type="number" scale="time" domain={['dataMin', 'dataMax']} tickFormatter={tickTime(spanMs)} minTickGap={24} />
-            <YAxis width={64} tickFormatter={(v: number) => formatValue(metric.kind, v)} />
+            <YAxis width={64} domain={metric.kind === 'fraction' ? [0, 1] : [0, 'auto']} tickFormatter={(v: number) => formatValue(metric.kind, v)} />
             <Tooltip
               isAnimationActive={false}
               labelFormatter={(t) => new Date(Number(t)).toLocaleString()}
               formatter={(v) => formatValue(metric.kind, typeof v === 'number' ? v : null)}
             />
             {versions.map((v, i) => (
-              <Line key={v} type="monotone" dataKey={v} name={v} stroke={colorFor(i)} strokeWidth={2} dot={false} connectNulls={false} isAnimationActive={false} />
+              <Line
+                key={v}
+                type="monotone"
+                dataKey={v}
+                name={v}
+                stroke={colorFor(i)}
+                strokeWidth={2}
+                dot={isolatedDot(rows, v, colorFor(i))}
+                connectNulls={false}
+                isAnimationActive={false}
+              />
             ))}
           </LineChart>
         )}
