@@ -162,6 +162,7 @@ describe('control plane in the gateway: keys, rollouts, shadow and metrics (fake
     await setRollout({ canary: 2, canaryWeight: 10, sticky: false });
     const served = await pool(10_000, 64, () => versionServed());
     const share = served.filter((v) => v === 2).length / served.length;
+    console.log(`10% canary: ${(share * 100).toFixed(2)}% of ${served.length} requests went to v2`);
     expect(share).toBeGreaterThan(0.085);
     expect(share).toBeLessThan(0.115);
   }, 120_000);
