@@ -1,5 +1,6 @@
 import { defineConfig } from 'vite';
 import react from '@vitejs/plugin-react';
+import { fileURLToPath } from 'node:url';
 
 // The gateway serves the built console at /admin; in development Vite proxies
 // the API to a gateway on :8501 (GATEWAY_URL overrides it).
@@ -10,6 +11,8 @@ export default defineConfig({
   base: '/admin/',
   cacheDir: '../../node_modules/.vite/apps-admin',
   plugins: [react()],
+  // The wire types and role helpers shared with the gateway (browser-safe: no Node imports).
+  resolve: { alias: { '@servable/contracts/admin-api': fileURLToPath(new URL('../../libs/contracts/src/admin-api.ts', import.meta.url)) } },
   server: {
     port: 4200,
     proxy: Object.fromEntries(['/admin/api', '/v1', '/v2', '/healthz', '/readyz', '/metrics'].map((p) => [p, gateway])),

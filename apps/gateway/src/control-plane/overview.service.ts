@@ -1,22 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import type { ModelSummary, OverviewView, ServiceHealth } from '@servable/contracts/admin-api';
 import { ControlPlane, type MetricSeries } from '@servable/persistence';
 import { DownstreamService } from '../downstream/downstream.service';
-
-export interface ServiceHealth {
-  name: 'gateway' | 'tokenizer' | 'inference';
-  status: 'SERVING' | 'NOT_SERVING' | 'UNREACHABLE';
-  backend?: string;
-  detail?: string;
-}
-
-export interface ModelSummary {
-  model: string;
-  versions: number;
-  available: number;
-  requestsPerSecond: number;
-  errorRate: number | null;
-  p99Ms: number | null;
-}
 
 const HOUR_MS = 3_600_000;
 
@@ -28,7 +13,7 @@ export class OverviewService {
     private readonly downstream: DownstreamService,
   ) {}
 
-  async overview(): Promise<{ services: ServiceHealth[]; models: ModelSummary[]; from: string; to: string }> {
+  async overview(): Promise<OverviewView> {
     const to = new Date();
     const from = new Date(to.getTime() - HOUR_MS);
     const [readiness, models, series] = await Promise.all([

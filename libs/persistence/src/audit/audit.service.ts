@@ -1,6 +1,9 @@
+import type { AuditEventView } from '@servable/contracts/admin-api';
 import { type DataSource, type EntityManager } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm';
 import { AuditEventEntity } from '../entities';
+
+export type { AuditEventView };
 
 export interface AuditInput {
   /** Who: "key:<id>:<name>" for an API key (see actorOf), "system" for start-up work. */
@@ -11,16 +14,6 @@ export interface AuditInput {
   target: string;
   before?: unknown;
   after?: unknown;
-}
-
-export interface AuditEventView {
-  id: number;
-  at: string;
-  actor: string;
-  action: string;
-  target: string;
-  before: unknown;
-  after: unknown;
 }
 
 export interface AuditQuery {

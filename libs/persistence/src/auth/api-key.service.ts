@@ -1,3 +1,4 @@
+import { hasRole, type ApiKeyView } from '@servable/contracts/admin-api';
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, ServableError, sha256Hex } from '@servable/contracts';
 import { IsNull, type DataSource } from 'typeorm';
@@ -5,23 +6,8 @@ import type { AuditService } from '../audit/audit.service';
 import { announceChange } from '../changes/change-notifier';
 import { ApiKeyEntity, ROLES, type Role } from '../entities';
 
-const RANK: Record<Role, number> = { client: 0, operator: 1, admin: 2 };
-
-/** admin > operator > client: admin does everything, operator rollouts and labels, client inference only. */
-export function hasRole(role: Role, required: Role): boolean {
-  return RANK[role] >= RANK[required];
-}
-
-export interface ApiKeyView {
-  id: number;
-  name: string;
-  /** The first characters of the key, enough to recognise it in a list. */
-  prefix: string;
-  role: Role;
-  createdBy: string;
-  createdAt: string;
-  revokedAt: string | null;
-}
+// admin > operator > client: admin does everything, operator rollouts and labels, client inference only.
+export { hasRole, type ApiKeyView };
 
 /** The audit actor of a key: who did it, readable and unique. */
 export function actorOf(key: Pick<ApiKeyView, 'id' | 'name'>): string {

@@ -1,7 +1,7 @@
+import { ROLES, type Role } from '@servable/contracts/admin-api';
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, Unique } from 'typeorm';
 
-export const ROLES = ['client', 'operator', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, type Role };
 
 /** The key itself is never stored: only its sha256 and a prefix to recognise it by. */
 @Entity({ name: 'api_key' })

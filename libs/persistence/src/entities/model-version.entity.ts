@@ -1,10 +1,9 @@
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
 import { ModelEntity } from './model.entity';
 import { TokenizerEntity } from './tokenizer.entity';
+import { VERSION_STATES, type VersionState } from '@servable/contracts/admin-api';
 
-/** TF Serving's ModelVersionStatus states, as the data plane reports them. START = registered, never loaded. */
-export const VERSION_STATES = ['START', 'LOADING', 'AVAILABLE', 'UNLOADING', 'END', 'FAILED'] as const;
-export type VersionState = (typeof VERSION_STATES)[number];
+export { VERSION_STATES, type VersionState };
 
 @Entity({ name: 'model_version' })
 @Index('uq_model_version', ['modelId', 'version'], { unique: true })

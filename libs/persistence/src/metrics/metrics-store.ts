@@ -1,6 +1,9 @@
+import type { MetricPoint, MetricSeries } from '@servable/contracts/admin-api';
 import { ServableError } from '@servable/contracts';
 import type { DataSource } from 'typeorm';
 import { LATENCY_BUCKETS, bucketIndex, quantile } from './histogram';
+
+export type { MetricPoint, MetricSeries };
 
 /** Width of a metric bucket. Queries step in multiples of it. */
 export const BUCKET_MS = 10_000;
@@ -73,30 +76,6 @@ export interface MetricsQuery {
   stepSeconds: number;
   model?: string;
   version?: number;
-}
-
-export interface MetricPoint {
-  t: string;
-  requests: number;
-  requestsPerSecond: number;
-  errors: Record<string, number>;
-  errorRate: number | null;
-  p50Ms: number | null;
-  p95Ms: number | null;
-  p99Ms: number | null;
-  meanTokenizeMs: number | null;
-  meanInferenceMs: number | null;
-  meanBatchSize: number | null;
-  cacheHitRate: number | null;
-  shadowRequests: number;
-  shadowAgreement: number | null;
-  shadowMeanLatencyMs: number | null;
-}
-
-export interface MetricSeries {
-  model: string;
-  version: number;
-  points: MetricPoint[];
 }
 
 const MAX_POINTS = 2_000;

@@ -1,31 +1,7 @@
-import type { ModelVersionEntity, VersionState } from '../entities';
+import type { VersionView, ModelView } from '@servable/contracts/admin-api';
+import type { ModelVersionEntity } from '../entities';
 
-export interface VersionView {
-  model: string;
-  version: number;
-  state: VersionState;
-  stateDetail: string | null;
-  /** Version labels (stable, canary, …) that point here. */
-  labels: string[];
-  pinned: boolean;
-  framework: string;
-  artifactPath: string;
-  artifactSha256: string;
-  tokenizerHash: string;
-  signature: Record<string, unknown>;
-  classLabels: string[];
-  maxLength: number;
-  evaluation: Record<string, unknown> | null;
-  source: 'import' | 'upload';
-  createdAt: string;
-}
-
-export interface ModelView {
-  name: string;
-  /** label → version */
-  labels: Record<string, number>;
-  versions: VersionView[];
-}
+export type { VersionView, ModelView };
 
 export function versionView(model: string, v: ModelVersionEntity, labels: string[]): VersionView {
   return {

@@ -1,9 +1,12 @@
+import type { RolloutView } from '@servable/contracts/admin-api';
 import { ErrorCode, ServableError } from '@servable/contracts';
 import type { DataSource, EntityManager } from 'typeorm';
 import { z } from 'zod';
 import type { AuditService } from '../audit/audit.service';
 import { announceChange } from '../changes/change-notifier';
 import { ModelEntity, ModelVersionEntity, RolloutEntity, VersionLabelEntity } from '../entities';
+
+export type { RolloutView };
 
 const version = z.number().int().positive();
 const percent = z.number().min(0).max(100);
@@ -31,19 +34,6 @@ export const rolloutInputSchema = z
   .strict();
 
 export type RolloutInput = z.input<typeof rolloutInputSchema>;
-
-/** A stored rollout; structurally the `Rollout` of @servable/routing once `stable` is resolved. */
-export interface RolloutView {
-  model: string;
-  /** As stored: null means "the version the stable label points at". */
-  stableVersion: number | null;
-  canary?: number;
-  canaryWeight: number;
-  cohortRules: Array<{ header: string; value: string; version: number }>;
-  sticky: boolean;
-  shadow?: { version: number; share: number };
-  updatedAt: string;
-}
 
 export function rolloutView(model: string, r: RolloutEntity): RolloutView {
   return {

@@ -1,0 +1,205 @@
+// The admin API's wire shapes (docs/admin-api.md): one definition for the gateway that
+// answers with them (through @servable/persistence) and the console that reads them.
+// Types and a few constants only, nothing Node-specific, so the browser bundle can use it.
+
+/** Lowest first, as the gateway ranks them. */
+export const ROLES = ['client', 'operator', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** TF Serving's ModelVersionStatus states. START = registered, never loaded. */
+export const VERSION_STATES = ['START', 'LOADING', 'AVAILABLE', 'UNLOADING', 'END', 'FAILED'] as const;
+export type VersionState = (typeof VERSION_STATES)[number];
+
+export interface ApiKeyView {
+  id: number;
+  name: string;
+  prefix: string;
+  role: Role;
+  createdBy: string;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+export interface SessionView {
+  auth: 'on' | 'off';
+  /** null when asked without a key while auth is on: the console must sign in. */
+  role: Role | null;
+  key: ApiKeyView | null;
+}
+
+export interface ServiceHealth {
+  name: 'gateway' | 'tokenizer' | 'inference';
+  status: 'SERVING' | 'NOT_SERVING' | 'UNREACHABLE';
+  /** inference: the TF.js backend in use, e.g. "wasm". */
+  backend?: string;
+  detail?: string;
+}
+
+export interface ModelSummary {
+  model: string;
+  versions: number;
+  available: number;
+  /** Over the last hour; null when there was no traffic. */
+  requestsPerSecond: number;
+  errorRate: number | null;
+  p99Ms: number | null;
+}
+
+export interface OverviewView {
+  services: ServiceHealth[];
+  models: ModelSummary[];
+  from: string;
+  to: string;
+}
+
+export interface VersionView {
+  model: string;
+  version: number;
+  state: VersionState;
+  stateDetail: string | null;
+  /** Version labels (stable, canary, …) that point here. */
+  labels: string[];
+  pinned: boolean;
+  framework: string;
+  artifactPath: string;
+  artifactSha256: string;
+  tokenizerHash: string;
+  signature: Record<string, unknown>;
+  classLabels: string[];
+  maxLength: number;
+  /** From servable.json, e.g. { accuracy: 0.974, f1: 0.959, ... } */
+  evaluation: Record<string, unknown> | null;
+  source: 'import' | 'upload';
+  createdAt: string;
+}
+
+export interface ModelView {
+  name: string;
+  /** label → version */
+  labels: Record<string, number>;
+  versions: VersionView[];
+}
+
+export interface CohortRule {
+  header: string;
+  value: string;
+  version: number;
+}
+
+export interface RolloutInput {
+  /** Omit to follow the `stable` label. */
+  stable?: number;
+  canary?: number;
+  /** 0..100 */
+  canaryWeight?: number;
+  cohortRules?: CohortRule[];
+  sticky?: boolean;
+  shadow?: { version: number; share: number };
+}
+
+export interface RolloutView {
+  model: string;
+  /** null: the version the `stable` label points at. */
+  stableVersion: number | null;
+  canary?: number;
+  canaryWeight: number;
+  cohortRules: CohortRule[];
+  sticky: boolean;
+  shadow?: { version: number; share: number };
+  updatedAt: string;
+}
+
+export interface MetricPoint {
+  t: string;
+  requests: number;
+  requestsPerSecond: number;
+  errors: Record<string, number>;
+  errorRate: number | null;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+  meanTokenizeMs: number | null;
+  meanInferenceMs: number | null;
+  meanBatchSize: number | null;
+  cacheHitRate: number | null;
+  shadowRequests: number;
+  shadowAgreement: number | null;
+  shadowMeanLatencyMs: number | null;
+}
+
+export interface MetricSeries {
+  model: string;
+  version: number;
+  points: MetricPoint[];
+}
+
+export interface MetricsView {
+  from: string;
+  to: string;
+  step: number;
+  series: MetricSeries[];
+}
+
+/** Query parameters of GET /admin/api/metrics. */
+export interface MetricsParams {
+  model?: string;
+  version?: number;
+  /** ISO 8601 or epoch ms. */
+  from?: string | number;
+  to?: string | number;
+  /** Seconds, a multiple of 10. */
+  step?: number;
+}
+
+export interface AuditEventView {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  target: string;
+  before: unknown;
+  after: unknown;
+}
+
+export interface AuditPage {
+  events: AuditEventView[];
+  nextBeforeId?: number;
+}
+
+/** Query parameters of GET /admin/api/audit. */
+export interface AuditParams {
+  actor?: string;
+  action?: string;
+  target?: string;
+  from?: string;
+  to?: string;
+  limit?: number;
+  beforeId?: number;
+}
+
+export interface CreatedApiKey {
+  /** The plaintext key: the API shows it this once. */
+  key: string;
+  apiKey: ApiKeyView;
+}
+
+
+export const AUDIT_ACTIONS = [
+  'registry.import',
+  'version.register',
+  'label.set',
+  'version.pin',
+  'rollout.set',
+  'rollout.clear',
+  'rollout.promote',
+  'rollout.rollback',
+  'api_key.create',
+  'api_key.revoke',
+] as const;
+
+const RANK: Record<Role, number> = { client: 0, operator: 1, admin: 2 };
+
+/** Roles rank admin > operator > client, as the gateway checks them. */
+export function hasRole(role: Role, needed: Role): boolean {
+  return RANK[role] >= RANK[needed];
+}
