@@ -2,6 +2,7 @@ import { Global, Module, type DynamicModule } from '@nestjs/common';
 import { HealthRegistry } from '@servable/contracts/grpc';
 import { loggerModule } from '@servable/observability';
 import type { ControlPlane } from '@servable/persistence';
+import type { Logger } from 'pino';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway.config';
 import { ControlPlaneModule } from './control-plane/control-plane.module';
 import { GrpcApiModule } from './grpc/grpc-api.module';
@@ -29,12 +30,12 @@ class ConfigModule {
 
 @Module({})
 export class AppModule {
-  static forRoot(config: GatewayConfig, source: ManifestSource, controlPlane: ControlPlane): DynamicModule {
+  static forRoot(config: GatewayConfig, source: ManifestSource, controlPlane: ControlPlane, logger: Logger): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config, source),
-        loggerModule('gateway'),
+        loggerModule('gateway', logger),
         MetricsModule,
         ControlPlaneModule.forRoot(controlPlane),
         HttpApiModule,

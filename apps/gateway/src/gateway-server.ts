@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Logger } from 'nestjs-pino';
 import { HealthRegistry, grpcOptions } from '@servable/contracts/grpc';
+import { createLogger, requestLoggingMiddleware } from '@servable/observability';
 import { ControlPlane, controlPlaneOptionsFromEnv, type DatabaseOptions } from '@servable/persistence';
 import { AppModule } from './app.module';
 import type { GatewayConfig } from './config/gateway.config';
@@ -40,11 +41,12 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
   const options = controlPlaneOptionsFromEnv(config);
   // Migrations, repository import and the first admin key happen before anything listens.
   const controlPlane = await ControlPlane.open({ ...options, database: deps.database ?? options.database });
+  const logger = createLogger('gateway');
   let app: NestExpressApplication;
   let createdAdminKey: string | undefined;
   try {
     ({ createdAdminKey } = await controlPlane.startUp(config.SERVABLE_ADMIN_KEY));
-    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, source, controlPlane), { bodyParser: false, bufferLogs: true });
+    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, source, controlPlane, logger), { bodyParser: false, bufferLogs: true });
   } catch (err) {
     await controlPlane.close().catch(() => undefined);
     throw err;
@@ -57,6 +59,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
   app.set('etag', false);
   app.disable('x-powered-by');
   app.use(requestContextMiddleware);
+  app.use(requestLoggingMiddleware(logger));
   // Every body but a multipart upload is read as JSON whatever its content-type (curl -d sends form encoding), up to MAX_BODY_BYTES.
   app.useBodyParser('json', { limit: config.MAX_BODY_BYTES, type: (req) => !/^multipart\//i.test(String(req.headers['content-type'] ?? '')) });
   app.use(bodyErrorMiddleware);

@@ -7,7 +7,7 @@ export {
   REQUEST_ID_HEADER,
   TRACEPARENT_HEADER,
 } from './request-context';
-export { loggerModule, pinoOptions } from './logger';
+export { createLogger, loggerModule, pinoOptions, requestLoggingMiddleware } from './logger';
 export { GrpcContextInterceptor } from './grpc-context.interceptor';
 export { GrpcExceptionFilter } from './grpc-exception.filter';
 export { GrpcHealthController } from './grpc-health.controller';

@@ -1,13 +1,14 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
-import { REQUEST_ID_HEADER, requestContextFrom, requestLogFields } from './request-context';
+import { pino, stdSerializers, type Level, type Logger } from 'pino';
+import { REQUEST_ID_HEADER, requestLogFields } from './request-context';
 
 const PROBES = /^\/(healthz|readyz|livez|metrics|v2\/health)/;
 
 /**
- * Structured JSON logs (pino). Credentials are redacted, probes and scrapes
- * are not logged (they would drown everything else), and every line inside a
- * request carries its request id and traceparent.
+ * Structured JSON logs (pino). Credentials are redacted, and every line
+ * inside a request carries its request id and traceparent (the mixin reads
+ * them from the request context).
  */
 export function pinoOptions(service: string) {
   return {
@@ -15,6 +16,7 @@ export function pinoOptions(service: string) {
     level: process.env['LOG_LEVEL'] ?? 'info',
     base: { service },
     mixin: requestLogFields,
+    serializers: { req: stdSerializers.req, res: stdSerializers.res, err: stdSerializers.err },
     redact: {
       paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'],
       censor: '[redacted]',
@@ -22,12 +24,59 @@ export function pinoOptions(service: string) {
   };
 }
 
-export function loggerModule(service: string) {
-  return LoggerModule.forRoot({
-    pinoHttp: {
-      ...pinoOptions(service),
-      autoLogging: { ignore: (req: IncomingMessage) => PROBES.test(req.url ?? '') },
-      genReqId: (req: IncomingMessage) => requestContextFrom(req.headers[REQUEST_ID_HEADER], undefined).requestId,
-    },
-  });
+export function createLogger(service: string): Logger {
+  return pino(pinoOptions(service));
+}
+
+/**
+ * Nest's logger (nestjs-pino) on `logger`. nestjs-pino's own request middleware
+ * is left out (no routes): it builds a pino-http child logger with the whole
+ * serialized request for every request, and a second AsyncLocalStorage, even
+ * when nothing is logged. Request ids come from the mixin instead, and an HTTP
+ * server logs its requests with requestLoggingMiddleware.
+ */
+export function loggerModule(service: string, logger: Logger = createLogger(service)) {
+  return LoggerModule.forRoot({ pinoHttp: { logger }, forRoutes: [] });
+}
+
+/** A failed request is worth a line even when info is off. */
+function levelFor(status: number, err: unknown): Level {
+  if (err || status >= 500) return 'error';
+  return status >= 400 ? 'warn' : 'info';
+}
+
+type Next = (err?: unknown) => void;
+
+/**
+ * One line per finished HTTP request, like pino-http's (req, res, responseTime),
+ * at info for a success, warn for a 4xx and error for a 5xx; probes and scrapes
+ * are not logged (they would drown everything else). Run it inside the request
+ * context so the line carries the request id.
+ */
+export function requestLoggingMiddleware(logger: Logger) {
+  return function logRequest(req: IncomingMessage, res: ServerResponse, next: Next): void {
+    // Only fatal or silent: no request line can be written, skip the listeners.
+    if (!logger.isLevelEnabled('error') || PROBES.test(req.url ?? '')) return next();
+    const started = Date.now();
+    const done = (err?: unknown) => {
+      res.removeListener('finish', done);
+      res.removeListener('close', done);
+      res.removeListener('error', done);
+      const level = levelFor(res.statusCode, err);
+      if (!logger.isLevelEnabled(level)) return;
+      // The request serializer names the request by req.id, as pino-http did.
+      const withId = req as unknown as { id?: unknown };
+      withId.id ??= req.headers[REQUEST_ID_HEADER];
+      const responseTime = Date.now() - started;
+      const aborted = req.readableAborted || !res.writableEnded;
+      logger[level](
+        err ? { req, res, err, responseTime } : { req, res, responseTime },
+        err || res.statusCode >= 500 ? 'request errored' : aborted ? 'request aborted' : 'request completed',
+      );
+    };
+    res.on('finish', done);
+    res.on('close', done);
+    res.on('error', done);
+    next();
+  };
 }

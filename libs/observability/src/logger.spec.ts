@@ -1,0 +1,70 @@
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it } from 'vitest';
+import { pinoOptions, requestLoggingMiddleware } from './logger';
+import { runWithRequestContext } from './request-context';
+
+type Line = Record<string, unknown> & { req?: { headers: Record<string, string> }; res?: { statusCode: number } };
+
+/** A server whose handler answers with the status in the path, behind the request logger. */
+async function serve(level: string): Promise<{ server: Server; url: string; lines: Line[] }> {
+  const lines: Line[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
+  const logger = pino({ ...pinoOptions('test'), level }, stream);
+  const log = requestLoggingMiddleware(logger);
+  const server = createServer((req, res) =>
+    runWithRequestContext({ requestId: String(req.headers['x-request-id']) }, () =>
+      log(req, res, () => {
+        res.statusCode = Number(req.url?.split('/')[2] ?? 200);
+        res.end('{}');
+      }),
+    ),
+  );
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, lines };
+}
+
+function get(url: string, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${url}${path}`, { headers: { 'x-request-id': `req-${path}`, authorization: 'Bearer secret' } }, (res) => {
+      res.resume();
+      res.on('end', resolve);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('request logging', () => {
+  let server: Server | undefined;
+  afterEach(() => server?.close());
+
+  it('logs every request at info, with its id and no credentials', async () => {
+    const s = await serve('info');
+    server = s.server;
+    await get(s.url, '/status/200');
+    await get(s.url, '/healthz');
+    await new Promise((r) => setTimeout(r, 10));
+    expect(s.lines).toHaveLength(1);
+    expect(s.lines[0]).toMatchObject({ level: 30, msg: 'request completed', requestId: 'req-/status/200', res: { statusCode: 200 } });
+    expect(s.lines[0].req?.headers.authorization).toBe('[redacted]');
+  });
+
+  it('keeps client errors at warn and server errors at error when info is off', async () => {
+    const s = await serve('warn');
+    server = s.server;
+    for (const status of [200, 404, 503]) await get(s.url, `/status/${status}`);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(s.lines.map((l) => [l.level, l.res?.statusCode, l.msg])).toEqual([
+      [40, 404, 'request completed'],
+      [50, 503, 'request errored'],
+    ]);
+  });
+});
