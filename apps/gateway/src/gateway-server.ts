@@ -14,7 +14,6 @@ import type { GatewayConfig } from './config/gateway.config';
 import { requestContextMiddleware } from './context/request-context.middleware';
 import { bodyErrorMiddleware } from './errors/body-error.middleware';
 import { HttpExceptionFilter } from './errors/http-exception.filter';
-import { JsonExpressAdapter } from './http/json-express-adapter';
 import type { ManifestSource } from './models/version-manifest';
 import { repositoryManifestSource } from './models/repository-manifest-source';
 import { GATEWAY_VERSION } from './server-info';
@@ -47,7 +46,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
   let createdAdminKey: string | undefined;
   try {
     ({ createdAdminKey } = await controlPlane.startUp(config.SERVABLE_ADMIN_KEY));
-    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, source, controlPlane, logger), new JsonExpressAdapter(), { bodyParser: false, bufferLogs: true });
+    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, source, controlPlane, logger), { bodyParser: false, bufferLogs: true });
   } catch (err) {
     await controlPlane.close().catch(() => undefined);
     throw err;

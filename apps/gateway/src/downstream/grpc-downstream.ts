@@ -14,8 +14,6 @@ const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.initial_reconnect_backoff_ms': 200,
   'grpc.max_reconnect_backoff_ms': 2_000,
   'grpc.keepalive_time_ms': 30_000,
-  // Nothing reads channelz here, and it counts and timestamps every call.
-  'grpc.enable_channelz': 0,
 };
 
 /** Below this much time left, a retry could not finish anyway: fail with the first error. */
