@@ -194,9 +194,17 @@ describe('control plane in the gateway: keys, rollouts, shadow and metrics (fake
   it('mirrors a share to the shadow, discards its answer and records agreement and latency', async () => {
     const from = new Date(Date.now() - 20_000).toISOString();
     await setRollout({ shadow: { version: 2, share: 100 } });
+    // A shadow only gets traffic while AVAILABLE: start once the routing table says so.
+    const table = gateway.app.get(RoutingTable);
+    await until(async () => {
+      await table.refresh();
+      return !!table.get('spam')?.rollout?.shadow && !!table.get('spam')?.available.includes(2);
+    });
     const predictsBefore = plane.seen.filter((s) => s.method === 'predict').length;
     for (let i = 0; i < 20; i++) expect(await versionServed()).toBe(1);
-    await until(async () => plane.seen.filter((s) => s.method === 'predict').length >= predictsBefore + 40);
+    await until(async () => plane.seen.filter((s) => s.method === 'predict').length >= predictsBefore + 40, 15_000).catch((err: Error) => {
+      throw new Error(`${err.message}: ${plane.seen.filter((s) => s.method === 'predict').length - predictsBefore} predicts for 20 requests; routing ${JSON.stringify(table.get('spam'))}`);
+    });
     await until(async () => {
       const { series } = (await call('GET', `/admin/api/metrics?model=spam&version=2&from=${from}&step=10`, keys.operator)).body;
       return series[0]?.points.reduce((n: number, p: any) => n + p.shadowRequests, 0) >= 20;
