@@ -3,6 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumPath, collectConsoleErrors, launchBrowser, screenshot } from './support/browser';
 import { ADMIN_KEY, startPlatform, type Platform } from './support/platform';
+import { waitFor } from '@servable/observability/testing';
 
 /**
  * The admin console in a real browser (Debian Chromium through playwright-core) against
@@ -13,14 +14,6 @@ import { ADMIN_KEY, startPlatform, type Platform } from './support/platform';
 const browserPath = chromiumPath();
 // In CI a missing browser is a broken setup, never a silent skip.
 const skip = !browserPath && !process.env['CI'];
-
-async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe.skipIf(skip)('admin console in Chromium against the running platform', () => {
   let platform: Platform;
@@ -39,7 +32,7 @@ describe.skipIf(skip)('admin console in Chromium against the running platform', 
 
   beforeAll(async () => {
     platform = await startPlatform();
-    await waitFor(async () => (await api('/admin/api/models/spam')).body?.versions?.every((v: any) => v.state === 'AVAILABLE'), 'v1 and v2 AVAILABLE');
+    await waitFor('v1 and v2 AVAILABLE', async () => (await api('/admin/api/models/spam')).body?.versions?.every((v: any) => v.state === 'AVAILABLE'), 60_000, 200);
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
     consoleErrors = collectConsoleErrors(page);

@@ -4,20 +4,13 @@ import { join } from 'node:path';
 import { copyRepository, uploadOf } from '@servable/persistence/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, startPlatform, type Platform } from './support/platform';
+import { waitFor } from '@servable/observability/testing';
 
 const TEXTS = [
   'Congratulations! You have WON a FREE cruise. Click here now to claim your prize, limited offer!!!',
   'Hi Tom, can we move tomorrow\'s meeting to 3pm? I will bring the quarterly numbers.',
 ];
 const TOLERANCE = 4; // decimal digits: the same weights on the same backend
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 30_000, everyMs = 100): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 interface Answer {
   status: number;

@@ -3,20 +3,13 @@ import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grpcClients, unary } from './support/grpc-client';
 import { manifestOf, modelVersions, startPlatform, type Platform } from './support/platform';
+import { waitFor } from '@servable/observability/testing';
 
 const TEXTS = [
   'Congratulations! You have WON a FREE cruise. Click here now to claim your prize, limited offer!!!',
   'Hi Tom, can we move tomorrow\'s meeting to 3pm? I will bring the quarterly numbers.',
 ];
 const TOLERANCE = 4; // decimal digits: the same model on the same backend, so differences are float noise
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('gateway end to end (tokenizer + inference + gateway processes)', () => {
   const versions = modelVersions();
@@ -31,10 +24,10 @@ describe('gateway end to end (tokenizer + inference + gateway processes)', () =>
     platform = await startPlatform({ SERVABLE_AUTH: 'off', MAX_TEXTS_PER_REQUEST: '8', MAX_BODY_BYTES: '65536' });
     clients = grpcClients(platform.grpcUrl, platform.tokenizerUrl);
     // A label may only point at an AVAILABLE version: wait for the control plane to see both loaded.
-    await waitFor(async () => {
+    await waitFor('v1 and v2 AVAILABLE', async () => {
       const model = (await (await fetch(`${platform.url}/admin/api/models/spam`)).json()) as any;
       return model.versions.every((v: any) => v.state === 'AVAILABLE');
-    });
+    }, 60_000);
     const labelled = await fetch(`${platform.url}/admin/api/models/spam/labels`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
@@ -42,7 +35,7 @@ describe('gateway end to end (tokenizer + inference + gateway processes)', () =>
     });
     expect(labelled.status).toBe(200);
     // Applied through LISTEN/NOTIFY (or the 500 ms poll) within a second.
-    await waitFor(async () => (await fetch(`${platform.url}/v1/models/spam/labels/canary`)).status === 200);
+    await waitFor('the canary label applied', async () => (await fetch(`${platform.url}/v1/models/spam/labels/canary`)).status === 200, 60_000);
   });
 
   afterAll(async () => {

@@ -2,23 +2,15 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRPC_CHANNEL_OPTIONS, loadGrpcObject } from '@servable/contracts/grpc';
-import { TestDatabase, copyRepository } from '@servable/persistence/testing';
-import { loadGatewayConfig } from './config/gateway.config';
+import { waitFor } from '@servable/observability/testing';
 import { RoutingTable } from './control-plane/routing-table.service';
-import { startGateway, type RunningGateway } from './gateway-server';
-import { fakeRepository, freePort, startFakeDataPlane, type FakeDataPlane } from './testing/fake-data-plane';
+import type { RunningGateway } from './gateway-server';
+import type { FakeDataPlane } from './testing/fake-data-plane';
+import { startTestGateway, type TestGateway } from './testing/test-gateway';
 
 process.env['LOG_LEVEL'] ??= 'warn';
 
 const ADMIN_KEY = 'svb_integration_admin_key_0123456789';
-
-async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Runs `task` for 0..n-1 with at most `width` in flight. */
 async function pool<T>(n: number, width: number, task: (i: number) => Promise<T>): Promise<T[]> {
@@ -36,8 +28,7 @@ async function pool<T>(n: number, width: number, task: (i: number) => Promise<T>
 describe('control plane in the gateway: keys, rollouts, shadow and metrics (fake data plane)', () => {
   let plane: FakeDataPlane;
   let gateway: RunningGateway;
-  let db: TestDatabase;
-  let repo: ReturnType<typeof copyRepository>;
+  let testGateway: TestGateway;
   let url: string;
   let grpcUrl: string;
   let keys: { operator: string; client: string };
@@ -66,25 +57,8 @@ describe('control plane in the gateway: keys, rollouts, shadow and metrics (fake
   };
 
   beforeAll(async () => {
-    plane = await startFakeDataPlane();
-    db = await TestDatabase.create();
-    repo = copyRepository();
-    grpcUrl = `127.0.0.1:${await freePort()}`;
-    const config = loadGatewayConfig({
-      GATEWAY_HTTP_PORT: '0',
-      GATEWAY_HTTP_HOST: '127.0.0.1',
-      GATEWAY_GRPC_URL: grpcUrl,
-      TOKENIZER_URL: plane.tokenizerUrl,
-      INFERENCE_URL: plane.inferenceUrl,
-      MODEL_REPOSITORY: repo.root,
-      SERVABLE_ADMIN_KEY: ADMIN_KEY,
-      METRICS_FLUSH_INTERVAL_MS: '200',
-      MAX_CONCURRENT_REQUESTS: '1024',
-      LOG_LEVEL: 'warn',
-    });
-    gateway = await startGateway(config, { source: fakeRepository(), database: db.options() });
-    url = gateway.httpUrl;
-    await until(async () => (await gateway.controlPlane.registry.getModel('spam')).versions.every((v) => v.state === 'AVAILABLE'));
+    testGateway = await startTestGateway({ SERVABLE_ADMIN_KEY: ADMIN_KEY, METRICS_FLUSH_INTERVAL_MS: '200', MAX_CONCURRENT_REQUESTS: '1024' });
+    ({ plane, gateway, url, grpcUrl } = testGateway);
     const create = async (name: string, role: string) => (await call('POST', '/admin/api/api-keys', ADMIN_KEY, { name, role })).body.key as string;
     keys = { operator: await create('ops', 'operator'), client: await create('app', 'client') };
     expect((await call('PUT', '/admin/api/models/spam/labels', keys.operator, { labels: { stable: 1 } })).status).toBe(200);
@@ -92,10 +66,7 @@ describe('control plane in the gateway: keys, rollouts, shadow and metrics (fake
   }, 60_000);
 
   afterAll(async () => {
-    await gateway?.close();
-    await plane?.close();
-    await db?.drop();
-    repo?.remove();
+    await testGateway?.close();
   });
 
   it('needs a key for inference (401), the right role for changes (403), and audits every change', async () => {
@@ -196,19 +167,19 @@ describe('control plane in the gateway: keys, rollouts, shadow and metrics (fake
     await setRollout({ shadow: { version: 2, share: 100 } });
     // A shadow only gets traffic while AVAILABLE: start once the routing table says so.
     const table = gateway.app.get(RoutingTable);
-    await until(async () => {
+    await waitFor('the shadow in the routing table', async () => {
       await table.refresh();
       return !!table.get('spam')?.rollout?.shadow && !!table.get('spam')?.available.includes(2);
-    });
+    }, 10_000, 50);
     const predictsBefore = plane.seen.filter((s) => s.method === 'predict').length;
     for (let i = 0; i < 20; i++) expect(await versionServed()).toBe(1);
-    await until(async () => plane.seen.filter((s) => s.method === 'predict').length >= predictsBefore + 40, 15_000).catch((err: Error) => {
+    await waitFor('20 shadow predictions', () => plane.seen.filter((s) => s.method === 'predict').length >= predictsBefore + 40, 15_000, 50).catch((err: Error) => {
       throw new Error(`${err.message}: ${plane.seen.filter((s) => s.method === 'predict').length - predictsBefore} predicts for 20 requests; routing ${JSON.stringify(table.get('spam'))}`);
     });
-    await until(async () => {
+    await waitFor('20 shadow requests in the metrics', async () => {
       const { series } = (await call('GET', `/admin/api/metrics?model=spam&version=2&from=${from}&step=10`, keys.operator)).body;
       return series[0]?.points.reduce((n: number, p: any) => n + p.shadowRequests, 0) >= 20;
-    });
+    }, 10_000, 50);
     const { series } = (await call('GET', `/admin/api/metrics?model=spam&version=2&from=${from}&step=10`, keys.operator)).body;
     const points = series[0].points.filter((p: any) => p.shadowRequests > 0);
     // The fake model scores every version alike, so the shadow always agrees.
@@ -242,9 +213,9 @@ describe('control plane in the gateway: keys, rollouts, shadow and metrics (fake
     await gateway.controlPlane.metrics.flush(); // what earlier tests recorded is in the rows before we count
     const before = await sum();
     await pool(150, 16, (i) => versionServed(i % 3 === 0 ? { 'x-servable-version': '2' } : {}));
-    await until(async () => {
+    await waitFor('metric rows adding up to 100 + 50', async () => {
       const now = await sum();
       return (now['1'] ?? 0) - (before['1'] ?? 0) === 100 && (now['2'] ?? 0) - (before['2'] ?? 0) === 50;
-    });
+    }, 10_000, 50);
   });
 });

@@ -5,11 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRPC_CHANNEL_OPTIONS, loadGrpcObject } from '@servable/contracts/grpc';
-import { TestDatabase, copyRepository } from '@servable/persistence/testing';
 import { RoutingTable } from './control-plane/routing-table.service';
-import { loadGatewayConfig } from './config/gateway.config';
-import { startGateway, type RunningGateway } from './gateway-server';
-import { HASH_V1, HASH_V2, fakeEncode, fakeRepository, fakeSpamProbability, freePort, startFakeDataPlane, type FakeDataPlane } from './testing/fake-data-plane';
+import type { RunningGateway } from './gateway-server';
+import { HASH_V1, HASH_V2, fakeEncode, fakeSpamProbability, type FakeDataPlane } from './testing/fake-data-plane';
+import { startTestGateway, type TestGateway } from './testing/test-gateway';
 
 process.env['LOG_LEVEL'] ??= 'warn';
 
@@ -17,58 +16,32 @@ const SPAMMY = 'free free money';
 const HAMMY = 'lunch at noon';
 const spamOf = (text: string) => fakeSpamProbability(fakeEncode(text));
 
-async function until(check: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('gateway over REST and gRPC (fake data plane)', () => {
   let plane: FakeDataPlane;
   let gateway: RunningGateway;
   let url: string;
   let grpcUrl: string;
-  let db: TestDatabase;
-  let repo: ReturnType<typeof copyRepository>;
+  let testGateway: TestGateway;
   let consoleDir: string;
 
   beforeAll(async () => {
-    plane = await startFakeDataPlane();
-    db = await TestDatabase.create();
-    repo = copyRepository();
     // A stand-in console build, so /admin is served whether or not apps/admin was built.
     consoleDir = mkdtempSync(join(tmpdir(), 'servable-console-'));
     writeFileSync(join(consoleDir, 'index.html'), '<!doctype html><title>console</title>');
-    grpcUrl = `127.0.0.1:${await freePort()}`;
-    const config = loadGatewayConfig({
-      GATEWAY_HTTP_PORT: '0',
-      GATEWAY_HTTP_HOST: '127.0.0.1',
-      GATEWAY_GRPC_URL: grpcUrl,
-      TOKENIZER_URL: plane.tokenizerUrl,
-      INFERENCE_URL: plane.inferenceUrl,
-      MODEL_REPOSITORY: repo.root,
+    testGateway = await startTestGateway({
       ADMIN_STATIC_DIR: consoleDir,
       SERVABLE_AUTH: 'off',
       MAX_TEXTS_PER_REQUEST: '4',
       MAX_BODY_BYTES: '2048',
       MAX_CONCURRENT_REQUESTS: '2',
-      LOG_LEVEL: 'warn',
     });
-    gateway = await startGateway(config, { source: fakeRepository(), database: db.options() });
-    url = gateway.httpUrl;
-    // The reconcile loop reads both versions AVAILABLE from inference; then labels may point at them.
-    await until(async () => (await gateway.controlPlane.registry.getModel('spam')).versions.every((v) => v.state === 'AVAILABLE'));
+    ({ plane, gateway, url, grpcUrl } = testGateway);
     await gateway.controlPlane.registry.setLabels('spam', { stable: 1, canary: 2 }, 'test');
     await gateway.app.get(RoutingTable).refresh();
   });
 
   afterAll(async () => {
-    await gateway?.close();
-    await plane?.close();
-    await db?.drop();
-    repo?.remove();
+    await testGateway?.close();
     if (consoleDir) rmSync(consoleDir, { recursive: true, force: true });
   });
 
