@@ -14,6 +14,8 @@ const CALL_TIMEOUT_MS = 10_000;
 const TRANSITION_POLL_MS = 500;
 const TRANSIENT = new Set(['START', 'LOADING', 'UNLOADING']);
 
+const keyOf = (s: { name: string; version: unknown }) => `${s.name}/${Number(s.version)}`;
+
 export interface ReconcileReport {
   loaded: string[];
   unloaded: string[];
@@ -129,7 +131,7 @@ export class Reconciler implements OnApplicationShutdown {
 
     const loaded: LoadedVersion[] = statuses.filter((s) => HELD.has(s.state) || this.recentlyFailed(s)).map((s) => ({ model: s.name, version: Number(s.version) }));
     const plan = planReconcile(desired, loaded);
-    const after = new Map(statuses.map((s) => [`${s.name}/${Number(s.version)}`, s]));
+    const after = new Map(statuses.map((s) => [keyOf(s), s]));
     for (const v of plan.load) {
       const key = `${v.model}/${v.version}`;
       try {
@@ -156,8 +158,9 @@ export class Reconciler implements OnApplicationShutdown {
       const state = s.state as VersionState;
       if (!VERSION_STATES.includes(state)) continue;
       if (TRANSIENT.has(state)) report.transitioning = true;
-      if (state === 'FAILED') this.failedAt.set(`${s.name}/${Number(s.version)}`, this.failedAt.get(`${s.name}/${Number(s.version)}`) ?? Date.now());
-      else this.failedAt.delete(`${s.name}/${Number(s.version)}`);
+      // When a version was first seen FAILED: recentlyFailed() holds off its retry for a minute from then.
+      if (state !== 'FAILED') this.failedAt.delete(keyOf(s));
+      else if (!this.failedAt.has(keyOf(s))) this.failedAt.set(keyOf(s), Date.now());
       const detail = s.status?.errorMessage || null;
       await cp.registry.setState(s.name, Number(s.version), state, detail).catch((err: Error) => {
         if (!(err instanceof ServableError && err.code === ErrorCode.NOT_FOUND)) report.errors.push(`state of ${s.name}/${s.version}: ${err.message}`);
@@ -169,16 +172,14 @@ export class Reconciler implements OnApplicationShutdown {
   /** A FAILED version counts as held (not retried) for a minute after the failure was first seen. */
   private recentlyFailed(s: servableInferenceV1.ModelVersionStatus): boolean {
     if (s.state !== 'FAILED') return false;
-    const key = `${s.name}/${Number(s.version)}`;
-    const at = this.failedAt.get(key);
-    if (at === undefined) {
-      this.failedAt.set(key, Date.now());
-      return true;
-    }
+    const at = this.failedAt.get(keyOf(s));
+    // Not seen before: this pass records it (below, with the other states) and the minute starts now.
+    if (at === undefined) return true;
     if (Date.now() - at < FAILED_RETRY_MS) return true;
-    this.failedAt.delete(key);
+    this.failedAt.delete(keyOf(s));
     return false;
   }
+
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;

@@ -24,6 +24,11 @@ export class RoutingTable {
     return this.table.get(model);
   }
 
+  /** The version a label points at; read per request, so no copy is made. */
+  label(model: string, label: string): number | undefined {
+    return this.table.get(model)?.labels[label];
+  }
+
   labels(model: string): Map<string, number> {
     return new Map(Object.entries(this.table.get(model)?.labels ?? {}));
   }

@@ -91,11 +91,6 @@ export class ModelCatalog {
     return manifest;
   }
 
-  /** Version labels of a model (label → version), from the control plane. */
-  labelsOf(model: string): Map<string, number> {
-    return this.routing.labels(model);
-  }
-
   /**
    * First match wins: an explicit version or label, then the pin header, then the
    * model's rollout (cohort rules, the canary split, sticky keys, shadow), then the
@@ -120,14 +115,14 @@ export class ModelCatalog {
       });
       return { model, version: decision.version, manifest: await this.manifest(model, decision.version), reason: decision.reason, shadowVersion: decision.shadowVersion };
     }
-    const stable = this.labelsOf(model).get(DEFAULT_LABEL);
+    const stable = this.routing.label(model, DEFAULT_LABEL);
     if (stable !== undefined) return { model, version: stable, manifest: await this.manifest(model, stable), reason: 'label' };
     const latest = await this.latestAvailable(model, deadline);
     return { model, version: latest, manifest: await this.manifest(model, latest), reason: 'latest' };
   }
 
   private byLabel(model: string, label: string): number {
-    const version = this.labelsOf(model).get(label);
+    const version = this.routing.label(model, label);
     if (version === undefined) throw ServableError.notFound(`model "${model}" has no version labelled "${label}"`);
     return version;
   }
@@ -156,7 +151,7 @@ export class ModelCatalog {
     const versions = await this.versions(model);
     if (only !== undefined && !versions.includes(only)) throw ServableError.notFound(`model "${model}" has no version ${only}`);
     const live = new Map((await this.liveStatuses(model, deadline)).map((s) => [s.version, s]));
-    const labels = [...this.labelsOf(model)];
+    const labels = [...this.routing.labels(model)];
     return versions
       .filter((v) => only === undefined || v === only)
       .map((version) => {
