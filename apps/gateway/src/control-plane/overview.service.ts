@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { ModelSummary, OverviewView, ServiceHealth } from '@servable/contracts/admin-api';
 import { ControlPlane, type MetricSeries } from '@servable/persistence';
 import { DownstreamService } from '../downstream/downstream.service';
+import { Reconciler } from './reconciler.service';
 
 const HOUR_MS = 3_600_000;
 
@@ -11,6 +12,7 @@ export class OverviewService {
   constructor(
     private readonly cp: ControlPlane,
     private readonly downstream: DownstreamService,
+    private readonly reconciler: Reconciler,
   ) {}
 
   async overview(): Promise<OverviewView> {
@@ -26,7 +28,8 @@ export class OverviewService {
         ? { name, status: 'SERVING' }
         : { name, status: /NOT_SERVING/.test(state) ? 'NOT_SERVING' : 'UNREACHABLE', detail: state.replace(/^down: /, '') };
     const inference = health('inference', readiness.inference);
-    if (inference.status === 'SERVING') inference.backend = await this.inferenceBackend(models.map((m) => m.name));
+    // The reconcile loop reads every model's status each pass; its report carries the backend.
+    if (inference.status === 'SERVING') inference.backend = this.reconciler.last?.backend;
     return {
       services: [{ name: 'gateway', status: 'SERVING' }, health('tokenizer', readiness.tokenizer), inference],
       models: models.map((m) => ({
@@ -40,15 +43,6 @@ export class OverviewService {
     };
   }
 
-  /** The TF.js backend inference reports with each version's status. */
-  private async inferenceBackend(models: string[]): Promise<string | undefined> {
-    for (const model of models) {
-      const statuses = await this.downstream.modelStatus(model, Date.now() + 1_000).catch(() => []);
-      const backend = statuses.map((s) => s.backend).find(Boolean);
-      if (backend) return backend;
-    }
-    return undefined;
-  }
 }
 
 /** One model's hour from its versions' series: total rate, error share and the worst version's p99. */

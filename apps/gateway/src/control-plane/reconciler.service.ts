@@ -23,6 +23,8 @@ export interface ReconcileReport {
   errors: string[];
   /** Some version is still loading or unloading. */
   transitioning: boolean;
+  /** The TF.js backend inference reported with its statuses. */
+  backend?: string;
 }
 
 /**
@@ -129,6 +131,7 @@ export class Reconciler implements OnApplicationShutdown {
       return report;
     }
 
+    report.backend = statuses.map((s) => s.backend).find(Boolean);
     const loaded: LoadedVersion[] = statuses.filter((s) => HELD.has(s.state) || this.recentlyFailed(s)).map((s) => ({ model: s.name, version: Number(s.version) }));
     const plan = planReconcile(desired, loaded);
     const after = new Map(statuses.map((s) => [keyOf(s), s]));
