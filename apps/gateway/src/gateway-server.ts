@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Logger } from 'nestjs-pino';
 import { HealthRegistry, grpcOptions } from '@servable/contracts/grpc';
-import { createLogger, requestLoggingMiddleware } from '@servable/observability';
+import { createLogger, grpcServerStrategy, requestLoggingMiddleware } from '@servable/observability';
 import { ControlPlane, controlPlaneOptionsFromEnv, type DatabaseOptions } from '@servable/persistence';
 import { AppModule } from './app.module';
 import type { GatewayConfig } from './config/gateway.config';
@@ -68,7 +68,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
   SwaggerModule.setup('docs', app, openApiDocument(app));
   app.enableShutdownHooks();
 
-  app.connectMicroservice(grpcOptions(config.GATEWAY_GRPC_URL, ['gateway', 'oip', 'health']));
+  app.connectMicroservice(grpcServerStrategy(grpcOptions(config.GATEWAY_GRPC_URL, ['gateway', 'oip', 'health'])));
   await app.startAllMicroservices();
   await app.listen(config.GATEWAY_HTTP_PORT, config.GATEWAY_HTTP_HOST);
   app.get(HealthRegistry).set('SERVING');

@@ -3,7 +3,7 @@ import type { INestMicroservice } from '@nestjs/common';
 import type { Server } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { HealthRegistry, grpcOptions } from '@servable/contracts/grpc';
-import { GrpcContextInterceptor, GrpcExceptionFilter, serverAddress, startSidecarHttp } from '@servable/observability';
+import { GrpcExceptionFilter, grpcServerStrategy, serverAddress, startSidecarHttp } from '@servable/observability';
 import { AppModule, INFERENCE_SERVICE } from './app.module';
 import type { InferenceConfig } from './config/inference.config';
 import { InferenceMetrics } from './metrics/inference.metrics';
@@ -35,13 +35,12 @@ export async function startInference(config: InferenceConfig, options: StartOpti
   const pool = new WorkerPool(config.INFERENCE_WORKERS, options.workerScript ?? predictWorkerScript(), { backend: config.INFERENCE_BACKEND });
   const backend = await pool.start();
   const app = await NestFactory.createMicroservice(AppModule.forRoot({ config, pool, source: options.source }), {
-    ...grpcOptions(config.INFERENCE_GRPC_URL, ['inference', 'health']),
+    ...grpcServerStrategy(grpcOptions(config.INFERENCE_GRPC_URL, ['inference', 'health'])),
     bufferLogs: true,
   });
   const logger = app.get(Logger);
   app.useLogger(logger);
   app.useGlobalFilters(new GrpcExceptionFilter());
-  app.useGlobalInterceptors(new GrpcContextInterceptor());
   await app.listen();
   logger.log(`backend ${backend} on ${config.INFERENCE_WORKERS} worker thread(s)`, 'Inference');
 

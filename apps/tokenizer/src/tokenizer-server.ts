@@ -3,7 +3,7 @@ import type { INestMicroservice } from '@nestjs/common';
 import type { Server } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { grpcOptions } from '@servable/contracts/grpc';
-import { GrpcContextInterceptor, GrpcExceptionFilter, serverAddress, startSidecarHttp } from '@servable/observability';
+import { GrpcExceptionFilter, grpcServerStrategy, serverAddress, startSidecarHttp } from '@servable/observability';
 import { AppModule } from './app.module';
 import type { TokenizerConfig } from './config/tokenizer.config';
 import { EncodeCache } from './cache/encode-cache.service';
@@ -21,12 +21,11 @@ export interface RunningTokenizer {
 /** Starts the gRPC server and its HTTP side port; used by main.ts and by the tests. */
 export async function startTokenizer(config: TokenizerConfig): Promise<RunningTokenizer> {
   const app = await NestFactory.createMicroservice(AppModule.forRoot(config), {
-    ...grpcOptions(config.TOKENIZER_GRPC_URL, ['tokenizer', 'health']),
+    ...grpcServerStrategy(grpcOptions(config.TOKENIZER_GRPC_URL, ['tokenizer', 'health'])),
     bufferLogs: true,
   });
   app.useLogger(app.get(Logger));
   app.useGlobalFilters(new GrpcExceptionFilter());
-  app.useGlobalInterceptors(new GrpcContextInterceptor());
   app.enableShutdownHooks();
   await app.listen();
 

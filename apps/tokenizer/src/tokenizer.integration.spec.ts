@@ -17,7 +17,7 @@ import {
   tokenizerClient,
   type TokenizerClient,
 } from './testing/tokenizer-fixtures';
-import { grpcError } from '@servable/observability/testing';
+import { grpcError, waitFor } from '@servable/observability/testing';
 
 const hasBert = existsSync(BERT_VOCAB);
 if (!hasBert) console.warn(`skipping the bert-base-uncased checks: ${BERT_VOCAB} is not there`);
@@ -172,7 +172,8 @@ describe('the Redis cache level', () => {
       const texts = ['free money', 'spam ham'];
       const first = await one.client.call<v1.EncodeResponse>('encode', { tokenizerHash: hash, texts });
       expect(first.cacheHits).toBe(0);
-      await new Promise((r) => setTimeout(r, 100)); // the write to Redis is off the request path
+      // The write to Redis is off the request path: wait until both entries are there.
+      await waitFor('both entries written to Redis', () => redis.keys() >= 2);
       // A second replica has an empty LRU: its hits come from Redis, with identical ids.
       const second = await two.client.call<v1.EncodeResponse>('encode', { tokenizerHash: hash, texts });
       expect(second.cacheHits).toBe(2);

@@ -8,7 +8,7 @@ export {
   TRACEPARENT_HEADER,
 } from './request-context';
 export { createLogger, loggerModule, pinoOptions, requestLoggingMiddleware } from './logger';
-export { GrpcContextInterceptor } from './grpc-context.interceptor';
+export { grpcServerStrategy } from './grpc-server';
 export { GrpcExceptionFilter } from './grpc-exception.filter';
 export { GrpcHealthController } from './grpc-health.controller';
 export { withTimeout } from './with-timeout';

@@ -1,8 +1,8 @@
-import { Controller, Inject, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
+import { Controller, Inject, UseFilters, UseGuards } from '@nestjs/common';
 import type { Metadata } from '@grpc/grpc-js';
 import { ServableError, bytesToInt32, float32ToBytes } from '@servable/contracts';
 import { servableGatewayV1 as v1 } from '@servable/contracts/grpc';
-import { GrpcContextInterceptor, GrpcExceptionFilter } from '@servable/observability';
+import { GrpcExceptionFilter } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { PredictionService } from '../inference/prediction.service';
 import type { ModelInput } from '../inference/prediction.types';
@@ -30,7 +30,6 @@ function modelOf(spec: v1.ModelSpec | null | undefined, metadata?: Metadata): { 
 @UseFilters(GrpcExceptionFilter)
 // APP_GUARD covers REST only: a hybrid app's gRPC server needs the guard named here.
 @UseGuards(AuthGuard)
-@UseInterceptors(GrpcContextInterceptor)
 @v1.GatewayServiceControllerMethods()
 export class GatewayGrpcController implements v1.GatewayServiceController {
   constructor(

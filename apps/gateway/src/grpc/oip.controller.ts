@@ -1,8 +1,8 @@
-import { Controller, Inject, UseFilters, UseGuards, UseInterceptors } from '@nestjs/common';
+import { Controller, Inject, UseFilters, UseGuards } from '@nestjs/common';
 import type { Metadata } from '@grpc/grpc-js';
 import { ServableError, float32ToBytes } from '@servable/contracts';
 import { inference, type DeepPartial } from '@servable/contracts/grpc';
-import { GrpcContextInterceptor, GrpcExceptionFilter } from '@servable/observability';
+import { GrpcExceptionFilter } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { ReadinessService } from '../health/readiness.service';
 import { PIN_HEADER, TOKENIZER_HEADER } from '../http/http-request';
@@ -20,7 +20,6 @@ import { AuthGuard } from '../control-plane/auth.guard';
 @UseFilters(GrpcExceptionFilter)
 // APP_GUARD covers REST only: a hybrid app's gRPC server needs the guard named here.
 @UseGuards(AuthGuard)
-@UseInterceptors(GrpcContextInterceptor)
 @inference.GRPCInferenceServiceControllerMethods()
 export class OipGrpcController implements inference.GRPCInferenceServiceController {
   constructor(

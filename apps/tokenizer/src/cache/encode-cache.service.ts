@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { TOKENIZER_CONFIG, type TokenizerConfig } from '../config/tokenizer.config';
 import { TokenizerMetrics } from '../metrics/tokenizer.metrics';
 import { LruByteCache } from './lru-byte-cache';
@@ -45,7 +45,7 @@ export class EncodeCache implements OnModuleDestroy {
 
   static key(prefix: string, text: string): string {
     // A digest keeps Redis keys short whatever the text length; sha256 makes a collision a non-issue.
-    return `${prefix}:${createHash('sha256').update(text).digest('base64url')}`;
+    return `${prefix}:${hash('sha256', text, 'base64url')}`;
   }
 
   async lookup(keys: string[]): Promise<CacheLookup> {

@@ -111,7 +111,7 @@ async function waitForPort(port: number, timeoutMs = 5_000): Promise<void> {
  * touching anyone else's. It is daemonized and stopped with SHUTDOWN rather
  * than kept as a child of the test worker.
  */
-export async function startRedis(): Promise<{ url: string; stop(): Promise<void> } | undefined> {
+export async function startRedis(): Promise<{ url: string; keys(): number; stop(): Promise<void> } | undefined> {
   const binary = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p));
   if (!binary) return undefined;
   const port = await freePort();
@@ -119,12 +119,13 @@ export async function startRedis(): Promise<{ url: string; stop(): Promise<void>
   execFileSync(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'yes', '--dir', dir]);
   await waitForPort(port);
   let stopped = false;
+  const cli = join(binary, '../redis-cli');
   return {
     url: `redis://127.0.0.1:${port}`,
+    keys: () => Number(execFileSync(cli, ['-p', String(port), 'dbsize'], { encoding: 'utf8' }).trim()),
     stop: async () => {
       if (stopped) return;
       stopped = true;
-      const cli = join(binary, '../redis-cli');
       execFileSync(cli, ['-p', String(port), 'shutdown', 'nosave']);
     },
   };
