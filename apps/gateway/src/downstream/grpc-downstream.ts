@@ -14,6 +14,9 @@ const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.initial_reconnect_backoff_ms': 200,
   'grpc.max_reconnect_backoff_ms': 2_000,
   'grpc.keepalive_time_ms': 30_000,
+  // The retry below (once, on a fresh channel, within the deadline) is the only one; grpc-js's own
+  // retry layer would also keep a copy of every request message in case it retries transparently.
+  'grpc.enable_retries': 0,
 };
 
 /** Below this much time left, a retry could not finish anyway: fail with the first error. */

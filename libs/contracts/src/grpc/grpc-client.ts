@@ -21,4 +21,6 @@ export const GRPC_CHANNEL_OPTIONS: grpc.ChannelOptions = {
   // Round-robin over every address a (headless) service name resolves to:
   // one HTTP/2 connection would otherwise pin all traffic to one replica.
   'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
+  // Channelz is grpc-js's introspection service; nothing here serves it, and its per-call bookkeeping is not free.
+  'grpc.enable_channelz': 0,
 };
