@@ -1,6 +1,6 @@
 // Shared pieces of the benchmarks: building, spawning a service, gRPC clients, stats.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
@@ -29,9 +29,13 @@ export async function freePort() {
   });
 }
 
-/** Starts dist/apps/<app>/main.js and resolves once its readiness URL answers 200. */
+/**
+ * Starts dist/apps/<app>/main.js and resolves once its readiness URL answers 200.
+ * BENCH_CPU_PROFILE_DIR=<dir> makes each service write a V8 CPU profile there when it stops.
+ */
 export async function startService(app, env, readyUrl, timeoutMs = 120_000) {
-  const child = spawn(process.execPath, [join(root, 'dist/apps', app, 'main.js')], {
+  const profile = process.env.BENCH_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}`, `--cpu-prof-name=${app}.${Date.now()}.cpuprofile`] : [];
+  const child = spawn(process.execPath, [...profile, join(root, 'dist/apps', app, 'main.js')], {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -112,4 +116,14 @@ export function corpusTexts(count) {
     }
   }
   return texts;
+}
+
+/** CPU time (user + system, ms) a process has used so far, from /proc; undefined where there is no /proc. */
+export function processCpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks at USER_HZ = 100
+  } catch {
+    return undefined;
+  }
 }

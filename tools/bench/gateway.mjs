@@ -12,7 +12,7 @@ import http from 'node:http';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { corpusTexts, ensureBuilt, fmt, freePort, grpc, grpcPackage, percentile, root, startService, unary } from './_support.mjs';
+import { corpusTexts, ensureBuilt, fmt, freePort, grpc, grpcPackage, percentile, processCpuMs, root, startService, unary } from './_support.mjs';
 
 const MODEL = process.env.BENCH_MODEL ?? 'spam';
 const repository = process.env.MODEL_REPOSITORY ?? join(root, 'models');
@@ -89,9 +89,12 @@ try {
       req.end(body);
     });
 
-  /** Closed loop: `concurrency` loops for `seconds`; latencies in ms. */
+  const cpuNow = () => [...services.map((s) => processCpuMs(s.child.pid) ?? NaN), (process.cpuUsage().user + process.cpuUsage().system) / 1000];
+
+  /** Closed loop: `concurrency` loops for `seconds`; latencies in ms, CPU ms per request of each process. */
   async function runFor(seconds, concurrency, task) {
     const latencies = [];
+    const cpu0 = cpuNow();
     let i = Math.floor(Math.random() * texts.length);
     const until = performance.now() + seconds * 1000;
     const t0 = performance.now();
@@ -105,7 +108,8 @@ try {
       }),
     );
     const elapsed = (performance.now() - t0) / 1000;
-    return { rps: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+    const cpu = cpuNow().map((v, k) => (v - cpu0[k]) / latencies.length);
+    return { rps: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpu };
   }
 
   // Warm both paths (connections, JIT, tokenizer cache for the first texts).
@@ -115,14 +119,16 @@ try {
   console.log(`model ${MODEL} v${version}, one SpamAssassin paragraph per request, ${WORKERS} inference worker thread(s), ${SECONDS} s per run, ${availableParallelism()} cores (shared by the three services and this load generator)`);
   console.log('baseline = tokenize + predict over gRPC straight to the data-plane services from this process (no gateway)');
   console.log('');
-  console.log('conc  path       req/s      p50 ms    p99 ms');
+  console.log('conc  path       req/s      p50 ms    p99 ms    CPU ms per request: tokenizer inference gateway loadgen  total');
   const rows = [];
   for (const c of CONCURRENCY) {
     const b = await runFor(SECONDS, c, baseline);
     const g = await runFor(SECONDS, c, gateway);
     rows.push({ c, b, g });
     for (const [name, r] of [['baseline', b], ['gateway', g]]) {
-      console.log(`${String(c).padStart(4)}  ${name.padEnd(9)} ${fmt(r.rps, 0).padStart(7)}  ${fmt(r.p50, 2).padStart(9)} ${fmt(r.p99, 2).padStart(9)}`);
+      const cpu = r.cpu.map((v) => fmt(v, 2).padStart(9)).join(' ');
+      const total = fmt(r.cpu.reduce((a, b) => a + b, 0), 2).padStart(6);
+      console.log(`${String(c).padStart(4)}  ${name.padEnd(9)} ${fmt(r.rps, 0).padStart(7)}  ${fmt(r.p50, 2).padStart(9)} ${fmt(r.p99, 2).padStart(9)}                       ${cpu} ${total}`);
     }
   }
   console.log('');

@@ -139,6 +139,12 @@ async function startInference(workers) {
     inputs: { input_ids: { ragged: { dtype: 'DATA_TYPE_INT32', values: Buffer.from(row.buffer, row.byteOffset, row.byteLength), rowLengths: [row.length] } } },
   });
   const predict = async (version, i) => (await unary(client, 'predict', request(version, rows[i % rows.length]))).timing;
+  // Ready means serving, not that every version of the policy has finished its warm-up.
+  for (const version of [1, 2]) {
+    while ((await unary(client, 'getModelStatus', { modelSpec: { name: MODEL, version } })).modelVersionStatus[0]?.state !== 'AVAILABLE') {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
   await runFor(1, 16, (i) => predict(2, i)); // connection and JIT warm-up
   return {
     predict,
@@ -178,7 +184,7 @@ async function p99DuringLoad(svc) {
   let loadMs = 0;
   for (let cycle = 0; cycle < 3; cycle++) {
     await svc.call('unloadModel', { modelSpec: { name: MODEL, version: 2 } });
-    let window = { start: Infinity, end: Infinity };
+    const window = { start: Infinity, end: Infinity };
     const samples = [];
     let stop = false;
     const traffic = Promise.all(
