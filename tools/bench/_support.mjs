@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -126,4 +127,56 @@ export function processCpuMs(pid) {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The inference app's own predict-worker threads (dist/apps/inference/predict-worker.js),
+ * driven straight from this process: the in-process limit the served numbers are compared
+ * with. Each thread loads `dir` under `key`; run() sends a batch to an idle thread, or waits
+ * for one, first come first served.
+ */
+export async function startPredictWorkers(count, { backend, key, dir, manifest, warmup }) {
+  const script = join(root, 'dist/apps/inference/predict-worker.js');
+  const threads = await Promise.all(
+    Array.from({ length: count }, () => {
+      const w = new Worker(script, { workerData: { backend } });
+      const pending = new Map();
+      let nextId = 1;
+      w.on('message', (m) => {
+        if (m.type === 'ready' || m.type === 'init-failed') return w.emit('boot', m);
+        const p = pending.get(m.id);
+        pending.delete(m.id);
+        if (m.type === 'error') p.reject(new Error(m.message));
+        else p.resolve(m);
+      });
+      const send = (msg, transfer) =>
+        new Promise((resolve, reject) => {
+          const id = nextId++;
+          pending.set(id, { resolve, reject });
+          w.postMessage({ ...msg, id }, transfer);
+        });
+      return new Promise((resolve, reject) =>
+        w.once('boot', (m) => (m.type === 'ready' ? resolve({ w, send, backend: m.backend }) : reject(new Error(m.message)))),
+      );
+    }),
+  );
+  for (const t of threads) await t.send({ type: 'load', key, dir, manifest, warmup });
+  const idle = [...threads];
+  const waiting = [];
+  return {
+    threads,
+    backend: threads[0].backend,
+    /** One batch (ids padded to `seq`) on the next idle thread; resolves with the worker's answer. */
+    async run(ids, batch, seq) {
+      const thread = idle.pop() ?? (await new Promise((resolve) => waiting.push(resolve)));
+      try {
+        return await thread.send({ type: 'predict', key, ids, batch, seq }, [ids.buffer]);
+      } finally {
+        const next = waiting.shift();
+        if (next) next(thread);
+        else idle.push(thread);
+      }
+    },
+    close: () => Promise.all(threads.map((t) => t.w.terminate())),
+  };
 }

@@ -10,8 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
-import { corpusTexts, ensureBuilt, fmt, freePort, grpc, grpcPackage, percentile, root, startService, unary } from './_support.mjs';
+import { corpusTexts, ensureBuilt, fmt, freePort, grpc, grpcPackage, percentile, processCpuMs, root, startPredictWorkers, startService, unary } from './_support.mjs';
 
 const require = createRequire(join(root, 'package.json'));
 const { Tokenizer } = require('tokenizers');
@@ -73,45 +72,26 @@ function padBatch(batchRows) {
 }
 
 async function inProcessLimit(workers = WORKERS, sizes = [1, 8, 32, 64]) {
-  const threads = await Promise.all(
-    Array.from({ length: workers }, () => {
-      const w = new Worker(join(dist, 'predict-worker.js'), { workerData: { backend: BACKEND } });
-      const pending = new Map();
-      let nextId = 1;
-      w.on('message', (m) => {
-        if (m.type === 'ready' || m.type === 'init-failed') return w.emit('boot', m);
-        const p = pending.get(m.id);
-        pending.delete(m.id);
-        if (m.type === 'error') p.reject(new Error(m.message));
-        else p.resolve(m);
-      });
-      const send = (msg, transfer) =>
-        new Promise((resolve, reject) => {
-          const id = nextId++;
-          pending.set(id, { resolve, reject });
-          w.postMessage({ ...msg, id }, transfer);
-        });
-      return new Promise((resolve, reject) =>
-        w.once('boot', (m) => (m.type === 'ready' ? resolve({ w, send, backend: m.backend }) : reject(new Error(m.message)))),
-      );
-    }),
-  );
-  const dir = join(repository, MODEL, '2');
-  for (const t of threads) await t.send({ type: 'load', key: 'bench', dir, manifest: m2, warmup: { batchSizes: [1, 8, 32, 64], lengths: [16, m2.max_length] } });
+  const pool = await startPredictWorkers(workers, {
+    backend: BACKEND,
+    key: 'bench',
+    dir: join(repository, MODEL, '2'),
+    manifest: m2,
+    warmup: { batchSizes: [1, 8, 32, 64], lengths: [16, m2.max_length] },
+  });
   const results = {};
   for (const batch of sizes) {
     let cursor = 0;
-    const r = await runFor(SECONDS * 0.75, threads.length, async (i) => {
+    const r = await runFor(SECONDS * 0.75, workers, async () => {
       const picked = Array.from({ length: batch }, () => rows[cursor++ % rows.length]);
       const { ids, seq } = padBatch(picked);
-      await threads[i % threads.length].send({ type: 'predict', key: 'bench', ids, batch, seq }, [ids.buffer]);
+      await pool.run(ids, batch, seq);
       return batch;
     });
     results[batch] = { rowsPerSecond: (r.calls * batch) / r.seconds, p50: percentile(r.latencies, 50) };
   }
-  const backend = threads[0].backend;
-  await Promise.all(threads.map((t) => t.w.terminate()));
-  return { results, backend };
+  await pool.close();
+  return { results, backend: pool.backend };
 }
 
 // --- service ------------------------------------------------------------------
@@ -148,6 +128,7 @@ async function startInference(workers) {
   await runFor(1, 16, (i) => predict(2, i)); // connection and JIT warm-up
   return {
     predict,
+    pid: service.child.pid,
     call: (method, req) => unary(client, method, req),
     async stop() {
       client.close();
@@ -156,9 +137,20 @@ async function startInference(workers) {
   };
 }
 
+/** A closed-loop run plus the CPU (ms per request) of the inference process and of this load generator. */
+async function runWithCpu(svc, seconds, concurrency, task) {
+  const server0 = processCpuMs(svc.pid);
+  const client0 = process.cpuUsage();
+  const r = await runFor(seconds, concurrency, task);
+  const client = process.cpuUsage(client0);
+  return { ...r, serverCpu: (processCpuMs(svc.pid) - server0) / r.calls, clientCpu: (client.user + client.system) / 1000 / r.calls };
+}
+
 function served(r) {
   const timings = r.extras.filter(Boolean);
   return {
+    serverCpu: r.serverCpu,
+    clientCpu: r.clientCpu,
     rps: r.calls / r.seconds,
     p50: percentile(r.latencies, 50),
     p99: percentile(r.latencies, 99),
@@ -220,14 +212,14 @@ const limitOne = WORKERS !== 1 ? await inProcessLimit(1, [Number(bestBatch)]) : 
 
 const svc = await startInference(WORKERS);
 const levels = {};
-for (const c of [1, 16, 64]) levels[c] = served(await runFor(SECONDS, c, (i) => svc.predict(2, i)));
+for (const c of [1, 16, 64]) levels[c] = served(await runWithCpu(svc, SECONDS, c, (i) => svc.predict(2, i)));
 const loading = await p99DuringLoad(svc);
 await svc.stop();
 
 let oneWorker;
 if (WORKERS !== 1) {
   const single = await startInference(1);
-  oneWorker = served(await runFor(SECONDS, 64, (i) => single.predict(2, i)));
+  oneWorker = served(await runWithCpu(single, SECONDS, 64, (i) => single.predict(2, i)));
   await single.stop();
 }
 
@@ -251,6 +243,11 @@ for (const [c, r] of Object.entries(levels)) {
   );
 }
 if (oneWorker) line(`  1 worker, concurrency 64   ${fmt(oneWorker.rps, 0)} req/s   (${WORKERS} workers: ${fmt(levels[64].rps / oneWorker.rps, 2)}x)`);
+// Where the cores go at concurrency 64: the inference process (workers + gRPC thread) and this load generator.
+const cores = availableParallelism();
+const busy = (r) => `${fmt(((r.serverCpu + r.clientCpu) * r.rps) / 1000, 2)} of ${cores} cores`;
+line(`  CPU ms per request at concurrency 64: inference ${fmt(levels[64].serverCpu, 3)}, load generator ${fmt(levels[64].clientCpu, 3)} (${busy(levels[64])} busy)`);
+if (oneWorker) line(`  with 1 worker:                        inference ${fmt(oneWorker.serverCpu, 3)}, load generator ${fmt(oneWorker.clientCpu, 3)} (${busy(oneWorker)} busy)`);
 line('');
 line(`v1 while v2 loads (concurrency 8, 3 reloads, mean load+warm-up ${fmt(loading.loadMs, 0)} ms, ${loading.samples} calls in the windows)`);
 line(`  steady p99 ${fmt(loading.steadyP99, 2)} ms   p99 during loads ${fmt(loading.loadP99, 2)} ms   (${fmt(loading.loadP99 / loading.steadyP99, 2)}x)`);
