@@ -58,6 +58,8 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
   // An ETag costs a hash of every answer, and no client revalidates a prediction.
   app.set('etag', false);
   app.disable('x-powered-by');
+  // API answers are computed per request: an ETag (a hash of every body) would never be used.
+  app.set('etag', false);
   app.use(requestContextMiddleware);
   app.use(requestLoggingMiddleware(logger));
   // Every body but a multipart upload is read as JSON whatever its content-type (curl -d sends form encoding), up to MAX_BODY_BYTES.

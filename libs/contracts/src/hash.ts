@@ -1,6 +1,7 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
-/** Lower-case hex sha256: the identity of a tokenizer file and of model artifacts. */
+/** Lower-case hex sha256: the identity of a tokenizer file and of model artifacts, and how API keys are stored. */
 export function sha256Hex(bytes: Uint8Array | string): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  // The one-shot form: no Hash object per call, which matters on the gateway's per-request key check.
+  return hash('sha256', bytes, 'hex');
 }
