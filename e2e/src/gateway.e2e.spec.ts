@@ -1,4 +1,6 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON bodies of the protocols under test */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { grpcClients, unary } from './support/grpc-client';
@@ -171,6 +173,23 @@ describe('gateway end to end (tokenizer + inference + gateway processes)', () =>
     expect(json.code).toBe(code);
     expect(typeof json.error).toBe('string');
     if (code === 'FAILED_PRECONDITION') expect(json.error).toContain(manifest.tokenizer.hash);
+  });
+
+  it("logs a failed call in the tokenizer's own log with the caller's x-request-id and traceparent", async () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const metadata = new grpc.Metadata();
+    metadata.set('x-request-id', 'e2e-empty-text');
+    metadata.set('traceparent', traceparent);
+    const err = await unary(clients.tokenizer!, 'encode', { tokenizerHash: manifest.tokenizer.hash, texts: [''], maxLength: manifest.max_length }, metadata).catch((e) => e);
+    expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
+    const logged = () =>
+      readFileSync(join(platform.logDir, 'tokenizer.log'), 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l))
+        .find((l) => l.requestId === 'e2e-empty-text');
+    await waitFor('the failed Encode in the tokenizer log', () => logged() !== undefined, 10_000);
+    expect(logged()).toMatchObject({ level: 40, traceparent, code: 'INVALID_ARGUMENT', method: '/servable.tokenizer.v1.TokenizerService/Encode' });
   });
 
   it('answers 503 within the deadline while inference is stopped, and recovers once it is back', async () => {

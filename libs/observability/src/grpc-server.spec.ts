@@ -1,6 +1,7 @@
 import { Metadata } from '@grpc/grpc-js';
+import { Logger } from '@nestjs/common';
 import { Transport, type ServerGrpc } from '@nestjs/microservices';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { grpcServerStrategy } from './grpc-server';
 import { currentRequestContext } from './request-context';
 
@@ -8,6 +9,17 @@ type Hook = (transport: Transport, context: unknown, done: () => Promise<unknown
 const hookOf = () => (grpcServerStrategy({ transport: Transport.GRPC, options: { url: '127.0.0.1:0', package: [], protoPath: [] } }).strategy as unknown as { onProcessingStartHook: Hook }).onProcessingStartHook;
 
 describe('grpcServerStrategy', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it('logs each call at debug with its method, inside its request context', async () => {
+    const lines: unknown[] = [];
+    vi.spyOn(Logger.prototype, 'debug').mockImplementation((fields: unknown) => void lines.push({ fields, ctx: currentRequestContext() }));
+    const metadata = new Metadata();
+    metadata.set('x-request-id', 'req-7');
+    await hookOf()(Transport.GRPC, { metadata, path: '/servable.inference.v1.InferenceService/Predict' }, async () => undefined);
+    expect(lines).toEqual([{ fields: { method: '/servable.inference.v1.InferenceService/Predict' }, ctx: { requestId: 'req-7' } }]);
+  });
+
   it("serves each call inside the request context of its metadata, through the handler's awaits", async () => {
     const metadata = new Metadata();
     metadata.set('x-request-id', 'req-42');
