@@ -104,9 +104,12 @@ describe('control plane end to end (tokenizer + inference + gateway processes)',
     const restarted = Date.now();
     // No admin action: the next reconcile pass finds inference empty and loads both again.
     // Inference's own view (GET /v1/models/spam) and a request pinned to each version prove it, not just the registry.
+    // Both are asked together: the gateway's view of inference may be up to MODEL_STATUS_TTL_MS old.
     await waitFor('both versions served again', async () => {
       const live = await call('GET', '/v1/models/spam', { key: ADMIN_KEY });
-      return live.status === 200 && live.body.model_version_status.filter((s: any) => s.state === 'AVAILABLE').length === 2;
+      if (live.status !== 200 || live.body.model_version_status.filter((s: any) => s.state === 'AVAILABLE').length !== 2) return false;
+      for (const version of [1, 2]) if ((await classify({ key: ADMIN_KEY, version })).status !== 200) return false;
+      return true;
     });
     console.log(`inference restarted with MODEL_VERSION_POLICY=none; v1 and v2 AVAILABLE again ${Date.now() - restarted} ms after it was ready`);
     expect(await states()).toEqual({ 1: 'AVAILABLE', 2: 'AVAILABLE' });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRPC_CHANNEL_OPTIONS, loadGrpcObject } from '@servable/contracts/grpc';
+import { waitFor } from '@servable/observability/testing';
 import { RoutingTable } from './control-plane/routing-table.service';
 import type { RunningGateway } from './gateway-server';
 import { HASH_V1, HASH_V2, fakeEncode, fakeSpamProbability, type FakeDataPlane } from './testing/fake-data-plane';
@@ -168,6 +169,23 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toMatch(/gateway_downstream_retries_total\{service="inference",service="gateway"\} 1|gateway_downstream_retries_total\{[^}]*inference[^}]*\} 1/);
     expect(metrics).toMatch(/gateway_requests_total\{[^}]*model="spam"[^}]*api="product"[^}]*code="OK"[^}]*\} \d+/);
+  });
+
+  it('asks inference again at once when it refuses a version the cached status called AVAILABLE', async () => {
+    const state = async () => ((await (await fetch(`${url}/v1/models/spam/versions/2`)).json()) as any).model_version_status[0].state;
+    expect(await state()).toBe('AVAILABLE');
+    // Inference lost v2 (a restart, an unload) while the gateway's status cache still says AVAILABLE.
+    plane.states.set(2, 'END');
+    plane.failNextPredicts.push(grpc.status.FAILED_PRECONDITION);
+    try {
+      expect((await post('/v1/models/spam/versions/2:classify', { texts: [SPAMMY] })).status).toBe(409);
+      // Well inside MODEL_STATUS_TTL_MS, the gateway already reports inference's real view.
+      expect(await state()).toBe('END');
+    } finally {
+      plane.states.set(2, 'AVAILABLE');
+      // The later tests need v2 AVAILABLE in the gateway's view too (it refreshes within MODEL_STATUS_TTL_MS).
+      await waitFor('v2 AVAILABLE again', async () => (await state()) === 'AVAILABLE', 5_000);
+    }
   });
 
   it('sheds load past MAX_CONCURRENT_REQUESTS with 429 and Retry-After', async () => {

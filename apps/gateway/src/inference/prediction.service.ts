@@ -159,7 +159,11 @@ export class PredictionService {
 
     assertBeforeDeadline(command.deadline, 'inference');
     const t1 = performance.now();
-    const reply = await this.downstream.predict(resolved.model, resolved.version, ids, command.deadline);
+    const reply = await this.downstream.predict(resolved.model, resolved.version, ids, command.deadline).catch((err: unknown) => {
+      // Inference no longer serves what the cached status said it does (restarted, unloaded, loading).
+      if (err instanceof ServableError && (err.code === ErrorCode.FAILED_PRECONDITION || err.code === ErrorCode.UNAVAILABLE)) this.catalog.forget(resolved.model);
+      throw err;
+    });
     const hopMs = performance.now() - t1;
     this.metrics.inference.observe({ model: resolved.model, version: String(resolved.version), api: command.api }, hopMs / 1000);
 

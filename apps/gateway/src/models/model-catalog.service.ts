@@ -146,6 +146,16 @@ export class ModelCatalog {
     return statuses;
   }
 
+  /**
+   * Drops the cached view of a model, so the next resolution asks inference
+   * again. Called when inference refuses a version the cache called AVAILABLE
+   * (it restarted, or unloaded it): the next request sees the truth at once
+   * instead of after MODEL_STATUS_TTL_MS.
+   */
+  forget(model: string): void {
+    this.states.delete(model);
+  }
+
   /** Every version in the repository with its live state; versions inference does not know are UNKNOWN. */
   async statuses(model: string, deadline: number, only?: number): Promise<VersionStatus[]> {
     const versions = await this.versions(model);
