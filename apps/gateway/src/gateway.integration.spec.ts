@@ -218,6 +218,14 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
       });
       expect(inferred.outputs[0].contents.fp32Contents[1]).toBeCloseTo(spamOf(SPAMMY), 5);
       expect((await unary(oip, 'serverReady', {})).ready).toBe(true);
+      // A gRPC caller's x-request-id and traceparent travel to both hops, as a REST caller's do.
+      const metadata = new grpc.Metadata();
+      metadata.set('x-request-id', 'req-grpc-1');
+      metadata.set('traceparent', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
+      await new Promise((res, rej) => gw.classify({ modelSpec: { name: 'spam' }, texts: [SPAMMY] }, metadata, (err: Error | null, reply: unknown) => (err ? rej(err) : res(reply))));
+      const hops = plane.seen.filter((s) => s.requestId === 'req-grpc-1');
+      expect(hops.map((s) => s.method).sort()).toEqual(['encode', 'predict']);
+      expect(hops.every((s) => s.traceparent === '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01')).toBe(true);
       expect((await unary(oip, 'modelReady', { name: 'spam', version: '2' })).ready).toBe(true);
       const err = await unary(gw, 'classify', { modelSpec: { name: 'nope' }, texts: ['a'] }).catch((e) => e);
       expect(err.code).toBe(grpc.status.NOT_FOUND);

@@ -4,24 +4,25 @@ import { randomUUID } from 'node:crypto';
 import { Observable, throwError } from 'rxjs';
 import { ErrorCode, ServableError } from '@servable/contracts';
 import { toGrpcError } from '@servable/contracts/grpc';
+import { grpcRequestContext, requestLogFields } from './request-context';
 
 /**
  * Maps every error a gRPC handler throws onto the taxonomy. A ServableError
  * keeps its code and message and is logged at warn; anything else is a bug:
  * the caller gets INTERNAL with an errorId, and the log gets the same id with
- * the stack, at error. Both lines are written inside the call's request
- * context, so they carry the x-request-id and traceparent of the hop that made
- * the call.
+ * the stack, at error. Both lines carry the x-request-id and traceparent the
+ * caller sent in the call's metadata.
  */
 @Catch()
 export class GrpcExceptionFilter implements RpcExceptionFilter<unknown> {
   private readonly logger = new Logger('GrpcExceptionFilter');
 
   catch(exception: unknown, host: ArgumentsHost): Observable<never> {
-    // Argument 2 of a gRPC handler is the call; its path names the method ("/servable.tokenizer.v1.TokenizerService/Encode").
+    // A gRPC handler's arguments are (request, metadata, call); the call's path names the method.
     const method = (host.getArgByIndex(2) as { getPath?: () => string } | undefined)?.getPath?.() ?? 'gRPC call';
+    const ids = requestLogFields(grpcRequestContext(host.getArgByIndex(1)));
     if (exception instanceof ServableError) {
-      this.logger.warn({ method, code: exception.code }, `${method} failed: ${exception.code}: ${exception.message}`);
+      this.logger.warn({ ...ids, method, code: exception.code }, `${method} failed: ${exception.code}: ${exception.message}`);
       return throwError(() => toGrpcError(exception));
     }
     if (exception instanceof RpcException) {
@@ -29,7 +30,7 @@ export class GrpcExceptionFilter implements RpcExceptionFilter<unknown> {
       if (typeof error === 'object' && error !== null && 'code' in error) return throwError(() => error);
     }
     const errorId = randomUUID();
-    this.logger.error({ err: exception, errorId, method }, `${method}: unhandled error ${errorId}`);
+    this.logger.error({ ...ids, err: exception, errorId, method }, `${method}: unhandled error ${errorId}`);
     return throwError(() =>
       toGrpcError(new ServableError(ErrorCode.INTERNAL, `internal error (errorId ${errorId})`)),
     );

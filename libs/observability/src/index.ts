@@ -1,8 +1,9 @@
 export {
   type RequestContext,
-  runWithRequestContext,
-  currentRequestContext,
   requestContextFrom,
+  grpcRequestContext,
+  bindRequestContext,
+  requestContextOf,
   requestLogFields,
   REQUEST_ID_HEADER,
   TRACEPARENT_HEADER,

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { pinoOptions, requestLoggingMiddleware } from './logger';
-import { runWithRequestContext } from './request-context';
+import { bindRequestContext } from './request-context';
 
 type Line = Record<string, unknown> & { req?: { headers: Record<string, string> }; res?: { statusCode: number } };
 
@@ -19,14 +19,13 @@ async function serve(level: string): Promise<{ server: Server; url: string; line
   });
   const logger = pino({ ...pinoOptions('test'), level }, stream);
   const log = requestLoggingMiddleware(logger);
-  const server = createServer((req, res) =>
-    runWithRequestContext({ requestId: String(req.headers['x-request-id']) }, () =>
-      log(req, res, () => {
-        res.statusCode = Number(req.url?.split('/')[2] ?? 200);
-        res.end('{}');
-      }),
-    ),
-  );
+  const server = createServer((req, res) => {
+    bindRequestContext(req, { requestId: String(req.headers['x-request-id']), traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' });
+    log(req, res, () => {
+      res.statusCode = Number(req.url?.split('/')[2] ?? 200);
+      res.end('{}');
+    });
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, lines };
 }
@@ -53,7 +52,13 @@ describe('request logging', () => {
     await get(s.url, '/healthz');
     await new Promise((r) => setTimeout(r, 10));
     expect(s.lines).toHaveLength(1);
-    expect(s.lines[0]).toMatchObject({ level: 30, msg: 'request completed', requestId: 'req-/status/200', res: { statusCode: 200 } });
+    expect(s.lines[0]).toMatchObject({
+      level: 30,
+      msg: 'request completed',
+      requestId: 'req-/status/200',
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      res: { statusCode: 200 },
+    });
     expect(s.lines[0].req?.headers.authorization).toBe('[redacted]');
   });
 

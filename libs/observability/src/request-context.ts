@@ -1,4 +1,4 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
+import type { IncomingMessage } from 'node:http';
 import { randomUUID } from 'node:crypto';
 
 /** What identifies one request across gateway, tokenizer and inference. */
@@ -6,16 +6,6 @@ export interface RequestContext {
   requestId: string;
   /** W3C trace context, passed on untouched so an external tracer can join the hops. */
   traceparent?: string;
-}
-
-const storage = new AsyncLocalStorage<RequestContext>();
-
-export function runWithRequestContext<T>(context: RequestContext, fn: () => T): T {
-  return storage.run(context, fn);
-}
-
-export function currentRequestContext(): RequestContext | undefined {
-  return storage.getStore();
 }
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -33,9 +23,35 @@ export function requestContextFrom(requestId: unknown, traceparent: unknown): Re
   return tp ? { requestId: id, traceparent: tp } : { requestId: id };
 }
 
-/** Fields that every log line written inside a request carries (pino `mixin`). */
-export function requestLogFields(): Record<string, string> {
-  const ctx = storage.getStore();
-  if (!ctx) return {};
-  return ctx.traceparent ? { requestId: ctx.requestId, traceparent: ctx.traceparent } : { requestId: ctx.requestId };
+/** The part of grpc-js Metadata read here. */
+interface MetadataLike {
+  get(key: string): unknown[];
+}
+
+/** The context of a gRPC call, from its metadata. */
+export function grpcRequestContext(metadata: MetadataLike | undefined): RequestContext {
+  const first = (key: string) => {
+    const value = metadata?.get?.(key)?.[0];
+    return value === undefined ? undefined : String(value);
+  };
+  return requestContextFrom(first(REQUEST_ID_HEADER), first(TRACEPARENT_HEADER));
+}
+
+const CONTEXT = Symbol('servable.requestContext');
+type WithContext = IncomingMessage & { [CONTEXT]?: RequestContext };
+
+/** Attaches the context to an HTTP request, for the handlers and the request log line. */
+export function bindRequestContext(req: IncomingMessage, context: RequestContext): void {
+  (req as WithContext)[CONTEXT] = context;
+}
+
+/** The context bound to an HTTP request; one from its headers if none was bound. */
+export function requestContextOf(req: IncomingMessage): RequestContext {
+  return (req as WithContext)[CONTEXT] ?? requestContextFrom(req.headers[REQUEST_ID_HEADER], req.headers[TRACEPARENT_HEADER]);
+}
+
+/** The fields a log line about a request carries: requestId, and traceparent when there is one. */
+export function requestLogFields(context: RequestContext | undefined): Record<string, string> {
+  if (!context) return {};
+  return context.traceparent ? { requestId: context.requestId, traceparent: context.traceparent } : { requestId: context.requestId };
 }

@@ -8,7 +8,7 @@ import {
   type servableInferenceV1,
   type servableTokenizerV1,
 } from '@servable/contracts/grpc';
-import { withTimeout } from '@servable/observability';
+import { withTimeout, type RequestContext } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { GatewayMetrics } from '../metrics/gateway.metrics';
 import { GrpcDownstream } from './grpc-downstream';
@@ -49,19 +49,25 @@ export class DownstreamService implements OnModuleDestroy {
     this.inferenceHealth = new GrpcDownstream('inference', config.INFERENCE_URL, health);
   }
 
-  async encode(tokenizerHash: string, texts: string[], maxLength: number, deadline: number): Promise<EncodedTexts> {
+  async encode(tokenizerHash: string, texts: string[], maxLength: number, deadline: number, context?: RequestContext): Promise<EncodedTexts> {
     const request: Partial<servableTokenizerV1.EncodeRequest> = { tokenizerHash, texts, maxLength };
-    const reply = await this.tokenizer.call<servableTokenizerV1.EncodeResponse>('encode', request, { deadline });
+    const reply = await this.tokenizer.call<servableTokenizerV1.EncodeResponse>('encode', request, { deadline, context });
     return { ids: reply.ids!, tokenizerHash: reply.tokenizerHash, cacheHits: reply.cacheHits ?? 0 };
   }
 
-  predict(model: string, version: number, inputIds: Ragged | servableCommonV1.RaggedTensor, deadline: number): Promise<servableInferenceV1.PredictResponse> {
+  predict(
+    model: string,
+    version: number,
+    inputIds: Ragged | servableCommonV1.RaggedTensor,
+    deadline: number,
+    context?: RequestContext,
+  ): Promise<servableInferenceV1.PredictResponse> {
     const ragged: servableCommonV1.RaggedTensor =
       'values' in inputIds && inputIds.values instanceof Int32Array
         ? { dtype: 'DATA_TYPE_INT32', values: Buffer.from(inputIds.values.buffer, inputIds.values.byteOffset, inputIds.values.byteLength), rowLengths: (inputIds as Ragged).rowLengths }
         : (inputIds as servableCommonV1.RaggedTensor);
     const request = { modelSpec: { name: model, version }, inputs: { input_ids: { ragged } } };
-    return this.inference.call<servableInferenceV1.PredictResponse>('predict', request, { deadline });
+    return this.inference.call<servableInferenceV1.PredictResponse>('predict', request, { deadline, context });
   }
 
   async modelStatus(model: string, deadline: number): Promise<servableInferenceV1.ModelVersionStatus[]> {

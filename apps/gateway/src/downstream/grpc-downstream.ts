@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { ErrorCode, ServableError } from '@servable/contracts';
 import { GRPC_CHANNEL_OPTIONS, fromGrpcError } from '@servable/contracts/grpc';
-import { REQUEST_ID_HEADER, TRACEPARENT_HEADER, currentRequestContext } from '@servable/observability';
+import { REQUEST_ID_HEADER, TRACEPARENT_HEADER, type RequestContext } from '@servable/observability';
 
 type ClientCtor = new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ChannelOptions) => grpc.Client;
 type Unary = (request: unknown, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, reply: unknown) => void) => void;
@@ -25,6 +25,8 @@ const MIN_RETRY_BUDGET_MS = 20;
 export interface DownstreamCallOptions {
   /** Absolute deadline (epoch ms), passed on as the call's grpc-timeout. */
   deadline: number;
+  /** The request this call serves: its x-request-id and traceparent go with the call. */
+  context?: RequestContext;
 }
 
 /**
@@ -78,7 +80,7 @@ export class GrpcDownstream {
     const fn = (client as unknown as Record<string, Unary>)[method];
     if (typeof fn !== 'function') throw new Error(`${this.name} has no method ${method}`);
     return new Promise<T>((resolve, reject) => {
-      fn.call(client, request, outgoingMetadata(), { deadline: options.deadline }, (err, reply) =>
+      fn.call(client, request, outgoingMetadata(options.context), { deadline: options.deadline }, (err, reply) =>
         err ? reject(err) : resolve(reply as T),
       );
     });
@@ -103,10 +105,9 @@ export class GrpcDownstream {
   }
 }
 
-/** x-request-id and traceparent of the current request, for the next hop's logs. */
-export function outgoingMetadata(): grpc.Metadata {
+/** x-request-id and traceparent of the request a call serves, for the next hop's logs. */
+export function outgoingMetadata(ctx?: RequestContext): grpc.Metadata {
   const metadata = new grpc.Metadata();
-  const ctx = currentRequestContext();
   if (ctx) {
     metadata.set(REQUEST_ID_HEADER, ctx.requestId);
     if (ctx.traceparent) metadata.set(TRACEPARENT_HEADER, ctx.traceparent);

@@ -1,5 +1,6 @@
 import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { requestContextOf, requestLogFields } from '@servable/observability';
 import { sendHttpError, toHttpError } from './error-response';
 
 /** Maps every error of an HTTP handler to {"error", "code"} and the taxonomy's status. */
@@ -9,7 +10,10 @@ export class HttpExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const error = toHttpError(exception);
-    if (error.errorId) this.logger.error({ err: exception, errorId: error.errorId }, `unhandled error ${error.errorId}`);
+    if (error.errorId) {
+      const ids = requestLogFields(requestContextOf(host.switchToHttp().getRequest<IncomingMessage>()));
+      this.logger.error({ ...ids, err: exception, errorId: error.errorId }, `unhandled error ${error.errorId}`);
+    }
     sendHttpError(host.switchToHttp().getResponse<ServerResponse>(), error);
   }
 }

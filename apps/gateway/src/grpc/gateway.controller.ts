@@ -2,7 +2,7 @@ import { Controller, Inject, UseFilters, UseGuards } from '@nestjs/common';
 import type { Metadata } from '@grpc/grpc-js';
 import { ServableError, bytesToInt32, float32ToBytes } from '@servable/contracts';
 import { servableGatewayV1 as v1 } from '@servable/contracts/grpc';
-import { GrpcExceptionFilter } from '@servable/observability';
+import { GrpcExceptionFilter, grpcRequestContext } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { PredictionService } from '../inference/prediction.service';
 import type { ModelInput } from '../inference/prediction.types';
@@ -44,6 +44,7 @@ export class GatewayGrpcController implements v1.GatewayServiceController {
       ...modelOf(request.modelSpec, metadata),
       input: { kind: 'texts', texts: request.texts },
       deadline: grpcDeadline(call, this.config),
+      context: grpcRequestContext(metadata),
     });
     sendTimingMetadata(call, metadata, outcome);
     return { predictions, modelVersion: outcome.version, tokenizer: outcome.tokenizer };
@@ -60,7 +61,13 @@ export class GatewayGrpcController implements v1.GatewayServiceController {
           tokenizer: request.tokenizer || metadataValue(metadata, TOKENIZER_HEADER),
         }
       : { kind: 'texts', texts: request.texts };
-    const outcome = await this.predictions.predict({ api: 'grpc', ...modelOf(request.modelSpec, metadata), input, deadline: grpcDeadline(call, this.config) });
+    const outcome = await this.predictions.predict({
+      api: 'grpc',
+      ...modelOf(request.modelSpec, metadata),
+      input,
+      deadline: grpcDeadline(call, this.config),
+      context: grpcRequestContext(metadata),
+    });
     sendTimingMetadata(call, metadata, outcome);
     return {
       outputs: { probabilities: { dtype: 'DATA_TYPE_FLOAT32', shape: [outcome.rows, outcome.classes], data: float32ToBytes(outcome.probabilities) } },

@@ -2,7 +2,7 @@ import { Controller, Inject, UseFilters, UseGuards } from '@nestjs/common';
 import type { Metadata } from '@grpc/grpc-js';
 import { ServableError, float32ToBytes } from '@servable/contracts';
 import { inference, type DeepPartial } from '@servable/contracts/grpc';
-import { GrpcExceptionFilter } from '@servable/observability';
+import { GrpcExceptionFilter, grpcRequestContext } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { ReadinessService } from '../health/readiness.service';
 import { PIN_HEADER, TOKENIZER_HEADER } from '../http/http-request';
@@ -69,6 +69,7 @@ export class OipGrpcController implements inference.GRPCInferenceServiceControll
       selector: { version: oipVersion(request.modelVersion), pin: metadataValue(metadata, PIN_HEADER), headers: metadataHeaders(metadata) },
       input: oipModelInput(inputs, declared),
       deadline: grpcDeadline(call, this.config),
+      context: grpcRequestContext(metadata),
     });
     sendTimingMetadata(call, metadata, outcome);
     const output = { name: 'probabilities', datatype: 'FP32', shape: [outcome.rows, outcome.classes], parameters: {} };

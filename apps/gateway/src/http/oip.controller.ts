@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, Res } from '
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { ServerResponse } from 'node:http';
 import { ErrorCode, ServableError } from '@servable/contracts';
+import { requestContextOf } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { ReadinessService } from '../health/readiness.service';
 import { flatten, oipModelInput, oipOutputs, oipSignature, oipVersion, type OipInput } from '../inference/oip-tensors';
@@ -98,6 +99,7 @@ export class OipController {
       selector: { version: oipVersion(path.version), pin: req.headers['x-servable-version'] as string | undefined, headers: req.headers },
       input: oipModelInput(parseInputs(json), typeof declared === 'string' ? declared : tokenizerHeader(req)),
       deadline: deadlineOf(req, this.config),
+      context: requestContextOf(req),
     });
     setTimingHeaders(res, outcome);
     return {

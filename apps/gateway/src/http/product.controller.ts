@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, Inject, Param, Post, Req, Res } from '@nest
 import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { ServerResponse } from 'node:http';
 import { ServableError } from '@servable/contracts';
+import { requestContextOf } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { textList } from '../inference/input-parsing';
 import { PredictionService } from '../inference/prediction.service';
@@ -37,6 +38,7 @@ export class ProductController {
       selector: selectorOf(path, req),
       input: { kind: 'texts', texts },
       deadline: deadlineOf(req, this.config),
+      context: requestContextOf(req),
     });
     setTimingHeaders(res, outcome);
     if (tfServing) return classifyResultTfServing(outcome);

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { ServerResponse } from 'node:http';
+import { requestContextOf } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { PredictionService } from '../inference/prediction.service';
 import { ModelInfoService } from '../models/model-info.service';
@@ -79,6 +80,7 @@ export class TfServingController {
       selector: selectorOf(path, req),
       input,
       deadline: deadlineOf(req, this.config),
+      context: requestContextOf(req),
     });
     setTimingHeaders(res, outcome);
     return predictResponse(outcome, format);

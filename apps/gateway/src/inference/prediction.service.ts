@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ErrorCode, ServableError, bytesToFloat32, packRagged, type Ragged } from '@servable/contracts';
 import type { servableCommonV1 } from '@servable/contracts/grpc';
+import { requestLogFields } from '@servable/observability';
 import { MetricsStore, labelAgreement } from '@servable/persistence';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { DownstreamService } from '../downstream/downstream.service';
@@ -100,7 +101,7 @@ export class PredictionService {
         latencyMs: performance.now() - started,
       });
     })()
-      .catch((err: Error) => this.logger.debug(`shadow ${command.model}/${version} failed: ${err.message}`))
+      .catch((err: Error) => this.logger.debug({ ...requestLogFields(command.context) }, `shadow ${command.model}/${version} failed: ${err.message}`))
       .finally(() => this.shadowsInFlight--);
   }
 
@@ -141,7 +142,7 @@ export class PredictionService {
     if (command.input.kind === 'texts') {
       assertBeforeDeadline(command.deadline, 'tokenization');
       const t0 = performance.now();
-      const encoded = await this.downstream.encode(pinned, command.input.texts, manifest.max_length, command.deadline);
+      const encoded = await this.downstream.encode(pinned, command.input.texts, manifest.max_length, command.deadline, command.context);
       tokenizationMs = performance.now() - t0;
       ids = encoded.ids;
       cacheHits = encoded.cacheHits;
@@ -159,7 +160,7 @@ export class PredictionService {
 
     assertBeforeDeadline(command.deadline, 'inference');
     const t1 = performance.now();
-    const reply = await this.downstream.predict(resolved.model, resolved.version, ids, command.deadline).catch((err: unknown) => {
+    const reply = await this.downstream.predict(resolved.model, resolved.version, ids, command.deadline, command.context).catch((err: unknown) => {
       // Inference no longer serves what the cached status said it does (restarted, unloaded, loading).
       if (err instanceof ServableError && (err.code === ErrorCode.FAILED_PRECONDITION || err.code === ErrorCode.UNAVAILABLE)) this.catalog.forget(resolved.model);
       throw err;

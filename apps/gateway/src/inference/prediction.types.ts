@@ -1,4 +1,5 @@
 import type { Ragged } from '@servable/contracts';
+import type { RequestContext } from '@servable/observability';
 import type { VersionSelector } from '../models/model-catalog.service';
 
 /** The public API a request came through: a metrics label. */
@@ -23,6 +24,8 @@ export interface PredictCommand {
   input: ModelInput;
   /** Absolute deadline (epoch ms), passed on to every downstream call. */
   deadline: number;
+  /** x-request-id and traceparent, passed on to every downstream call. */
+  context: RequestContext;
 }
 
 export interface PredictTimings {
