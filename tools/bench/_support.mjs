@@ -120,13 +120,26 @@ export function corpusTexts(count) {
 }
 
 /** CPU time (user + system, ms) a process has used so far, from /proc; undefined where there is no /proc. */
-export function processCpuMs(pid) {
+function processCpuMs(pid) {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks at USER_HZ = 100
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Starts counting the CPU (ms) of the given processes and of this one (the load generator).
+ * Calling the result gives what each has used since: one value per pid, then this process.
+ */
+export function cpuMeter(pids) {
+  const now = () => {
+    const self = process.cpuUsage();
+    return [...pids.map((pid) => processCpuMs(pid) ?? NaN), (self.user + self.system) / 1000];
+  };
+  const start = now();
+  return () => now().map((v, k) => v - start[k]);
 }
 
 /**

@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { corpusTexts, ensureBuilt, fmt, freePort, grpc, grpcPackage, percentile, processCpuMs, root, startPredictWorkers, startService, unary } from './_support.mjs';
+import { corpusTexts, cpuMeter, ensureBuilt, fmt, freePort, grpc, grpcPackage, percentile, root, startPredictWorkers, startService, unary } from './_support.mjs';
 
 const MODEL = process.env.BENCH_MODEL ?? 'spam';
 const repository = process.env.MODEL_REPOSITORY ?? join(root, 'models');
@@ -110,12 +110,11 @@ try {
       req.end(body);
     });
 
-  const cpuNow = () => [...services.map((s) => processCpuMs(s.child.pid) ?? NaN), (process.cpuUsage().user + process.cpuUsage().system) / 1000];
 
   /** Closed loop: `concurrency` loops for `seconds`; latencies in ms, CPU ms per request of each process. */
   async function runFor(seconds, concurrency, task) {
     const latencies = [];
-    const cpu0 = cpuNow();
+    const cpuUsed = cpuMeter(services.map((s) => s.child.pid));
     let i = Math.floor(Math.random() * texts.length);
     const until = performance.now() + seconds * 1000;
     const t0 = performance.now();
@@ -129,7 +128,7 @@ try {
       }),
     );
     const elapsed = (performance.now() - t0) / 1000;
-    const cpu = cpuNow().map((v, k) => (v - cpu0[k]) / latencies.length);
+    const cpu = cpuUsed().map((v) => v / latencies.length);
     return { rps: latencies.length / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpu };
   }
 

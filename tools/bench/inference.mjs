@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { corpusTexts, ensureBuilt, fmt, freePort, grpc, grpcPackage, percentile, processCpuMs, root, startPredictWorkers, startService, unary } from './_support.mjs';
+import { corpusTexts, cpuMeter, ensureBuilt, fmt, freePort, grpc, grpcPackage, percentile, root, startPredictWorkers, startService, unary } from './_support.mjs';
 
 const require = createRequire(join(root, 'package.json'));
 const { Tokenizer } = require('tokenizers');
@@ -139,11 +139,10 @@ async function startInference(workers) {
 
 /** A closed-loop run plus the CPU (ms per request) of the inference process and of this load generator. */
 async function runWithCpu(svc, seconds, concurrency, task) {
-  const server0 = processCpuMs(svc.pid);
-  const client0 = process.cpuUsage();
+  const cpuUsed = cpuMeter([svc.pid]);
   const r = await runFor(seconds, concurrency, task);
-  const client = process.cpuUsage(client0);
-  return { ...r, serverCpu: (processCpuMs(svc.pid) - server0) / r.calls, clientCpu: (client.user + client.system) / 1000 / r.calls };
+  const [server, client] = cpuUsed();
+  return { ...r, serverCpu: server / r.calls, clientCpu: client / r.calls };
 }
 
 function served(r) {

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { corpusTexts, ensureBuilt, fmt, freePort, grpc, grpcPackage, percentile, processCpuMs, root, runConcurrent, startService, unary } from './_support.mjs';
+import { corpusTexts, cpuMeter, ensureBuilt, fmt, freePort, grpc, grpcPackage, percentile, root, runConcurrent, startService, unary } from './_support.mjs';
 
 const require = createRequire(join(root, 'package.json'));
 const { Tokenizer } = require('tokenizers');
@@ -56,11 +56,10 @@ const warmUp = (c) =>
   );
 /** A run plus the CPU the server process and this load generator spent on it. */
 async function measured(pid, task) {
-  const server0 = processCpuMs(pid);
-  const client0 = process.cpuUsage();
+  const cpuUsed = cpuMeter([pid]);
   const r = await runConcurrent(calls, CONCURRENCY, task);
-  const client = process.cpuUsage(client0);
-  return { ...r, serverCpuMs: processCpuMs(pid) - server0, clientCpuMs: (client.user + client.system) / 1000 };
+  const [serverCpuMs, clientCpuMs] = cpuUsed();
+  return { ...r, serverCpuMs, clientCpuMs };
 }
 await warmUp(client);
 const cold = await measured(service.child.pid, encoder(client));
