@@ -89,10 +89,7 @@ export class RolloutService {
         shadowVersion: r.shadow?.version ?? null,
         shadowShare: r.shadow?.share ?? 0,
       });
-      const after = rolloutView(model, await m.findOneByOrFail(RolloutEntity, { modelId: row.id }));
-      await this.audit.record(m, { actor, action: 'rollout.set', target: `model:${model}`, before: strip(before), after: strip(after) });
-      await announceChange(m, { kind: 'rollout', model });
-      return after;
+      return this.recorded(m, row, actor, 'rollout.set', before);
     });
   }
 
@@ -115,12 +112,8 @@ export class RolloutService {
    */
   async promote(model: string, actor: string): Promise<RolloutView> {
     return this.dataSource.transaction(async (m) => {
-      const row = await this.modelRow(m, model, true);
-      const existing = await m.findOneBy(RolloutEntity, { modelId: row.id });
-      if (!existing?.canaryVersion) throw new ServableError(ErrorCode.FAILED_PRECONDITION, `model "${model}" has no canary to promote`);
-      const canary = existing.canaryVersion;
+      const { row, existing, canary } = await this.withCanary(m, model, 'promote');
       await this.assertAvailable(m, row, [canary]);
-      const before = rolloutView(model, existing);
       const target = await m.findOneByOrFail(ModelVersionEntity, { modelId: row.id, version: canary });
       await m.upsert(VersionLabelEntity, { modelId: row.id, label: 'stable', versionId: target.id }, ['modelId', 'label']);
       await m.delete(VersionLabelEntity, { modelId: row.id, label: 'canary' });
@@ -129,27 +122,41 @@ export class RolloutService {
         canaryVersion: null,
         canaryWeight: 0,
       });
-      const after = rolloutView(model, await m.findOneByOrFail(RolloutEntity, { modelId: row.id }));
-      await this.audit.record(m, { actor, action: 'rollout.promote', target: `model:${model}`, before: strip(before), after: { ...strip(after), stableLabel: canary } });
-      await announceChange(m, { kind: 'rollout', model });
-      return after;
+      return this.recorded(m, row, actor, 'rollout.promote', rolloutView(model, existing), { stableLabel: canary });
     });
   }
 
   /** Takes all traffic off the canary at once: canary and weight cleared, stable untouched. */
   async rollback(model: string, actor: string): Promise<RolloutView> {
     return this.dataSource.transaction(async (m) => {
-      const row = await this.modelRow(m, model, true);
-      const existing = await m.findOneBy(RolloutEntity, { modelId: row.id });
-      if (!existing?.canaryVersion) throw new ServableError(ErrorCode.FAILED_PRECONDITION, `model "${model}" has no canary to roll back`);
-      const before = rolloutView(model, existing);
+      const { row, existing } = await this.withCanary(m, model, 'roll back');
       await m.delete(VersionLabelEntity, { modelId: row.id, label: 'canary' });
       await m.update(RolloutEntity, { modelId: row.id }, { canaryVersion: null, canaryWeight: 0 });
-      const after = rolloutView(model, await m.findOneByOrFail(RolloutEntity, { modelId: row.id }));
-      await this.audit.record(m, { actor, action: 'rollout.rollback', target: `model:${model}`, before: strip(before), after: strip(after) });
-      await announceChange(m, { kind: 'rollout', model });
-      return after;
+      return this.recorded(m, row, actor, 'rollout.rollback', rolloutView(model, existing));
     });
+  }
+
+  /** The model (locked for the transaction) and its rollout; FAILED_PRECONDITION when the rollout has no canary to act on. */
+  private async withCanary(m: EntityManager, model: string, verb: string): Promise<{ row: ModelEntity; existing: RolloutEntity; canary: number }> {
+    const row = await this.modelRow(m, model, true);
+    const existing = await m.findOneBy(RolloutEntity, { modelId: row.id });
+    if (!existing?.canaryVersion) throw new ServableError(ErrorCode.FAILED_PRECONDITION, `model "${model}" has no canary to ${verb}`);
+    return { row, existing, canary: existing.canaryVersion };
+  }
+
+  /** The end of every rollout change: read it back, audit before and after, and tell the gateways. */
+  private async recorded(
+    m: EntityManager,
+    row: ModelEntity,
+    actor: string,
+    action: 'rollout.set' | 'rollout.promote' | 'rollout.rollback',
+    before: RolloutView | null,
+    extra: Record<string, unknown> = {},
+  ): Promise<RolloutView> {
+    const after = rolloutView(row.name, await m.findOneByOrFail(RolloutEntity, { modelId: row.id }));
+    await this.audit.record(m, { actor, action, target: `model:${row.name}`, before: strip(before), after: { ...strip(after), ...extra } });
+    await announceChange(m, { kind: 'rollout', model: row.name });
+    return after;
   }
 
   private async assertAvailable(m: EntityManager, model: ModelEntity, versions: number[]): Promise<void> {
