@@ -9,15 +9,25 @@ import { ControlPlane, loadRoutingSnapshot, type ModelRouting } from '@servable/
 @Injectable()
 export class RoutingTable {
   private table = new Map<string, ModelRouting>();
-  private revision = 0;
+  /** Refreshes begun, and the latest of them whose snapshot is in `table`. */
+  private started = 0;
+  private applied = 0;
 
   constructor(private readonly controlPlane: ControlPlane) {}
 
-  /** Reads the snapshot; concurrent refreshes keep whichever started last. */
+  /**
+   * Reads the snapshot. A snapshot is applied unless one read by a later refresh is
+   * already in place, so a slow older read never overwrites a newer one, and an awaited
+   * refresh leaves the table at least as new as the database was when it began (even
+   * while a later refresh, say one woken by the same change's NOTIFY, is still reading).
+   */
   async refresh(): Promise<void> {
-    const mine = ++this.revision;
+    const mine = ++this.started;
     const table = await loadRoutingSnapshot(this.controlPlane.db.dataSource);
-    if (mine === this.revision) this.table = table;
+    if (mine > this.applied) {
+      this.applied = mine;
+      this.table = table;
+    }
   }
 
   get(model: string): ModelRouting | undefined {
