@@ -119,10 +119,10 @@ export function corpusTexts(count) {
   return texts;
 }
 
-/** CPU time (user + system, ms) a process has used so far, from /proc; undefined where there is no /proc. */
-function processCpuMs(pid) {
+/** CPU time (user + system, ms) a process, or one of its threads, has used so far, from /proc; undefined where there is no /proc. */
+function processCpuMs(pid, tid) {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const fields = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks at USER_HZ = 100
   } catch {
     return undefined;
@@ -131,12 +131,13 @@ function processCpuMs(pid) {
 
 /**
  * Starts counting the CPU (ms) of the given processes and of this one (the load generator).
- * Calling the result gives what each has used since: one value per pid, then this process.
+ * An entry is a pid, or { pid, tid } for one thread (a process's main thread has tid = pid).
+ * Calling the result gives what each has used since: one value per entry, then this process.
  */
 export function cpuMeter(pids) {
   const now = () => {
     const self = process.cpuUsage();
-    return [...pids.map((pid) => processCpuMs(pid) ?? NaN), (self.user + self.system) / 1000];
+    return [...pids.map((p) => (typeof p === 'number' ? processCpuMs(p) : processCpuMs(p.pid, p.tid)) ?? NaN), (self.user + self.system) / 1000];
   };
   const start = now();
   return () => now().map((v, k) => v - start[k]);

@@ -153,16 +153,17 @@ async function startInference(workers) {
 
 /** A closed-loop run plus the CPU (ms per request) of the inference process and of this load generator. */
 async function runWithCpu(svc, seconds, concurrency, task) {
-  const cpuUsed = cpuMeter([svc.pid]);
+  const cpuUsed = cpuMeter([svc.pid, { pid: svc.pid, tid: svc.pid }]);
   const r = await runFor(seconds, concurrency, task);
-  const [server, client] = cpuUsed();
-  return { ...r, serverCpu: server / r.calls, clientCpu: client / r.calls };
+  const [server, mainThread, client] = cpuUsed();
+  return { ...r, serverCpu: server / r.calls, mainThreadCpu: mainThread / r.calls, clientCpu: client / r.calls };
 }
 
 function served(r) {
   const timings = r.extras.filter(Boolean);
   return {
     serverCpu: r.serverCpu,
+    mainThreadCpu: r.mainThreadCpu,
     clientCpu: r.clientCpu,
     rps: r.calls / r.seconds,
     p50: percentile(r.latencies, 50),
@@ -282,7 +283,7 @@ for (const [c, r] of Object.entries(levels)) {
 // Where the cores go at concurrency 64: the inference process (workers + gRPC thread) and this load generator.
 const cores = availableParallelism();
 const busy = (r) => `${fmt(((r.serverCpu + r.clientCpu) * r.rps) / 1000, 2)} of ${cores} cores`;
-const cpu = (r) => `inference ${fmt(r.serverCpu, 3)}, load generator ${fmt(r.clientCpu, 3)} (${busy(r)} busy)`;
+const cpu = (r) => `inference ${fmt(r.serverCpu, 3)} (gRPC main thread ${fmt(r.mainThreadCpu, 3)}), load generator ${fmt(r.clientCpu, 3)} (${busy(r)} busy)`;
 line(`  CPU ms per request at concurrency 64: ${cpu(levels[64])}`);
 if (pair) {
   line('');
