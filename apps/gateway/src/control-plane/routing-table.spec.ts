@@ -9,13 +9,15 @@ vi.mock('@servable/persistence', () => ({
 }));
 const { RoutingTable } = await import('./routing-table.service');
 
+/** A table whose every snapshot read waits in `reads` until the test resolves it. */
+const newTable = () => new RoutingTable({ db: { dataSource: {} } } as unknown as ControlPlane);
 const snapshot = (stable: number) => new Map([['spam', { model: 'spam', labels: { stable }, available: [1, 2] } as ModelRouting]]);
 
 describe('RoutingTable.refresh', () => {
   afterEach(() => void reads.splice(0));
 
   it('applies a finished refresh at once, even while a later one is still reading', async () => {
-    const table = new RoutingTable({ db: { dataSource: {} } } as unknown as ControlPlane);
+    const table = newTable();
     const first = table.refresh();
     const second = table.refresh();
     reads[0](snapshot(1));
@@ -27,7 +29,7 @@ describe('RoutingTable.refresh', () => {
   });
 
   it('never lets an older read overwrite a newer one', async () => {
-    const table = new RoutingTable({ db: { dataSource: {} } } as unknown as ControlPlane);
+    const table = newTable();
     const older = table.refresh();
     const newer = table.refresh();
     reads[1](snapshot(2));
