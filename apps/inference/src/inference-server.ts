@@ -3,8 +3,8 @@ import type { INestMicroservice } from '@nestjs/common';
 import type { Server } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { HealthRegistry, grpcOptions } from '@servable/contracts/grpc';
-import { GrpcExceptionFilter, grpcServerStrategy, serverAddress, startSidecarHttp } from '@servable/observability';
-import { AppModule, INFERENCE_SERVICE } from './app.module';
+import { GrpcExceptionFilter, bindWithRetry, drainGrpcServer, grpcServerStrategy, serverAddress, sleep, startSidecarHttp } from '@servable/observability';
+import { AppModule } from './app.module';
 import type { InferenceConfig } from './config/inference.config';
 import { InferenceMetrics } from './metrics/inference.metrics';
 import type { ModelSource } from './models/manifest';
@@ -21,8 +21,12 @@ export interface RunningInference {
   models: ModelManager;
   /** Settles when the start-up policy's versions are AVAILABLE (or FAILED). */
   startupLoaded: Promise<void>;
-  /** Drains every queue, then stops gRPC, the side port and the workers. */
-  close(): Promise<void>;
+  /**
+   * Kubernetes' order: readiness fails at once; after `graceMs` (default SHUTDOWN_GRACE_MS)
+   * gRPC stops taking calls, the queued and running requests finish (at most
+   * SHUTDOWN_DRAIN_MS), then the side port and the workers stop.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
 }
 
 export interface StartOptions {
@@ -34,30 +38,37 @@ export interface StartOptions {
 export async function startInference(config: InferenceConfig, options: StartOptions): Promise<RunningInference> {
   const pool = new WorkerPool(config.INFERENCE_WORKERS, options.workerScript ?? predictWorkerScript(), { backend: config.INFERENCE_BACKEND });
   const backend = await pool.start();
-  const app = await NestFactory.createMicroservice(AppModule.forRoot({ config, pool, source: options.source }), {
-    ...grpcServerStrategy(grpcOptions(config.INFERENCE_GRPC_URL, ['inference', 'health'])),
-    bufferLogs: true,
-  });
+  const grpc = grpcServerStrategy(grpcOptions(config.INFERENCE_GRPC_URL, ['inference', 'health']));
+  const app = await NestFactory.createMicroservice(AppModule.forRoot({ config, pool, source: options.source }), { ...grpc, bufferLogs: true });
   const logger = app.get(Logger);
   app.useLogger(logger);
   app.useGlobalFilters(new GrpcExceptionFilter());
-  await app.listen();
+  const log = (m: string) => logger.warn(m, 'Inference');
+  try {
+    await bindWithRetry(`gRPC ${config.INFERENCE_GRPC_URL}`, () => app.listen(), log);
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    await pool.close();
+    throw err;
+  }
   logger.log(`backend ${backend} on ${config.INFERENCE_WORKERS} worker thread(s)`, 'Inference');
 
   const models = app.get(ModelManager);
   const health = app.get(HealthRegistry);
+  let draining = false;
   const http = await startSidecarHttp({
     host: config.INFERENCE_HTTP_HOST,
     port: config.INFERENCE_HTTP_PORT,
     registry: app.get(InferenceMetrics).registry,
     readiness: async () => {
       const report = models.readiness();
-      return { ready: report.ready, checks: { backend, versions: report.checks } };
+      return { ready: report.ready && !draining, checks: { draining, backend, versions: report.checks } };
     },
+    log,
   });
   // Loading runs after the server listens: status and probes answer while versions warm up.
   const startupLoaded = models.applyStartupPolicy().then(() => {
-    if (models.readiness().ready) health.set('SERVING');
+    if (models.readiness().ready && !draining) health.set('SERVING');
   });
   return {
     app,
@@ -67,11 +78,13 @@ export async function startInference(config: InferenceConfig, options: StartOpti
     backend,
     models,
     startupLoaded,
-    async close() {
-      health.set('NOT_SERVING', INFERENCE_SERVICE);
-      await Promise.race([models.drainAll(), new Promise((r) => setTimeout(r, config.SHUTDOWN_DRAIN_MS).unref())]);
-      // Nest shuts gRPC down forcefully: give the answers of the drained requests a moment to leave.
-      await new Promise((r) => setTimeout(r, 100));
+    async close({ graceMs = config.SHUTDOWN_GRACE_MS } = {}) {
+      draining = true;
+      // Every service name, the whole server ("") included: the gateways stop sending here within a health check.
+      health.set('NOT_SERVING');
+      if (graceMs > 0) await sleep(graceMs);
+      // New calls are refused (the gateway retries them on another replica); queued and running ones finish.
+      await Promise.all([drainGrpcServer(grpc, config.SHUTDOWN_DRAIN_MS), Promise.race([models.drainAll(), sleep(config.SHUTDOWN_DRAIN_MS)])]);
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await app.close();
       await pool.close();

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { onShutdownSignals } from '@servable/observability';
 import { loadInferenceConfig } from './config/inference.config';
 import { startInference } from './inference-server';
 import { repositorySource } from './models/repository-source';
@@ -7,16 +8,8 @@ async function main(): Promise<void> {
   const config = loadInferenceConfig();
   const server = await startInference(config, { source: repositorySource(config.MODEL_REPOSITORY) });
   console.log(`inference: gRPC on ${server.grpcUrl}, backend ${server.backend}, metrics and probes on ${server.httpUrl}`);
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`inference: ${signal}, draining queues and shutting down`);
-    await server.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  // SIGTERM waits SHUTDOWN_GRACE_MS unready, then drains the queues; Ctrl-C drains at once.
+  onShutdownSignals('inference', (signal) => server.close(signal === 'SIGINT' ? { graceMs: 0 } : {}));
 }
 
 main().catch((err) => {

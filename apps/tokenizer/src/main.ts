@@ -2,6 +2,7 @@
 process.env['UV_THREADPOOL_SIZE'] ??= String(Math.max(4, require('node:os').availableParallelism()));
 
 import 'reflect-metadata';
+import { onShutdownSignals } from '@servable/observability';
 import { loadTokenizerConfig } from './config/tokenizer.config';
 import { startTokenizer } from './tokenizer-server';
 
@@ -9,13 +10,8 @@ async function main(): Promise<void> {
   const config = loadTokenizerConfig();
   const server = await startTokenizer(config);
   console.log(`tokenizer: gRPC on ${server.grpcUrl}, metrics and probes on ${server.httpUrl}`);
-  const stop = async (signal: string) => {
-    console.log(`tokenizer: ${signal}, shutting down`);
-    await server.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  // SIGTERM waits SHUTDOWN_GRACE_MS unready before it stops taking calls; Ctrl-C does not wait.
+  onShutdownSignals('tokenizer', (signal) => server.close(signal === 'SIGINT' ? { graceMs: 0 } : {}));
 }
 
 main().catch((err) => {

@@ -34,6 +34,8 @@ async function start(repository: string, env: Record<string, string> = {}): Prom
     TOKENIZER_HTTP_PORT: '0',
     TOKENIZER_HTTP_HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
+    // Nothing routes to a test server, so nothing needs the unready grace before it stops.
+    SHUTDOWN_GRACE_MS: '0',
     ...env,
   });
   const server = await startTokenizer(config);

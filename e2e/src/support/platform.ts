@@ -92,7 +92,8 @@ export async function startPlatform(gatewayEnv: Record<string, string> = {}, opt
   ensureBuilt();
   const logDir = mkdtempSync(join(tmpdir(), 'servable-e2e-'));
   const [tokGrpc, tokHttp, infGrpc, infHttp, gwHttp, gwGrpc] = await Promise.all(Array.from({ length: 6 }, freePort));
-  const common = { MODEL_REPOSITORY: MODELS, LOG_LEVEL: 'warn', ...options.common };
+  // No unready grace on stop (SHUTDOWN_GRACE_MS): nothing but the test routes here; a test of the grace sets its own.
+  const common = { MODEL_REPOSITORY: MODELS, LOG_LEVEL: 'warn', SHUTDOWN_GRACE_MS: '0', ...options.common };
   // A database of its own per platform: with DATABASE_URL a scratch PostgreSQL database, else a PGlite folder.
   const testDb = process.env['DATABASE_URL'] ? await TestDatabase.create() : undefined;
   const database: Record<string, string> = testDb?.url ? { DATABASE_URL: testDb.url } : { SERVABLE_DATA_DIR: join(logDir, 'data') };

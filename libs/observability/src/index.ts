@@ -16,3 +16,4 @@ export { withTimeout } from './with-timeout';
 export { createMetricsRegistry } from './metrics-registry';
 export { startSidecarHttp, serverAddress, type SidecarHttpOptions, type ReadinessReport } from './sidecar-http';
 export { envSchema, loadConfig } from './config';
+export { bindWithRetry, drainGrpcServer, drainHttpServer, onShutdownSignals, sleep } from './lifecycle';

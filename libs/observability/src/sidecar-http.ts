@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { bindWithRetry } from './lifecycle';
 import { withTimeout } from './with-timeout';
 
 export interface ReadinessReport {
@@ -16,6 +17,8 @@ export interface SidecarHttpOptions {
   readiness: () => Promise<ReadinessReport>;
   /** A probe that takes longer than this fails rather than piling up. */
   probeTimeoutMs?: number;
+  /** Where a wait for a lingering port is reported. */
+  log?: (message: string) => void;
 }
 
 /**
@@ -48,10 +51,18 @@ export async function startSidecarHttp(options: SidecarHttpOptions): Promise<Ser
     }
     send(404, JSON.stringify({ error: `no route ${path}`, code: 'NOT_FOUND' }));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
+  await bindWithRetry(
+    `side port ${options.host}:${options.port}`,
+    () =>
+      new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(options.port, options.host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      }),
+    options.log ?? ((m) => console.warn(m)),
+  );
   return server;
 }
 

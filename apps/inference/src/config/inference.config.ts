@@ -34,7 +34,9 @@ const schema = z.object({
   MAX_QUEUE_SIZE: int(1024),
   // Padded tokens per batch (TEI): caps one batch's memory and run time when rows are long.
   MAX_BATCH_TOKENS: int(16384),
-  // How long SIGTERM waits for queued requests to finish before exiting anyway.
+  // SIGTERM: how long readiness fails before gRPC stops taking calls, so endpoint updates and the gateways' health checks land first.
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(5_000),
+  // How long SIGTERM then waits for queued requests to finish before exiting anyway.
   SHUTDOWN_DRAIN_MS: int(10_000),
 });
 

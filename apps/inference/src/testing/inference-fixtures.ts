@@ -54,6 +54,8 @@ export async function startForTest(
     INFERENCE_HTTP_HOST: '127.0.0.1',
     INFERENCE_WORKERS: '2',
     LOG_LEVEL: 'warn',
+    // Nothing routes to a test server, so nothing needs the unready grace before it stops.
+    SHUTDOWN_GRACE_MS: '0',
     ...env,
   });
   return startInference(config, { source, workerScript });

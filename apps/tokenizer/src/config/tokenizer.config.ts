@@ -29,6 +29,8 @@ const schema = z.object({
   MAX_SEQUENCE_LENGTH: int(8192),
   // libuv threads encodeBatch runs on (native tokenizers use the libuv pool).
   UV_THREADPOOL_SIZE: int(Math.max(4, availableParallelism())),
+  // SIGTERM: how long readiness fails before gRPC stops taking calls, so endpoint updates and the gateways' health checks land first.
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(5_000),
 });
 
 export type TokenizerConfig = z.infer<typeof schema>;
