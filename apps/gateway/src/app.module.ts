@@ -8,33 +8,31 @@ import { ControlPlaneModule } from './control-plane/control-plane.module';
 import { GrpcApiModule } from './grpc/grpc-api.module';
 import { HttpApiModule } from './http/http.module';
 import { MetricsModule } from './metrics/metrics.module';
-import { MANIFEST_SOURCE, type ManifestSource } from './models/version-manifest';
 
 export const GATEWAY_GRPC_SERVICES = ['servable.gateway.v1.GatewayService', 'inference.GRPCInferenceService'];
 
 @Global()
 @Module({})
 class ConfigModule {
-  static forRoot(config: GatewayConfig, source: ManifestSource): DynamicModule {
+  static forRoot(config: GatewayConfig): DynamicModule {
     return {
       module: ConfigModule,
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
-        { provide: MANIFEST_SOURCE, useValue: source },
         { provide: HealthRegistry, useValue: new HealthRegistry(GATEWAY_GRPC_SERVICES) },
       ],
-      exports: [GATEWAY_CONFIG, MANIFEST_SOURCE, HealthRegistry],
+      exports: [GATEWAY_CONFIG, HealthRegistry],
     };
   }
 }
 
 @Module({})
 export class AppModule {
-  static forRoot(config: GatewayConfig, source: ManifestSource, controlPlane: ControlPlane, logger: Logger): DynamicModule {
+  static forRoot(config: GatewayConfig, controlPlane: ControlPlane, logger: Logger): DynamicModule {
     return {
       module: AppModule,
       imports: [
-        ConfigModule.forRoot(config, source),
+        ConfigModule.forRoot(config),
         loggerModule('gateway', logger),
         MetricsModule,
         ControlPlaneModule.forRoot(controlPlane),

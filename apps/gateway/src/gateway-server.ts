@@ -7,16 +7,18 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Logger } from 'nestjs-pino';
 import { HealthRegistry, grpcOptions } from '@servable/contracts/grpc';
-import { createLogger, grpcServerStrategy, requestLoggingMiddleware } from '@servable/observability';
+import { bindWithRetry, createLogger, drainGrpcServer, drainHttpServer, grpcServerStrategy, requestLoggingMiddleware, sleep } from '@servable/observability';
 import { ControlPlane, controlPlaneOptionsFromEnv, type DatabaseOptions } from '@servable/persistence';
 import { AppModule } from './app.module';
 import type { GatewayConfig } from './config/gateway.config';
 import { requestContextMiddleware } from './context/request-context.middleware';
 import { bodyErrorMiddleware } from './errors/body-error.middleware';
 import { HttpExceptionFilter } from './errors/http-exception.filter';
-import type { ManifestSource } from './models/version-manifest';
-import { repositoryManifestSource } from './models/repository-manifest-source';
+import { ReadinessService } from './health/readiness.service';
 import { GATEWAY_VERSION } from './server-info';
+
+/** Longest a shutdown waits for requests in flight before it cuts them off. */
+const DRAIN_TIMEOUT_MS = 30_000;
 
 export interface RunningGateway {
   app: NestExpressApplication;
@@ -25,19 +27,21 @@ export interface RunningGateway {
   controlPlane: ControlPlane;
   /** The admin key the first start created; shown once, never stored in plain text. */
   createdAdminKey?: string;
-  close(): Promise<void>;
+  /**
+   * Kubernetes' order: readiness fails at once; after `graceMs` (default SHUTDOWN_GRACE_MS,
+   * so endpoint updates land) REST and gRPC stop taking work and the requests in flight
+   * finish; then the downstream channels close and the last metric buckets are written.
+   */
+  close(options?: { graceMs?: number }): Promise<void>;
 }
 
 export interface GatewayDependencies {
-  /** Where manifests come from; the model repository folder unless a test passes its own. */
-  source?: ManifestSource;
   /** Where the control plane's database is; from DATABASE_URL / SERVABLE_DATA_DIR unless a test passes its own. */
   database?: DatabaseOptions;
 }
 
 /** Starts REST and gRPC in one process; used by main.ts and by the tests. */
 export async function startGateway(config: GatewayConfig, deps: GatewayDependencies = {}): Promise<RunningGateway> {
-  const source = deps.source ?? repositoryManifestSource(config.MODEL_REPOSITORY);
   const options = controlPlaneOptionsFromEnv(config);
   // Migrations, repository import and the first admin key happen before anything listens.
   const controlPlane = await ControlPlane.open({ ...options, database: deps.database ?? options.database });
@@ -46,7 +50,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
   let createdAdminKey: string | undefined;
   try {
     ({ createdAdminKey } = await controlPlane.startUp(config.SERVABLE_ADMIN_KEY));
-    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, source, controlPlane, logger), { bodyParser: false, bufferLogs: true });
+    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, controlPlane, logger), { bodyParser: false, bufferLogs: true });
   } catch (err) {
     await controlPlane.close().catch(() => undefined);
     throw err;
@@ -60,6 +64,12 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
   app.disable('x-powered-by');
   // API answers are computed per request: an ETag (a hash of every body) would never be used.
   app.set('etag', false);
+  let draining = false;
+  // While draining, every answer closes its connection, so keep-alive clients reconnect (to another replica).
+  app.use((_req: IncomingMessage, res: ServerResponse, next: () => void) => {
+    if (draining) res.setHeader('connection', 'close');
+    next();
+  });
   app.use(requestContextMiddleware);
   app.use(requestLoggingMiddleware(logger));
   // Every body but a multipart upload is read as JSON whatever its content-type (curl -d sends form encoding), up to MAX_BODY_BYTES.
@@ -68,11 +78,25 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
   app.useGlobalFilters(new HttpExceptionFilter());
   serveAdmin(app, config.ADMIN_STATIC_DIR);
   SwaggerModule.setup('docs', app, openApiDocument(app));
-  app.enableShutdownHooks();
+  // No enableShutdownHooks(): main.ts owns the signals, and close() below orders the shutdown.
 
-  app.connectMicroservice(grpcServerStrategy(grpcOptions(config.GATEWAY_GRPC_URL, ['gateway', 'oip', 'health'])));
-  await app.startAllMicroservices();
-  await app.listen(config.GATEWAY_HTTP_PORT, config.GATEWAY_HTTP_HOST);
+  const grpcStrategy = grpcServerStrategy(
+    grpcOptions(config.GATEWAY_GRPC_URL, ['gateway', 'oip', 'health'], {
+      // Clients reconnect at least this often, so a gateway replica added behind a Service gets its share of long-lived gRPC clients.
+      'grpc.max_connection_age_ms': 60_000,
+      'grpc.max_connection_age_grace_ms': 10_000,
+    }),
+  );
+  const grpcServer = app.connectMicroservice(grpcStrategy);
+  const log = (m: string) => app.get(Logger).warn(m, 'Gateway');
+  try {
+    await bindWithRetry(`gRPC ${config.GATEWAY_GRPC_URL}`, () => grpcServer.listen(), log);
+    await bindWithRetry(`REST ${config.GATEWAY_HTTP_HOST}:${config.GATEWAY_HTTP_PORT}`, () => app.listen(config.GATEWAY_HTTP_PORT, config.GATEWAY_HTTP_HOST), log);
+  } catch (err) {
+    await app.close().catch(() => undefined);
+    await controlPlane.close().catch(() => undefined);
+    throw err;
+  }
   app.get(HealthRegistry).set('SERVING');
 
   const address = app.getHttpServer().address() as AddressInfo;
@@ -83,8 +107,13 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
     grpcUrl: config.GATEWAY_GRPC_URL,
     controlPlane,
     createdAdminKey,
-    async close() {
+    async close({ graceMs = config.SHUTDOWN_GRACE_MS } = {}) {
       app.get(HealthRegistry).set('NOT_SERVING');
+      app.get(ReadinessService).startDraining();
+      if (graceMs > 0) await sleep(graceMs);
+      draining = true;
+      await Promise.all([drainHttpServer(app.getHttpServer(), DRAIN_TIMEOUT_MS), drainGrpcServer(grpcStrategy, DRAIN_TIMEOUT_MS)]);
+      // Only now: module destroy hooks close the downstream channels the drained requests used.
       await app.close();
       // Last: it flushes the metrics the requests above recorded.
       await controlPlane.close();

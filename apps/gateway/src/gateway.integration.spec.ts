@@ -171,21 +171,19 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
     expect(metrics).toMatch(/gateway_requests_total\{[^}]*model="spam"[^}]*api="product"[^}]*code="OK"[^}]*\} \d+/);
   });
 
-  it('asks inference again at once when it refuses a version the cached status called AVAILABLE', async () => {
-    const state = async () => ((await (await fetch(`${url}/v1/models/spam/versions/2`)).json()) as any).model_version_status[0].state;
-    expect(await state()).toBe('AVAILABLE');
-    // Inference lost v2 (a restart, an unload) while the gateway's status cache still says AVAILABLE.
+  it('loads a version again at once when a request finds that inference lost it', async () => {
+    const state = async () => ((await (await fetch(`${url}/v1/models/spam/versions/2`)).json()) as any).model_version_status[0];
+    expect((await state()).state).toBe('AVAILABLE');
+    // Inference lost v2 (a restart, an unload) although the last reconcile pass saw it AVAILABLE.
     plane.states.set(2, 'END');
     plane.failNextPredicts.push(grpc.status.FAILED_PRECONDITION);
-    try {
-      expect((await post('/v1/models/spam/versions/2:classify', { texts: [SPAMMY] })).status).toBe(409);
-      // Well inside MODEL_STATUS_TTL_MS, the gateway already reports inference's real view.
-      expect(await state()).toBe('END');
-    } finally {
-      plane.states.set(2, 'AVAILABLE');
-      // The later tests need v2 AVAILABLE in the gateway's view too (it refreshes within MODEL_STATUS_TTL_MS).
-      await waitFor('v2 AVAILABLE again', async () => (await state()) === 'AVAILABLE', 5_000);
-    }
+    const loadsBefore = plane.seen.filter((c) => c.method === 'loadModel').length;
+    expect((await post('/v1/models/spam/versions/2:classify', { texts: [SPAMMY] })).status).toBe(409);
+    // The refusal drops the replica's claim and wakes the reconcile loop, which loads v2 there again.
+    await waitFor('v2 loaded again', () => plane.seen.filter((c) => c.method === 'loadModel').length > loadsBefore, 3_000);
+    await waitFor('v2 AVAILABLE again', async () => (await state()).state === 'AVAILABLE', 3_000);
+    expect((await state()).replicas).toEqual([{ address: plane.inferenceUrl, serving: true, state: 'AVAILABLE' }]);
+    expect((await post('/v1/models/spam/versions/2:classify', { texts: [SPAMMY] })).status).toBe(200);
   });
 
   it('sheds load past MAX_CONCURRENT_REQUESTS with 429 and Retry-After', async () => {
@@ -277,11 +275,13 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBeTruthy();
       expect(Date.now() - t0).toBeLessThan(5_000);
-      const ready = await fetch(`${url}/readyz`);
-      expect(ready.status).toBe(503);
-      const report = await ready.json() as any;
-      expect(report.checks.tokenizer).toBe('up');
-      expect(report.checks.inference).toMatch(/^down/);
+      // Unready once the health checks (every DATA_PLANE_HEALTH_INTERVAL_MS) see no inference replica SERVING.
+      await waitFor('/readyz 503', async () => (await fetch(`${url}/readyz`)).status === 503, 3_000);
+      const report = await (await fetch(`${url}/readyz`)).json() as any;
+      expect(report.checks.tokenizer.serving).toBe(1);
+      expect(report.checks.inference.serving).toBe(0);
+      expect(report.checks.inference.replicas).toEqual([expect.objectContaining({ address: plane.inferenceUrl, status: 'UNREACHABLE' })]);
+      expect(report.checks.store).toEqual({ up: true });
     } finally {
       await plane.startInference();
     }

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { onShutdownSignals } from '@servable/observability';
 import { loadGatewayConfig } from './config/gateway.config';
 import { startGateway } from './gateway-server';
 
@@ -12,16 +13,8 @@ async function main(): Promise<void> {
         `  (lost it? restart with SERVABLE_ADMIN_KEY=<a key of 16+ characters> to register that one as admin)`,
     );
   }
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`gateway: ${signal}, shutting down`);
-    await server.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  // SIGTERM (Kubernetes) waits SHUTDOWN_GRACE_MS unready before it stops taking work; Ctrl-C does not wait.
+  onShutdownSignals('gateway', (signal) => server.close(signal === 'SIGINT' ? { graceMs: 0 } : {}));
 }
 
 main().catch((err) => {

@@ -27,11 +27,31 @@ export interface SessionView {
   key: ApiKeyView | null;
 }
 
+/** One data-plane replica's grpc.health.v1 status as the gateway last read it (UNKNOWN: not read yet). */
+export interface ReplicaHealthView {
+  address: string;
+  status: 'SERVING' | 'NOT_SERVING' | 'UNREACHABLE' | 'UNKNOWN';
+  detail?: string;
+}
+
 export interface ServiceHealth {
   name: 'gateway' | 'tokenizer' | 'inference';
+  /** SERVING when at least one replica is. */
   status: 'SERVING' | 'NOT_SERVING' | 'UNREACHABLE';
   /** inference: the TF.js backend in use, e.g. "wasm". */
   backend?: string;
+  detail?: string;
+  /** tokenizer and inference: every replica behind the service's address. */
+  replicas?: ReplicaHealthView[];
+}
+
+/** One inference replica's state of a version, as the reconcile loop last saw it. */
+export interface ReplicaVersionState {
+  address: string;
+  /** The replica answers its health check with SERVING (only those get requests). */
+  serving: boolean;
+  state: VersionState;
+  /** Why it failed there, in the replica's words. */
   detail?: string;
 }
 
@@ -71,6 +91,8 @@ export interface VersionView {
   evaluation: Record<string, unknown> | null;
   source: 'import' | 'upload';
   createdAt: string;
+  /** Each inference replica's state of this version (empty before the gateway's first reconcile pass). */
+  replicas?: ReplicaVersionState[];
 }
 
 export interface ModelView {

@@ -23,7 +23,7 @@ export {
 } from './metrics/metrics-store';
 export { LATENCY_BOUNDS_MS, quantile } from './metrics/histogram';
 export { computeDesiredState, planReconcile, type DesiredState, type DesiredVersion, type LoadedVersion } from './control-plane/desired-state';
-export { loadRoutingSnapshot, type ModelRouting, type ResolvedRollout } from './control-plane/routing-snapshot';
+export { loadRoutingSnapshot, type ModelRouting, type ResolvedRollout, type RoutedVersion } from './control-plane/routing-snapshot';
 export {
   ControlPlane,
   controlPlaneEnvShape,

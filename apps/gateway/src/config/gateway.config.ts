@@ -11,10 +11,16 @@ const schema = z.object({
   GATEWAY_HTTP_HOST: z.string().default('0.0.0.0'),
   // Public gRPC host:port (TF Serving's gRPC port is 8500).
   GATEWAY_GRPC_URL: z.string().default('0.0.0.0:8500'),
-  // Tokenizer replicas; a headless service name spreads calls round-robin over them.
+  // Tokenizer replicas: host:port, a comma list, ipv4:a:p,b:p, or a name (a headless Service) standing for every address it resolves to.
   TOKENIZER_URL: z.string().default('127.0.0.1:50051'),
-  // Inference replicas, same round-robin as the tokenizer.
+  // Inference replicas, spelled as TOKENIZER_URL. Each replica is reconciled on its own and gets only requests for versions it holds.
   INFERENCE_URL: z.string().default('127.0.0.1:50052'),
+  // How often data-plane names are resolved again: lower finds a new replica sooner, at one DNS lookup per name each time.
+  DATA_PLANE_RESOLVE_INTERVAL_MS: int(5_000),
+  // How often each replica's grpc.health.v1 status is read: a draining replica stops getting requests within this.
+  DATA_PLANE_HEALTH_INTERVAL_MS: int(1_000),
+  // SIGTERM: how long readiness fails before the server stops taking work, so endpoint updates land first (Kubernetes' contract).
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(5_000),
   // Default per-request deadline: long enough for a cold batch, short enough that a stuck hop fails the caller.
   REQUEST_TIMEOUT_MS: int(5_000),
   // Upper bound on a caller's own deadline (grpc-timeout, x-request-timeout-ms), so nobody holds a slot for minutes.
@@ -25,8 +31,6 @@ const schema = z.object({
   MAX_BODY_BYTES: int(1024 * 1024),
   // Requests in flight before 429: above it latency only grows, so shed load rather than queue forever.
   MAX_CONCURRENT_REQUESTS: int(512),
-  // Model states are cached this long: lower follows loads sooner, higher saves a status call per request.
-  MODEL_STATUS_TTL_MS: int(1_000),
   // How often the gateway checks that tokenizer and inference hold what the control plane wants, besides on every change.
   RECONCILE_INTERVAL_MS: int(5_000),
   // The admin console build; served at /admin when the folder exists.

@@ -2,7 +2,9 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req, 
 import { FileFieldsInterceptor } from '@nestjs/platform-express';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ServableError } from '@servable/contracts';
+import type { ModelView } from '@servable/contracts/admin-api';
 import { ControlPlane, ROLES, extractApiKey, tfjsWarmUp, type Role, type RolloutInput } from '@servable/persistence';
+import { DownstreamService } from '../downstream/downstream.service';
 import { Access } from './access.decorator';
 import { ANONYMOUS, type AuthenticatedRequest, type Caller } from './auth.guard';
 import { OverviewService } from './overview.service';
@@ -50,7 +52,17 @@ export class AdminController {
   constructor(
     private readonly cp: ControlPlane,
     private readonly overviews: OverviewService,
+    private readonly downstream: DownstreamService,
   ) {}
+
+  /** The registry's view of a model, with each inference replica's state of every version. */
+  private withReplicas(view: ModelView): ModelView {
+    return { ...view, versions: view.versions.map((v) => ({ ...v, replicas: this.downstream.replicaStates(view.name, v.version) })) };
+  }
+
+  private async modelView(model: string): Promise<ModelView> {
+    return this.withReplicas(await this.cp.registry.getModel(model));
+  }
 
   /**
    * Public, so a console can ask "is auth on?" without a key and get a 200 (a 401 would be
@@ -77,14 +89,14 @@ export class AdminController {
   @Get('models')
   @Access('operator')
   @ApiOperation({ summary: 'Every model with its versions, states, labels, tokenizer and evaluation metrics' })
-  listModels() {
-    return this.cp.registry.listModels();
+  async listModels() {
+    return (await this.cp.registry.listModels()).map((m) => this.withReplicas(m));
   }
 
   @Get('models/:model')
   @Access('operator')
   getModel(@Param('model') model: string) {
-    return this.cp.registry.getModel(model);
+    return this.modelView(model);
   }
 
   @Post('models/:model/versions')
@@ -132,7 +144,7 @@ export class AdminController {
       if (v !== null && !(Number.isInteger(v) && (v as number) > 0)) throw ServableError.invalid(`labels.${label} must be a version number or null`);
     }
     await this.cp.registry.setLabels(model, labels as Record<string, number | null>, callerOf(req).actor);
-    return this.cp.registry.getModel(model);
+    return this.modelView(model);
   }
 
   @Put('models/:model/versions/:version/pin')

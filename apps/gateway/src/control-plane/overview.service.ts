@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { ModelSummary, OverviewView, ServiceHealth } from '@servable/contracts/admin-api';
+import type { ReplicaSet } from '../downstream/replica-set';
 import { ControlPlane, type MetricSeries } from '@servable/persistence';
 import { DownstreamService } from '../downstream/downstream.service';
 import { Reconciler } from './reconciler.service';
@@ -18,20 +19,15 @@ export class OverviewService {
   async overview(): Promise<OverviewView> {
     const to = new Date();
     const from = new Date(to.getTime() - HOUR_MS);
-    const [readiness, models, series] = await Promise.all([
-      this.downstream.readiness(),
+    const [models, series] = await Promise.all([
       this.cp.registry.listModels(),
       this.cp.metrics.query({ from, to, stepSeconds: 3600 }),
     ]);
-    const health = (name: 'tokenizer' | 'inference', state: string): ServiceHealth =>
-      state === 'up'
-        ? { name, status: 'SERVING' }
-        : { name, status: /NOT_SERVING/.test(state) ? 'NOT_SERVING' : 'UNREACHABLE', detail: state.replace(/^down: /, '') };
-    const inference = health('inference', readiness.inference);
+    const inference = serviceHealth('inference', this.downstream.inference);
     // The reconcile loop reads every model's status each pass; its report carries the backend.
     if (inference.status === 'SERVING') inference.backend = this.reconciler.last?.backend;
     return {
-      services: [{ name: 'gateway', status: 'SERVING' }, health('tokenizer', readiness.tokenizer), inference],
+      services: [{ name: 'gateway', status: 'SERVING' }, serviceHealth('tokenizer', this.downstream.tokenizer), inference],
       models: models.map((m) => ({
         model: m.name,
         versions: m.versions.length,
@@ -43,6 +39,16 @@ export class OverviewService {
     };
   }
 
+}
+
+/** A data-plane service is SERVING while any replica is; the replicas say which. */
+function serviceHealth(name: 'tokenizer' | 'inference', set: ReplicaSet): ServiceHealth {
+  const replicas = set.health();
+  const serving = replicas.filter((r) => r.status === 'SERVING').length;
+  const down = replicas.filter((r) => r.status !== 'SERVING');
+  const status = serving > 0 ? 'SERVING' : down.some((r) => r.status === 'NOT_SERVING') ? 'NOT_SERVING' : 'UNREACHABLE';
+  const detail = down.length ? down.map((r) => `${r.address} ${r.status}${r.detail ? `: ${r.detail}` : ''}`).join('; ') : undefined;
+  return { name, status, ...(detail ? { detail } : {}), replicas };
 }
 
 /** One model's hour from its versions' series: total rate, error share and the worst version's p99. */

@@ -11,7 +11,7 @@ const { RoutingTable } = await import('./routing-table.service');
 
 /** A table whose every snapshot read waits in `reads` until the test resolves it. */
 const newTable = () => new RoutingTable({ db: { dataSource: {} } } as unknown as ControlPlane);
-const snapshot = (stable: number) => new Map([['spam', { model: 'spam', labels: { stable }, available: [1, 2] } as ModelRouting]]);
+const snapshot = (stable: number) => new Map([['spam', { model: 'spam', versions: [], labels: { stable }, available: [1, 2] } satisfies ModelRouting]]);
 
 describe('RoutingTable.refresh', () => {
   afterEach(() => void reads.splice(0));

@@ -1,24 +1,18 @@
-import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type * as grpc from '@grpc/grpc-js';
 import type { Ragged } from '@servable/contracts';
-import {
-  loadGrpcObject,
-  type grpcHealthV1,
-  type servableCommonV1,
-  type servableInferenceV1,
-  type servableTokenizerV1,
-} from '@servable/contracts/grpc';
-import { withTimeout, type RequestContext } from '@servable/observability';
+import { VERSION_STATES, type ReplicaVersionState, type VersionState } from '@servable/contracts/admin-api';
+import { loadGrpcObject, type servableCommonV1, type servableInferenceV1, type servableTokenizerV1 } from '@servable/contracts/grpc';
+import type { RequestContext } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { GatewayMetrics } from '../metrics/gateway.metrics';
-import { GrpcDownstream } from './grpc-downstream';
+import type { ClientCtor } from './grpc-downstream';
+import { ReplicaSet } from './replica-set';
 
-type Ctor = ConstructorParameters<typeof GrpcDownstream>[2];
-
-function service(root: grpc.GrpcObject, path: string): Ctor {
+function service(root: grpc.GrpcObject, path: string): ClientCtor {
   const found = path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown>)?.[key], root);
   if (typeof found !== 'function') throw new Error(`service ${path} is not in the loaded protos`);
-  return found as Ctor;
+  return found as ClientCtor;
 }
 
 export interface EncodedTexts {
@@ -28,30 +22,45 @@ export interface EncodedTexts {
   cacheHits: number;
 }
 
-/** What /readyz reports per data-plane service. */
-export type DownstreamState = 'up' | `down: ${string}`;
+/** The key under which inference replicas hold a version (Replica.holds). */
+export const versionKey = (model: string, version: number | string) => `${model}/${Number(version)}`;
 
-/** The gateway's two data-plane hops: tokenizer Encode and inference Predict / GetModelStatus. */
+/**
+ * The gateway's two data-plane hops, each over every replica behind its address: Encode
+ * goes to a tokenizer replica that holds the tokenizer, Predict to an inference replica
+ * that holds the version AVAILABLE (Replica.holds, kept by the reconcile loop).
+ */
 @Injectable()
-export class DownstreamService implements OnModuleDestroy {
-  readonly tokenizer: GrpcDownstream;
-  readonly inference: GrpcDownstream;
-  private readonly tokenizerHealth: GrpcDownstream;
-  private readonly inferenceHealth: GrpcDownstream;
+export class DownstreamService implements OnModuleInit, OnModuleDestroy {
+  readonly tokenizer: ReplicaSet;
+  readonly inference: ReplicaSet;
+  private onChange: () => void = () => undefined;
 
   constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig, metrics: GatewayMetrics) {
     const root = loadGrpcObject(['tokenizer', 'inference', 'health']);
-    const retried = (name: string) => metrics.retries.inc({ service: name });
-    this.tokenizer = new GrpcDownstream('tokenizer', config.TOKENIZER_URL, service(root, 'servable.tokenizer.v1.TokenizerService'), retried);
-    this.inference = new GrpcDownstream('inference', config.INFERENCE_URL, service(root, 'servable.inference.v1.InferenceService'), retried);
     const health = service(root, 'grpc.health.v1.Health');
-    this.tokenizerHealth = new GrpcDownstream('tokenizer', config.TOKENIZER_URL, health);
-    this.inferenceHealth = new GrpcDownstream('inference', config.INFERENCE_URL, health);
+    const options = {
+      resolveIntervalMs: config.DATA_PLANE_RESOLVE_INTERVAL_MS,
+      healthIntervalMs: config.DATA_PLANE_HEALTH_INTERVAL_MS,
+      onRetry: (name: string) => metrics.retries.inc({ service: name }),
+      onChange: () => this.onChange(),
+    };
+    this.tokenizer = new ReplicaSet('tokenizer', config.TOKENIZER_URL, service(root, 'servable.tokenizer.v1.TokenizerService'), health, options);
+    this.inference = new ReplicaSet('inference', config.INFERENCE_URL, service(root, 'servable.inference.v1.InferenceService'), health, options);
+  }
+
+  async onModuleInit(): Promise<void> {
+    await Promise.all([this.tokenizer.start(), this.inference.start()]);
+  }
+
+  /** Called when a replica appears, disappears, changes health or turns out to lack what it should hold. */
+  whenReplicasChange(listener: () => void): void {
+    this.onChange = listener;
   }
 
   async encode(tokenizerHash: string, texts: string[], maxLength: number, deadline: number, context?: RequestContext): Promise<EncodedTexts> {
     const request: Partial<servableTokenizerV1.EncodeRequest> = { tokenizerHash, texts, maxLength };
-    const reply = await this.tokenizer.call<servableTokenizerV1.EncodeResponse>('encode', request, { deadline, context });
+    const reply = await this.tokenizer.call<servableTokenizerV1.EncodeResponse>('encode', request, { deadline, context }, tokenizerHash);
     return { ids: reply.ids!, tokenizerHash: reply.tokenizerHash, cacheHits: reply.cacheHits ?? 0 };
   }
 
@@ -67,33 +76,21 @@ export class DownstreamService implements OnModuleDestroy {
         ? { dtype: 'DATA_TYPE_INT32', values: Buffer.from(inputIds.values.buffer, inputIds.values.byteOffset, inputIds.values.byteLength), rowLengths: (inputIds as Ragged).rowLengths }
         : (inputIds as servableCommonV1.RaggedTensor);
     const request = { modelSpec: { name: model, version }, inputs: { input_ids: { ragged } } };
-    return this.inference.call<servableInferenceV1.PredictResponse>('predict', request, { deadline, context });
+    return this.inference.call<servableInferenceV1.PredictResponse>('predict', request, { deadline, context }, versionKey(model, version));
   }
 
-  async modelStatus(model: string, deadline: number): Promise<servableInferenceV1.ModelVersionStatus[]> {
-    const reply = await this.inference.call<servableInferenceV1.GetModelStatusResponse>('getModelStatus', { modelSpec: { name: model } }, { deadline });
-    return reply.modelVersionStatus;
-  }
-
-  /** grpc.health.v1 Check of each hop, raced against a short timeout so a hung service reads as down. */
-  async readiness(timeoutMs = 1_000): Promise<Record<'tokenizer' | 'inference', DownstreamState>> {
-    const check = async (client: GrpcDownstream): Promise<DownstreamState> => {
-      try {
-        const reply = await withTimeout(
-          client.call<grpcHealthV1.HealthCheckResponse>('check', { service: '' }, { deadline: Date.now() + timeoutMs }),
-          timeoutMs + 100,
-          `${client.name} health check`,
-        );
-        return reply.status === 'SERVING' ? 'up' : `down: ${reply.status}`;
-      } catch (err) {
-        return `down: ${(err as Error).message}`;
-      }
-    };
-    const [tokenizer, inference] = await Promise.all([check(this.tokenizerHealth), check(this.inferenceHealth)]);
-    return { tokenizer, inference };
+  /** Each inference replica's state of a version as last seen (END where it holds nothing), with its health. */
+  replicaStates(model: string, version: number): ReplicaVersionState[] {
+    const key = versionKey(model, version);
+    return this.inference.replicas().map((r) => {
+      const held = r.holds.get(key);
+      const state = held && VERSION_STATES.includes(held.state as VersionState) ? (held.state as VersionState) : 'END';
+      return { address: r.address, serving: r.serving, state, ...(held?.detail ? { detail: held.detail } : {}) };
+    });
   }
 
   onModuleDestroy(): void {
-    for (const c of [this.tokenizer, this.inference, this.tokenizerHealth, this.inferenceHealth]) c.close();
+    this.tokenizer.close();
+    this.inference.close();
   }
 }

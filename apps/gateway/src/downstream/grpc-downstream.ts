@@ -3,7 +3,7 @@ import { ErrorCode, ServableError } from '@servable/contracts';
 import { GRPC_CHANNEL_OPTIONS, fromGrpcError } from '@servable/contracts/grpc';
 import { REQUEST_ID_HEADER, TRACEPARENT_HEADER, type RequestContext } from '@servable/observability';
 
-type ClientCtor = new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ChannelOptions) => grpc.Client;
+export type ClientCtor = new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ChannelOptions) => grpc.Client;
 type Unary = (request: unknown, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, reply: unknown) => void) => void;
 
 const CHANNEL_OPTIONS: grpc.ChannelOptions = {
@@ -14,13 +14,10 @@ const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.initial_reconnect_backoff_ms': 200,
   'grpc.max_reconnect_backoff_ms': 2_000,
   'grpc.keepalive_time_ms': 30_000,
-  // The retry below (once, on a fresh channel, within the deadline) is the only one; grpc-js's own
-  // retry layer would also keep a copy of every request message in case it retries transparently.
+  // The replica set's retry (once, on another replica, within the deadline) is the only one; grpc-js's
+  // own retry layer would also keep a copy of every request message in case it retries transparently.
   'grpc.enable_retries': 0,
 };
-
-/** Below this much time left, a retry could not finish anyway: fail with the first error. */
-const MIN_RETRY_BUDGET_MS = 20;
 
 export interface DownstreamCallOptions {
   /** Absolute deadline (epoch ms), passed on as the call's grpc-timeout. */
@@ -30,19 +27,17 @@ export interface DownstreamCallOptions {
 }
 
 /**
- * One data-plane service behind a grpc-js channel. Every call carries the
- * request's x-request-id and traceparent and its deadline; a call that fails
- * with UNAVAILABLE is retried once on a fresh channel (the old one may hold a
- * dead connection or sit in reconnect backoff) while the deadline allows.
+ * One gRPC service at one address (one replica). Calls carry the request's x-request-id,
+ * traceparent and deadline, and reject with the raw grpc-js error: the replica set decides
+ * whether to try another replica, then translates.
  */
-export class GrpcDownstream {
+export class GrpcEndpoint {
   private client: grpc.Client;
 
   constructor(
-    readonly name: string,
+    readonly service: string,
     readonly address: string,
     private readonly ctor: ClientCtor,
-    private readonly onRetry: (service: string) => void = () => undefined,
   ) {
     this.client = this.connect();
   }
@@ -51,34 +46,10 @@ export class GrpcDownstream {
     return new this.ctor(this.address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
   }
 
-  async call<T>(method: string, request: unknown, options: DownstreamCallOptions): Promise<T> {
-    try {
-      return await this.once<T>(this.client, method, request, options);
-    } catch (err) {
-      const e = err as grpc.ServiceError;
-      if (e?.code !== grpc.status.UNAVAILABLE || options.deadline - Date.now() < MIN_RETRY_BUDGET_MS) {
-        throw this.translate(err);
-      }
-      this.onRetry(this.name);
-      this.renew();
-      try {
-        return await this.once<T>(this.client, method, request, options);
-      } catch (again) {
-        throw this.translate(again);
-      }
-    }
-  }
-
-  /** Swaps in a new channel; calls still running on the old one finish before it closes. */
-  private renew(): void {
-    const old = this.client;
-    this.client = this.connect();
-    setTimeout(() => old.close(), 10_000).unref();
-  }
-
-  private once<T>(client: grpc.Client, method: string, request: unknown, options: DownstreamCallOptions): Promise<T> {
+  call<T>(method: string, request: unknown, options: DownstreamCallOptions): Promise<T> {
+    const client = this.client;
     const fn = (client as unknown as Record<string, Unary>)[method];
-    if (typeof fn !== 'function') throw new Error(`${this.name} has no method ${method}`);
+    if (typeof fn !== 'function') return Promise.reject(new Error(`${this.service} has no method ${method}`));
     return new Promise<T>((resolve, reject) => {
       fn.call(client, request, outgoingMetadata(options.context), { deadline: options.deadline }, (err, reply) =>
         err ? reject(err) : resolve(reply as T),
@@ -86,23 +57,29 @@ export class GrpcDownstream {
     });
   }
 
-  private translate(err: unknown): ServableError {
-    const e = fromGrpcError(err);
-    if (e.code === ErrorCode.UNAVAILABLE) {
-      return new ServableError(ErrorCode.UNAVAILABLE, `${this.name} is unavailable at ${this.address}: ${e.message}`, {
-        cause: err,
-        retryAfterSeconds: 1,
-      });
-    }
-    if (e.code === ErrorCode.DEADLINE_EXCEEDED) {
-      return new ServableError(ErrorCode.DEADLINE_EXCEEDED, `deadline exceeded waiting for ${this.name}`, { cause: err });
-    }
-    return e;
+  /** Swaps in a new channel (the old one may hold a dead connection or sit in backoff); calls on the old one finish first. */
+  renew(): void {
+    const old = this.client;
+    this.client = this.connect();
+    setTimeout(() => old.close(), 10_000).unref();
   }
 
   close(): void {
     this.client.close();
   }
+}
+
+/** A grpc-js error as the taxonomy's ServableError, naming the service and replica where that helps an operator. */
+export function translateGrpcError(err: unknown, service: string, address: string): ServableError {
+  if (err instanceof ServableError) return err;
+  const e = fromGrpcError(err);
+  if (e.code === ErrorCode.UNAVAILABLE) {
+    return new ServableError(ErrorCode.UNAVAILABLE, `${service} is unavailable at ${address}: ${e.message}`, { cause: err, retryAfterSeconds: 1 });
+  }
+  if (e.code === ErrorCode.DEADLINE_EXCEEDED) {
+    return new ServableError(ErrorCode.DEADLINE_EXCEEDED, `deadline exceeded waiting for ${service}`, { cause: err });
+  }
+  return e;
 }
 
 /** x-request-id and traceparent of the request a call serves, for the next hop's logs. */

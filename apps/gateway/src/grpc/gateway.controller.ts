@@ -76,14 +76,14 @@ export class GatewayGrpcController implements v1.GatewayServiceController {
     };
   }
 
-  async getModelStatus(request: v1.GetModelStatusRequest, _metadata: Metadata, call?: unknown): Promise<v1.GetModelStatusResponse> {
+  getModelStatus(request: v1.GetModelStatusRequest): v1.GetModelStatusResponse {
     const { model, selector } = modelOf(request.modelSpec);
-    return { modelVersionStatus: await this.info.status(model, selector, grpcDeadline(call, this.config)) };
+    return { modelVersionStatus: this.info.status(model, selector).map((s) => ({ ...s, replicas: s.replicas.map((r) => ({ ...r, detail: r.detail ?? '' })) })) };
   }
 
-  async getModelMetadata(request: v1.GetModelMetadataRequest, metadata: Metadata, call?: unknown): Promise<v1.GetModelMetadataResponse> {
+  getModelMetadata(request: v1.GetModelMetadataRequest, metadata: Metadata): v1.GetModelMetadataResponse {
     const { model, selector } = modelOf(request.modelSpec, metadata);
-    const { manifest } = await this.info.metadata(model, selector, grpcDeadline(call, this.config));
+    const { manifest } = this.info.metadata(model, selector);
     return {
       name: manifest.name,
       version: manifest.version,

@@ -39,9 +39,9 @@ export class OipGrpcController implements inference.GRPCInferenceServiceControll
     return { ready: (await this.readiness.check()).ready };
   }
 
-  async modelReady(request: inference.ModelReadyRequest, _metadata: Metadata, call?: unknown): Promise<inference.ModelReadyResponse> {
+  modelReady(request: inference.ModelReadyRequest): inference.ModelReadyResponse {
     if (!request.name) throw ServableError.invalid('name is required');
-    return { ready: await this.info.ready(request.name, { version: oipVersion(request.version) }, grpcDeadline(call, this.config)) };
+    return { ready: this.info.ready(request.name, { version: oipVersion(request.version) }) };
   }
 
   @Access('public')
@@ -49,9 +49,9 @@ export class OipGrpcController implements inference.GRPCInferenceServiceControll
     return { name: GATEWAY_NAME, version: GATEWAY_VERSION, extensions: [] };
   }
 
-  async modelMetadata(request: inference.ModelMetadataRequest, _metadata: Metadata, call?: unknown): Promise<inference.ModelMetadataResponse> {
+  modelMetadata(request: inference.ModelMetadataRequest): inference.ModelMetadataResponse {
     if (!request.name) throw ServableError.invalid('name is required');
-    const { manifest, versions } = await this.info.metadata(request.name, { version: oipVersion(request.version) }, grpcDeadline(call, this.config));
+    const { manifest, versions } = this.info.metadata(request.name, { version: oipVersion(request.version) });
     return { name: manifest.name, versions: versions.map(String), platform: `servable_${manifest.framework ?? 'tfjs'}`, ...oipSignature(manifest) };
   }
 

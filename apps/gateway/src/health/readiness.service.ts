@@ -1,18 +1,65 @@
 import { Injectable } from '@nestjs/common';
-import { DownstreamService, type DownstreamState } from '../downstream/downstream.service';
+import type { ReplicaHealthView } from '@servable/contracts/admin-api';
+import { withTimeout } from '@servable/observability';
+import { ControlPlane } from '@servable/persistence';
+import { DownstreamService } from '../downstream/downstream.service';
+import type { ReplicaSet } from '../downstream/replica-set';
+
+const STORE_TIMEOUT_MS = 1_000;
+
+export interface DataPlaneReadiness {
+  /** Replicas that answer their health check with SERVING. */
+  serving: number;
+  replicas: ReplicaHealthView[];
+}
 
 export interface GatewayReadiness {
   ready: boolean;
-  checks: Record<'tokenizer' | 'inference', DownstreamState>;
+  checks: {
+    /** SIGTERM arrived: the gateway is leaving its Service before it stops taking work. */
+    draining: boolean;
+    store: { up: boolean; detail?: string };
+    tokenizer: DataPlaneReadiness;
+    inference: DataPlaneReadiness;
+  };
 }
 
-/** Ready means both data-plane hops answer their health check as SERVING. */
+/**
+ * Ready means the gateway can serve: its store answers and at least one replica of each
+ * data-plane service is SERVING. One replica's outage leaves it ready (requests go to the
+ * others); an outage of a whole data-plane service makes it unready, since it could serve
+ * nothing but the admin API. Replica health comes from the replica sets' background checks,
+ * so a probe costs one database round trip.
+ */
 @Injectable()
 export class ReadinessService {
-  constructor(private readonly downstream: DownstreamService) {}
+  private draining = false;
+
+  constructor(
+    private readonly downstream: DownstreamService,
+    private readonly cp: ControlPlane,
+  ) {}
+
+  /** From now on the gateway reports unready, whatever else holds. */
+  startDraining(): void {
+    this.draining = true;
+  }
 
   async check(): Promise<GatewayReadiness> {
-    const checks = await this.downstream.readiness();
-    return { ready: checks.tokenizer === 'up' && checks.inference === 'up', checks };
+    const store = await withTimeout(this.cp.db.dataSource.query('SELECT 1'), STORE_TIMEOUT_MS, 'database check').then(
+      () => ({ up: true }),
+      (err: Error) => ({ up: false, detail: err.message }),
+    );
+    const tokenizer = dataPlane(this.downstream.tokenizer);
+    const inference = dataPlane(this.downstream.inference);
+    return {
+      ready: !this.draining && store.up && tokenizer.serving > 0 && inference.serving > 0,
+      checks: { draining: this.draining, store, tokenizer, inference },
+    };
   }
+}
+
+function dataPlane(set: ReplicaSet): DataPlaneReadiness {
+  const replicas = set.health();
+  return { serving: replicas.filter((r) => r.status === 'SERVING').length, replicas };
 }

@@ -69,15 +69,15 @@ export class OipController {
 
   @Get(['models/:model', 'models/:model/versions/:version'])
   @ApiOperation({ summary: 'Model metadata: versions, platform and the input/output tensors' })
-  async modelMetadata(@Param() path: OipPath, @Req() req: HttpRequest) {
-    const { manifest, versions } = await this.info.metadata(path.model, { version: oipVersion(path.version) }, deadlineOf(req, this.config));
+  modelMetadata(@Param() path: OipPath) {
+    const { manifest, versions } = this.info.metadata(path.model, { version: oipVersion(path.version) });
     return { name: manifest.name, versions: versions.map(String), platform: `servable_${manifest.framework ?? 'tfjs'}`, ...oipSignature(manifest) };
   }
 
   @Get(['models/:model/ready', 'models/:model/versions/:version/ready'])
   @ApiOperation({ summary: 'Whether the version that would serve is loaded (200) or not (409)' })
-  async modelReady(@Param() path: OipPath, @Req() req: HttpRequest, @Res({ passthrough: true }) res: ServerResponse) {
-    const ready = await this.info.ready(path.model, { version: oipVersion(path.version) }, deadlineOf(req, this.config));
+  modelReady(@Param() path: OipPath, @Res({ passthrough: true }) res: ServerResponse) {
+    const ready = this.info.ready(path.model, { version: oipVersion(path.version) });
     if (!ready) {
       res.statusCode = 409;
       return { name: path.model, ready: false, error: 'model version is not loaded', code: ErrorCode.FAILED_PRECONDITION };

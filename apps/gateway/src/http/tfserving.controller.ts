@@ -5,7 +5,7 @@ import { requestContextOf } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { PredictionService } from '../inference/prediction.service';
 import { ModelInfoService } from '../models/model-info.service';
-import type { TensorSpec, VersionManifest } from '../models/version-manifest';
+import type { ModelManifest, TensorSpec } from '@servable/model-repository';
 import { deadlineOf, selectorOf, setTimingHeaders, tokenizerHeader, type HttpRequest, type ModelPath } from './http-request';
 import { PREDICT_BODY } from './openapi.schemas';
 import { parsePredictBody, predictResponse } from './tfserving-shapes';
@@ -21,7 +21,7 @@ function tensorInfo(t: TensorSpec) {
 }
 
 /** servable.json's signature in the spirit of TF Serving's signature_def. */
-function signatureDef(manifest: VersionManifest) {
+function signatureDef(manifest: ModelManifest) {
   const byName = (ts: TensorSpec[]) => Object.fromEntries(ts.map((t) => [t.name, tensorInfo(t)]));
   return {
     signature_def: {
@@ -42,23 +42,25 @@ export class TfServingController {
 
   @Get(['v1/models/:model', 'v1/models/:model/versions/:version', 'v1/models/:model/labels/:label'])
   @ApiOperation({ summary: 'model_version_status of every version, or of the one the path names' })
-  async status(@Param() path: ModelPath, @Req() req: HttpRequest) {
+  status(@Param() path: ModelPath, @Req() req: HttpRequest) {
     const { version, label } = selectorOf(path, req);
-    const statuses = await this.info.status(path.model, { version, label }, deadlineOf(req, this.config));
+    const statuses = this.info.status(path.model, { version, label });
     return {
       model_version_status: statuses.map((s) => ({
         version: String(s.version),
         state: s.state,
         status: { error_code: s.errorCode, error_message: s.errorMessage },
         ...(s.labels.length ? { labels: s.labels } : {}),
+        // Not in TF Serving (one process there): which inference replica holds the version, and why one failed.
+        replicas: s.replicas,
       })),
     };
   }
 
   @Get(['v1/models/:model/metadata', 'v1/models/:model/versions/:version/metadata', 'v1/models/:model/labels/:label/metadata'])
   @ApiOperation({ summary: 'The signature of the version that would serve, as signature_def, with labels and the pinned tokenizer' })
-  async metadata(@Param() path: ModelPath, @Req() req: HttpRequest) {
-    const { manifest } = await this.info.metadata(path.model, selectorOf(path, req), deadlineOf(req, this.config));
+  metadata(@Param() path: ModelPath, @Req() req: HttpRequest) {
+    const { manifest } = this.info.metadata(path.model, selectorOf(path, req));
     return {
       model_spec: { name: manifest.name, signature_name: '', version: String(manifest.version) },
       metadata: { signature_def: signatureDef(manifest) },

@@ -1,5 +1,5 @@
 import { ServableError } from '@servable/contracts';
-import type { VersionManifest } from '../models/version-manifest';
+import type { ModelManifest } from '@servable/model-repository';
 import { int32 } from './input-parsing';
 import type { ModelInput, PredictOutcome } from './prediction.types';
 
@@ -22,7 +22,7 @@ export function oipDatatype(dtype: string): string {
 }
 
 /** The signature as OIP metadata: raw text (BYTES) is accepted besides the model's own inputs. */
-export function oipSignature(manifest: VersionManifest) {
+export function oipSignature(manifest: ModelManifest) {
   const tensor = (t: { name: string; dtype: string; shape: number[] }) => ({ name: t.name, datatype: oipDatatype(t.dtype), shape: t.shape });
   return {
     inputs: [{ name: OIP_TEXT_INPUT, datatype: 'BYTES', shape: [-1] }, ...manifest.signature.inputs.map(tensor)],

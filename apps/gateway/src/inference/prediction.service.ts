@@ -44,7 +44,7 @@ export class PredictionService {
     try {
       release = this.tryAcquire();
       this.validate(command);
-      resolved = await this.catalog.resolve(command.model, command.selector, command.deadline);
+      resolved = this.catalog.resolve(command.model, command.selector);
       labels.version = String(resolved.version);
       const outcome = await this.run(command, resolved, started);
       this.metrics.requests.inc({ ...labels, code: 'OK' });
@@ -92,7 +92,7 @@ export class PredictionService {
     const started = performance.now();
     const deadline = Date.now() + this.config.REQUEST_TIMEOUT_MS;
     void (async () => {
-      const resolved = await this.catalog.resolve(command.model, { version }, deadline);
+      const resolved = this.catalog.resolve(command.model, { version });
       const shadow = await this.run({ ...command, deadline }, resolved, started);
       this.store.recordShadow({
         model: command.model,
@@ -160,11 +160,7 @@ export class PredictionService {
 
     assertBeforeDeadline(command.deadline, 'inference');
     const t1 = performance.now();
-    const reply = await this.downstream.predict(resolved.model, resolved.version, ids, command.deadline, command.context).catch((err: unknown) => {
-      // Inference no longer serves what the cached status said it does (restarted, unloaded, loading).
-      if (err instanceof ServableError && (err.code === ErrorCode.FAILED_PRECONDITION || err.code === ErrorCode.UNAVAILABLE)) this.catalog.forget(resolved.model);
-      throw err;
-    });
+    const reply = await this.downstream.predict(resolved.model, resolved.version, ids, command.deadline, command.context);
     const hopMs = performance.now() - t1;
     this.metrics.inference.observe({ model: resolved.model, version: String(resolved.version), api: command.api }, hopMs / 1000);
 

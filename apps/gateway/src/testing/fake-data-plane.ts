@@ -1,38 +1,13 @@
 import * as grpc from '@grpc/grpc-js';
 import { float32ToBytes, int32ToBytes, bytesToInt32, unpackRagged } from '@servable/contracts';
 import { loadGrpcObject } from '@servable/contracts/grpc';
-import type { ManifestSource, VersionManifest } from '../models/version-manifest';
 import { freePort } from '@servable/observability/testing';
 
 export { freePort };
 
 
-export const HASH_V1 = '1'.repeat(64);
-export const HASH_V2 = '2'.repeat(64);
-
-export function manifest(version: number, hash: string): VersionManifest {
-  return {
-    name: 'spam',
-    version,
-    framework: 'tfjs-layers',
-    signature: { inputs: [{ name: 'input_ids', dtype: 'int32', shape: [-1, -1] }], outputs: [{ name: 'probabilities', dtype: 'float32', shape: [-1, 2] }] },
-    labels: ['ham', 'spam'],
-    tokenizer: { hash, vocab_size: 1000, pad_id: 0 },
-    max_length: 64,
-  };
-}
-
-export function fakeRepository(): ManifestSource {
-  const manifests = new Map([
-    [1, manifest(1, HASH_V1)],
-    [2, manifest(2, HASH_V2)],
-  ]);
-  return {
-    listModels: async () => ['spam'],
-    listVersions: async () => [...manifests.keys()],
-    readManifest: async (_m, v) => manifests.get(v)!,
-  };
-}
+/** Tokenizer hashes of spam v1 and v2 in the gateway tests' repository (see gatewayTestRepository). */
+export { HASH_V1, HASH_V2 } from './test-repository';
 
 /** A word's id: a stable hash into the fake vocabulary (ids 1..999). */
 const idOf = (word: string) => 1 + ([...word].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7) % 999);

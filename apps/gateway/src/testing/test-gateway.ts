@@ -1,8 +1,9 @@
 import { waitFor } from '@servable/observability/testing';
-import { TestDatabase, copyRepository } from '@servable/persistence/testing';
+import { TestDatabase } from '@servable/persistence/testing';
 import { loadGatewayConfig } from '../config/gateway.config';
 import { startGateway, type RunningGateway } from '../gateway-server';
-import { fakeRepository, freePort, startFakeDataPlane, type FakeDataPlane } from './fake-data-plane';
+import { freePort, startFakeDataPlane, type FakeDataPlane } from './fake-data-plane';
+import { gatewayTestRepository } from './test-repository';
 
 export interface TestGateway {
   plane: FakeDataPlane;
@@ -23,7 +24,7 @@ export interface TestGateway {
 export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
   const plane = await startFakeDataPlane();
   const db = await TestDatabase.create();
-  const repo = copyRepository();
+  const repo = gatewayTestRepository();
   const grpcUrl = `127.0.0.1:${await freePort()}`;
   const config = loadGatewayConfig({
     GATEWAY_HTTP_PORT: '0',
@@ -35,7 +36,7 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
     LOG_LEVEL: 'warn',
     ...env,
   });
-  const gateway = await startGateway(config, { source: fakeRepository(), database: db.options() });
+  const gateway = await startGateway(config, { database: db.options() });
   await waitFor('v1 and v2 AVAILABLE', async () => (await gateway.controlPlane.registry.getModel('spam')).versions.every((v) => v.state === 'AVAILABLE'), 10_000, 50);
   return {
     plane,
@@ -43,7 +44,7 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
     url: gateway.httpUrl,
     grpcUrl,
     async close() {
-      await gateway.close();
+      await gateway.close({ graceMs: 0 });
       await plane.close();
       await db.drop();
       repo.remove();

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
-import type { CohortRuleRow } from '../entities';
+import { parseManifest, type ModelManifest } from '@servable/model-repository';
+import type { CohortRuleRow, VersionState } from '../entities';
 
 /** A rollout with `stable` resolved; structurally the `Rollout` of @servable/routing. */
 export interface ResolvedRollout {
@@ -11,8 +12,18 @@ export interface ResolvedRollout {
   shadow?: { version: number; share: number };
 }
 
+/** A registered version as requests see it: its state and its servable.json, parsed once per snapshot. */
+export interface RoutedVersion {
+  version: number;
+  state: VersionState;
+  stateDetail: string | null;
+  manifest: ModelManifest;
+}
+
 export interface ModelRouting {
   model: string;
+  /** Every registered version, ascending. */
+  versions: RoutedVersion[];
   /** label → version */
   labels: Record<string, number>;
   /** Absent when the model has no rollout, or neither it nor a `stable` label names a stable version. */
@@ -22,14 +33,14 @@ export interface ModelRouting {
 }
 
 /**
- * Everything per-request routing needs, read in three queries. The gateway keeps the
- * result in memory and reloads it on every config change, so no request touches the
- * database.
+ * Everything a request needs, read in four queries: the one read model of the request path
+ * (versions, their states and manifests, labels, rollouts). The gateway keeps the result in
+ * memory and reloads it on every config or state change, so no request touches the database.
  */
 export async function loadRoutingSnapshot(dataSource: DataSource): Promise<Map<string, ModelRouting>> {
   const models: Array<{ id: number; name: string }> = await dataSource.query(`SELECT id, name FROM model ORDER BY name`);
-  const versions: Array<{ model_id: number; version: number; state: string }> = await dataSource.query(
-    `SELECT model_id, version, state FROM model_version ORDER BY version`,
+  const versions: Array<{ model_id: number; version: number; state: VersionState; state_detail: string | null; manifest: unknown }> = await dataSource.query(
+    `SELECT model_id, version, state, state_detail, manifest FROM model_version ORDER BY version`,
   );
   const labels: Array<{ model_id: number; label: string; version: number }> = await dataSource.query(
     `SELECT l.model_id, l.label, v.version FROM version_label l JOIN model_version v ON v.id = l.version_id`,
@@ -49,10 +60,17 @@ export async function loadRoutingSnapshot(dataSource: DataSource): Promise<Map<s
     const labelMap = Object.fromEntries(labels.filter((l) => l.model_id === m.id).map((l) => [l.label, l.version]));
     const r = rollouts.find((x) => x.model_id === m.id);
     const stable = r?.stable_version ?? labelMap['stable'];
+    const own = versions.filter((v) => v.model_id === m.id);
     out.set(m.name, {
       model: m.name,
+      versions: own.map((v) => ({
+        version: v.version,
+        state: v.state,
+        stateDetail: v.state_detail,
+        manifest: parseManifest(v.manifest, `${m.name}/${v.version}/servable.json`),
+      })),
       labels: labelMap,
-      available: versions.filter((v) => v.model_id === m.id && v.state === 'AVAILABLE').map((v) => v.version),
+      available: own.filter((v) => v.state === 'AVAILABLE').map((v) => v.version),
       rollout:
         r && stable !== undefined
           ? {

@@ -57,6 +57,15 @@ export interface ModelVersionStatus {
   errorCode: string;
   errorMessage: string;
   labels: string[];
+  /** Each inference replica's state of the version: requests go only to SERVING replicas where it is AVAILABLE. */
+  replicas: ReplicaState[];
+}
+
+export interface ReplicaState {
+  address: string;
+  serving: boolean;
+  state: string;
+  detail: string;
 }
 
 export interface GetModelStatusResponse {
