@@ -8,18 +8,26 @@ const tensorSpec = z.object({
   shape: z.array(dim).min(1),
 });
 
-const batching = z.object({
-  // Rows per batch: more amortises per-call overhead, but every row waits for the slowest.
-  max_batch_size: z.number().int().positive().default(64),
-  // How long a partial batch may wait for company: throughput against idle latency.
-  batch_timeout_micros: z.number().int().min(0).default(2000),
-  // Rows waiting before RESOURCE_EXHAUSTED: bounds memory and the worst queueing delay.
-  max_queue_size: z.number().int().positive().default(1024),
-  // Padded ids per batch (rows x longest row), as TEI: bounds compute and memory per batch.
-  max_batch_tokens: z.number().int().positive().default(16384),
-  // Batch sizes a graph backend was compiled for; rows are padded up to the next one.
-  allowed_batch_sizes: z.array(z.number().int().positive()).default([]),
-});
+/**
+ * Dynamic batching knobs. No defaults here: a field servable.json leaves out stays
+ * undefined, so inference can fill it from its environment (MAX_BATCH_SIZE, ...).
+ * Strict, so a misspelt knob is an error rather than silently replaced by the env's value.
+ */
+const batching = z
+  .object({
+    // Rows per batch: more amortises per-call overhead, but every row waits for the slowest.
+    max_batch_size: z.number().int().positive(),
+    // How long a partial batch may wait for company: throughput against idle latency.
+    batch_timeout_micros: z.number().int().min(0),
+    // Rows waiting before RESOURCE_EXHAUSTED: bounds memory and the worst queueing delay.
+    max_queue_size: z.number().int().positive(),
+    // Padded ids per batch (rows x longest row), as TEI: bounds compute and memory per batch.
+    max_batch_tokens: z.number().int().positive(),
+    // Batch sizes a graph backend was compiled for; rows are padded up to the next one.
+    allowed_batch_sizes: z.array(z.number().int().positive()),
+  })
+  .partial()
+  .strict();
 
 export const manifestSchema = z.object({
   format: z.literal('servable.model/v1'),
@@ -34,13 +42,7 @@ export const manifestSchema = z.object({
     pad_id: z.number().int().min(0),
   }),
   max_length: z.number().int().positive(),
-  batching: batching.default({
-    max_batch_size: 64,
-    batch_timeout_micros: 2000,
-    max_queue_size: 1024,
-    max_batch_tokens: 16384,
-    allowed_batch_sizes: [],
-  }),
+  batching: batching.optional(),
   evaluation: z.record(z.string(), z.unknown()).optional(),
   lineage: z.record(z.string(), z.unknown()).optional(),
 });
@@ -48,6 +50,8 @@ export const manifestSchema = z.object({
 /** servable.json: what a version is, how to call it and how it was made. */
 export type ModelManifest = z.infer<typeof manifestSchema>;
 export type TensorSpec = z.infer<typeof tensorSpec>;
+/** servable.json's `batching` block as written: every field may be absent. */
+export type ManifestBatching = z.infer<typeof batching>;
 
 /** Validates servable.json, naming each field that is wrong. */
 export function parseManifest(json: unknown, source = 'servable.json'): ModelManifest {

@@ -55,7 +55,16 @@ describe('model repository', () => {
     expect(() => parseManifest(manifest({ framework: 'onnx', labels: ['only'] }))).toThrow(/framework.*labels|labels.*framework/s);
     expect(() => parseManifest(manifest({ tokenizer: { hash: 'nope', vocab_size: 10, pad_id: 0 } }))).toThrow(/tokenizer\.hash/);
     expect(() => parseManifest(manifest({ labels: ['a', 'b', 'c'] }))).toThrow(/2 classes but 3 labels/);
-    expect(parseManifest(manifest()).batching.max_batch_size).toBe(64);
+    expect(() => parseManifest(manifest({ batching: { max_batch_sise: 8 } }))).toThrow(/batching.*max_batch_sise/);
+    expect(() => parseManifest(manifest({ batching: { max_batch_size: 0 } }))).toThrow(/batching\.max_batch_size/);
+  });
+
+  it('adds nothing servable.json leaves out, so the serving environment can fill it', () => {
+    expect(parseManifest(manifest()).batching).toBeUndefined();
+    expect(parseManifest(manifest({ batching: { max_batch_size: 8 } })).batching).toEqual({ max_batch_size: 8 });
+    // What the control plane stores is what parses back to the same value (Postgres snapshot → gateway).
+    const parsed = parseManifest(manifest({ batching: { batch_timeout_micros: 0 }, evaluation: { accuracy: 0.9 } }));
+    expect(parseManifest(JSON.parse(JSON.stringify(parsed)))).toEqual(parsed);
   });
 
   it('lists versions, reads manifests and refuses a tokenizer whose bytes do not match its name', async () => {

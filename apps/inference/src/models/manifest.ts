@@ -1,37 +1,21 @@
+import type { ModelManifest } from '@servable/model-repository';
 import type { BatchingOptions } from '../batching/batching-options';
+import type { InferenceConfig } from '../config/inference.config';
 import type { WarmupPlan } from '../workers/worker-protocol';
-import type { TensorSpec, VersionSignature } from './signature';
+import type { VersionSignature } from './signature';
 
 export const SAVED_MODEL_NEEDS_NATIVE =
   'TF SavedModel versions need the native TensorFlow backend: install @tensorflow/tfjs-node (npm install @tensorflow/tfjs-node) and run with INFERENCE_BACKEND=auto or tensorflow, or convert the model with tensorflowjs_converter';
-
-/** The parts of servable.json (servable.model/v1) that inference reads. */
-export interface ServableManifest {
-  name: string;
-  version: number;
-  framework: 'tfjs-layers' | 'tfjs-graph' | 'tf-saved-model';
-  signature: { inputs: TensorSpec[]; outputs: TensorSpec[] };
-  labels?: string[];
-  tokenizer: { hash: string; vocab_size: number; pad_id?: number };
-  max_length: number;
-  batching?: Partial<{
-    max_batch_size: number;
-    batch_timeout_micros: number;
-    max_queue_size: number;
-    max_batch_tokens: number;
-    allowed_batch_sizes: number[];
-  }>;
-}
 
 /** The model repository as inference sees it (implemented by @servable/model-repository). */
 export interface ModelSource {
   listModels(): Promise<string[]>;
   listVersions(model: string): Promise<number[]>;
-  readManifest(model: string, version: number): Promise<ServableManifest>;
+  readManifest(model: string, version: number): Promise<ModelManifest>;
   versionDir(model: string, version: number): string;
 }
 
-export function signatureOf(manifest: ServableManifest): VersionSignature {
+export function signatureOf(manifest: ModelManifest): VersionSignature {
   return {
     inputs: manifest.signature.inputs,
     outputs: manifest.signature.outputs,
@@ -40,15 +24,23 @@ export function signatureOf(manifest: ServableManifest): VersionSignature {
   };
 }
 
-/** servable.json's batching block, with the environment's defaults where it is silent. */
-export function batchingOf(manifest: ServableManifest, defaults: BatchingOptions): BatchingOptions {
+/** The environment's batching knobs, each with its built-in default already applied by the config schema. */
+export type BatchingEnv = Pick<InferenceConfig, 'MAX_BATCH_SIZE' | 'BATCH_TIMEOUT_MICROS' | 'MAX_QUEUE_SIZE' | 'MAX_BATCH_TOKENS'>;
+
+/**
+ * The one place a version's batching is decided: servable.json's `batching` field where it
+ * is present, else the environment variable, else the variable's built-in default. A model's
+ * author knows its shapes; the operator knows the hardware, and sets what the author left open.
+ */
+export function batchingOf(manifest: ModelManifest, env: BatchingEnv): BatchingOptions {
   const b = manifest.batching ?? {};
   const options: BatchingOptions = {
-    maxBatchSize: b.max_batch_size ?? defaults.maxBatchSize,
-    batchTimeoutMicros: b.batch_timeout_micros ?? defaults.batchTimeoutMicros,
-    maxQueueSize: b.max_queue_size ?? defaults.maxQueueSize,
-    maxBatchTokens: b.max_batch_tokens ?? defaults.maxBatchTokens,
-    allowedBatchSizes: b.allowed_batch_sizes?.length ? b.allowed_batch_sizes : defaults.allowedBatchSizes,
+    maxBatchSize: b.max_batch_size ?? env.MAX_BATCH_SIZE,
+    batchTimeoutMicros: b.batch_timeout_micros ?? env.BATCH_TIMEOUT_MICROS,
+    maxQueueSize: b.max_queue_size ?? env.MAX_QUEUE_SIZE,
+    maxBatchTokens: b.max_batch_tokens ?? env.MAX_BATCH_TOKENS,
+    // No environment variable: padded batch sizes belong to a compiled graph, not to a machine.
+    allowedBatchSizes: b.allowed_batch_sizes?.length ? b.allowed_batch_sizes : undefined,
   };
   // A row of max_length must always fit in a batch, or it could never run.
   options.maxBatchTokens = Math.max(options.maxBatchTokens, manifest.max_length);
@@ -56,7 +48,7 @@ export function batchingOf(manifest: ServableManifest, defaults: BatchingOptions
 }
 
 /** Shapes to run before AVAILABLE: small, typical and the largest batch, at a short and the longest length. */
-export function warmupPlanOf(manifest: ServableManifest, batching: BatchingOptions): WarmupPlan {
+export function warmupPlanOf(manifest: ModelManifest, batching: BatchingOptions): WarmupPlan {
   const largest = batching.allowedBatchSizes?.length ? Math.max(...batching.allowedBatchSizes) : batching.maxBatchSize;
   const batchSizes = [...new Set([1, Math.min(8, largest), largest])];
   const lengths = [...new Set([Math.min(16, manifest.max_length), manifest.max_length])];

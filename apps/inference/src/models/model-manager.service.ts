@@ -6,7 +6,7 @@ import { INFERENCE_CONFIG, type InferenceConfig } from '../config/inference.conf
 import { selectVersions } from '../config/version-policy';
 import { InferenceMetrics } from '../metrics/inference.metrics';
 import { WorkerPool } from '../workers/worker-pool';
-import { SAVED_MODEL_NEEDS_NATIVE, batchingOf, signatureOf, warmupPlanOf, type ModelSource, type ServableManifest } from './manifest';
+import { SAVED_MODEL_NEEDS_NATIVE, batchingOf, signatureOf, warmupPlanOf, type ModelSource } from './manifest';
 import { MODEL_SOURCE } from './model-source';
 import { ModelVersion, versionKey } from './model-version';
 
@@ -139,21 +139,16 @@ export class ModelManager {
   private async doLoad(mv: ModelVersion): Promise<void> {
     const started = performance.now();
     try {
-      const manifest: ServableManifest = await this.source.readManifest(mv.name, mv.version);
+      const manifest = await this.source.readManifest(mv.name, mv.version);
       mv.manifest = manifest;
       mv.signature = signatureOf(manifest);
       if (manifest.framework === 'tf-saved-model' && !this.backend.startsWith('tensorflow')) {
         throw new ServableError(ErrorCode.FAILED_PRECONDITION, `${SAVED_MODEL_NEEDS_NATIVE} (backend in use: ${this.backend})`);
       }
       this.setState(mv, ModelState.LOADING);
-      const batching = batchingOf(manifest, {
-        maxBatchSize: this.config.MAX_BATCH_SIZE,
-        batchTimeoutMicros: this.config.BATCH_TIMEOUT_MICROS,
-        maxQueueSize: this.config.MAX_QUEUE_SIZE,
-        maxBatchTokens: this.config.MAX_BATCH_TOKENS,
-      });
+      const batching = batchingOf(manifest, this.config);
       await this.pool.load(mv.key, this.source.versionDir(mv.name, mv.version), manifest, warmupPlanOf(manifest, batching));
-      mv.batcher = new DynamicBatcher(batching, this.executor(mv, manifest.tokenizer.pad_id ?? 0), this.hooks(mv));
+      mv.batcher = new DynamicBatcher(batching, this.executor(mv, manifest.tokenizer.pad_id), this.hooks(mv));
       this.setState(mv, ModelState.AVAILABLE);
       this.logger.log(`${mv.key} AVAILABLE on ${this.backend} after ${Math.round(performance.now() - started)} ms (loaded and warmed up)`);
     } catch (err) {

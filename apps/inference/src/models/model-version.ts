@@ -1,7 +1,7 @@
 import { ErrorCode, ServableError } from '@servable/contracts';
 import { servableInferenceV1 as v1 } from '@servable/contracts/grpc';
+import type { ModelManifest } from '@servable/model-repository';
 import type { DynamicBatcher } from '../batching/dynamic-batcher';
-import type { ServableManifest } from './manifest';
 import type { VersionSignature } from './signature';
 
 export const versionKey = (name: string, version: number) => `${name}:${version}`;
@@ -10,7 +10,7 @@ export const versionKey = (name: string, version: number) => `${name}:${version}
 export class ModelVersion {
   state: v1.ModelState = v1.ModelState.START;
   error?: ServableError;
-  manifest?: ServableManifest;
+  manifest?: ModelManifest;
   signature?: VersionSignature;
   batcher?: DynamicBatcher<Float32Array>;
   /** Settles when the current load finishes (either way). */

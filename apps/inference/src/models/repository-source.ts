@@ -1,5 +1,5 @@
 import { ModelRepository } from '@servable/model-repository';
-import type { ModelSource, ServableManifest } from './manifest';
+import type { ModelSource } from './manifest';
 
 /** The shared model repository loader, seen through the few calls inference makes. */
 export function repositorySource(root: string): ModelSource {
@@ -7,7 +7,7 @@ export function repositorySource(root: string): ModelSource {
   return {
     listModels: () => repository.listModels(),
     listVersions: (model) => repository.listVersions(model),
-    readManifest: async (model, version) => (await repository.readManifest(model, version)) as unknown as ServableManifest,
+    readManifest: (model, version) => repository.readManifest(model, version),
     versionDir: (model, version) => repository.versionDir(model, version),
   };
 }

@@ -1,12 +1,7 @@
 import { ErrorCode, ServableError, bytesToInt32, unpackRagged } from '@servable/contracts';
 import type { servableInferenceV1 as v1 } from '@servable/contracts/grpc';
+import type { TensorSpec } from '@servable/model-repository';
 
-/** One declared input of a version's signature (servable.json), -1 marking a free dimension. */
-export interface TensorSpec {
-  name: string;
-  dtype: 'int32' | 'float32';
-  shape: number[];
-}
 
 /** What Predict checks a request against, before anything is queued. */
 export interface VersionSignature {

@@ -4,7 +4,8 @@ import { int32ToBytes, packRagged } from '@servable/contracts';
 import { GRPC_CHANNEL_OPTIONS, loadGrpcObject } from '@servable/contracts/grpc';
 import { loadInferenceConfig } from '../config/inference.config';
 import { startInference, type RunningInference } from '../inference-server';
-import type { ModelSource, ServableManifest } from '../models/manifest';
+import type { ModelManifest } from '@servable/model-repository';
+import type { ModelSource } from '../models/manifest';
 import { freePort } from '@servable/observability/testing';
 
 export { freePort };
@@ -12,8 +13,15 @@ export { freePort };
 export const FAKE_WORKER = { path: join(__dirname, 'fake-predict-worker.cjs') };
 
 
-export function fakeManifest(name: string, version: number, extra: Record<string, unknown> = {}): ServableManifest {
+/** Knobs the fake worker reads from the manifest it is sent (they never reach a real servable.json). */
+export interface FakeWorkerHooks {
+  loadDelayMs?: number;
+  failLoad?: string;
+}
+
+export function fakeManifest(name: string, version: number, extra: Partial<ModelManifest> & FakeWorkerHooks = {}): ModelManifest {
   return {
+    format: 'servable.model/v1',
     name,
     version,
     framework: 'tfjs-layers',
@@ -25,11 +33,11 @@ export function fakeManifest(name: string, version: number, extra: Record<string
     tokenizer: { hash: 'f'.repeat(64), vocab_size: 100, pad_id: 0 },
     max_length: 32,
     ...extra,
-  } as ServableManifest;
+  };
 }
 
 /** An in-memory repository: manifests only, for the fake worker. */
-export function fakeSource(manifests: ServableManifest[]): ModelSource {
+export function fakeSource(manifests: ModelManifest[]): ModelSource {
   return {
     listModels: async () => [...new Set(manifests.map((m) => m.name))],
     listVersions: async (model) => manifests.filter((m) => m.name === model).map((m) => m.version),

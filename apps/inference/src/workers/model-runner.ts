@@ -37,8 +37,7 @@ function wrap(model: Predictable, manifest: ModelManifest, named: boolean): Mode
   };
 }
 
-export async function loadModelRunner(dir: string, raw: unknown): Promise<ModelRunner> {
-  const manifest = raw as ModelManifest;
+export async function loadModelRunner(dir: string, manifest: ModelManifest): Promise<ModelRunner> {
   if (manifest.framework === 'tf-saved-model') {
     const node = tfNode();
     if (!node) throw new Error(SAVED_MODEL_NEEDS_NATIVE);

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { ErrorCode, ServableError } from '@servable/contracts';
+import type { ModelManifest } from '@servable/model-repository';
 import type { FromWorker, ToWorker, WarmupPlan, WorkerInit } from './worker-protocol';
 
 const RESPAWN_DELAY_MS = 1000;
@@ -94,7 +95,7 @@ export class WorkerPool {
   private startedAt = performance.now();
   private closing = false;
   /** What every worker has loaded, so a replacement thread can load the same. */
-  private readonly loaded = new Map<string, { dir: string; manifest: unknown; warmup: WarmupPlan }>();
+  private readonly loaded = new Map<string, { dir: string; manifest: ModelManifest; warmup: WarmupPlan }>();
   backend = 'unknown';
 
   constructor(
@@ -156,7 +157,7 @@ export class WorkerPool {
    * loads and warms up, the others keep serving at full speed, so other
    * versions' requests never wait behind a load.
    */
-  async load(key: string, dir: string, manifest: unknown, warmup: WarmupPlan): Promise<void> {
+  async load(key: string, dir: string, manifest: ModelManifest, warmup: WarmupPlan): Promise<void> {
     for (const worker of this.workers.filter((w) => w.alive)) {
       worker.loading++;
       try {

@@ -1,3 +1,5 @@
+import type { ModelManifest } from '@servable/model-repository';
+
 // Messages between the main thread and a predict worker. Tensors travel as
 // transferred ArrayBuffers, so a batch crosses the thread boundary without a copy.
 
@@ -13,7 +15,7 @@ export interface WarmupPlan {
 }
 
 export type ToWorker =
-  | { type: 'load'; id: number; key: string; dir: string; manifest: unknown; warmup: WarmupPlan }
+  | { type: 'load'; id: number; key: string; dir: string; manifest: ModelManifest; warmup: WarmupPlan }
   | { type: 'unload'; id: number; key: string }
   | { type: 'predict'; id: number; key: string; ids: Int32Array; batch: number; seq: number };
 

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ErrorCode, ServableError } from '@servable/contracts';
-import { ModelRepository } from '@servable/model-repository';
+import { ModelRepository, parseManifest } from '@servable/model-repository';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditService } from '../audit/audit.service';
 import { computeDesiredState, planReconcile } from '../control-plane/desired-state';
@@ -62,6 +62,14 @@ describe('registry', () => {
     expect(v1.evaluation).toMatchObject({ accuracy: expect.any(Number), f1: expect.any(Number) });
     // A fresh model gets its versions pinned, so the reconcile loop has something to load.
     expect(spam.versions.map((v) => v.pinned)).toEqual([true, true]);
+    // model_version.manifest is servable.json as parsed, nothing added: read back from the
+    // snapshot, the same schema gives the same manifest the repository gives.
+    const stored = (await db.dataSource.query(`SELECT version, manifest FROM model_version ORDER BY version`)) as Array<{ version: number; manifest: unknown }>;
+    for (const row of stored) {
+      const fromRepository = await new ModelRepository(repo.root).readManifest('spam', row.version);
+      expect(row.manifest).toEqual(fromRepository);
+      expect(parseManifest(row.manifest)).toEqual(fromRepository);
+    }
   });
 
   it('refuses a label on a version that is not AVAILABLE, and moves labels atomically', async () => {
@@ -130,8 +138,16 @@ describe('registry', () => {
   });
 
   it('registers a valid upload: files in place, row pinned, audited; the same version again is refused', async () => {
-    const upload = uploadOf(repo.root, 3);
+    const fromRepo = uploadOf(repo.root, 3);
+    // Only max_batch_size set: the stored manifest must not gain the other batching fields,
+    // or inference's environment could never fill them in.
+    const files = fromRepo.files.map((f) =>
+      f.name === 'servable.json' ? { ...f, bytes: Buffer.from(JSON.stringify({ ...JSON.parse(f.bytes.toString()), batching: { max_batch_size: 8 } })) } : f,
+    );
+    const upload = { ...fromRepo, files };
     const v3 = await registry.registerVersion({ model: 'spam', ...upload }, tfjsWarmUp, 'key:1:test');
+    const [{ manifest }] = await db.dataSource.query(`SELECT manifest FROM model_version WHERE version = 3`);
+    expect(manifest.batching).toEqual({ max_batch_size: 8 });
     expect(v3).toMatchObject({ model: 'spam', version: 3, state: 'START', pinned: true, source: 'upload' });
     expect(readdirSync(join(repo.root, 'spam', '3')).sort()).toEqual(upload.files.map((f) => f.name).sort());
     expect(await db.dataSource.query(`SELECT actor, target FROM audit_event WHERE action = 'version.register'`)).toEqual([

@@ -52,7 +52,8 @@ export function versionRow(
     classLabels: manifest.labels,
     maxLength: manifest.max_length,
     evaluation: (manifest.evaluation ?? null) as Record<string, unknown> | null,
-    manifest: manifest as unknown as Record<string, unknown>,
+    // The parsed manifest, nothing added: the gateway parses it back with the same schema.
+    manifest,
     state: 'START' as const,
     stateDetail: null,
     pinned,
