@@ -29,7 +29,19 @@ export function spamModel(): ModelView {
   return {
     name: 'spam',
     labels: { stable: 1 },
-    versions: [version(1, { labels: ['stable'] }), version(2, { pinned: true }), version(3, { state: 'LOADING', pinned: true, source: 'upload' })],
+    versions: [
+      version(1, { labels: ['stable'] }),
+      version(2, { pinned: true }),
+      version(3, {
+        state: 'LOADING',
+        pinned: true,
+        source: 'upload',
+        replicas: [
+          { address: '10.0.0.7:50052', serving: true, state: 'AVAILABLE' },
+          { address: '10.0.0.8:50052', serving: true, state: 'FAILED', detail: 'out of memory' },
+        ],
+      }),
+    ],
   };
 }
 

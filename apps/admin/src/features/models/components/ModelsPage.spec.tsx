@@ -18,6 +18,13 @@ describe('models page', () => {
     expect(within(screen.getByTestId('version-row-spam-3')).getByText('LOADING')).toBeTruthy();
   });
 
+  it('says which inference replica holds a version, and why one failed', async () => {
+    renderApp({ key: OPERATOR_KEY, hash: '#/models' });
+    const replicas = await screen.findByTestId('replicas-spam-3');
+    expect(within(replicas).getByText('1/2 replicas')).toBeTruthy();
+    expect(replicas.textContent).toContain('10.0.0.8:50052 FAILED: out of memory');
+  });
+
   it('shows an operator no upload form, and says why', async () => {
     renderApp({ key: OPERATOR_KEY, hash: '#/models' });
     expect((await screen.findByTestId('upload-admin-only')).textContent).toMatch(/needs the admin role/);

@@ -5,6 +5,7 @@ import { formatPercent, formatTime, metricValue, shortHash, versionName } from '
 import { EmptyState, InlineError } from '../../../ui/QueryStates';
 import { StatusBadge } from '../../../ui/StatusBadge';
 import { useSetPinned } from '../hooks/use-models';
+import { ReplicaSummary } from './ReplicaSummary';
 
 export interface VersionsTableProps {
   model: ModelView;
@@ -56,6 +57,7 @@ export function VersionsTable({ model }: VersionsTableProps) {
                 <td>
                   <StatusBadge status={v.state} />
                   {v.stateDetail && <div className="muted small">{v.stateDetail}</div>}
+                  <ReplicaSummary version={v} />
                 </td>
                 <td>
                   {v.labels.length === 0 ? (
