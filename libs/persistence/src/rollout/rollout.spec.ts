@@ -58,13 +58,18 @@ describe('rollouts', () => {
     expect(set).toMatchObject({ stableVersion: null, canary: 2, canaryWeight: 10, sticky: true, shadow: { version: 2, share: 5 } });
     expect(await rollouts.get('spam')).toEqual(set);
 
-    const snapshot = (await loadRoutingSnapshot(db.dataSource)).get('spam');
+    const { versions, ...snapshot } = (await loadRoutingSnapshot(db.dataSource)).get('spam')!;
     expect(snapshot).toEqual({
       model: 'spam',
       labels: { stable: 1 },
       available: [1, 2],
       rollout: { stable: 1, canary: 2, canaryWeight: 10, cohortRules: [{ header: 'x-cohort', value: 'beta', version: 2 }], sticky: true, shadow: { version: 2, share: 5 } },
     });
+    // Every registered version with its state and parsed servable.json: the request path's one read model.
+    expect(versions.map((v) => [v.version, v.state, v.manifest.version, v.manifest.tokenizer.hash.length])).toEqual([
+      [1, 'AVAILABLE', 1, 64],
+      [2, 'AVAILABLE', 2, 64],
+    ]);
 
     await rollouts.set('spam', { stable: 1, canary: 2, canaryWeight: 20 }, 'key:2:ops');
     await rollouts.clear('spam', 'key:2:ops');
