@@ -104,7 +104,7 @@ describe('control plane end to end (tokenizer + inference + gateway processes)',
     const restarted = Date.now();
     // No admin action: the next reconcile pass finds inference empty and loads both again.
     // Inference's own view (GET /v1/models/spam) and a request pinned to each version prove it, not just the registry.
-    // Both are asked together: the gateway's view of inference may be up to MODEL_STATUS_TTL_MS old.
+    // Both are asked together: the registry's state and a request actually served by inference.
     await waitFor('both versions served again', async () => {
       const live = await call('GET', '/v1/models/spam', { key: ADMIN_KEY });
       if (live.status !== 200 || live.body.model_version_status.filter((s: any) => s.state === 'AVAILABLE').length !== 2) return false;

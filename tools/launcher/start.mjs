@@ -73,10 +73,12 @@ function render(line) {
 const children = new Map();
 let stopping = false;
 
-function stopAll(code) {
+// SIGINT stops a service without SHUTDOWN_GRACE_MS (nothing routes around a laptop's services);
+// a SIGTERM the launcher itself gets is passed on as it is, grace included.
+function stopAll(code, signal = 'SIGINT') {
   if (stopping) return;
   stopping = true;
-  for (const child of children.values()) if (child.exitCode === null) child.kill('SIGTERM');
+  for (const child of children.values()) if (child.exitCode === null) child.kill(signal);
   const force = setTimeout(() => {
     for (const child of children.values()) if (child.exitCode === null) child.kill('SIGKILL');
   }, 10_000);
@@ -104,5 +106,5 @@ for (const service of services) {
   console.log(`${prefix} ${service.banner()}`);
 }
 
-process.on('SIGINT', () => stopAll(0));
-process.on('SIGTERM', () => stopAll(0));
+process.on('SIGINT', () => stopAll(0, 'SIGINT'));
+process.on('SIGTERM', () => stopAll(0, 'SIGTERM'));

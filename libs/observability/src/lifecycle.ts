@@ -77,18 +77,22 @@ export async function drainHttpServer(server: HttpServer, timeoutMs: number): Pr
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** A repeated signal this soon is the same request delivered twice (terminal and launcher), not an impatient user. */
+const REPEAT_MS = 1_000;
+
 /**
  * The one signal handler of a process: SIGTERM (Kubernetes) runs `stop` with the grace
- * period, SIGINT (Ctrl-C) without it; a second signal exits at once.
+ * period, SIGINT (Ctrl-C) without it; a second signal a second later exits at once.
  */
 export function onShutdownSignals(name: string, stop: (signal: 'SIGTERM' | 'SIGINT') => Promise<void>): void {
-  let stopping = false;
+  let since: number | undefined;
   const handle = (signal: 'SIGTERM' | 'SIGINT') => {
-    if (stopping) {
+    if (since !== undefined) {
+      if (Date.now() - since < REPEAT_MS) return;
       console.log(`${name}: ${signal} again, exiting now`);
       process.exit(1);
     }
-    stopping = true;
+    since = Date.now();
     console.log(`${name}: ${signal}, shutting down`);
     stop(signal).then(
       () => process.exit(0),
