@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { hash } from 'node:crypto';
 import { TOKENIZER_CONFIG, type TokenizerConfig } from '../config/tokenizer.config';
 import { TokenizerMetrics } from '../metrics/tokenizer.metrics';
-import { LruByteCache } from './lru-byte-cache';
+import { LRUCache } from 'lru-cache';
 import { RedisCache } from './redis-cache';
 
 export interface CacheLookup {
@@ -10,6 +10,11 @@ export interface CacheLookup {
   found: (Int32Array | undefined)[];
   l1Hits: number;
   l2Hits: number;
+}
+
+/** Key string (UTF-16), ids, and roughly the Map entry and typed-array headers. */
+function entryBytes(value: Int32Array, key: string): number {
+  return key.length * 2 + value.byteLength + 96;
 }
 
 /**
@@ -20,14 +25,16 @@ export interface CacheLookup {
  */
 @Injectable()
 export class EncodeCache implements OnModuleDestroy {
-  private readonly l1: LruByteCache;
+  private readonly l1: LRUCache<string, Int32Array>;
   private readonly l2?: RedisCache;
 
   constructor(
     @Inject(TOKENIZER_CONFIG) config: TokenizerConfig,
     private readonly metrics: TokenizerMetrics,
   ) {
-    this.l1 = new LruByteCache(config.CACHE_MAX_BYTES);
+    // Bounded by bytes, not entries: ids of a long e-mail weigh a hundred times those of a short query.
+    // An entry larger than the whole budget is simply not kept (maxEntrySize defaults to maxSize).
+    this.l1 = new LRUCache({ maxSize: config.CACHE_MAX_BYTES, sizeCalculation: entryBytes });
     if (config.REDIS_URL) {
       this.l2 = new RedisCache(config.REDIS_URL, config.REDIS_COMMAND_TIMEOUT_MS, config.CACHE_TTL_SECONDS, {
         onFailure: (op) => metrics.redisFailures.inc({ operation: op }),
@@ -37,10 +44,6 @@ export class EncodeCache implements OnModuleDestroy {
 
   get level2(): 'redis' | 'none' {
     return this.l2 ? 'redis' : 'none';
-  }
-
-  get redisHealthy(): boolean | undefined {
-    return this.l2?.isHealthy;
   }
 
   static key(prefix: string, text: string): string {
@@ -69,14 +72,14 @@ export class EncodeCache implements OnModuleDestroy {
       this.metrics.cacheLookups.inc({ level: 'l2', result: 'hit' }, l2Hits);
       this.metrics.cacheLookups.inc({ level: 'l2', result: 'miss' }, missing.length - l2Hits);
     }
-    this.metrics.cacheBytes.set(this.l1.bytes);
+    this.metrics.cacheBytes.set(this.l1.calculatedSize);
     return { found, l1Hits, l2Hits };
   }
 
   store(entries: [string, Int32Array][]): void {
     for (const [k, v] of entries) this.l1.set(k, v);
     this.l2?.setMany(entries);
-    this.metrics.cacheBytes.set(this.l1.bytes);
+    this.metrics.cacheBytes.set(this.l1.calculatedSize);
   }
 
   async ping(): Promise<boolean | undefined> {

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { hasRole, type ApiKeyView } from '@servable/contracts/admin-api';
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, ServableError, sha256Hex } from '@servable/contracts';
@@ -48,13 +49,16 @@ export interface ApiKeyServiceOptions {
  * one indexed lookup. The plaintext exists once: in create()'s answer.
  */
 export class ApiKeyService {
-  private readonly cache = new Map<string, { key: ApiKeyView; until: number }>();
+  /** Verified keys by sha256; bounded, so a flood of distinct keys cannot grow it (only valid keys enter). */
+  private readonly cache: LRUCache<string, ApiKeyView>;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly audit: AuditService,
-    private readonly options: ApiKeyServiceOptions = {},
-  ) {}
+    options: ApiKeyServiceOptions = {},
+  ) {
+    this.cache = new LRUCache({ max: 10_000, ttl: options.cacheTtlMs ?? 5_000 });
+  }
 
   async create(input: { name: string; role: Role }, actor: string): Promise<{ key: string; apiKey: ApiKeyView }> {
     if (!ROLES.includes(input.role)) throw ServableError.invalid(`role must be one of ${ROLES.join(', ')}`);
@@ -102,13 +106,11 @@ export class ApiKeyService {
     if (!key) throw new ServableError(ErrorCode.UNAUTHENTICATED, 'an API key is required: Authorization: Bearer <key> or x-api-key: <key>');
     const hash = sha256Hex(key);
     const cached = this.cache.get(hash);
-    if (cached && cached.until > Date.now()) return cached.key;
+    if (cached) return cached;
     const row = await this.dataSource.getRepository(ApiKeyEntity).findOneBy({ keyHash: hash, revokedAt: IsNull() });
     if (!row) throw new ServableError(ErrorCode.UNAUTHENTICATED, 'the API key is not valid');
     const v = view(row);
-    // Bounded so a flood of distinct bad keys cannot grow it: only valid keys enter.
-    if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(hash, { key: v, until: Date.now() + (this.options.cacheTtlMs ?? 5_000) });
+    this.cache.set(hash, v);
     return v;
   }
 
