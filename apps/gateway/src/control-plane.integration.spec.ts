@@ -98,6 +98,9 @@ describe('control plane in the gateway: keys, rollouts, shadow and metrics (fake
     }
     expect(doc.paths['/admin/api/models/{model}/versions'].post.requestBody.content['multipart/form-data']).toBeDefined();
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+    // Every operation documents the taxonomy's error body.
+    expect(doc.components.schemas.Error.properties).toMatchObject({ error: { type: 'string' }, code: { type: 'string' } });
+    expect(doc.paths['/v1/models/{model}:classify'].post.responses.default.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Error' });
   });
 
   it('asks for a key over gRPC too', async () => {

@@ -15,6 +15,7 @@ import { requestContextMiddleware } from './context/request-context.middleware';
 import { bodyErrorMiddleware } from './errors/body-error.middleware';
 import { HttpExceptionFilter } from './errors/http-exception.filter';
 import { ReadinessService } from './health/readiness.service';
+import { ERROR_SCHEMA } from './http/openapi.schemas';
 import { GATEWAY_VERSION } from './server-info';
 
 /** Longest a shutdown waits for requests in flight before it cuts them off. */
@@ -133,6 +134,12 @@ function openApiDocument(app: NestExpressApplication): OpenAPIObject {
       .build(),
   );
   document.paths = Object.fromEntries(Object.entries(document.paths).map(([path, item]) => [path.replace(/\\:/g, ':'), item]));
+  // Every operation can fail with the one error body of the taxonomy (docs/api.md).
+  document.components = { ...document.components, schemas: { ...document.components?.schemas, Error: ERROR_SCHEMA } };
+  const error = { description: '{"error", "code"} (and "errorId" on a 500), with the HTTP status of the code', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+  for (const item of Object.values(document.paths)) {
+    for (const op of [item.get, item.put, item.post, item.delete, item.patch]) if (op) op.responses = { ...op.responses, default: error };
+  }
   return document;
 }
 

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
@@ -64,14 +64,4 @@ export class FileSystemIOHandler implements tf.io.IOHandler {
 
 export function fileSystemIO(dir: string): FileSystemIOHandler {
   return new FileSystemIOHandler(dir);
-}
-
-/** True when the folder holds a TF.js model.json (rather than, say, a SavedModel). */
-export function hasTfjsModel(dir: string): boolean {
-  try {
-    readFileSync(join(dir, MODEL_JSON));
-    return true;
-  } catch {
-    return false;
-  }
 }

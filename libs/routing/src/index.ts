@@ -1,6 +1,5 @@
 export {
   decideRoute,
-  versionsNamedBy,
   type Rollout,
   type CohortRule,
   type ShadowConfig,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideRoute, versionsNamedBy, type Rollout } from './route';
+import { decideRoute, type Rollout } from './route';
 import { routePoint, RING_SIZE } from './route-point';
 
 /** A seeded PRNG (mulberry32) so the statistical assertions never flake. */
@@ -96,10 +96,6 @@ describe('decideRoute', () => {
   it('never shadows a request to the version that already answers it', () => {
     const r = rollout({ canaryWeight: 100, shadow: { version: 2, share: 100 } });
     expect(decideRoute(r, { headers: {}, isAvailable: all, random: () => 0 }).shadowVersion).toBeUndefined();
-  });
-
-  it('lists every version a rollout names', () => {
-    expect(versionsNamedBy(rollout({ cohortRules: [{ header: 'x', value: 'y', version: 7 }], shadow: { version: 4, share: 1 } }))).toEqual([1, 2, 4, 7]);
   });
 });
 

@@ -101,13 +101,3 @@ function headerValue(headers: HeaderBag, name: string): string | undefined {
   }
   return undefined;
 }
-
-/** Every version a rollout names: the desired state loads all of them. */
-export function versionsNamedBy(rollout: Partial<Rollout>): number[] {
-  const named = new Set<number>();
-  if (rollout.stable !== undefined) named.add(rollout.stable);
-  if (rollout.canary !== undefined) named.add(rollout.canary);
-  if (rollout.shadow) named.add(rollout.shadow.version);
-  for (const rule of rollout.cohortRules ?? []) named.add(rule.version);
-  return [...named].sort((a, b) => a - b);
-}

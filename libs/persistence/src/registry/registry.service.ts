@@ -60,13 +60,6 @@ export class RegistryService {
     return view;
   }
 
-  /** The version a label points at, or NOT_FOUND. */
-  async resolveLabel(model: string, label: string): Promise<number> {
-    const version = (await this.getModel(model)).labels[label];
-    if (version === undefined) throw ServableError.notFound(`model "${model}" has no label "${label}"`);
-    return version;
-  }
-
   /**
    * Moves, adds and removes labels of one model in one transaction: all of them or none.
    * A label may point only at an AVAILABLE version (FAILED_PRECONDITION otherwise).
