@@ -5,7 +5,7 @@ import { GRPC_CHANNEL_OPTIONS, loadGrpcObject } from '@servable/contracts/grpc';
 import { waitFor } from '@servable/observability/testing';
 import { RoutingTable } from './control-plane/routing-table.service';
 import type { RunningGateway } from './gateway-server';
-import type { FakeDataPlane } from './testing/fake-data-plane';
+import { fakeEncode, fakeSpamProbability, type FakeDataPlane } from './testing/fake-data-plane';
 import { startTestGateway, type TestGateway } from './testing/test-gateway';
 
 process.env['LOG_LEVEL'] ??= 'warn';
@@ -220,5 +220,26 @@ describe('control plane in the gateway: keys, rollouts, shadow and metrics (fake
       const now = await sum();
       return (now['1'] ?? 0) - (before['1'] ?? 0) === 100 && (now['2'] ?? 0) - (before['2'] ?? 0) === 50;
     }, 10_000, 50);
+  });
+
+  it('merges concurrent requests into fewer downstream calls, and gives each request its own answer', async () => {
+    const count = (method: string) => plane.seen.filter((c) => c.method === method).length;
+    plane.predictDelayMs = 50;
+    try {
+      const before = { encode: count('encode'), predict: count('predict') };
+      const texts = Array.from({ length: 24 }, (_, i) => (i % 2 ? `free free offer number ${i}` : `lunch at ${i}`));
+      const replies = await Promise.all(texts.map((text) => call('POST', '/v1/models/spam/versions/1:classify', keys.client, { texts: [text, 'free'] })));
+      replies.forEach((r, i) => {
+        expect(r.status, JSON.stringify(r.body)).toBe(200);
+        expect(r.body.predictions).toHaveLength(2);
+        expect(r.body.predictions[0].scores.spam).toBeCloseTo(fakeSpamProbability(fakeEncode(texts[i])), 5);
+        expect(r.body.predictions[1].scores.spam).toBeCloseTo(fakeSpamProbability(fakeEncode('free')), 5);
+      });
+      // At most DOWNSTREAM_MAX_IN_FLIGHT (4) Predict calls are out at once (each takes 50 ms here); the rest wait and leave together.
+      expect(count('predict') - before.predict).toBeLessThan(24);
+      expect(count('encode') - before.encode).toBeLessThanOrEqual(24);
+    } finally {
+      plane.predictDelayMs = 0;
+    }
   });
 });

@@ -133,6 +133,9 @@ describe('tokenizer service over gRPC', () => {
     const warm = await encode({ tokenizerHash: tinyHash, texts, maxLength: 32 });
     expect(cold.cacheHits).toBe(0);
     expect(warm.cacheHits).toBe(3);
+    // Per text, so a caller that merged requests can count each one's hits.
+    expect(cold.cached).toEqual([false, false, false]);
+    expect(warm.cached).toEqual([true, true, true]);
     expect(rows(warm)).toEqual(rows(cold));
     expect(warm.specialTokens?.truncatedRows).toBe(cold.specialTokens?.truncatedRows);
   });

@@ -19,6 +19,11 @@ const schema = z.object({
   DATA_PLANE_RESOLVE_INTERVAL_MS: int(5_000),
   // How often each replica's grpc.health.v1 status is read: a draining replica stops getting requests within this.
   DATA_PLANE_HEALTH_INTERVAL_MS: int(1_000),
+  // Downstream calls in flight per tokenizer or model version; more requests wait and leave merged in the next call:
+  // fewer gRPC calls per request under load (each costs CPU on both sides), while a lone request never waits.
+  DOWNSTREAM_MAX_IN_FLIGHT: int(4),
+  // Rows (texts) per merged call: at most the tokenizer's MAX_TEXTS_PER_REQUEST, and a batch inference can take.
+  DOWNSTREAM_MAX_ROWS: int(256),
   // SIGTERM: how long readiness fails before the server stops taking work, so endpoint updates land first (Kubernetes' contract).
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(5_000),
   // Default per-request deadline: long enough for a cold batch, short enough that a stuck hop fails the caller.

@@ -6,6 +6,7 @@ import { loadGrpcObject, type servableCommonV1, type servableInferenceV1, type s
 import type { RequestContext } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { GatewayMetrics } from '../metrics/gateway.metrics';
+import { Coalescer, type Member } from './coalescer';
 import type { ClientCtor } from './grpc-downstream';
 import { ReplicaSet } from './replica-set';
 
@@ -22,6 +23,20 @@ export interface EncodedTexts {
   cacheHits: number;
 }
 
+interface EncodeItem {
+  tokenizerHash: string;
+  texts: string[];
+  maxLength: number;
+  context?: RequestContext;
+}
+
+interface PredictItem {
+  model: string;
+  version: number;
+  ids: servableCommonV1.RaggedTensor;
+  context?: RequestContext;
+}
+
 /** The key under which inference replicas hold a version (Replica.holds). */
 export const versionKey = (model: string, version: number | string) => `${model}/${Number(version)}`;
 
@@ -35,6 +50,8 @@ export class DownstreamService implements OnModuleInit, OnModuleDestroy {
   readonly tokenizer: ReplicaSet;
   readonly inference: ReplicaSet;
   private onChange: () => void = () => undefined;
+  private readonly encodes: Coalescer<EncodeItem, EncodedTexts>;
+  private readonly predicts: Coalescer<PredictItem, servableInferenceV1.PredictResponse>;
 
   constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig, metrics: GatewayMetrics) {
     const root = loadGrpcObject(['tokenizer', 'inference', 'health']);
@@ -47,6 +64,9 @@ export class DownstreamService implements OnModuleInit, OnModuleDestroy {
     };
     this.tokenizer = new ReplicaSet('tokenizer', config.TOKENIZER_URL, service(root, 'servable.tokenizer.v1.TokenizerService'), health, options);
     this.inference = new ReplicaSet('inference', config.INFERENCE_URL, service(root, 'servable.inference.v1.InferenceService'), health, options);
+    const merge = { maxInFlight: config.DOWNSTREAM_MAX_IN_FLIGHT, maxRows: config.DOWNSTREAM_MAX_ROWS };
+    this.encodes = new Coalescer((members) => this.encodeMerged(members), merge);
+    this.predicts = new Coalescer((members) => this.predictMerged(members), merge);
   }
 
   async onModuleInit(): Promise<void> {
@@ -58,12 +78,30 @@ export class DownstreamService implements OnModuleInit, OnModuleDestroy {
     this.onChange = listener;
   }
 
-  async encode(tokenizerHash: string, texts: string[], maxLength: number, deadline: number, context?: RequestContext): Promise<EncodedTexts> {
-    const request: Partial<servableTokenizerV1.EncodeRequest> = { tokenizerHash, texts, maxLength };
-    const reply = await this.tokenizer.call<servableTokenizerV1.EncodeResponse>('encode', request, { deadline, context }, tokenizerHash);
-    return { ids: reply.ids!, tokenizerHash: reply.tokenizerHash, cacheHits: reply.cacheHits ?? 0 };
+  /** Encode with the tokenizer; concurrent calls for the same tokenizer and max_length leave as one (Coalescer). */
+  encode(tokenizerHash: string, texts: string[], maxLength: number, deadline: number, context?: RequestContext): Promise<EncodedTexts> {
+    return this.encodes.submit(`${tokenizerHash}/${maxLength}`, { item: { tokenizerHash, texts, maxLength, context }, rows: texts.length, deadline });
   }
 
+  private async encodeMerged(members: Member<EncodeItem>[]): Promise<EncodedTexts[]> {
+    const { tokenizerHash, maxLength, context } = members[0].item;
+    const texts = members.length === 1 ? members[0].item.texts : members.flatMap((m) => m.item.texts);
+    const request: Partial<servableTokenizerV1.EncodeRequest> = { tokenizerHash, texts, maxLength };
+    // The latest deadline of the merged requests: none is cut short by another's.
+    const reply = await this.tokenizer.call<servableTokenizerV1.EncodeResponse>('encode', request, { deadline: latest(members), context }, tokenizerHash);
+    const ids = reply.ids!;
+    if (members.length === 1) return [{ ids, tokenizerHash: reply.tokenizerHash, cacheHits: reply.cacheHits ?? 0 }];
+    const parts = splitRagged(ids, members.map((m) => m.item.texts.length));
+    let row = 0;
+    return parts.map((part) => {
+      const rows = part.rowLengths.length;
+      const cacheHits = (reply.cached ?? []).slice(row, row + rows).filter(Boolean).length;
+      row += rows;
+      return { ids: part, tokenizerHash: reply.tokenizerHash, cacheHits };
+    });
+  }
+
+  /** Predict on inference; concurrent calls for the same version leave as one (Coalescer), and inference batches them further. */
   predict(
     model: string,
     version: number,
@@ -71,12 +109,27 @@ export class DownstreamService implements OnModuleInit, OnModuleDestroy {
     deadline: number,
     context?: RequestContext,
   ): Promise<servableInferenceV1.PredictResponse> {
-    const ragged: servableCommonV1.RaggedTensor =
+    const ids: servableCommonV1.RaggedTensor =
       'values' in inputIds && inputIds.values instanceof Int32Array
         ? { dtype: 'DATA_TYPE_INT32', values: Buffer.from(inputIds.values.buffer, inputIds.values.byteOffset, inputIds.values.byteLength), rowLengths: (inputIds as Ragged).rowLengths }
         : (inputIds as servableCommonV1.RaggedTensor);
+    return this.predicts.submit(versionKey(model, version), { item: { model, version, ids, context }, rows: ids.rowLengths.length, deadline });
+  }
+
+  private async predictMerged(members: Member<PredictItem>[]): Promise<servableInferenceV1.PredictResponse[]> {
+    const { model, version, context } = members[0].item;
+    const ragged: servableCommonV1.RaggedTensor =
+      members.length === 1
+        ? members[0].item.ids
+        : {
+            dtype: 'DATA_TYPE_INT32',
+            values: Buffer.concat(members.map((m) => m.item.ids.values)),
+            rowLengths: members.flatMap((m) => m.item.ids.rowLengths),
+          };
     const request = { modelSpec: { name: model, version }, inputs: { input_ids: { ragged } } };
-    return this.inference.call<servableInferenceV1.PredictResponse>('predict', request, { deadline, context }, versionKey(model, version));
+    const reply = await this.inference.call<servableInferenceV1.PredictResponse>('predict', request, { deadline: latest(members), context }, versionKey(model, version));
+    if (members.length === 1) return [reply];
+    return splitOutputs(reply, members.map((m) => m.item.ids.rowLengths.length));
   }
 
   /** Each inference replica's state of a version as last seen (END where it holds nothing), with its health. */
@@ -93,4 +146,40 @@ export class DownstreamService implements OnModuleInit, OnModuleDestroy {
     this.tokenizer.close();
     this.inference.close();
   }
+}
+
+const latest = (members: Member<unknown>[]) => Math.max(...members.map((m) => m.deadline));
+
+/** A merged call's ragged rows, cut back into each member's share. */
+function splitRagged(ids: servableCommonV1.RaggedTensor, counts: number[]): servableCommonV1.RaggedTensor[] {
+  const values = Buffer.from(ids.values.buffer, ids.values.byteOffset, ids.values.byteLength);
+  const out: servableCommonV1.RaggedTensor[] = [];
+  let row = 0;
+  let offset = 0;
+  for (const n of counts) {
+    const rowLengths = ids.rowLengths.slice(row, row + n);
+    const bytes = rowLengths.reduce((a, b) => a + b, 0) * Int32Array.BYTES_PER_ELEMENT;
+    out.push({ dtype: ids.dtype, values: values.subarray(offset, offset + bytes), rowLengths });
+    row += n;
+    offset += bytes;
+  }
+  return out;
+}
+
+/** A merged Predict answer cut back per member: every output's rows (the first dimension) split by each member's row count. */
+function splitOutputs(reply: servableInferenceV1.PredictResponse, counts: number[]): servableInferenceV1.PredictResponse[] {
+  const total = counts.reduce((a, b) => a + b, 0);
+  let row = 0;
+  return counts.map((n) => {
+    const outputs: Record<string, servableCommonV1.Tensor> = {};
+    for (const [name, t] of Object.entries(reply.outputs)) {
+      const shape = t.shape.map(Number);
+      if (shape[0] !== total) throw new Error(`inference answered ${name} with ${shape[0]} rows for ${total} inputs`);
+      const rowBytes = t.data.byteLength / total;
+      const data = Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).subarray(row * rowBytes, (row + n) * rowBytes);
+      outputs[name] = { ...t, shape: [n, ...shape.slice(1)], data };
+    }
+    row += n;
+    return { ...reply, outputs };
+  });
 }

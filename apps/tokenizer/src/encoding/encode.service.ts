@@ -16,7 +16,8 @@ export interface EncodeResult {
   truncation: servableTokenizerV1.Truncation;
   truncatedRows: number;
   padId: number;
-  cacheHits: number;
+  /** Per text: served from a cache level. */
+  cached: boolean[];
 }
 
 /**
@@ -115,7 +116,7 @@ export class EncodeService {
       truncation: p.truncation,
       truncatedRows,
       padId: handle.padId,
-      cacheHits: slot.filter((i) => !missingSet.has(i)).length,
+      cached: slot.map((i) => !missingSet.has(i)),
     };
   }
 
@@ -130,7 +131,8 @@ export class EncodeService {
         truncation: r.truncation,
         padId: r.padId,
       },
-      cacheHits: r.cacheHits,
+      cacheHits: r.cached.filter(Boolean).length,
+      cached: r.cached,
     };
   }
 }

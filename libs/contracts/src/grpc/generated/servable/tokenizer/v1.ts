@@ -46,6 +46,8 @@ export interface EncodeResponse {
   specialTokens?: SpecialTokenHandling | null;
   /** Rows served from a cache level rather than encoded. */
   cacheHits: number;
+  /** Per text, in request order: whether it came from a cache level. A caller that merged several requests into one call (the gateway does) can then count hits per request. */
+  cached: boolean[];
 }
 
 export interface LoadTokenizerRequest {

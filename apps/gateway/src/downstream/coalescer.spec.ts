@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { ErrorCode, ServableError } from '@servable/contracts';
+import { Coalescer, type Member } from './coalescer';
+
+/** A downstream whose calls stay open until the test answers them; each call's items are recorded. */
+function fakeDownstream() {
+  const calls: Array<{ items: string[]; answer(): void; fail(err: unknown): void }> = [];
+  const run = (members: Member<string>[]) =>
+    new Promise<string[]>((resolve, reject) =>
+      calls.push({ items: members.map((m) => m.item), answer: () => resolve(members.map((m) => m.item.toUpperCase())), fail: reject }),
+    );
+  return { calls, run };
+}
+
+const soon = Date.now() + 60_000;
+const member = (item: string, rows = 1, deadline = soon): Member<string> => ({ item, rows, deadline });
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('Coalescer', () => {
+  it('sends a lone request at once, and merges what arrives while calls are out', async () => {
+    const { calls, run } = fakeDownstream();
+    const c = new Coalescer(run, { maxInFlight: 1, maxRows: 100 });
+    const a = c.submit('k', member('a'));
+    expect(calls.map((x) => x.items)).toEqual([['a']]);
+    const b = c.submit('k', member('b'));
+    const d = c.submit('k', member('d'));
+    expect(calls).toHaveLength(1);
+    calls[0].answer();
+    expect(await a).toBe('A');
+    await tick();
+    expect(calls[1].items).toEqual(['b', 'd']);
+    calls[1].answer();
+    expect(await Promise.all([b, d])).toEqual(['B', 'D']);
+  });
+
+  it('keeps keys apart and bounds rows per call', async () => {
+    const { calls, run } = fakeDownstream();
+    const c = new Coalescer(run, { maxInFlight: 1, maxRows: 3 });
+    void c.submit('x', member('x1'));
+    void c.submit('y', member('y1'));
+    void c.submit('x', member('x2', 2));
+    void c.submit('x', member('x3', 2));
+    expect(calls.map((x) => x.items)).toEqual([['x1'], ['y1']]);
+    calls[0].answer();
+    await tick();
+    // x2 (2 rows) fits, x3 (2 more) would pass maxRows 3: it waits for the next call.
+    expect(calls[2].items).toEqual(['x2']);
+    calls[2].answer();
+    await tick();
+    expect(calls[3].items).toEqual(['x3']);
+  });
+
+  it('fails a queued request whose deadline passed, without sending it', async () => {
+    const { calls, run } = fakeDownstream();
+    const c = new Coalescer(run, { maxInFlight: 1, maxRows: 100 });
+    void c.submit('k', member('a'));
+    const late = c.submit('k', member('late', 1, Date.now() - 1));
+    calls[0].answer();
+    await expect(late).rejects.toMatchObject({ code: ErrorCode.DEADLINE_EXCEEDED });
+    expect(calls).toHaveLength(1);
+  });
+
+  it('sends each member alone when a merged call is refused as INVALID_ARGUMENT, so one bad input fails alone', async () => {
+    const calls: string[][] = [];
+    const c = new Coalescer<string, string>(
+      async (members) => {
+        calls.push(members.map((m) => m.item));
+        if (members.some((m) => m.item === 'bad')) throw ServableError.invalid('texts[1] is too long');
+        return members.map((m) => m.item);
+      },
+      { maxInFlight: 1, maxRows: 100 },
+    );
+    const first = c.submit('k', member('first'));
+    const good = c.submit('k', member('good'));
+    const bad = c.submit('k', member('bad'));
+    expect(await first).toBe('first');
+    expect(await good).toBe('good');
+    await expect(bad).rejects.toMatchObject({ code: ErrorCode.INVALID_ARGUMENT });
+    expect(calls).toEqual([['first'], ['good', 'bad'], ['good'], ['bad']]);
+  });
+
+  it('fails every member of a call that fails otherwise', async () => {
+    const { calls, run } = fakeDownstream();
+    const c = new Coalescer(run, { maxInFlight: 1, maxRows: 100 });
+    const a = c.submit('k', member('a'));
+    calls[0].fail(new ServableError(ErrorCode.UNAVAILABLE, 'down'));
+    await expect(a).rejects.toMatchObject({ code: ErrorCode.UNAVAILABLE });
+  });
+});

@@ -1,0 +1,97 @@
+import { ErrorCode, ServableError } from '@servable/contracts';
+
+/** One caller's share of a merged downstream call. */
+export interface Member<Item> {
+  item: Item;
+  /** How many rows the item carries (texts, rows of ids): what maxRows bounds. */
+  rows: number;
+  deadline: number;
+}
+
+export interface CoalescerOptions {
+  /** Calls in flight per key; further requests wait and leave together in the next call. */
+  maxInFlight: number;
+  /** Rows per merged call (the downstream service's own per-call bound). */
+  maxRows: number;
+}
+
+interface Waiting<Item, Result> extends Member<Item> {
+  resolve(result: Result): void;
+  reject(err: unknown): void;
+}
+
+interface Lane<Item, Result> {
+  inFlight: number;
+  queue: Waiting<Item, Result>[];
+}
+
+/**
+ * Merges concurrent downstream calls with the same key (a tokenizer, a model version) into
+ * one, as TEI's router batches in front of its model: while `maxInFlight` calls for a key
+ * are out, new requests queue, and each answer sends everything queued as one call. There
+ * is no timer, so a lone request leaves at once and low load pays no latency; under load a
+ * hop costs one gRPC call per batch instead of one per request, on both sides of it.
+ *
+ * `run` gets the members in order and returns one result per member. If a merged call is
+ * refused as INVALID_ARGUMENT (one member's input), each member is sent again alone, so one
+ * bad input fails only its own request.
+ */
+export class Coalescer<Item, Result> {
+  private readonly lanes = new Map<string, Lane<Item, Result>>();
+
+  constructor(
+    private readonly run: (members: Member<Item>[]) => Promise<Result[]>,
+    private readonly options: CoalescerOptions,
+  ) {}
+
+  submit(key: string, member: Member<Item>): Promise<Result> {
+    let lane = this.lanes.get(key);
+    if (!lane) {
+      lane = { inFlight: 0, queue: [] };
+      this.lanes.set(key, lane);
+    }
+    const promise = new Promise<Result>((resolve, reject) => lane.queue.push({ ...member, resolve, reject }));
+    if (lane.inFlight < this.options.maxInFlight) this.flush(key, lane);
+    return promise;
+  }
+
+  private flush(key: string, lane: Lane<Item, Result>): void {
+    const now = Date.now();
+    const batch: Waiting<Item, Result>[] = [];
+    let rows = 0;
+    while (lane.queue.length > 0) {
+      const next = lane.queue[0];
+      if (next.deadline <= now) {
+        lane.queue.shift();
+        next.reject(new ServableError(ErrorCode.DEADLINE_EXCEEDED, 'deadline passed while waiting for a downstream call'));
+        continue;
+      }
+      if (batch.length > 0 && rows + next.rows > this.options.maxRows) break;
+      batch.push(lane.queue.shift()!);
+      rows += next.rows;
+    }
+    if (batch.length === 0) {
+      if (lane.inFlight === 0) this.lanes.delete(key);
+      return;
+    }
+    lane.inFlight++;
+    void this.settle(batch).finally(() => {
+      lane.inFlight--;
+      if (lane.queue.length > 0) this.flush(key, lane);
+      else if (lane.inFlight === 0) this.lanes.delete(key);
+    });
+  }
+
+  private async settle(batch: Waiting<Item, Result>[]): Promise<void> {
+    try {
+      const results = await this.run(batch);
+      batch.forEach((m, i) => m.resolve(results[i]));
+    } catch (err) {
+      if (batch.length > 1 && err instanceof ServableError && err.code === ErrorCode.INVALID_ARGUMENT) {
+        await Promise.all(batch.map((m) => this.run([m]).then(([r]) => m.resolve(r), (e: unknown) => m.reject(e))));
+        return;
+      }
+      for (const m of batch) m.reject(err);
+    }
+  }
+}
