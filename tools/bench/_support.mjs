@@ -58,7 +58,8 @@ export async function startService(app, env, readyUrl, timeoutMs = 120_000) {
       new Promise((res) => {
         if (child.exitCode !== null) return res();
         child.once('exit', res);
-        child.kill('SIGTERM');
+        // SIGINT: stop without SHUTDOWN_GRACE_MS (no load balancer routes around a benchmark's services).
+        child.kill('SIGINT');
       }),
   };
 }
