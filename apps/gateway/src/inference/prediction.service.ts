@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ErrorCode, ServableError, bytesToFloat32, packRagged, type Ragged } from '@servable/contracts';
 import type { servableCommonV1 } from '@servable/contracts/grpc';
-import { requestLogFields } from '@servable/observability';
+import { UNKNOWN_MODEL, requestLogFields } from '@servable/observability';
 import { MetricsStore, labelAgreement } from '@servable/persistence';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { DownstreamService } from '../downstream/downstream.service';
@@ -38,13 +38,16 @@ export class PredictionService {
 
   async predict(command: PredictCommand): Promise<PredictOutcome> {
     const started = performance.now();
-    const labels = { model: command.model, version: '', api: command.api };
+    // Only registered models become label values: the name comes from the caller's URL.
+    const labels = { model: this.catalog.knows(command.model) ? command.model : UNKNOWN_MODEL, version: '', api: command.api };
     let release: (() => void) | undefined;
     let resolved: ResolvedVersion | undefined;
     try {
       release = this.tryAcquire();
+      this.metrics.inFlight.inc();
       this.validate(command);
       resolved = this.catalog.resolve(command.model, command.selector);
+      labels.model = resolved.model;
       labels.version = String(resolved.version);
       const outcome = await this.run(command, resolved, started);
       this.metrics.requests.inc({ ...labels, code: 'OK' });
@@ -61,7 +64,10 @@ export class PredictionService {
       if (resolved) this.recordSample(command, resolved.version, { totalMs: performance.now() - started }, code);
       throw err;
     } finally {
-      release?.();
+      if (release) {
+        this.metrics.inFlight.dec();
+        release();
+      }
     }
   }
 
@@ -94,14 +100,20 @@ export class PredictionService {
     void (async () => {
       const resolved = this.catalog.resolve(command.model, { version });
       const shadow = await this.run({ ...command, deadline }, resolved, started);
-      this.store.recordShadow({
-        model: command.model,
-        version,
-        agreement: labelAgreement(topLabels(primary), topLabels(shadow)),
-        latencyMs: performance.now() - started,
-      });
+      const expected = topLabels(primary);
+      const got = topLabels(shadow);
+      this.store.recordShadow({ model: command.model, version, agreement: labelAgreement(expected, got), latencyMs: performance.now() - started });
+      const labels = { model: command.model, version: String(version), kind: 'shadow' };
+      const agreeing = expected.filter((label, i) => label === got[i]).length;
+      this.metrics.comparedRows.inc({ ...labels, result: 'agree' }, agreeing);
+      this.metrics.comparedRows.inc({ ...labels, result: 'disagree' }, expected.length - agreeing);
+      this.metrics.shadowRequests.inc({ model: command.model, version: String(version), code: 'OK' });
     })()
-      .catch((err: Error) => this.logger.debug({ ...requestLogFields(command.context) }, `shadow ${command.model}/${version} failed: ${err.message}`))
+      .catch((err: Error) => {
+        const code = err instanceof ServableError ? err.code : ErrorCode.INTERNAL;
+        this.metrics.shadowRequests.inc({ model: command.model, version: String(version), code });
+        this.logger.debug({ ...requestLogFields(command.context) }, `shadow ${command.model}/${version} failed: ${err.message}`);
+      })
       .finally(() => this.shadowsInFlight--);
   }
 

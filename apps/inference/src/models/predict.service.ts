@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ErrorCode, ServableError, float32ToBytes } from '@servable/contracts';
+import { UNKNOWN_MODEL } from '@servable/observability';
 import type { servableInferenceV1 as v1 } from '@servable/contracts/grpc';
 import type { SubmitOptions } from '../batching/dynamic-batcher';
 import { InferenceMetrics } from '../metrics/inference.metrics';
@@ -17,9 +18,15 @@ export class PredictService {
   async predict(request: v1.PredictRequest, options: SubmitOptions): Promise<v1.PredictResponse> {
     const name = request.modelSpec?.name ?? '';
     if (!name) throw ServableError.invalid('model_spec.name is required');
-    let labels = { model: name, version: String(request.modelSpec?.version ?? 0) };
+    // Caller-chosen names and versions never become label values unless this process serves them.
+    const version = Number(request.modelSpec?.version ?? 0);
+    let labels = {
+      model: this.models.knows(name) ? name : UNKNOWN_MODEL,
+      version: this.models.knows(name, version) ? String(version) : UNKNOWN_MODEL,
+    };
+    this.metrics.inFlight.inc();
     try {
-      const mv = await this.models.forPredict(name, Number(request.modelSpec?.version ?? 0));
+      const mv = await this.models.forPredict(name, version);
       labels = { model: mv.name, version: String(mv.version) };
       const { signature, batcher } = mv;
       if (!signature || !batcher) throw new ServableError(ErrorCode.UNAVAILABLE, `${mv.key} is not serving`);
@@ -41,6 +48,8 @@ export class PredictService {
     } catch (err) {
       this.metrics.requests.inc({ ...labels, code: err instanceof ServableError ? err.code : ErrorCode.INTERNAL });
       throw err;
+    } finally {
+      this.metrics.inFlight.dec();
     }
   }
 }
