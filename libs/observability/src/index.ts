@@ -17,3 +17,17 @@ export { createMetricsRegistry, UNKNOWN_MODEL } from './metrics-registry';
 export { startSidecarHttp, serverAddress, type SidecarHttpOptions, type ReadinessReport } from './sidecar-http';
 export { envSchema, loadConfig } from './config';
 export { bindWithRetry, drainGrpcServer, drainHttpServer, onShutdownSignals, sleep } from './lifecycle';
+export {
+  startTracing,
+  stopTracing,
+  tracingEnabled,
+  startSpan,
+  endSpan,
+  inSpan,
+  spanContextFrom,
+  traceparentOf,
+  SpanKind,
+  type Span,
+  type SpanContext,
+  type SpanOptions,
+} from './tracing';

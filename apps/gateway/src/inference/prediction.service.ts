@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ErrorCode, ServableError, bytesToFloat32, packRagged, type Ragged } from '@servable/contracts';
 import type { servableCommonV1 } from '@servable/contracts/grpc';
-import { UNKNOWN_MODEL, requestLogFields } from '@servable/observability';
+import { SpanKind, UNKNOWN_MODEL, endSpan, requestLogFields, startSpan } from '@servable/observability';
 import { MetricsStore, labelAgreement } from '@servable/persistence';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { DownstreamService } from '../downstream/downstream.service';
@@ -36,7 +36,32 @@ export class PredictionService {
     this.limiter = new ConcurrencyLimiter(config.MAX_CONCURRENT_REQUESTS);
   }
 
-  async predict(command: PredictCommand): Promise<PredictOutcome> {
+  /**
+   * One request. With tracing on it is a server span (continuing the caller's
+   * traceparent) whose id the tokenizer and inference hops carry on; without, the
+   * request runs as is.
+   */
+  predict(command: PredictCommand): Promise<PredictOutcome> {
+    const model = this.catalog.knows(command.model) ? command.model : UNKNOWN_MODEL;
+    const traced = startSpan(`predict ${model}`, command.context, {
+      kind: SpanKind.SERVER,
+      attributes: { 'servable.model': model, 'servable.api': command.api, 'servable.request_id': command.context.requestId },
+    });
+    if (!traced) return this.serve(command);
+    return this.serve({ ...command, context: traced.context }).then(
+      (outcome) => {
+        traced.span.setAttribute('servable.model_version', outcome.version);
+        endSpan(traced.span);
+        return outcome;
+      },
+      (err: unknown) => {
+        endSpan(traced.span, err);
+        throw err;
+      },
+    );
+  }
+
+  private async serve(command: PredictCommand): Promise<PredictOutcome> {
     const started = performance.now();
     // Only registered models become label values: the name comes from the caller's URL.
     const labels = { model: this.catalog.knows(command.model) ? command.model : UNKNOWN_MODEL, version: '', api: command.api };

@@ -7,6 +7,7 @@ import { selectVersions } from '../config/version-policy';
 import { InferenceMetrics } from '../metrics/inference.metrics';
 import { WorkerPool } from '../workers/worker-pool';
 import { SAVED_MODEL_NEEDS_NATIVE, batchingOf, signatureOf, warmupPlanOf, type ModelSource } from './manifest';
+import { traceBatches } from './batch-tracing';
 import { MODEL_SOURCE } from './model-source';
 import { ModelVersion, versionKey } from './model-version';
 
@@ -154,7 +155,7 @@ export class ModelManager {
       this.setState(mv, ModelState.LOADING);
       const batching = batchingOf(manifest, this.config);
       await this.pool.load(mv.key, this.source.versionDir(mv.name, mv.version), manifest, warmupPlanOf(manifest, batching));
-      mv.batcher = new DynamicBatcher(batching, this.executor(mv, manifest.tokenizer.pad_id), this.hooks(mv));
+      mv.batcher = new DynamicBatcher(batching, this.executor(mv, manifest.tokenizer.pad_id), traceBatches(this.hooks(mv), mv.name, mv.version));
       this.metrics.queueCapacity.set({ model: mv.name, version: String(mv.version) }, batching.maxQueueSize);
       this.setState(mv, ModelState.AVAILABLE);
       this.metrics.loadDuration.observe({ model: mv.name }, (performance.now() - started) / 1000);
