@@ -39,7 +39,9 @@ let state: TracingState | undefined;
  * OTEL_TRACES_SAMPLER(_ARG), OTEL_BSP_*. No auto-instrumentation patches http or
  * gRPC: the spans are the ones Servable makes where it knows what a request is.
  */
-export function startTracing(component: string, env: NodeJS.ProcessEnv = process.env): boolean {
+export function startTracing(component: string): boolean {
+  // The SDK and the exporters read process.env themselves, so this does too: one source.
+  const env = process.env;
   if (state) return true;
   const endpoint = env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] || env['OTEL_EXPORTER_OTLP_ENDPOINT'];
   if (!endpoint || env['OTEL_SDK_DISABLED'] === 'true' || env['OTEL_TRACES_EXPORTER'] === 'none') return false;
@@ -63,8 +65,11 @@ export function startTracing(component: string, env: NodeJS.ProcessEnv = process
 /** Flushes spans not yet exported; call on shutdown, before the process exits. */
 export async function stopTracing(): Promise<void> {
   const current = state;
+  if (!current) return;
   state = undefined;
-  await current?.shutdown().catch(() => undefined);
+  await current.shutdown().catch(() => undefined);
+  // Unregisters the provider, so a later startTracing (tests) can register its own.
+  trace.disable();
 }
 
 export function tracingEnabled(): boolean {
