@@ -19,16 +19,19 @@ export class PredictService {
    * `caller` is given when tracing is on: the call becomes a server span of the
    * caller's trace, with a child span for the time its rows waited for a batch.
    */
-  async predict(request: v1.PredictRequest, options: SubmitOptions, caller?: RequestContext): Promise<v1.PredictResponse> {
+  predict(request: v1.PredictRequest, options: SubmitOptions, caller?: RequestContext): Promise<v1.PredictResponse> {
     const traced = caller ? startSpan('Predict', caller, { kind: SpanKind.SERVER, attributes: { 'rpc.system': 'grpc', 'rpc.method': 'Predict' } }) : undefined;
-    try {
-      const response = await this.serve(request, traced ? { ...options, span: traced.span.spanContext() } : options, traced?.span);
-      endSpan(traced?.span);
-      return response;
-    } catch (err) {
-      endSpan(traced?.span, err);
-      throw err;
-    }
+    if (!traced) return this.serve(request, options);
+    return this.serve(request, { ...options, span: traced.span.spanContext() }, traced.span).then(
+      (response) => {
+        endSpan(traced.span);
+        return response;
+      },
+      (err: unknown) => {
+        endSpan(traced.span, err);
+        throw err;
+      },
+    );
   }
 
   private async serve(request: v1.PredictRequest, options: SubmitOptions, span?: Span): Promise<v1.PredictResponse> {
