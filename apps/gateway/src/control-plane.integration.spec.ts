@@ -187,6 +187,12 @@ describe('control plane in the gateway: keys, rollouts, shadow and metrics (fake
     const points = series[0].points.filter((p: any) => p.shadowRequests > 0);
     // The fake model scores every version alike, so the shadow always agrees.
     expect(points.every((p: any) => p.shadowAgreement === 1 && p.shadowMeanLatencyMs > 0)).toBe(true);
+    // Prometheus sees the same: rows compared with the shadow, all agreeing, and its requests by result.
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const agreed = Number(/^servable_gateway_compared_rows_total\{model="spam",version="2",kind="shadow",result="agree"\} (\d+)$/m.exec(metrics)?.[1]);
+    expect(agreed).toBeGreaterThanOrEqual(20);
+    expect(metrics).toMatch(/^servable_gateway_compared_rows_total\{model="spam",version="2",kind="shadow",result="disagree"\} 0$/m);
+    expect(metrics).toMatch(/^servable_gateway_shadow_requests_total\{model="spam",version="2",code="OK"\} [1-9]\d*$/m);
   });
 
   it('promotes the canary and rolls back, each in the audit log', async () => {

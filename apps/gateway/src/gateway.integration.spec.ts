@@ -167,8 +167,18 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
     const res = await post('/v1/models/spam:classify', { texts: [SPAMMY] });
     expect(res.status).toBe(200);
     const metrics = await (await fetch(`${url}/metrics`)).text();
-    expect(metrics).toMatch(/gateway_downstream_retries_total\{service="inference",service="gateway"\} 1|gateway_downstream_retries_total\{[^}]*inference[^}]*\} 1/);
-    expect(metrics).toMatch(/gateway_requests_total\{[^}]*model="spam"[^}]*api="product"[^}]*code="OK"[^}]*\} \d+/);
+    expect(metrics).toMatch(/^servable_gateway_downstream_retries_total\{component="inference"\} 1$/m);
+    expect(metrics).toMatch(/^servable_gateway_requests_total\{model="spam",version="\d+",api="product",code="OK"\} \d+/m);
+    expect(metrics).toMatch(/^servable_gateway_requests_in_flight 0$/m);
+  });
+
+  it('counts requests for models nobody registered under _unknown_, never under the name the caller sent', async () => {
+    const res = await post('/v1/models/client-chosen-name:classify', { texts: [SPAMMY] });
+    expect(res.status).toBe(404);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/^servable_gateway_requests_total\{model="_unknown_",version="",api="product",code="NOT_FOUND"\} [1-9]/m);
+    expect(metrics).not.toMatch(/client-chosen-name/);
+    expect(metrics).not.toMatch(/service="/);
   });
 
   it('loads a version again at once when a request finds that inference lost it', async () => {

@@ -1,10 +1,11 @@
 import 'reflect-metadata';
-import { onShutdownSignals } from '@servable/observability';
+import { onShutdownSignals, startTracing, stopTracing } from '@servable/observability';
 import { loadGatewayConfig } from './config/gateway.config';
 import { startGateway } from './gateway-server';
 
 async function main(): Promise<void> {
   const config = loadGatewayConfig();
+  startTracing('gateway');
   const server = await startGateway(config);
   console.log(`gateway: REST on ${server.httpUrl}, gRPC on ${server.grpcUrl}, tokenizer ${config.TOKENIZER_URL}, inference ${config.INFERENCE_URL}`);
   if (server.createdAdminKey) {
@@ -14,7 +15,10 @@ async function main(): Promise<void> {
     );
   }
   // SIGTERM (Kubernetes) waits SHUTDOWN_GRACE_MS unready before it stops taking work; Ctrl-C does not wait.
-  onShutdownSignals('gateway', (signal) => server.close(signal === 'SIGINT' ? { graceMs: 0 } : {}));
+  onShutdownSignals('gateway', async (signal) => {
+    await server.close(signal === 'SIGINT' ? { graceMs: 0 } : {});
+    await stopTracing(); // flushes the last spans
+  });
 }
 
 main().catch((err) => {

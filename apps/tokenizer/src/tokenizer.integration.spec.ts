@@ -152,10 +152,13 @@ describe('tokenizer service over gRPC', () => {
 
   it('exposes metrics on the side port', async () => {
     const text = await (await fetch(`${server.httpUrl.replace('0.0.0.0', '127.0.0.1')}/metrics`)).text();
-    expect(text).toMatch(/tokenizer_requests_total\{code="OK",service="tokenizer"\} \d+/);
-    expect(text).toMatch(/tokenizer_invalid_inputs_total\{reason="empty_batch",service="tokenizer"\} 1/);
-    expect(text).toMatch(/tokenizer_cache_lookups_total\{level="l1",result="hit",service="tokenizer"\} [1-9]/);
-    expect(text).toMatch(/tokenizer_tokens_per_text_bucket/);
+    expect(text).toMatch(/^servable_tokenizer_requests_total\{code="OK"\} \d+/m);
+    expect(text).toMatch(/^servable_tokenizer_invalid_inputs_total\{reason="empty_batch"\} 1/m);
+    expect(text).toMatch(/^servable_tokenizer_cache_lookups_total\{level="l1",result="hit"\} [1-9]/m);
+    expect(text).toMatch(/^servable_tokenizer_requests_in_flight 0/m);
+    // No label of ours collides with the scrape target's own labels.
+    expect(text).not.toMatch(/service="/);
+    expect(text).toMatch(/servable_tokenizer_tokens_per_text_bucket/);
     const ready = await fetch(`${server.httpUrl}/readyz`);
     expect(ready.status).toBe(200);
   });

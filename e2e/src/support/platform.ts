@@ -60,6 +60,8 @@ export interface Platform {
   tokenizerUrl: string;
   /** Folder with one <app>.log per process. */
   logDir: string;
+  /** The Prometheus endpoint of each service (the gateway's own port, the data plane's side ports). */
+  metricsUrls: Record<AppName, string>;
   stop(name: AppName): Promise<void>;
   start(name: AppName): Promise<void>;
   /**
@@ -173,6 +175,11 @@ export async function startPlatform(gatewayEnv: Record<string, string> = {}, opt
     grpcUrl: `127.0.0.1:${gwGrpc}`,
     tokenizerUrl: `127.0.0.1:${tokGrpc}`,
     logDir,
+    metricsUrls: {
+      gateway: `http://127.0.0.1:${gwHttp}/metrics`,
+      tokenizer: `http://127.0.0.1:${tokHttp}/metrics`,
+      inference: `http://127.0.0.1:${infHttp}/metrics`,
+    },
     start,
     stop,
     startGateway,

@@ -13,7 +13,21 @@ export { grpcServerStrategy } from './grpc-server';
 export { GrpcExceptionFilter } from './grpc-exception.filter';
 export { GrpcHealthController } from './grpc-health.controller';
 export { withTimeout } from './with-timeout';
-export { createMetricsRegistry } from './metrics-registry';
+export { createMetricsRegistry, UNKNOWN_MODEL } from './metrics-registry';
 export { startSidecarHttp, serverAddress, type SidecarHttpOptions, type ReadinessReport } from './sidecar-http';
 export { envSchema, loadConfig } from './config';
 export { bindWithRetry, drainGrpcServer, drainHttpServer, onShutdownSignals, sleep } from './lifecycle';
+export {
+  startTracing,
+  stopTracing,
+  tracingEnabled,
+  startSpan,
+  endSpan,
+  inSpan,
+  spanContextFrom,
+  traceparentOf,
+  SpanKind,
+  type Span,
+  type SpanContext,
+  type SpanOptions,
+} from './tracing';

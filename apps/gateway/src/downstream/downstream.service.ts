@@ -59,7 +59,7 @@ export class DownstreamService implements OnModuleInit, OnModuleDestroy {
     const options = {
       resolveIntervalMs: config.DATA_PLANE_RESOLVE_INTERVAL_MS,
       healthIntervalMs: config.DATA_PLANE_HEALTH_INTERVAL_MS,
-      onRetry: (name: string) => metrics.retries.inc({ service: name }),
+      onRetry: (name: string) => metrics.retries.inc({ component: name }),
       onChange: () => this.onChange(),
     };
     this.tokenizer = new ReplicaSet('tokenizer', config.TOKENIZER_URL, service(root, 'servable.tokenizer.v1.TokenizerService'), health, options);

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { ErrorCode, ServableError } from '@servable/contracts';
 import { GRPC_CHANNEL_OPTIONS, fromGrpcError } from '@servable/contracts/grpc';
-import { REQUEST_ID_HEADER, TRACEPARENT_HEADER, type RequestContext } from '@servable/observability';
+import { REQUEST_ID_HEADER, SpanKind, TRACEPARENT_HEADER, endSpan, startSpan, type RequestContext } from '@servable/observability';
 
 export type ClientCtor = new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ChannelOptions) => grpc.Client;
 type Unary = (request: unknown, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, reply: unknown) => void) => void;
@@ -46,7 +46,32 @@ export class GrpcEndpoint {
     return new this.ctor(this.address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
   }
 
+  /**
+   * One attempt. With tracing on it is a client span of the request's trace, so a retry on
+   * another replica shows as a second span with its own address.
+   */
   call<T>(method: string, request: unknown, options: DownstreamCallOptions): Promise<T> {
+    // Calls made for no request (status polls, health checks) would only be noise in a trace.
+    const traced = options.context
+      ? startSpan(`${this.service} ${method}`, options.context, {
+          kind: SpanKind.CLIENT,
+          attributes: { 'rpc.system': 'grpc', 'rpc.method': method, 'server.address': this.address },
+        })
+      : undefined;
+    if (!traced) return this.send(method, request, options);
+    return this.send<T>(method, request, { ...options, context: traced.context }).then(
+      (reply) => {
+        endSpan(traced.span);
+        return reply;
+      },
+      (err: unknown) => {
+        endSpan(traced.span, err);
+        throw err;
+      },
+    );
+  }
+
+  private send<T>(method: string, request: unknown, options: DownstreamCallOptions): Promise<T> {
     const client = this.client;
     const fn = (client as unknown as Record<string, Unary>)[method];
     if (typeof fn !== 'function') return Promise.reject(new Error(`${this.service} has no method ${method}`));

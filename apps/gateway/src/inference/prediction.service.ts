@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ErrorCode, ServableError, bytesToFloat32, packRagged, type Ragged } from '@servable/contracts';
 import type { servableCommonV1 } from '@servable/contracts/grpc';
-import { requestLogFields } from '@servable/observability';
+import { SpanKind, UNKNOWN_MODEL, endSpan, requestLogFields, startSpan } from '@servable/observability';
 import { MetricsStore, labelAgreement } from '@servable/persistence';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { DownstreamService } from '../downstream/downstream.service';
@@ -36,15 +36,43 @@ export class PredictionService {
     this.limiter = new ConcurrencyLimiter(config.MAX_CONCURRENT_REQUESTS);
   }
 
-  async predict(command: PredictCommand): Promise<PredictOutcome> {
+  /**
+   * One request. With tracing on it is a server span (continuing the caller's
+   * traceparent) whose id the tokenizer and inference hops carry on; without, the
+   * request runs as is.
+   */
+  predict(command: PredictCommand): Promise<PredictOutcome> {
+    const model = this.catalog.knows(command.model) ? command.model : UNKNOWN_MODEL;
+    const traced = startSpan(`predict ${model}`, command.context, {
+      kind: SpanKind.SERVER,
+      attributes: { 'servable.model': model, 'servable.api': command.api, 'servable.request_id': command.context.requestId },
+    });
+    if (!traced) return this.serve(command);
+    return this.serve({ ...command, context: traced.context }).then(
+      (outcome) => {
+        traced.span.setAttribute('servable.model_version', outcome.version);
+        endSpan(traced.span);
+        return outcome;
+      },
+      (err: unknown) => {
+        endSpan(traced.span, err);
+        throw err;
+      },
+    );
+  }
+
+  private async serve(command: PredictCommand): Promise<PredictOutcome> {
     const started = performance.now();
-    const labels = { model: command.model, version: '', api: command.api };
+    // Only registered models become label values: the name comes from the caller's URL.
+    const labels = { model: this.catalog.knows(command.model) ? command.model : UNKNOWN_MODEL, version: '', api: command.api };
     let release: (() => void) | undefined;
     let resolved: ResolvedVersion | undefined;
     try {
       release = this.tryAcquire();
+      this.metrics.inFlight.inc();
       this.validate(command);
       resolved = this.catalog.resolve(command.model, command.selector);
+      labels.model = resolved.model;
       labels.version = String(resolved.version);
       const outcome = await this.run(command, resolved, started);
       this.metrics.requests.inc({ ...labels, code: 'OK' });
@@ -61,7 +89,10 @@ export class PredictionService {
       if (resolved) this.recordSample(command, resolved.version, { totalMs: performance.now() - started }, code);
       throw err;
     } finally {
-      release?.();
+      if (release) {
+        this.metrics.inFlight.dec();
+        release();
+      }
     }
   }
 
@@ -94,14 +125,20 @@ export class PredictionService {
     void (async () => {
       const resolved = this.catalog.resolve(command.model, { version });
       const shadow = await this.run({ ...command, deadline }, resolved, started);
-      this.store.recordShadow({
-        model: command.model,
-        version,
-        agreement: labelAgreement(topLabels(primary), topLabels(shadow)),
-        latencyMs: performance.now() - started,
-      });
+      const expected = topLabels(primary);
+      const got = topLabels(shadow);
+      this.store.recordShadow({ model: command.model, version, agreement: labelAgreement(expected, got), latencyMs: performance.now() - started });
+      const labels = { model: command.model, version: String(version), kind: 'shadow' };
+      const agreeing = expected.filter((label, i) => label === got[i]).length;
+      this.metrics.comparedRows.inc({ ...labels, result: 'agree' }, agreeing);
+      this.metrics.comparedRows.inc({ ...labels, result: 'disagree' }, expected.length - agreeing);
+      this.metrics.shadowRequests.inc({ model: command.model, version: String(version), code: 'OK' });
     })()
-      .catch((err: Error) => this.logger.debug({ ...requestLogFields(command.context) }, `shadow ${command.model}/${version} failed: ${err.message}`))
+      .catch((err: Error) => {
+        const code = err instanceof ServableError ? err.code : ErrorCode.INTERNAL;
+        this.metrics.shadowRequests.inc({ model: command.model, version: String(version), code });
+        this.logger.debug({ ...requestLogFields(command.context) }, `shadow ${command.model}/${version} failed: ${err.message}`);
+      })
       .finally(() => this.shadowsInFlight--);
   }
 

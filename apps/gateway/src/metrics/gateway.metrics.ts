@@ -1,23 +1,27 @@
 import { Injectable } from '@nestjs/common';
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { createMetricsRegistry } from '@servable/observability';
 
 const LATENCY_BUCKETS = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5];
 
-/** The gateway's Prometheus metrics, labelled by model, version and public API. */
+/**
+ * The gateway's Prometheus metrics, labelled by model, version and public API.
+ * `model` is a registered model or `_unknown_` (see UNKNOWN_MODEL); the names and
+ * what each is for are listed in docs/operations.md.
+ */
 @Injectable()
 export class GatewayMetrics {
-  readonly registry: Registry = createMetricsRegistry('gateway');
+  readonly registry: Registry = createMetricsRegistry();
 
   readonly requests = new Counter({
-    name: 'gateway_requests_total',
+    name: 'servable_gateway_requests_total',
     help: 'Inference requests by model, version, API and result code',
     labelNames: ['model', 'version', 'api', 'code'],
     registers: [this.registry],
   });
 
   readonly latency = new Histogram({
-    name: 'gateway_request_duration_seconds',
+    name: 'servable_gateway_request_duration_seconds',
     help: 'End-to-end latency of inference requests inside the gateway',
     labelNames: ['model', 'version', 'api'],
     buckets: LATENCY_BUCKETS,
@@ -25,7 +29,7 @@ export class GatewayMetrics {
   });
 
   readonly tokenization = new Histogram({
-    name: 'gateway_tokenization_duration_seconds',
+    name: 'servable_gateway_tokenization_duration_seconds',
     help: 'Time of the tokenizer hop (Encode), as seen by the gateway',
     labelNames: ['model', 'version', 'api'],
     buckets: LATENCY_BUCKETS,
@@ -33,23 +37,59 @@ export class GatewayMetrics {
   });
 
   readonly inference = new Histogram({
-    name: 'gateway_inference_duration_seconds',
+    name: 'servable_gateway_inference_duration_seconds',
     help: 'Time of the inference hop (Predict), queueing included, as seen by the gateway',
     labelNames: ['model', 'version', 'api'],
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
 
+  readonly inFlight = new Gauge({
+    name: 'servable_gateway_requests_in_flight',
+    help: 'Inference requests being served now (bounded by MAX_CONCURRENT_REQUESTS)',
+    registers: [this.registry],
+  });
+
   readonly retries = new Counter({
-    name: 'gateway_downstream_retries_total',
-    help: 'Downstream calls retried on a fresh channel after UNAVAILABLE',
-    labelNames: ['service'],
+    name: 'servable_gateway_downstream_retries_total',
+    help: 'Downstream calls retried on a fresh channel after UNAVAILABLE, by the component called',
+    labelNames: ['component'],
     registers: [this.registry],
   });
 
   readonly rejected = new Counter({
-    name: 'gateway_rejected_requests_total',
+    name: 'servable_gateway_rejected_requests_total',
     help: 'Requests refused with 429 because MAX_CONCURRENT_REQUESTS were in flight',
+    registers: [this.registry],
+  });
+
+  readonly shadowRequests = new Counter({
+    name: 'servable_gateway_shadow_requests_total',
+    help: 'Requests mirrored to a shadow version, by result code (the caller never sees them)',
+    labelNames: ['model', 'version', 'code'],
+    registers: [this.registry],
+  });
+
+  /**
+   * Rows whose top label a candidate version (`version`) gave like the version that
+   * answered the caller. `kind` says where the comparison came from: `shadow`
+   * (mirrored requests) or `canary` (the canary analysis).
+   */
+  readonly comparedRows = new Counter({
+    name: 'servable_gateway_compared_rows_total',
+    help: 'Rows compared between a candidate version and the served one, by kind (shadow, canary) and result (agree, disagree)',
+    labelNames: ['model', 'version', 'kind', 'result'],
+    registers: [this.registry],
+  });
+
+  /**
+   * Canary runs that ended by rolling back, fed by the canary analysis. The alert
+   * `ServableCanaryRolledBack` fires on its increase.
+   */
+  readonly canaryRollbacks = new Counter({
+    name: 'servable_canary_rollbacks_total',
+    help: 'Canary runs rolled back, by model and canary version',
+    labelNames: ['model', 'version'],
     registers: [this.registry],
   });
 }

@@ -53,6 +53,11 @@ export class ModelCatalog {
     private readonly downstream: DownstreamService,
   ) {}
 
+  /** True for a model the control plane has registered: only those become metric label values. */
+  knows(model: string): boolean {
+    return this.routing.get(model) !== undefined;
+  }
+
   private model(model: string): ModelRouting {
     const found = this.routing.get(model);
     if (!found || found.versions.length === 0) throw ServableError.notFound(`model "${model}" not found`);

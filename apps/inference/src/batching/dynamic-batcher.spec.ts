@@ -218,4 +218,32 @@ describe('DynamicBatcher', () => {
     const b = batcher.submit([row(2)]);
     expect([await code(a), await code(b)]).toEqual([ErrorCode.INTERNAL, ErrorCode.INTERNAL]);
   });
+
+  it('tells its hooks which requests\' spans each batch ran, and when a batch fails', async () => {
+    const clock = new FakeClock();
+    const executor = new ManualExecutor(1);
+    const seen: Array<{ spans: string[]; outcome?: string }> = [];
+    const batcher = new DynamicBatcher(options({ maxBatchSize: 4 }), executor, {
+      onBatch: (s) => seen.push({ spans: s.requestSpans.map((c) => c.spanId) }),
+      onBatchDone: () => (seen.at(-1)!.outcome = 'done'),
+    }, clock);
+    const span = (spanId: string) => ({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId, traceFlags: 1 });
+    const first = batcher.submit([row(1)], { span: span('aaaaaaaaaaaaaaaa') });
+    // Queued while the first runs: one batch of three requests, one of them untraced.
+    const rest = [batcher.submit([row(2), row(3)], { span: span('bbbbbbbbbbbbbbbb') }), batcher.submit([row(4)]), batcher.submit([row(5)], { span: span('cccccccccccccccc') })];
+    await executor.finish();
+    await executor.finish();
+    await Promise.all([first, ...rest]);
+    expect(seen).toEqual([
+      { spans: ['aaaaaaaaaaaaaaaa'], outcome: 'done' },
+      { spans: ['bbbbbbbbbbbbbbbb', 'cccccccccccccccc'], outcome: 'done' },
+    ]);
+
+    const failed: string[] = [];
+    const broken = new DynamicBatcher(options(), { hasCapacity: () => true, execute: () => Promise.reject(new Error('worker died')) }, {
+      onBatchFailed: (_, error) => failed.push(error.message),
+    }, clock);
+    await expect(broken.submit([row(1)])).rejects.toThrow('worker died');
+    expect(failed).toEqual(['worker died']);
+  });
 });

@@ -1,3 +1,4 @@
+import type { SpanContext } from '@servable/observability';
 import { ErrorCode, ServableError } from '@servable/contracts';
 import type { BatchingOptions } from './batching-options';
 import { systemClock, type Clock } from './clock';
@@ -54,6 +55,8 @@ export interface SubmitOptions {
   deadline?: number;
   /** Aborting (a cancelled call) drops the request's queued rows and rejects with CANCELLED. */
   signal?: CancelSignal;
+  /** The request's span when tracing: the span of each batch it runs in links to it. */
+  span?: SpanContext;
 }
 
 export interface BatchStats {
@@ -63,11 +66,14 @@ export interface BatchStats {
   paddingRatio: number;
   /** Queue time of each row of the batch (ms). */
   queueMs: number[];
+  /** Spans of the requests in the batch (those that gave one). */
+  requestSpans: SpanContext[];
 }
 
 export interface DynamicBatcherHooks {
   onBatch?(stats: BatchStats): void;
   onBatchDone?(stats: BatchStats, computeUs: number): void;
+  onBatchFailed?(stats: BatchStats, error: Error): void;
 }
 
 /**
@@ -88,6 +94,7 @@ interface PendingRequest<O> {
   computeUs: number;
   batchSizes: number[];
   paddingRatios: number[];
+  span?: SpanContext;
   settled: boolean;
   resolve(result: BatchedResult<O>): void;
   reject(error: Error): void;
@@ -167,6 +174,7 @@ export class DynamicBatcher<O> {
         computeUs: 0,
         batchSizes: [],
         paddingRatios: [],
+        span: options.span,
         settled: false,
         resolve,
         reject,
@@ -273,12 +281,14 @@ export class DynamicBatcher<O> {
     const paddingRatio = 1 - realTokens / (paddedBatchSize * seqLength);
     const requests = new Set(rows.map((r) => r.request));
     for (const row of rows) row.request.queued--;
+    const requestSpans: SpanContext[] = [];
     for (const request of requests) {
       request.lastDispatchAt = now;
       request.batchSizes.push(rows.length);
       request.paddingRatios.push(paddingRatio);
+      if (request.span) requestSpans.push(request.span);
     }
-    const stats: BatchStats = { size: rows.length, paddedSize: paddedBatchSize, seqLength, paddingRatio, queueMs: rows.map((r) => now - r.enqueuedAt) };
+    const stats: BatchStats = { size: rows.length, paddedSize: paddedBatchSize, seqLength, paddingRatio, queueMs: rows.map((r) => now - r.enqueuedAt), requestSpans };
     this.hooks.onBatch?.(stats);
     this.inFlight++;
     this.executor
@@ -295,6 +305,7 @@ export class DynamicBatcher<O> {
           });
         },
         (error: Error) => {
+          this.hooks.onBatchFailed?.(stats, error);
           for (const request of requests) this.fail(request, error);
         },
       )

@@ -136,10 +136,17 @@ describe('inference lifecycle over gRPC (fake worker)', () => {
   });
 
   it('exposes per-version metrics and readiness on the side port', async () => {
+    // A name nobody loaded is counted, but under _unknown_: callers must not mint series.
+    expect((await grpcError(predict(raggedRequest('client-chosen-name', 1, [[1]])))).code).toBe(status.NOT_FOUND);
     const metrics = await (await fetch(`${server.httpUrl}/metrics`)).text();
-    expect(metrics).toMatch(/inference_requests_total\{[^}]*model="spam",version="2",code="OK"/);
-    expect(metrics).toMatch(/inference_backend_info\{[^}]*backend="fake"/);
-    expect(metrics).toMatch(/inference_batch_size_bucket/);
+    expect(metrics).toMatch(/^servable_inference_requests_total\{model="_unknown_",version="_unknown_",code="NOT_FOUND"\} [1-9]\d*$/m);
+    expect(metrics).not.toMatch(/client-chosen-name/);
+    expect(metrics).toMatch(/^servable_inference_worker_busy_seconds_total [0-9.e-]+$/m);
+    expect(metrics).toMatch(/^servable_inference_model_load_duration_seconds_count\{model="spam"\} [1-9]/m);
+    expect(metrics).toMatch(/^servable_inference_queue_capacity\{model="spam",version="2"\} [1-9]/m);
+    expect(metrics).toMatch(/servable_inference_requests_total\{[^}]*model="spam",version="2",code="OK"/);
+    expect(metrics).toMatch(/servable_inference_backend_info\{[^}]*backend="fake"/);
+    expect(metrics).toMatch(/servable_inference_batch_size_bucket/);
     const ready = await fetch(`${server.httpUrl}/readyz`);
     expect(ready.status).toBe(503); // v1 of the start-up policy was unloaded
   });

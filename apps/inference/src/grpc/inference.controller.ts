@@ -1,6 +1,7 @@
 import { Controller } from '@nestjs/common';
 import type { Metadata } from '@grpc/grpc-js';
 import { ServableError } from '@servable/contracts';
+import { grpcRequestContext, tracingEnabled } from '@servable/observability';
 import { servableInferenceV1 as v1 } from '@servable/contracts/grpc';
 import { ModelManager } from '../models/model-manager.service';
 import { PredictService } from '../models/predict.service';
@@ -20,8 +21,8 @@ export class InferenceController implements v1.InferenceServiceController {
     private readonly models: ModelManager,
   ) {}
 
-  predict(request: v1.PredictRequest, _metadata: Metadata, call?: unknown): Promise<v1.PredictResponse> {
-    return this.predictor.predict(request, submitOptionsFrom(call));
+  predict(request: v1.PredictRequest, metadata: Metadata, call?: unknown): Promise<v1.PredictResponse> {
+    return this.predictor.predict(request, submitOptionsFrom(call), tracingEnabled() ? grpcRequestContext(metadata) : undefined);
   }
 
   async loadModel(request: v1.LoadModelRequest): Promise<v1.LoadModelResponse> {

@@ -7,6 +7,7 @@ import { selectVersions } from '../config/version-policy';
 import { InferenceMetrics } from '../metrics/inference.metrics';
 import { WorkerPool } from '../workers/worker-pool';
 import { SAVED_MODEL_NEEDS_NATIVE, batchingOf, signatureOf, warmupPlanOf, type ModelSource } from './manifest';
+import { traceBatches } from './batch-tracing';
 import { MODEL_SOURCE } from './model-source';
 import { ModelVersion, versionKey } from './model-version';
 
@@ -34,6 +35,12 @@ export class ModelManager {
     pool.onCapacity(() => this.pumpAll());
     metrics.backend.set({ backend: pool.backend }, 1);
     metrics.sampler = () => this.sample();
+  }
+
+  /** True for a model (and version) this process was asked to load: only those become metric label values. */
+  knows(name: string, version?: number): boolean {
+    for (const v of this.versions.values()) if (v.name === name && (version === undefined || v.version === version)) return true;
+    return false;
   }
 
   get backend(): string {
@@ -148,12 +155,15 @@ export class ModelManager {
       this.setState(mv, ModelState.LOADING);
       const batching = batchingOf(manifest, this.config);
       await this.pool.load(mv.key, this.source.versionDir(mv.name, mv.version), manifest, warmupPlanOf(manifest, batching));
-      mv.batcher = new DynamicBatcher(batching, this.executor(mv, manifest.tokenizer.pad_id), this.hooks(mv));
+      mv.batcher = new DynamicBatcher(batching, this.executor(mv, manifest.tokenizer.pad_id), traceBatches(this.hooks(mv), mv.name, mv.version));
+      this.metrics.queueCapacity.set({ model: mv.name, version: String(mv.version) }, batching.maxQueueSize);
       this.setState(mv, ModelState.AVAILABLE);
+      this.metrics.loadDuration.observe({ model: mv.name }, (performance.now() - started) / 1000);
       this.logger.log(`${mv.key} AVAILABLE on ${this.backend} after ${Math.round(performance.now() - started)} ms (loaded and warmed up)`);
     } catch (err) {
       mv.fail(err);
       this.setState(mv, ModelState.FAILED);
+      this.metrics.loadFailures.inc({ model: mv.name, version: String(mv.version) });
       this.logger.error(`${mv.key} FAILED: ${mv.error?.message}`);
       await this.pool.unload(mv.key).catch(() => undefined);
     }
@@ -203,7 +213,7 @@ export class ModelManager {
     for (const v of this.versions.values()) {
       this.metrics.queueDepth.set({ model: v.name, version: String(v.version) }, v.batcher?.queueDepth ?? 0);
     }
-    this.metrics.workerBusyRatio.set(this.pool.busyRatio());
+    this.metrics.reportBusySeconds(this.pool.busySeconds());
     this.metrics.workers.set(this.pool.workerCount);
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ErrorCode, ServableError, float32ToBytes } from '@servable/contracts';
+import { SpanKind, UNKNOWN_MODEL, endSpan, startSpan, type RequestContext, type Span } from '@servable/observability';
 import type { servableInferenceV1 as v1 } from '@servable/contracts/grpc';
 import type { SubmitOptions } from '../batching/dynamic-batcher';
 import { InferenceMetrics } from '../metrics/inference.metrics';
@@ -14,18 +15,45 @@ export class PredictService {
     private readonly metrics: InferenceMetrics,
   ) {}
 
-  async predict(request: v1.PredictRequest, options: SubmitOptions): Promise<v1.PredictResponse> {
+  /**
+   * `caller` is given when tracing is on: the call becomes a server span of the
+   * caller's trace, with a child span for the time its rows waited for a batch.
+   */
+  predict(request: v1.PredictRequest, options: SubmitOptions, caller?: RequestContext): Promise<v1.PredictResponse> {
+    const traced = caller ? startSpan('Predict', caller, { kind: SpanKind.SERVER, attributes: { 'rpc.system': 'grpc', 'rpc.method': 'Predict' } }) : undefined;
+    if (!traced) return this.serve(request, options);
+    return this.serve(request, { ...options, span: traced.span.spanContext() }, traced.span).then(
+      (response) => {
+        endSpan(traced.span);
+        return response;
+      },
+      (err: unknown) => {
+        endSpan(traced.span, err);
+        throw err;
+      },
+    );
+  }
+
+  private async serve(request: v1.PredictRequest, options: SubmitOptions, span?: Span): Promise<v1.PredictResponse> {
     const name = request.modelSpec?.name ?? '';
     if (!name) throw ServableError.invalid('model_spec.name is required');
-    let labels = { model: name, version: String(request.modelSpec?.version ?? 0) };
+    // Caller-chosen names and versions never become label values unless this process serves them.
+    const version = Number(request.modelSpec?.version ?? 0);
+    let labels = {
+      model: this.models.knows(name) ? name : UNKNOWN_MODEL,
+      version: this.models.knows(name, version) ? String(version) : UNKNOWN_MODEL,
+    };
+    this.metrics.inFlight.inc();
     try {
-      const mv = await this.models.forPredict(name, Number(request.modelSpec?.version ?? 0));
+      const mv = await this.models.forPredict(name, version);
       labels = { model: mv.name, version: String(mv.version) };
       const { signature, batcher } = mv;
       if (!signature || !batcher) throw new ServableError(ErrorCode.UNAVAILABLE, `${mv.key} is not serving`);
       // Checked before queueing: a bad request must never take a slot in somebody else's batch.
       const rows = validateInputs(signature, request.inputs);
+      const queuedAt = Date.now();
       const { outputs, timing } = await batcher.submit(rows, options);
+      if (span) traceQueueWait(span, mv.name, mv.version, queuedAt, timing.queueUs);
       const width = outputs[0]?.length ?? 0;
       const data = new Float32Array(rows.length * width);
       outputs.forEach((o, r) => data.set(o, r * width));
@@ -41,6 +69,15 @@ export class PredictService {
     } catch (err) {
       this.metrics.requests.inc({ ...labels, code: err instanceof ServableError ? err.code : ErrorCode.INTERNAL });
       throw err;
+    } finally {
+      this.metrics.inFlight.dec();
     }
   }
+}
+
+/** The time the request's rows waited for a batch, as a child of its Predict span (known once it ran). */
+function traceQueueWait(parent: Span, model: string, version: number, queuedAt: number, queueUs: number): void {
+  parent.setAttributes({ 'servable.model': model, 'servable.model_version': version });
+  const queued = startSpan('queue wait', undefined, { parent, startTime: queuedAt, attributes: { 'servable.queue_us': queueUs } });
+  endSpan(queued?.span, undefined, queuedAt + queueUs / 1000);
 }

@@ -92,7 +92,6 @@ export class WorkerPool {
   private workers: PoolWorker[] = [];
   private readonly queue: QueuedTask[] = [];
   private readonly listeners = new Set<() => void>();
-  private startedAt = performance.now();
   private closing = false;
   /** What every worker has loaded, so a replacement thread can load the same. */
   private readonly loaded = new Map<string, { dir: string; manifest: ModelManifest; warmup: WarmupPlan }>();
@@ -107,7 +106,6 @@ export class WorkerPool {
 
   /** Spawns every thread and waits until each has its backend; resolves with the backend's name. */
   async start(): Promise<string> {
-    this.startedAt = performance.now();
     const ready = Array.from({ length: this.size }, (_, index) => this.spawn(index));
     const backends = await Promise.all(ready);
     this.backend = backends[0];
@@ -183,12 +181,10 @@ export class WorkerPool {
     );
   }
 
-  /** Fraction of wall time the workers spent running batches since start (or the last reset). */
-  busyRatio(): number {
+  /** Seconds the workers spent running batches since start, summed over every worker that ever ran. */
+  busySeconds(): number {
     const now = performance.now();
-    const alive = this.workers.filter((w) => w.alive);
-    const elapsed = (now - this.startedAt) * Math.max(1, alive.length);
-    return elapsed > 0 ? alive.reduce((s, w) => s + w.busyTime(now), 0) / elapsed : 0;
+    return this.workers.reduce((s, w) => s + w.busyTime(now), 0) / 1000;
   }
 
   async close(): Promise<void> {

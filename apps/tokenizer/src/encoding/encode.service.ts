@@ -37,6 +37,7 @@ export class EncodeService {
 
   async encode(request: servableTokenizerV1.EncodeRequest): Promise<EncodeResult> {
     const stop = this.metrics.latency.startTimer();
+    this.metrics.inFlight.inc();
     try {
       const result = await this.encodeValidated(this.validate(request));
       this.metrics.requests.inc({ code: 'OK' });
@@ -48,6 +49,8 @@ export class EncodeService {
       this.metrics.requests.inc({ code });
       stop({ code });
       throw err;
+    } finally {
+      this.metrics.inFlight.dec();
     }
   }
 

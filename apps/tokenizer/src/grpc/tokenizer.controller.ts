@@ -1,4 +1,6 @@
 import { Controller } from '@nestjs/common';
+import type { Metadata } from '@grpc/grpc-js';
+import { SpanKind, endSpan, grpcRequestContext, startSpan, tracingEnabled } from '@servable/observability';
 import { servableTokenizerV1 as v1 } from '@servable/contracts/grpc';
 import { EncodeService } from '../encoding/encode.service';
 import type { TokenizerHandle } from '../registry/tokenizer-handle';
@@ -26,8 +28,21 @@ export class TokenizerController implements v1.TokenizerServiceController {
     private readonly metrics: TokenizerMetrics,
   ) {}
 
-  async encode(request: v1.EncodeRequest): Promise<v1.EncodeResponse> {
-    return this.encoder.toResponse(await this.encoder.encode(request));
+  async encode(request: v1.EncodeRequest, metadata?: Metadata): Promise<v1.EncodeResponse> {
+    if (!tracingEnabled()) return this.encoder.toResponse(await this.encoder.encode(request));
+    const traced = startSpan('Encode', grpcRequestContext(metadata), {
+      kind: SpanKind.SERVER,
+      attributes: { 'rpc.system': 'grpc', 'rpc.method': 'Encode', 'servable.texts': request.texts?.length ?? 0, 'servable.tokenizer': request.tokenizerHash },
+    });
+    try {
+      const result = await this.encoder.encode(request);
+      traced?.span.setAttribute('servable.cache_hits', result.cacheHits);
+      endSpan(traced?.span);
+      return this.encoder.toResponse(result);
+    } catch (err) {
+      endSpan(traced?.span, err);
+      throw err;
+    }
   }
 
   async loadTokenizer(request: v1.LoadTokenizerRequest): Promise<v1.LoadTokenizerResponse> {
