@@ -36,7 +36,7 @@ export class TokenizerController implements v1.TokenizerServiceController {
     });
     try {
       const result = await this.encoder.encode(request);
-      traced?.span.setAttribute('servable.cache_hits', result.cacheHits);
+      traced?.span.setAttribute('servable.cache_hits', result.cached.filter(Boolean).length);
       endSpan(traced?.span);
       return this.encoder.toResponse(result);
     } catch (err) {
