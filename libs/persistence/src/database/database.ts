@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { initPgliteDir } from './pglite-init';
 import pg from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { ENTITIES } from '../entities';
@@ -72,7 +73,10 @@ export class Database {
       let pglite = options.pglite;
       const owns = !pglite;
       if (!pglite) {
-        if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+        if (options.dataDir) {
+          mkdirSync(options.dataDir, { recursive: true });
+          initPgliteDir(options.dataDir);
+        }
         pglite = await PGlite.create({ dataDir: options.dataDir, parsers: pgCompatibleParsers });
       }
       const ds = new DataSource({ ...base, driver: pglitePoolDriver(pglite) } as DataSourceOptions);
