@@ -45,7 +45,7 @@ describe('request logging', () => {
   let server: Server | undefined;
   afterEach(() => server?.close());
 
-  it('logs every request at info, with its id and no credentials', async () => {
+  it('logs every request at info in one cheap line, with its id and no credentials', async () => {
     const s = await serve('info');
     server = s.server;
     await get(s.url, '/status/200');
@@ -57,8 +57,22 @@ describe('request logging', () => {
       msg: 'request completed',
       requestId: 'req-/status/200',
       traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
-      res: { statusCode: 200 },
+      method: 'GET',
+      url: '/status/200',
+      statusCode: 200,
     });
+    expect(s.lines[0].responseTime).toEqual(expect.any(Number));
+    // No header objects on a success line, so no credential can reach it.
+    expect(s.lines[0].req).toBeUndefined();
+    expect(JSON.stringify(s.lines[0])).not.toContain('secret');
+  });
+
+  it('logs a failed request with its headers, credentials redacted', async () => {
+    const s = await serve('info');
+    server = s.server;
+    await get(s.url, '/status/404');
+    await new Promise((r) => setTimeout(r, 10));
+    expect(s.lines[0]).toMatchObject({ level: 40, res: { statusCode: 404 } });
     expect(s.lines[0].req?.headers.authorization).toBe('[redacted]');
   });
 

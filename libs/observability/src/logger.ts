@@ -48,8 +48,9 @@ function levelFor(status: number, err: unknown): Level {
 type Next = (err?: unknown) => void;
 
 /**
- * One line per finished HTTP request, like pino-http's (req, res, responseTime),
- * at info for a success, warn for a 4xx and error for a 5xx; probes and scrapes
+ * One line per finished HTTP request: at info for a success (method, url, status,
+ * time), at warn for a 4xx and error for a 5xx with the whole (req, res) as pino-http
+ * logs them; probes and scrapes
  * are not logged (they would drown everything else). The line carries the
  * requestId and traceparent of the context bound to the request.
  */
@@ -65,12 +66,18 @@ export function requestLoggingMiddleware(logger: Logger) {
       const level = levelFor(res.statusCode, err);
       if (!logger.isLevelEnabled(level)) return;
       const context = requestContextOf(req);
+      const responseTime = Date.now() - started;
+      const fields = requestLogFields(context);
+      // A success gets a cheap line (no header objects to serialize and redact): at info it is
+      // written for every request, and serializing req/res was a measurable share of the gateway's CPU.
+      if (level === 'info') {
+        logger.info({ ...fields, method: req.method, url: req.url, statusCode: res.statusCode, responseTime }, res.writableEnded ? 'request completed' : 'request aborted');
+        return;
+      }
       // The request serializer names the request by req.id, as pino-http did.
       const withId = req as unknown as { id?: unknown };
       withId.id ??= context.requestId;
-      const responseTime = Date.now() - started;
       const aborted = req.readableAborted || !res.writableEnded;
-      const fields = requestLogFields(context);
       logger[level](
         err ? { ...fields, req, res, err, responseTime } : { ...fields, req, res, responseTime },
         err || res.statusCode >= 500 ? 'request errored' : aborted ? 'request aborted' : 'request completed',
