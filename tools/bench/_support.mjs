@@ -130,6 +130,16 @@ function processCpuMs(pid, tid) {
   }
 }
 
+/** Resident memory of a process in MB (VmRSS from /proc), or NaN when it is gone. */
+export function rssMb(pid) {
+  try {
+    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Number(kb) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
 /**
  * Starts counting the CPU (ms) of the given processes and of this one (the load generator).
  * An entry is a pid, or { pid, tid } for one thread (a process's main thread has tid = pid).

@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { corpusTexts, cpuMeter, ensureBuilt, fmt, freePort, grpc, grpcPackage, percentile, root, startPredictWorkers, startService, unary } from './_support.mjs';
+import { corpusTexts, cpuMeter, ensureBuilt, fmt, freePort, grpc, grpcPackage, percentile, root, rssMb, startPredictWorkers, startService, unary } from './_support.mjs';
 
 const MODEL = process.env.BENCH_MODEL ?? 'spam';
 const repository = process.env.MODEL_REPOSITORY ?? join(root, 'models');
@@ -33,7 +33,9 @@ const texts = corpusTexts(4000);
 
 ensureBuilt('tokenizer', 'inference', 'gateway');
 const [tokGrpc, tokHttp, infGrpc, infHttp, gwHttp, gwGrpc] = await Promise.all(Array.from({ length: 6 }, freePort));
-const common = { MODEL_REPOSITORY: repository, LOG_LEVEL: 'warn' };
+// npm start's level by default (info: one access line per request); LOG_LEVEL=warn npm run bench -- gateway for the quiet line.
+const LOG_LEVEL = process.env.LOG_LEVEL ?? 'info';
+const common = { MODEL_REPOSITORY: repository, LOG_LEVEL };
 const services = [];
 const stopAll = async () => {
   for (const s of services.reverse()) await s.stop();
@@ -142,6 +144,7 @@ try {
   await runFor(1, 8, baseline);
   await runFor(1, 8, gateway);
 
+  console.log(`LOG_LEVEL=${LOG_LEVEL}, DOWNSTREAM_MAX_IN_FLIGHT=${process.env.DOWNSTREAM_MAX_IN_FLIGHT ?? 'default'}`);
   console.log(`model ${MODEL} v${version}, one SpamAssassin paragraph per request (4,000 of them, all in the tokenizer's cache), ${WORKERS} inference worker thread(s), ${SECONDS} s per run, ${availableParallelism()} cores (shared by the three services and this load generator)`);
   console.log('in-process = native tokenizer + predict-worker threads in this process (loadgen column: all of it); data plane = Encode + Predict over gRPC, no gateway');
   console.log('');
@@ -156,6 +159,8 @@ try {
       console.log(`${String(c).padStart(4)}  ${name.padEnd(11)} ${fmt(r.rps, 0).padStart(7)}  ${fmt(r.p50, 2).padStart(9)} ${fmt(r.p99, 2).padStart(9)}                       ${cpu} ${total}`);
     }
   }
+  console.log('');
+  console.log(`RSS after the runs (MB): ${['tokenizer', 'inference', 'gateway'].map((n, k) => `${n} ${fmt(rssMb(services[k].child.pid), 0)}`).join(', ')}`);
   console.log('');
   const pct = (a, b) => `${fmt((a.rps / b.rps) * 100, 0)}%`;
   const plus = (a, b) => `+${fmt(a.p50 - b.p50, 2)} ms`;
