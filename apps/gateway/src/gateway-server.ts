@@ -82,7 +82,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
   // No enableShutdownHooks(): main.ts owns the signals, and close() below orders the shutdown.
 
   const grpcStrategy = grpcServerStrategy(
-    grpcOptions(config.GATEWAY_GRPC_URL, ['gateway', 'oip', 'health'], {
+    grpcOptions(config.GATEWAY_GRPC_URL, ['gateway', 'oip', 'tfservingPrediction', 'tfservingModel', 'health'], {
       // Clients reconnect at least this often, so a gateway replica added behind a Service gets its share of long-lived gRPC clients.
       'grpc.max_connection_age_ms': 60_000,
       'grpc.max_connection_age_grace_ms': 10_000,
