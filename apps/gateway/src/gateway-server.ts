@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Logger } from 'nestjs-pino';
 import { HealthRegistry, grpcOptions } from '@servable/contracts/grpc';
 import { bindWithRetry, createLogger, drainGrpcServer, drainHttpServer, grpcServerStrategy, requestLoggingMiddleware, sleep } from '@servable/observability';
+import { isBinaryInferRequest } from './http/oip-binary';
 import { ControlPlane, controlPlaneOptionsFromEnv, type DatabaseOptions } from '@servable/persistence';
 import { AppModule } from './app.module';
 import type { GatewayConfig } from './config/gateway.config';
@@ -73,8 +74,14 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
   });
   app.use(requestContextMiddleware);
   app.use(requestLoggingMiddleware(logger));
-  // Every body but a multipart upload is read as JSON whatever its content-type (curl -d sends form encoding), up to MAX_BODY_BYTES.
-  app.useBodyParser('json', { limit: config.MAX_BODY_BYTES, type: (req) => !/^multipart\//i.test(String(req.headers['content-type'] ?? '')) });
+  // Every body but a multipart upload or an OIP binary-tensor request is read as JSON whatever its content-type
+  // (curl -d sends form encoding), up to MAX_BODY_BYTES.
+  app.useBodyParser('json', {
+    limit: config.MAX_BODY_BYTES,
+    type: (req) => !/^multipart\//i.test(String(req.headers['content-type'] ?? '')) && !isBinaryInferRequest(req),
+  });
+  // OIP binary tensor data (tritonclient.http's default): JSON header + raw tensors, split by the OIP controller.
+  app.useBodyParser('raw', { limit: config.MAX_BODY_BYTES, type: isBinaryInferRequest });
   app.use(bodyErrorMiddleware);
   app.useGlobalFilters(new HttpExceptionFilter());
   serveAdmin(app, config.ADMIN_STATIC_DIR);
