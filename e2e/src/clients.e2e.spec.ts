@@ -154,4 +154,37 @@ describe('servable CLI and bring-your-own-model (tokenizer + inference + gateway
       clients.close();
     }
   });
+
+  describe('examples/ against the platform', () => {
+    let key: string;
+    const runExample = (command: string, script: string) => {
+      const r = spawnSync(command, [join(ROOT, 'examples', script)], {
+        env: { ...process.env, SERVABLE_URL: platform.url, SERVABLE_GRPC: platform.grpcUrl, SERVABLE_KEY: key, MODEL: 'spam' },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(r.status, `${script}: ${r.stdout}\n${r.stderr}`).toBe(0);
+      return r.stdout;
+    };
+
+    beforeAll(() => {
+      // An operator key: it may classify, and the repository example may pin.
+      key = json('keys', 'create', 'examples', '--role', 'operator').key;
+    });
+
+    it.each([
+      ['bash', 'curl/product.sh', /"label":"spam"/],
+      ['bash', 'curl/tfserving-rest.sh', /"model_version_status".*\n.*signature_def.*\n.*"predictions"[\s\S]*"outputs"[\s\S]*"result"/],
+      ['bash', 'curl/oip-rest.sh', /"extensions":\["binary_tensor_data","model_repository"\][\s\S]*"datatype":"FP32"[\s\S]*"datatype":"FP32"/],
+      ['bash', 'curl/repository.sh', /"state":"READY"/],
+      ['node', 'node/product-rest.mjs', /^spam\t/m],
+      ['node', 'node/tfserving-rest.mjs', /^predictions \[\[/],
+      ['node', 'node/oip-rest.mjs', /WIN a FREE cruise, click now!!!\t\[[01]\.\d{4}, [01]\.\d{4}\]/],
+      ['node', 'node/gateway-grpc.mjs', /^spam\t/m],
+      ['node', 'node/oip-grpc.mjs', /^probabilities \[/],
+      ['node', 'node/tfserving-grpc.mjs', /versions .*AVAILABLE[\s\S]*probabilities \[[\s\S]*classes ham=/],
+    ])('%s %s answers', (command, script, expected) => {
+      expect(runExample(command, script)).toMatch(expected);
+    });
+  });
 });
