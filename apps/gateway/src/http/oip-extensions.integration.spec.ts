@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON bodies of the protocol under test */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RoutingTable } from '../control-plane/routing-table.service';
-import { fakeEncode, fakeSpamProbability } from '../testing/fake-data-plane';
+import { HASH_V1, fakeEncode, fakeSpamProbability } from '../testing/fake-data-plane';
 import { startTestGateway, type TestGateway } from '../testing/test-gateway';
 
 process.env['LOG_LEVEL'] ??= 'warn';
@@ -83,7 +83,7 @@ describe('OIP REST extensions: binary tensor data and the model repository (fake
     const ids = fakeEncode(SPAMMY);
     const raw = Buffer.from(BigInt64Array.from(ids.map(BigInt)).buffer);
     const { body, headers } = binaryRequest(
-      { inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [1, ids.length], parameters: { binary_data_size: raw.length } }], parameters: { tokenizer: '1'.repeat(64) } },
+      { inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [1, ids.length], parameters: { binary_data_size: raw.length } }], parameters: { tokenizer: HASH_V1 } },
       raw,
     );
     const res = await call('POST', '/v2/models/spam/versions/1/infer', keys.client, body, headers);

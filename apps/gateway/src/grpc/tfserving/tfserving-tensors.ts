@@ -1,7 +1,7 @@
 import { ServableError } from '@servable/contracts';
 import type { tensorflow, tensorflowServing } from '@servable/contracts/grpc';
 import type { ModelInput, PredictOutcome } from '../../inference/prediction.types';
-import type { TensorSpec, VersionManifest } from '../../models/version-manifest';
+import type { ModelManifest, TensorSpec } from '@servable/model-repository';
 
 /** TF Serving's name of the default signature; the only one a Servable version has. */
 export const DEFAULT_SIGNATURE = 'serving_default';
@@ -123,7 +123,7 @@ export function predictOutputs(outcome: PredictOutcome, outputName: string, filt
   };
 }
 
-export function outputName(manifest: Pick<VersionManifest, 'signature'>): string {
+export function outputName(manifest: Pick<ModelManifest, 'signature'>): string {
   return manifest.signature.outputs[0]?.name ?? 'probabilities';
 }
 
@@ -143,7 +143,7 @@ export function exampleTexts(input: tensorflowServing.Input | null | undefined):
   });
 }
 
-function tensorInfo(name: string, t: Pick<TensorSpec, 'dtype' | 'shape'>): tensorflow.TensorInfo {
+function tensorInfo(name: string, t: { dtype: TensorSpec['dtype'] | 'string'; shape: number[] }): tensorflow.TensorInfo {
   return {
     name,
     dtype: TF_DTYPE[t.dtype] ?? 'DT_INVALID',
@@ -156,7 +156,7 @@ function tensorInfo(name: string, t: Pick<TensorSpec, 'dtype' | 'shape'>): tenso
  * lists the model's own inputs plus the text input the gateway tokenizes, so a
  * client that reads the signature finds both ways in.
  */
-export function signatureDefMap(manifest: VersionManifest): tensorflowServing.SignatureDefMap {
+export function signatureDefMap(manifest: ModelManifest): tensorflowServing.SignatureDefMap {
   const inputs: Record<string, tensorflow.TensorInfo> = { [TEXT_FEATURE]: tensorInfo(TEXT_FEATURE, { dtype: 'string', shape: [-1] }) };
   for (const t of manifest.signature.inputs) inputs[t.name] = tensorInfo(t.name, t);
   const outputs = Object.fromEntries(manifest.signature.outputs.map((t) => [t.name, tensorInfo(t.name, t)]));

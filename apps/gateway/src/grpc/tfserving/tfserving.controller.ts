@@ -57,7 +57,7 @@ export class TfServingPredictionController implements tfs.PredictionServiceContr
       context: grpcRequestContext(metadata),
     });
     sendTimingMetadata(call, metadata, outcome);
-    const { manifest } = await this.info.metadata(outcome.model, { version: outcome.version }, grpcDeadline(call, this.config));
+    const { manifest } = this.info.metadata(outcome.model, { version: outcome.version });
     return { modelSpec: answeredSpec(outcome.model, outcome.version), outputs: predictOutputs(outcome, outputName(manifest), request.outputFilter) };
   }
 
@@ -86,16 +86,12 @@ export class TfServingPredictionController implements tfs.PredictionServiceContr
     return { results };
   }
 
-  async getModelMetadata(request: tfs.GetModelMetadataRequest, metadata: Metadata, call?: unknown): Promise<DeepPartial<tfs.GetModelMetadataResponse>> {
+  getModelMetadata(request: tfs.GetModelMetadataRequest, metadata: Metadata): DeepPartial<tfs.GetModelMetadataResponse> {
     const { model, version, label } = specSelector(request.modelSpec);
     if (!request.metadataField.length) throw ServableError.invalid('GetModelMetadataRequest must specify at least one metadata_field');
     const unsupported = request.metadataField.filter((f) => f !== SIGNATURE_DEF_FIELD);
     if (unsupported.length) throw ServableError.invalid(`Metadata field ${unsupported.join(', ')} is not supported; only "${SIGNATURE_DEF_FIELD}"`);
-    const { manifest } = await this.info.metadata(
-      model,
-      { version, label, pin: metadataValue(metadata, PIN_HEADER), headers: metadataHeaders(metadata) },
-      grpcDeadline(call, this.config),
-    );
+    const { manifest } = this.info.metadata(model, { version, label, pin: metadataValue(metadata, PIN_HEADER), headers: metadataHeaders(metadata) });
     return {
       modelSpec: answeredSpec(manifest.name, manifest.version),
       metadata: { [SIGNATURE_DEF_FIELD]: packAny(['tfservingPrediction'], 'tensorflow.serving.SignatureDefMap', { ...signatureDefMap(manifest) }) },
@@ -131,14 +127,11 @@ export class TfServingPredictionController implements tfs.PredictionServiceContr
 @UseGuards(AuthGuard)
 @tensorflowServing.ModelServiceControllerMethods()
 export class TfServingModelController implements tfs.ModelServiceController {
-  constructor(
-    private readonly info: ModelInfoService,
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-  ) {}
+  constructor(private readonly info: ModelInfoService) {}
 
-  async getModelStatus(request: tfs.GetModelStatusRequest, _metadata: Metadata, call?: unknown): Promise<DeepPartial<tfs.GetModelStatusResponse>> {
+  getModelStatus(request: tfs.GetModelStatusRequest): DeepPartial<tfs.GetModelStatusResponse> {
     const { model, version, label } = specSelector(request.modelSpec);
-    const statuses = await this.info.status(model, { version, label }, grpcDeadline(call, this.config));
+    const statuses = this.info.status(model, { version, label });
     return {
       modelVersionStatus: statuses.map((s) => ({
         version: s.version,
