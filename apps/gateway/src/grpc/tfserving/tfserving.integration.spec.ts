@@ -113,6 +113,13 @@ describe('TF Serving gRPC API on the gateway port (fake data plane)', () => {
     await expect(unary(clients.prediction, 'Predict', { model_spec: { name: 'spam' }, inputs: { x: floats } })).rejects.toMatchObject({
       code: grpc.status.INVALID_ARGUMENT,
     });
+    await expect(unary(clients.prediction, 'Predict', { model_spec: { name: 'spam' }, inputs: { text }, output_filter: ['logits'] })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: expect.stringContaining('unknown output(s) logits'),
+    });
+    await expect(unary(clients.prediction, 'Predict', { model_spec: { name: 'spam', signature_name: 'other' }, inputs: { text } })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+    });
     await expect(unary(clients.prediction, 'Predict', { model_spec: { name: 'spam' }, inputs: { text } }, auth(''))).rejects.toMatchObject({
       code: grpc.status.UNAUTHENTICATED,
     });
