@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { Logger } from 'nestjs-pino';
 import { HealthRegistry, grpcOptions } from '@servable/contracts/grpc';
 import { bindWithRetry, createLogger, drainGrpcServer, drainHttpServer, grpcServerStrategy, requestLoggingMiddleware, sleep } from '@servable/observability';
+import { isBinaryInferRequest } from './http/oip-binary';
+import { withReflection } from './grpc/reflection';
 import { ControlPlane, controlPlaneOptionsFromEnv, type DatabaseOptions } from '@servable/persistence';
 import { AppModule } from './app.module';
 import type { GatewayConfig } from './config/gateway.config';
@@ -73,8 +75,14 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
   });
   app.use(requestContextMiddleware);
   app.use(requestLoggingMiddleware(logger));
-  // Every body but a multipart upload is read as JSON whatever its content-type (curl -d sends form encoding), up to MAX_BODY_BYTES.
-  app.useBodyParser('json', { limit: config.MAX_BODY_BYTES, type: (req) => !/^multipart\//i.test(String(req.headers['content-type'] ?? '')) });
+  // Every body but a multipart upload or an OIP binary-tensor request is read as JSON whatever its content-type
+  // (curl -d sends form encoding), up to MAX_BODY_BYTES.
+  app.useBodyParser('json', {
+    limit: config.MAX_BODY_BYTES,
+    type: (req) => !/^multipart\//i.test(String(req.headers['content-type'] ?? '')) && !isBinaryInferRequest(req),
+  });
+  // OIP binary tensor data (tritonclient.http's default): JSON header + raw tensors, split by the OIP controller.
+  app.useBodyParser('raw', { limit: config.MAX_BODY_BYTES, type: isBinaryInferRequest });
   app.use(bodyErrorMiddleware);
   app.useGlobalFilters(new HttpExceptionFilter());
   serveAdmin(app, config.ADMIN_STATIC_DIR);
@@ -82,11 +90,13 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
   // No enableShutdownHooks(): main.ts owns the signals, and close() below orders the shutdown.
 
   const grpcStrategy = grpcServerStrategy(
-    grpcOptions(config.GATEWAY_GRPC_URL, ['gateway', 'oip', 'health'], {
-      // Clients reconnect at least this often, so a gateway replica added behind a Service gets its share of long-lived gRPC clients.
-      'grpc.max_connection_age_ms': 60_000,
-      'grpc.max_connection_age_grace_ms': 10_000,
-    }),
+    withReflection(
+      grpcOptions(config.GATEWAY_GRPC_URL, ['gateway', 'oip', 'tfservingPrediction', 'tfservingModel', 'health'], {
+        // Clients reconnect at least this often, so a gateway replica added behind a Service gets its share of long-lived gRPC clients.
+        'grpc.max_connection_age_ms': 60_000,
+        'grpc.max_connection_age_grace_ms': 10_000,
+      }),
+    ),
   );
   const grpcServer = app.connectMicroservice(grpcStrategy);
   const log = (m: string) => app.get(Logger).warn(m, 'Gateway');

@@ -4,6 +4,7 @@ import { ApiKeyService, ControlPlane, MetricsStore } from '@servable/persistence
 import { DownstreamModule } from '../downstream/downstream.module';
 import { AdminController } from './admin.controller';
 import { AuthGuard } from './auth.guard';
+import { OipRepositoryController } from './oip-repository.controller';
 import { OverviewService } from './overview.service';
 import { Reconciler } from './reconciler.service';
 import { RoutingTable } from './routing-table.service';
@@ -41,7 +42,7 @@ export class ControlPlaneModule {
     return {
       module: ControlPlaneModule,
       imports: [DownstreamModule],
-      controllers: [AdminController],
+      controllers: [AdminController, OipRepositoryController],
       providers: [
         { provide: ControlPlane, useValue: cp },
         { provide: ApiKeyService, useValue: cp.apiKeys },

@@ -1,34 +1,22 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, Res, StreamableFile } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { ServerResponse } from 'node:http';
-import { ErrorCode, ServableError } from '@servable/contracts';
+import { ErrorCode } from '@servable/contracts';
 import { requestContextOf } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { ReadinessService } from '../health/readiness.service';
-import { flatten, oipModelInput, oipOutputs, oipSignature, oipVersion, type OipInput } from '../inference/oip-tensors';
+import { oipModelInput, oipSignature, oipVersion } from '../inference/oip-tensors';
 import { PredictionService } from '../inference/prediction.service';
 import { ModelInfoService } from '../models/model-info.service';
-import { GATEWAY_NAME, GATEWAY_VERSION } from '../server-info';
-import { deadlineOf, jsonObject, setTimingHeaders, tokenizerHeader, type HttpRequest } from './http-request';
+import { GATEWAY_NAME, GATEWAY_VERSION, OIP_REST_EXTENSIONS } from '../server-info';
+import { deadlineOf, setTimingHeaders, tokenizerHeader, type HttpRequest } from './http-request';
+import { INFERENCE_HEADER, inferAnswer, parseInferInputs, splitInferBody } from './oip-binary';
 import { OIP_INFER_BODY } from './openapi.schemas';
 import { Access } from '../control-plane/access.decorator';
 
 interface OipPath {
   model: string;
   version?: string;
-}
-
-function parseInputs(body: Record<string, unknown>): OipInput[] {
-  const inputs = body['inputs'];
-  if (!Array.isArray(inputs)) throw ServableError.invalid('"inputs" must be a list of tensors {name, shape, datatype, data}');
-  return inputs.map((t, i) => {
-    const tensor = jsonObject(t);
-    const { name, datatype, shape } = tensor;
-    if (typeof name !== 'string' || typeof datatype !== 'string' || !Array.isArray(shape)) {
-      throw ServableError.invalid(`inputs[${i}] needs "name", "datatype" and "shape"`);
-    }
-    return { name, datatype, shape: shape.map(Number), data: flatten(tensor['data']) };
-  });
 }
 
 /** The Open Inference Protocol v2 (KServe, Triton) over REST. */
@@ -46,7 +34,7 @@ export class OipController {
   @Access('public')
   @ApiOperation({ summary: 'Server metadata' })
   serverMetadata() {
-    return { name: GATEWAY_NAME, version: GATEWAY_VERSION, extensions: [] };
+    return { name: GATEWAY_NAME, version: GATEWAY_VERSION, extensions: OIP_REST_EXTENSIONS };
   }
 
   @Get('health/live')
@@ -90,24 +78,23 @@ export class OipController {
   @ApiOperation({ summary: 'Inference: a BYTES input of texts or an INT32 input of ids' })
   @ApiBody({ schema: OIP_INFER_BODY })
   async infer(@Param() path: OipPath, @Body() body: unknown, @Req() req: HttpRequest, @Res({ passthrough: true }) res: ServerResponse) {
-    const json = jsonObject(body);
-    const parameters = (typeof json['parameters'] === 'object' && json['parameters']) || {};
+    const request = splitInferBody(body, req.headers[INFERENCE_HEADER]);
+    const parameters = (typeof request.json['parameters'] === 'object' && request.json['parameters']) || {};
     const declared = (parameters as Record<string, unknown>)['tokenizer'];
     const outcome = await this.predictions.predict({
       api: 'oip',
       model: path.model,
       selector: { version: oipVersion(path.version), pin: req.headers['x-servable-version'] as string | undefined, headers: req.headers },
-      input: oipModelInput(parseInputs(json), typeof declared === 'string' ? declared : tokenizerHeader(req)),
+      input: oipModelInput(parseInferInputs(request), typeof declared === 'string' ? declared : tokenizerHeader(req)),
       deadline: deadlineOf(req, this.config),
       context: requestContextOf(req),
     });
     setTimingHeaders(res, outcome);
-    return {
-      model_name: outcome.model,
-      model_version: String(outcome.version),
-      ...(typeof json['id'] === 'string' ? { id: json['id'] } : {}),
-      parameters: { tokenizer: outcome.tokenizer },
-      outputs: oipOutputs(outcome),
-    };
+    const answer = inferAnswer(outcome, request.json);
+    if (!answer.binary) return answer.json;
+    // Binary tensor data: the JSON header, then the output bytes; the header length tells a client where to split.
+    const header = Buffer.from(JSON.stringify(answer.json));
+    res.setHeader(INFERENCE_HEADER, String(header.length));
+    return new StreamableFile(Buffer.concat([header, answer.binary]), { type: 'application/octet-stream' });
   }
 }

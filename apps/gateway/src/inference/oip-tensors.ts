@@ -1,7 +1,7 @@
 import { ServableError } from '@servable/contracts';
 import type { ModelManifest } from '@servable/model-repository';
 import { int32 } from './input-parsing';
-import type { ModelInput, PredictOutcome } from './prediction.types';
+import type { ModelInput } from './prediction.types';
 
 /** One input tensor of the Open Inference Protocol, decoded from JSON or protobuf. */
 export interface OipInput {
@@ -65,11 +65,6 @@ export function oipModelInput(inputs: OipInput[], tokenizer?: string): ModelInpu
     default:
       throw ServableError.invalid(`input "${input.name}": datatype ${input.datatype} is not accepted; send BYTES texts or INT32 input_ids (wrong dtype)`);
   }
-}
-
-/** The one output tensor, probabilities [n, k] as FP32. */
-export function oipOutputs(outcome: PredictOutcome) {
-  return [{ name: 'probabilities', datatype: 'FP32', shape: [outcome.rows, outcome.classes], data: Array.from(outcome.probabilities) }];
 }
 
 /** An OIP version string: empty means the gateway chooses. */

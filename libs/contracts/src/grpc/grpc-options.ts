@@ -8,7 +8,8 @@ export function grpcOptions(url: string, protos: ProtoName[], channelOptions: Re
     transport: Transport.GRPC,
     options: {
       url,
-      package: protos.map((p) => PROTO_PACKAGES[p]),
+      // Two files may share a package (TF Serving's PredictionService and ModelService); Nest must see it once.
+      package: [...new Set(protos.map((p) => PROTO_PACKAGES[p]))],
       protoPath: protos.map((p) => PROTO_FILES[p]),
       loader: { ...LOADER_OPTIONS, includeDirs: [root] },
       maxReceiveMessageLength: MAX_GRPC_MESSAGE_BYTES,

@@ -9,6 +9,9 @@ export const PROTO_FILES = {
   gateway: 'servable/gateway/v1/gateway.proto',
   // KServe / Triton Open Inference Protocol v2, under its standard package name.
   oip: 'inference/grpc_predict_v2.proto',
+  // TF Serving's public gRPC API (tensorflow_serving/apis, Apache-2.0; see proto/THIRD_PARTY.md).
+  tfservingPrediction: 'tensorflow_serving/apis/prediction_service.proto',
+  tfservingModel: 'tensorflow_serving/apis/model_service.proto',
 } as const;
 
 export const PROTO_PACKAGES = {
@@ -17,6 +20,8 @@ export const PROTO_PACKAGES = {
   inference: 'servable.inference.v1',
   gateway: 'servable.gateway.v1',
   oip: 'inference',
+  tfservingPrediction: 'tensorflow.serving',
+  tfservingModel: 'tensorflow.serving',
 } as const;
 
 export type ProtoName = keyof typeof PROTO_FILES;

@@ -1,0 +1,149 @@
+import { ServableError, float32ToBytes } from '@servable/contracts';
+import { flatten, type OipInput } from '../inference/oip-tensors';
+import type { PredictOutcome } from '../inference/prediction.types';
+import { jsonObject } from './http-request';
+
+/**
+ * The OIP binary tensor data extension (what tritonclient.http sends by default):
+ * a JSON header of `Inference-Header-Content-Length` bytes, then each tensor
+ * with `parameters.binary_data_size` as raw bytes, in the order of the inputs.
+ */
+export const INFERENCE_HEADER = 'inference-header-content-length';
+
+export interface InferBody {
+  json: Record<string, unknown>;
+  /** The bytes after the JSON header (empty for a plain JSON request). */
+  binary: Buffer;
+}
+
+/** A raw body split at the header length; a JSON body (already parsed) as is. */
+export function splitInferBody(body: unknown, headerLength: string | string[] | undefined): InferBody {
+  if (!Buffer.isBuffer(body)) return { json: jsonObject(body), binary: Buffer.alloc(0) };
+  const text = Array.isArray(headerLength) ? headerLength[0] : headerLength;
+  if (!text || !/^\d+$/.test(text)) throw ServableError.invalid(`${INFERENCE_HEADER} must be a whole number of bytes, got "${text ?? ''}"`);
+  const length = Number(text);
+  if (length > body.length) throw ServableError.invalid(`${INFERENCE_HEADER} is ${length}, but the body has only ${body.length} bytes`);
+  let json: unknown;
+  try {
+    json = JSON.parse(body.subarray(0, length).toString('utf8'));
+  } catch {
+    throw ServableError.invalid(`malformed JSON in the first ${length} bytes (${INFERENCE_HEADER})`);
+  }
+  return { json: jsonObject(json), binary: body.subarray(length) };
+}
+
+/** BYTES elements: each a 4-byte little-endian length, then its bytes. */
+export function decodeBinaryStrings(raw: Buffer, name: string): string[] {
+  const out: string[] = [];
+  let offset = 0;
+  while (offset < raw.length) {
+    if (offset + 4 > raw.length) throw ServableError.invalid(`input "${name}": binary BYTES data ends inside a length prefix`);
+    const length = raw.readUInt32LE(offset);
+    offset += 4;
+    if (offset + length > raw.length) throw ServableError.invalid(`input "${name}": binary BYTES data ends inside an element`);
+    out.push(raw.toString('utf8', offset, offset + length));
+    offset += length;
+  }
+  return out;
+}
+
+export function encodeBinaryStrings(texts: string[]): Buffer {
+  return Buffer.concat(
+    texts.flatMap((t) => {
+      const bytes = Buffer.from(t, 'utf8');
+      const prefix = Buffer.alloc(4);
+      prefix.writeUInt32LE(bytes.length);
+      return [prefix, bytes];
+    }),
+  );
+}
+
+function decodeBinary(raw: Buffer, datatype: string, name: string): unknown[] {
+  switch (datatype) {
+    case 'BYTES':
+      return decodeBinaryStrings(raw, name);
+    case 'INT32':
+      if (raw.length % 4) throw ServableError.invalid(`input "${name}": INT32 binary data must be a multiple of 4 bytes`);
+      return Array.from({ length: raw.length / 4 }, (_, i) => raw.readInt32LE(i * 4));
+    case 'INT64':
+      if (raw.length % 8) throw ServableError.invalid(`input "${name}": INT64 binary data must be a multiple of 8 bytes`);
+      return Array.from({ length: raw.length / 8 }, (_, i) => Number(raw.readBigInt64LE(i * 8)));
+    default:
+      throw ServableError.invalid(`input "${name}": datatype ${datatype} is not accepted; send BYTES texts or INT32/INT64 input_ids (wrong dtype)`);
+  }
+}
+
+function parameters(tensor: Record<string, unknown>): Record<string, unknown> {
+  const p = tensor['parameters'];
+  return typeof p === 'object' && p !== null && !Array.isArray(p) ? (p as Record<string, unknown>) : {};
+}
+
+/** The request's input tensors, from JSON `data` or from the binary tail. INT64 ids become INT32 (ids fit). */
+export function parseInferInputs({ json, binary }: InferBody): OipInput[] {
+  const inputs = json['inputs'];
+  if (!Array.isArray(inputs)) throw ServableError.invalid('"inputs" must be a list of tensors {name, shape, datatype, data}');
+  let offset = 0;
+  const parsed = inputs.map((t, i): OipInput => {
+    const tensor = jsonObject(t);
+    const { name, datatype, shape } = tensor;
+    if (typeof name !== 'string' || typeof datatype !== 'string' || !Array.isArray(shape)) {
+      throw ServableError.invalid(`inputs[${i}] needs "name", "datatype" and "shape"`);
+    }
+    const size = parameters(tensor)['binary_data_size'];
+    if (size === undefined) {
+      const data = flatten(tensor['data']);
+      return datatype === 'INT64' ? { name, datatype: 'INT32', shape: shape.map(Number), data } : { name, datatype, shape: shape.map(Number), data };
+    }
+    if (typeof size !== 'number' || !Number.isInteger(size) || size < 0) throw ServableError.invalid(`inputs[${i}].parameters.binary_data_size must be a whole number`);
+    if (tensor['data'] !== undefined) throw ServableError.invalid(`input "${name}" has both "data" and binary_data_size`);
+    if (offset + size > binary.length) throw ServableError.invalid(`input "${name}": binary_data_size ${size} runs past the end of the body`);
+    const data = decodeBinary(binary.subarray(offset, offset + size), datatype, name);
+    offset += size;
+    return { name, datatype: datatype === 'INT64' ? 'INT32' : datatype, shape: shape.map(Number), data };
+  });
+  if (offset !== binary.length) throw ServableError.invalid(`the body has ${binary.length - offset} bytes after the last binary input`);
+  return parsed;
+}
+
+export const PROBABILITIES_OUTPUT = 'probabilities';
+
+/** Which outputs to answer, and whether each one goes as binary data. */
+function requestedOutputs(json: Record<string, unknown>): { binary: boolean } {
+  const all = parameters(json)['binary_data_output'] === true;
+  const outputs = json['outputs'];
+  if (outputs === undefined) return { binary: all };
+  if (!Array.isArray(outputs)) throw ServableError.invalid('"outputs" must be a list of {name, parameters}');
+  let binary = all;
+  for (const [i, o] of outputs.entries()) {
+    const out = jsonObject(o);
+    if (out['name'] !== PROBABILITIES_OUTPUT) throw ServableError.invalid(`outputs[${i}]: unknown output "${String(out['name'])}"; this model has "${PROBABILITIES_OUTPUT}"`);
+    const flag = parameters(out)['binary_data'];
+    if (flag !== undefined) binary = flag === true;
+  }
+  return { binary };
+}
+
+export interface InferAnswer {
+  json: Record<string, unknown>;
+  /** Set when the output goes as binary data: the bytes after the JSON. */
+  binary?: Buffer;
+}
+
+/** The infer answer: FP32 probabilities as JSON `data`, or as binary data when the request asked so. */
+export function inferAnswer(outcome: PredictOutcome, json: Record<string, unknown>): InferAnswer {
+  const base = {
+    model_name: outcome.model,
+    model_version: String(outcome.version),
+    ...(typeof json['id'] === 'string' ? { id: json['id'] } : {}),
+    parameters: { tokenizer: outcome.tokenizer },
+  };
+  const tensor = { name: PROBABILITIES_OUTPUT, datatype: 'FP32', shape: [outcome.rows, outcome.classes] };
+  if (!requestedOutputs(json).binary) return { json: { ...base, outputs: [{ ...tensor, data: Array.from(outcome.probabilities) }] } };
+  const binary = Buffer.from(float32ToBytes(outcome.probabilities));
+  return { json: { ...base, outputs: [{ ...tensor, parameters: { binary_data_size: binary.length } }] }, binary };
+}
+
+/** Requests whose body is read raw: they carry the binary extension's header. */
+export function isBinaryInferRequest(req: { headers: Record<string, string | string[] | undefined> }): boolean {
+  return req.headers[INFERENCE_HEADER] !== undefined;
+}

@@ -1,0 +1,23 @@
+import { ClientError } from './client.mjs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+const TOKENIZER_FILE = 'tokenizer.json';
+
+/**
+ * A version folder as the admin API's multipart upload: every file as `files`,
+ * tokenizer.json (in the folder, or given) as `tokenizer`.
+ */
+export function uploadForm(dir, tokenizerPath) {
+  const root = resolve(dir);
+  const manifestPath = join(root, 'servable.json');
+  if (!existsSync(manifestPath)) throw new ClientError(`${root} has no servable.json: run \`servable import\` first, or see docs/model.md`);
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  const tokenizer = tokenizerPath ? resolve(tokenizerPath) : join(root, TOKENIZER_FILE);
+  if (!existsSync(tokenizer)) throw new ClientError(`no tokenizer.json in ${root}: pass --tokenizer <file>`);
+  const form = new FormData();
+  const names = readdirSync(root).filter((f) => f !== TOKENIZER_FILE && statSync(join(root, f)).isFile());
+  for (const name of names) form.append('files', new Blob([readFileSync(join(root, name))]), name);
+  form.append('tokenizer', new Blob([readFileSync(tokenizer)]), TOKENIZER_FILE);
+  return { form, manifest, files: names };
+}

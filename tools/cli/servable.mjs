@@ -1,0 +1,254 @@
+#!/usr/bin/env node
+// The `servable` command: the admin API (docs/admin-api.md) from a terminal, and
+// `import` for bringing your own TF.js model (docs/bring-your-own-model.md).
+// Plain ESM on Node's parseArgs, so `npx servable` works right after `npm ci`.
+import { parseArgs } from 'node:util';
+import { AdminClient, ClientError } from './lib/client.mjs';
+import { configPath, loadConfig, removeConfig, saveConfig } from './lib/config.mjs';
+import { ImportError, importModel } from './lib/import.mjs';
+import { uploadForm } from './lib/upload.mjs';
+
+const HELP = `servable: manage a Servable platform through its admin API
+
+Usage: servable <command> [options]
+
+  login --url <url> --key <key>        check the key and store both in ${configPath()}
+  logout                               forget the stored key
+  whoami                               the stored key's role
+  models list                          every model with its versions, states and labels
+  models show <model>                  one model's versions in detail
+  upload <dir> [--model m] [--tokenizer tokenizer.json]
+                                       register the version folder <dir> (servable.json, model files)
+  import <tfjs-model-dir> --tokenizer <tokenizer.json> --labels a,b --name <model> --out <dir>
+         [--version 1] [--max-length n]
+                                       turn a TF.js layers/graph model into a version folder
+  labels set <model> <label>=<version|null>...
+                                       move, add or remove labels (atomically)
+  pin <model> <version> | unpin <model> <version>
+                                       keep a version loaded, or release it
+  rollout show <model>
+  rollout set <model> [--stable v] [--canary v --weight 0..100] [--sticky]
+                      [--shadow v --shadow-share 0..100] [--cohort header=value=version]...
+  rollout promote <model>              the canary becomes stable
+  rollout rollback <model>             the canary is cleared; stable stays
+  rollout clear <model>                remove the rollout
+  keys list
+  keys create <name> --role admin|operator|client
+  keys revoke <id>
+
+Options: --json prints the API's JSON answer. SERVABLE_URL and SERVABLE_KEY override the login.
+`;
+
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  json: { type: 'boolean' },
+  url: { type: 'string' },
+  key: { type: 'string' },
+  model: { type: 'string' },
+  tokenizer: { type: 'string' },
+  labels: { type: 'string' },
+  name: { type: 'string' },
+  version: { type: 'string' },
+  out: { type: 'string' },
+  'max-length': { type: 'string' },
+  stable: { type: 'string' },
+  canary: { type: 'string' },
+  weight: { type: 'string' },
+  sticky: { type: 'boolean' },
+  shadow: { type: 'string' },
+  'shadow-share': { type: 'string' },
+  cohort: { type: 'string', multiple: true },
+  role: { type: 'string' },
+};
+
+class UsageError extends Error {}
+
+function int(text, what) {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text)) throw new UsageError(`${what} must be a whole number, got "${text}"`);
+  return Number(text);
+}
+
+function need(value, what) {
+  if (value === undefined || value === '') throw new UsageError(`missing ${what}`);
+  return value;
+}
+
+function table(rows, columns) {
+  if (!rows.length) return '(none)';
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c] ?? '').length)));
+  const line = (cells) => cells.map((c, i) => String(c ?? '').padEnd(widths[i])).join('  ').trimEnd();
+  return [line(columns.map((c) => c.toUpperCase())), ...rows.map((r) => line(columns.map((c) => r[c])))].join('\n');
+}
+
+function versionRows(model) {
+  return model.versions.map((v) => ({
+    model: model.name,
+    version: v.version,
+    state: v.state,
+    labels: v.labels.join(','),
+    pinned: v.pinned ? 'yes' : '',
+    tokenizer: v.tokenizerHash.slice(0, 12),
+    framework: v.framework,
+  }));
+}
+
+function rolloutText(r) {
+  if (!r) return 'no rollout: the "stable" label (or the newest version) serves';
+  const parts = [`stable ${r.stableVersion ?? '-'}`];
+  if (r.canary !== undefined) parts.push(`canary ${r.canary} at ${r.canaryWeight}%`);
+  if (r.sticky) parts.push('sticky');
+  if (r.shadow) parts.push(`shadow ${r.shadow.version} at ${r.shadow.share}%`);
+  for (const c of r.cohortRules ?? []) parts.push(`${c.header}=${c.value} -> ${c.version}`);
+  return `${r.model}: ${parts.join(', ')}`;
+}
+
+function rolloutInput(values) {
+  const input = {};
+  if (values.stable !== undefined) input.stable = int(values.stable, '--stable');
+  if (values.canary !== undefined) {
+    input.canary = int(values.canary, '--canary');
+    input.canaryWeight = int(need(values.weight, '--weight (percent of traffic for the canary)'), '--weight');
+  }
+  if (values.sticky) input.sticky = true;
+  if (values.shadow !== undefined) input.shadow = { version: int(values.shadow, '--shadow'), share: int(values['shadow-share'] ?? '100', '--shadow-share') };
+  if (values.cohort?.length) {
+    input.cohortRules = values.cohort.map((c) => {
+      const m = /^([^=]+)=([^=]*)=(\d+)$/.exec(c);
+      if (!m) throw new UsageError(`--cohort must be header=value=version, got "${c}"`);
+      return { header: m[1].toLowerCase(), value: m[2], version: Number(m[3]) };
+    });
+  }
+  return input;
+}
+
+/** Runs one command line; returns what to print. Exported for tests. */
+export async function run(argv, env = process.env) {
+  const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  const [command, sub, ...rest] = positionals;
+  if (values.help || !command || command === 'help') return HELP;
+  const out = (json, text) => (values.json ? JSON.stringify(json, null, 2) : text());
+
+  if (command === 'import') {
+    const { outDir, manifest } = await importModel({
+      modelDir: need(sub, 'the TF.js model folder'),
+      tokenizerPath: need(values.tokenizer, '--tokenizer <tokenizer.json>'),
+      labels: need(values.labels, '--labels a,b').split(',').map((l) => l.trim()).filter(Boolean),
+      name: need(values.name, '--name <model>'),
+      version: int(values.version ?? '1', '--version'),
+      outDir: need(values.out, '--out <dir>'),
+      maxLength: int(values['max-length'], '--max-length'),
+    });
+    return out(manifest, () => `wrote ${manifest.name} version ${manifest.version} (${manifest.framework}, tokenizer ${manifest.tokenizer.hash.slice(0, 12)}) to ${outDir}\nnext: servable upload ${outDir}`);
+  }
+  if (command === 'logout') {
+    removeConfig(env);
+    return 'logged out';
+  }
+
+  const config = loadConfig(env);
+  if (command === 'login') {
+    const client = new AdminClient({ url: values.url ?? config.url, key: need(values.key ?? env.SERVABLE_KEY, '--key <api key>') });
+    const session = await client.session();
+    if (session.auth === 'on' && !session.role) throw new UsageError('the gateway did not accept the key');
+    const path = saveConfig({ url: client.url, key: client.key }, env);
+    return out(session, () => `logged in to ${client.url} as ${session.key?.name ?? 'anonymous'} (${session.role}); saved in ${path}`);
+  }
+
+  const client = new AdminClient(config);
+  switch (command) {
+    case 'whoami': {
+      const s = await client.session();
+      return out(s, () => (s.auth === 'off' ? `${client.url}: auth is off (dev mode), every caller is admin` : s.role ? `${client.url}: ${s.key.name} (${s.role})` : `${client.url}: not logged in`));
+    }
+    case 'models': {
+      if (sub === 'list' || sub === undefined) {
+        const models = await client.models();
+        return out(models, () => table(models.flatMap(versionRows), ['model', 'version', 'state', 'labels', 'pinned', 'tokenizer', 'framework']));
+      }
+      if (sub === 'show') {
+        const model = await client.model(need(rest[0], 'the model name'));
+        const { rollout } = await client.rollout(model.name);
+        return out({ ...model, rollout }, () => `${table(versionRows(model), ['version', 'state', 'labels', 'pinned', 'tokenizer', 'framework'])}\n\n${rolloutText(rollout)}`);
+      }
+      break;
+    }
+    case 'upload': {
+      const { form, manifest, files } = uploadForm(need(sub, 'the version folder'), values.tokenizer);
+      const model = values.model ?? manifest.name;
+      const version = await client.upload(model, form);
+      return out(version, () => `registered ${version.model} version ${version.version} (${files.length} files); state ${version.state}`);
+    }
+    case 'labels': {
+      if (sub !== 'set') break;
+      const model = need(rest[0], 'the model name');
+      const pairs = rest.slice(1);
+      if (!pairs.length) throw new UsageError('name at least one label=version (or label=null to remove it)');
+      const labels = Object.fromEntries(
+        pairs.map((p) => {
+          const m = /^([^=]+)=(\d+|null)$/.exec(p);
+          if (!m) throw new UsageError(`labels are label=version or label=null, got "${p}"`);
+          return [m[1], m[2] === 'null' ? null : Number(m[2])];
+        }),
+      );
+      const view = await client.setLabels(model, labels);
+      return out(view, () => `${view.name}: ${Object.entries(view.labels).map(([l, v]) => `${l}=${v}`).join(', ') || 'no labels'}`);
+    }
+    case 'pin':
+    case 'unpin': {
+      const view = await client.setPinned(need(sub, 'the model name'), int(need(rest[0], 'the version'), 'version'), command === 'pin');
+      return out(view, () => `${view.model} version ${view.version}: ${view.pinned ? 'pinned' : 'not pinned'} (${view.state})`);
+    }
+    case 'rollout': {
+      const model = need(rest[0], 'the model name');
+      if (sub === 'show') {
+        const { rollout } = await client.rollout(model);
+        return out(rollout, () => rolloutText(rollout));
+      }
+      if (sub === 'set') {
+        const r = await client.setRollout(model, rolloutInput(values));
+        return out(r, () => rolloutText(r));
+      }
+      if (sub === 'promote') {
+        const r = await client.promote(model);
+        return out(r, () => `promoted: ${rolloutText(r)}`);
+      }
+      if (sub === 'rollback') {
+        const r = await client.rollback(model);
+        return out(r, () => `rolled back: ${rolloutText(r)}`);
+      }
+      if (sub === 'clear') {
+        await client.clearRollout(model);
+        return out({}, () => `${model}: rollout cleared`);
+      }
+      break;
+    }
+    case 'keys': {
+      if (sub === 'list' || sub === undefined) {
+        const keys = await client.keys();
+        return out(keys, () => table(keys, ['id', 'name', 'role', 'prefix', 'createdAt', 'revokedAt']));
+      }
+      if (sub === 'create') {
+        const created = await client.createKey(need(rest[0], 'the key name'), need(values.role, '--role admin|operator|client'));
+        return out(created, () => `${created.key}\n(key ${created.apiKey.id}, ${created.apiKey.role}: shown this once, store it now)`);
+      }
+      if (sub === 'revoke') {
+        const key = await client.revokeKey(need(rest[0], 'the key id'));
+        return out(key, () => `revoked key ${key.id} (${key.name})`);
+      }
+      break;
+    }
+  }
+  throw new UsageError(`unknown command "${[command, sub].filter(Boolean).join(' ')}"; see servable --help`);
+}
+
+const isMain = process.argv[1] && import.meta.url === new URL(`file://${(await import('node:fs')).realpathSync(process.argv[1])}`).href;
+if (isMain) {
+  try {
+    console.log(await run(process.argv.slice(2)));
+  } catch (err) {
+    const known = err instanceof UsageError || err instanceof ClientError || err instanceof ImportError || err?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION';
+    console.error(`servable: ${known ? err.message : err?.stack ?? err}`);
+    process.exit(err instanceof UsageError || err?.code?.startsWith?.('ERR_PARSE_ARGS') ? 2 : 1);
+  }
+}
