@@ -1,0 +1,167 @@
+// Smoke test of each image built by `npm run images`. Containers cannot run on these machines
+// (the sandbox refuses setrlimit), but an image's filesystem can: the test creates a container,
+// mounts its filesystem, binds /proc and /dev, and starts the image's own Entrypoint + Cmd with its
+// Env, WorkingDir and User under chroot, in a network namespace of its own (so the fixed ports
+// cannot collide with anything on the host). Needs root and podman; under CI=true their absence fails.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { detectEngine, imageExists, imageName, inspectImage, run } from './engine.mjs';
+
+const CI = process.env.CI === 'true';
+const engine = detectEngine();
+const missing = !engine
+  ? 'no container engine (apt-get install podman)'
+  : process.getuid?.() !== 0
+    ? 'not root (mounting an image filesystem and chroot need it)'
+    : null;
+if (missing && CI) throw new Error(`image smoke tests cannot run under CI=true: ${missing}`);
+
+const IMAGES = [
+  { app: 'gateway', port: 8501, extra: async (fetchIn) => expect((await fetchIn('/admin/')).body).toContain('<div id="root">') },
+  { app: 'tokenizer', port: 9101 },
+  { app: 'inference', port: 9102 },
+];
+
+/** The uid:gid an image's User names, resolved in its own /etc/passwd and /etc/group. */
+function resolveUser(rootfs, user) {
+  const [name = '0', group] = (user || '0').split(':');
+  const lookup = (file, key) => {
+    if (/^\d+$/.test(key)) return Number(key);
+    const line = readFileSync(join(rootfs, 'etc', file), 'utf8').split('\n').find((l) => l.startsWith(`${key}:`));
+    if (!line) throw new Error(`${key} is not in the image's /etc/${file}`);
+    return Number(line.split(':')[2]);
+  };
+  const uid = lookup('passwd', name);
+  const gid = group ? lookup('group', group) : Number(readFileSync(join(rootfs, 'etc/passwd'), 'utf8').split('\n').find((l) => l.split(':')[2] === String(uid))?.split(':')[3] ?? uid);
+  return { uid, gid };
+}
+
+/** A container's filesystem on the host: podman mounts it; docker exports it into a directory. */
+function mountImage(ref) {
+  const id = run(engine, ['create', ref]).trim();
+  if (engine === 'podman') return { id, rootfs: run('podman', ['mount', id]).trim(), release: () => run('podman', ['umount', id]) };
+  const rootfs = mkdtempSync(join(tmpdir(), 'servable-smoke-'));
+  run('sh', ['-c', `docker export "${id}" | tar -x -C "${rootfs}"`]);
+  return { id, rootfs, release: () => rmSync(rootfs, { recursive: true, force: true }) };
+}
+
+/** Starts the image's command as the image would; resolves once /healthz answers 200. */
+class ImageProcess {
+  constructor(ref) {
+    this.ref = ref;
+    this.log = '';
+    this.binds = [];
+  }
+
+  start() {
+    const { config } = inspectImage(engine, this.ref);
+    this.config = config;
+    this.mount = mountImage(this.ref);
+    const { rootfs } = this.mount;
+    for (const dir of ['proc', 'dev']) {
+      run('mount', ['--bind', `/${dir}`, join(rootfs, dir)]);
+      this.binds.push(join(rootfs, dir));
+    }
+    this.user = resolveUser(rootfs, config.User);
+    const argv = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
+    const chroot = ['chroot', `--userspec=${this.user.uid}:${this.user.gid}`, rootfs, '/usr/bin/env', '-i', '-C', config.WorkingDir || '/', ...(config.Env ?? []), ...argv];
+    // sh brings up loopback in the new namespace, then execs chroot, which execs env, which execs
+    // the command: the child's pid is the service's, so signals go to it as a kubelet's would.
+    this.child = spawn('unshare', ['--net', '--', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', ...chroot], { stdio: ['ignore', 'pipe', 'pipe'] });
+    for (const stream of [this.child.stdout, this.child.stderr]) stream.on('data', (d) => (this.log += d));
+    this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  /** GET inside the service's network namespace (host node, through nsenter). */
+  async get(port, path) {
+    const script = `fetch('http://127.0.0.1:${port}${path}').then(async r => console.log(JSON.stringify({ status: r.status, body: await r.text() })), e => { console.log(JSON.stringify({ status: 0, body: String(e.cause ?? e) })); })`;
+    const r = spawnSync('nsenter', [`--net=/proc/${this.child.pid}/ns/net`, process.execPath, '-e', script], { encoding: 'utf8', timeout: 10_000 });
+    return JSON.parse(r.stdout.trim().split('\n').pop() || '{"status":0,"body":""}');
+  }
+
+  async waitHealthy(port, timeoutMs) {
+    const until = Date.now() + timeoutMs;
+    let last;
+    while (Date.now() < until) {
+      if (this.child.exitCode !== null) throw new Error(`${this.ref} exited (${this.child.exitCode}) before /healthz answered:\n${this.log.slice(-3000)}`);
+      last = await this.get(port, '/healthz');
+      if (last.status === 200) return last;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    throw new Error(`${this.ref}: /healthz did not answer 200 within ${timeoutMs} ms (last: ${JSON.stringify(last)}):\n${this.log.slice(-3000)}`);
+  }
+
+  /** Real and effective uid/gid of the running service, from /proc. */
+  ids() {
+    const status = readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
+    const field = (name) => status.split('\n').find((l) => l.startsWith(`${name}:`)).split(/\s+/).slice(1, 3).map(Number);
+    return { uid: field('Uid'), gid: field('Gid'), name: /^Name:\s+(\S+)/m.exec(status)[1] };
+  }
+
+  async stop() {
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGTERM');
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 30_000);
+      this.stopped = await this.exited;
+      clearTimeout(timer);
+    }
+    for (const dir of this.binds.reverse()) spawnSync('umount', ['-l', dir]);
+    this.binds = [];
+    if (this.mount) {
+      try {
+        this.mount.release();
+      } finally {
+        spawnSync(engine, ['rm', '-f', this.mount.id], { stdio: 'ignore' });
+        this.mount = undefined;
+      }
+    }
+  }
+}
+
+describe.skipIf(missing)('images', () => {
+  for (const { app, port, extra } of IMAGES) {
+    describe(imageName(app), () => {
+      const proc = new ImageProcess(`localhost/${imageName(app)}`);
+
+      beforeAll(async () => {
+        if (!imageExists(engine, `localhost/${imageName(app)}`)) {
+          throw new Error(`${imageName(app)} is not built: run npm run images first`);
+        }
+        proc.start();
+        await proc.waitHealthy(port, 120_000);
+      }, 180_000);
+
+      afterAll(() => proc.stop(), 60_000);
+
+      it('is labelled, and declares a non-root numeric user and an exec-form command', () => {
+        const { config } = proc;
+        expect(config.Labels['org.opencontainers.image.title']).toBe(`servable-${app}`);
+        expect(config.Labels['org.opencontainers.image.version']).toBe(imageName(app).split(':')[1]);
+        expect(config.User).toMatch(/^[1-9]\d*(:\d+)?$/);
+        expect(config.Cmd[0]).toBe('node'); // exec form: node itself is PID 1 and gets SIGTERM
+      });
+
+      it(`answers /healthz on :${port}`, async () => {
+        expect((await proc.get(port, '/healthz')).status).toBe(200);
+        await extra?.((path) => proc.get(port, path));
+      });
+
+      it("runs as the image's non-root user", () => {
+        const { uid, gid, name } = proc.ids();
+        expect(name).toBe('node');
+        expect(uid).toEqual([proc.user.uid, proc.user.uid]);
+        expect(gid).toEqual([proc.user.gid, proc.user.gid]);
+        expect(proc.user.uid).not.toBe(0);
+      });
+
+      it('shuts down on SIGTERM by itself, not by a SIGKILL after the grace period', async () => {
+        await proc.stop();
+        // Exit 0, or SIGTERM re-raised after the graceful close (NestJS' shutdown hooks do that).
+        expect([{ code: 0, signal: null }, { code: null, signal: 'SIGTERM' }]).toContainEqual(proc.stopped);
+      }, 60_000);
+    });
+  }
+});
