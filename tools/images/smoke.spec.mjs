@@ -56,7 +56,8 @@ class ImageProcess {
     this.binds = [];
   }
 
-  start() {
+  /** `env` is added to the image's own; `joinNetworkOf` shares another ImageProcess's namespace. */
+  start({ env = {}, joinNetworkOf } = {}) {
     const { config } = inspectImage(engine, this.ref);
     this.config = config;
     this.mount = mountImage(this.ref);
@@ -67,31 +68,34 @@ class ImageProcess {
     }
     this.user = resolveUser(rootfs, config.User);
     const argv = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
-    const chroot = ['chroot', `--userspec=${this.user.uid}:${this.user.gid}`, rootfs, '/usr/bin/env', '-i', '-C', config.WorkingDir || '/', ...(config.Env ?? []), ...argv];
+    const extra = Object.entries(env).map(([k, v]) => `${k}=${v}`);
+    const chroot = ['chroot', `--userspec=${this.user.uid}:${this.user.gid}`, rootfs, '/usr/bin/env', '-i', '-C', config.WorkingDir || '/', ...(config.Env ?? []), ...extra, ...argv];
     // sh brings up loopback in the new namespace, then execs chroot, which execs env, which execs
     // the command: the child's pid is the service's, so signals go to it as a kubelet's would.
-    this.child = spawn('unshare', ['--net', '--', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', ...chroot], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = joinNetworkOf
+      ? spawn('nsenter', [`--net=/proc/${joinNetworkOf.child.pid}/ns/net`, '--', ...chroot], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn('unshare', ['--net', '--', 'sh', '-c', 'ip link set lo up && exec "$@"', 'sh', ...chroot], { stdio: ['ignore', 'pipe', 'pipe'] });
     for (const stream of [this.child.stdout, this.child.stderr]) stream.on('data', (d) => (this.log += d));
     this.exited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
   }
 
-  /** GET inside the service's network namespace (host node, through nsenter). */
-  async get(port, path) {
-    const script = `fetch('http://127.0.0.1:${port}${path}').then(async r => console.log(JSON.stringify({ status: r.status, body: await r.text() })), e => { console.log(JSON.stringify({ status: 0, body: String(e.cause ?? e) })); })`;
+  /** A request inside the service's network namespace (host node, through nsenter). */
+  async get(port, path, init = {}) {
+    const script = `fetch('http://127.0.0.1:${port}${path}', ${JSON.stringify(init)}).then(async r => console.log(JSON.stringify({ status: r.status, body: await r.text() })), e => { console.log(JSON.stringify({ status: 0, body: String(e.cause ?? e) })); })`;
     const r = spawnSync('nsenter', [`--net=/proc/${this.child.pid}/ns/net`, process.execPath, '-e', script], { encoding: 'utf8', timeout: 10_000 });
     return JSON.parse(r.stdout.trim().split('\n').pop() || '{"status":0,"body":""}');
   }
 
-  async waitHealthy(port, timeoutMs) {
+  async waitFor(port, path, timeoutMs) {
     const until = Date.now() + timeoutMs;
     let last;
     while (Date.now() < until) {
-      if (this.child.exitCode !== null) throw new Error(`${this.ref} exited (${this.child.exitCode}) before /healthz answered:\n${this.log.slice(-3000)}`);
-      last = await this.get(port, '/healthz');
+      if (this.child.exitCode !== null) throw new Error(`${this.ref} exited (${this.child.exitCode}) before ${path} answered:\n${this.log.slice(-3000)}`);
+      last = await this.get(port, path);
       if (last.status === 200) return last;
       await new Promise((r) => setTimeout(r, 500));
     }
-    throw new Error(`${this.ref}: /healthz did not answer 200 within ${timeoutMs} ms (last: ${JSON.stringify(last)}):\n${this.log.slice(-3000)}`);
+    throw new Error(`${this.ref}: ${path} did not answer 200 within ${timeoutMs} ms (last: ${JSON.stringify(last)}):\n${this.log.slice(-3000)}`);
   }
 
   /** Real and effective uid/gid of the running service, from /proc. */
@@ -131,7 +135,7 @@ describe.skipIf(missing)('images', () => {
           throw new Error(`${imageName(app)} is not built: run npm run images first`);
         }
         proc.start();
-        await proc.waitHealthy(port, 120_000);
+        await proc.waitFor(port, '/healthz', 120_000);
       }, 180_000);
 
       afterAll(() => proc.stop(), 60_000);
@@ -164,4 +168,52 @@ describe.skipIf(missing)('images', () => {
       }, 60_000);
     });
   }
+});
+
+// The three images together, wired as the manifests wire them (here all on one loopback): the
+// gateway image's own models and the inference image's default model answer a classify call.
+describe.skipIf(missing)('the three images together', () => {
+  const tokenizer = new ImageProcess(`localhost/${imageName('tokenizer')}`);
+  const inference = new ImageProcess(`localhost/${imageName('inference')}`);
+  const gateway = new ImageProcess(`localhost/${imageName('gateway')}`);
+  const KEY = 'svb_smoke-test-admin-key-0123456789';
+
+  beforeAll(async () => {
+    for (const app of ['tokenizer', 'inference', 'gateway']) {
+      if (!imageExists(engine, `localhost/${imageName(app)}`)) throw new Error(`${imageName(app)} is not built: run npm run images first`);
+    }
+    tokenizer.start();
+    inference.start({ joinNetworkOf: tokenizer });
+    gateway.start({ joinNetworkOf: tokenizer, env: { SERVABLE_ADMIN_KEY: KEY } });
+    await gateway.waitFor(8501, '/readyz', 150_000);
+  }, 200_000);
+
+  afterAll(async () => {
+    await gateway.stop();
+    await inference.stop();
+    await tokenizer.stop();
+  }, 120_000);
+
+  it('classifies with the default spam model', async () => {
+    let reply;
+    // Ready means the gateway reaches both services; the reconcile loop may still be loading a version.
+    for (let i = 0; i < 60; i++) {
+      reply = await gateway.get(8501, '/v1/models/spam:classify', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          texts: [
+            'Congratulations! You have WON a FREE cruise. Click here now to claim your prize, limited offer!!!',
+            "Hi Tom, can we move tomorrow's meeting to 3pm? I will bring the quarterly numbers.",
+          ],
+        }),
+      });
+      if (reply.status === 200) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(reply.status, reply.body).toBe(200);
+    const body = JSON.parse(reply.body);
+    expect(body.predictions.map((p) => p.label)).toEqual(['spam', 'ham']);
+    expect(body.tokenizer).toMatch(/^[0-9a-f]{64}$/);
+  }, 90_000);
 });
