@@ -99,6 +99,12 @@ const container = (objects, app) => deployment(objects, app).spec.template.spec.
 const exposed = (app) => [...readFileSync(join(ROOT, 'apps', app, 'Dockerfile'), 'utf8').matchAll(/^EXPOSE (.+)$/gm)].flatMap((m) => m[1].split(/\s+/).map(Number));
 const dockerUser = (app) => /^USER (\d+):(\d+)$/m.exec(readFileSync(join(ROOT, 'apps', app, 'Dockerfile'), 'utf8')).slice(1).map(Number);
 const envOf = (c, name) => c.env?.find((e) => e.name === name);
+const podLabels = (objects, app) => deployment(objects, app).spec.template.metadata.labels;
+/** Selects the app's pods, and a canary of them too: name and component, never the track. */
+const selectsAppAndCanary = (selector, objects, app) => {
+  expect(Object.entries(selector).every(([k, v]) => podLabels(objects, app)[k] === v)).toBe(true);
+  expect(selector).toEqual({ 'app.kubernetes.io/name': 'servable', 'app.kubernetes.io/component': app });
+};
 
 describe.skipIf(noKubectl)('Kubernetes manifests', () => {
   for (const [name, renderIt] of Object.entries(RENDERS)) {
@@ -163,9 +169,10 @@ describe.skipIf(noKubectl)('Kubernetes manifests', () => {
         expect(service.spec.clusterIP).toBe('None');
         const grpc = service.spec.ports.find((p) => p.name === 'grpc');
         expect(config[key]).toBe(`servable-${app}:${grpc.port}`);
-        expect(service.spec.selector).toEqual(deployment(objects, app).spec.selector.matchLabels);
+        selectsAppAndCanary(service.spec.selector, objects, app);
       }
       const gateway = find(objects, 'Service', 'servable-gateway');
+      selectsAppAndCanary(gateway.spec.selector, objects, 'gateway');
       expect(gateway.spec.ports.map((p) => [p.name, p.port])).toEqual([['http', 8501], ['grpc', 8500]]);
     });
 
@@ -173,7 +180,7 @@ describe.skipIf(noKubectl)('Kubernetes manifests', () => {
       const gatewayPods = deployment(objects, 'gateway').spec.template.metadata.labels;
       for (const [app, grpcPort, metricsPort] of [['tokenizer', 50051, 9101], ['inference', 50052, 9102]]) {
         const policy = find(objects, 'NetworkPolicy', `servable-${app}`);
-        expect(policy.spec.podSelector.matchLabels).toEqual(deployment(objects, app).spec.selector.matchLabels);
+        selectsAppAndCanary(policy.spec.podSelector.matchLabels, objects, app);
         const grpcRule = policy.spec.ingress.find((r) => r.ports.some((p) => p.port === grpcPort));
         expect(grpcRule.from).toHaveLength(1);
         for (const [k, v] of Object.entries(grpcRule.from[0].podSelector.matchLabels)) expect(gatewayPods[k]).toBe(v);
@@ -188,7 +195,9 @@ describe.skipIf(noKubectl)('Kubernetes manifests', () => {
         expect(find(objects, 'HorizontalPodAutoscaler', `servable-${app}`).spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: `servable-${app}` });
       }
       for (const app of ['gateway', 'tokenizer', 'inference']) {
-        expect(find(objects, 'PodDisruptionBudget', `servable-${app}`).spec.selector.matchLabels).toEqual(deployment(objects, app).spec.selector.matchLabels);
+        selectsAppAndCanary(find(objects, 'PodDisruptionBudget', `servable-${app}`).spec.selector.matchLabels, objects, app);
+        // The Deployment's own selector names its track, so a canary Deployment never overlaps it.
+        expect(deployment(objects, app).spec.selector.matchLabels.track).toBe('stable');
       }
     });
   });
