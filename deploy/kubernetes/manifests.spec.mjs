@@ -139,6 +139,7 @@ describe.skipIf(noKubectl)('Kubernetes manifests', () => {
       expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: uid, runAsGroup: gid });
       expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
       expect(pod.automountServiceAccountToken).toBe(false);
+      expect(d.spec.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
       expect(c.resources.requests).toHaveProperty('cpu');
       expect(c.resources.limits).toHaveProperty('memory');
       expect(pod.topologySpreadConstraints.length).toBeGreaterThan(0);
@@ -207,7 +208,7 @@ describe.skipIf(noKubectl)('Kubernetes manifests', () => {
     for (const app of ['gateway', 'tokenizer', 'inference']) expect(deployment(objects, app).spec.replicas).toBe(1);
     expect(objects.filter((o) => o.kind === 'HorizontalPodAutoscaler')).toEqual([]);
     const gateway = deployment(objects, 'gateway');
-    expect(gateway.spec.strategy.type).toBe('Recreate');
+    expect(gateway.spec.strategy).toEqual({ type: 'Recreate' }); // rollingUpdate with Recreate is refused by the API
     const data = gateway.spec.template.spec.volumes.find((v) => v.name === 'data');
     expect(data).toEqual({ name: 'data', persistentVolumeClaim: { claimName: 'servable-gateway-data' } });
     expect(find(objects, 'PersistentVolumeClaim', 'servable-gateway-data')).toBeDefined();
