@@ -13,7 +13,7 @@ import { detectEngine, imageExists, imageName, inspectImage, run } from './engin
 
 const CI = process.env.CI === 'true';
 const engine = detectEngine();
-const unbuilt = engine ? ['gateway', 'tokenizer', 'inference'].filter((app) => !imageExists(engine, `localhost/${imageName(app)}`)) : [];
+const unbuilt = engine ? ['gateway', 'tokenizer', 'inference'].filter((app) => !imageExists(engine, imageName(app))) : [];
 const missing = !engine
   ? 'no container engine (apt-get install podman)'
   : process.getuid?.() !== 0
@@ -134,7 +134,7 @@ class ImageProcess {
 describe.skipIf(missing)('images', () => {
   for (const { app, port, extra } of IMAGES) {
     describe(imageName(app), () => {
-      const proc = new ImageProcess(`localhost/${imageName(app)}`);
+      const proc = new ImageProcess(imageName(app));
 
       beforeAll(async () => {
         proc.start();
@@ -176,9 +176,9 @@ describe.skipIf(missing)('images', () => {
 // The three images together, wired as the manifests wire them (here all on one loopback): the
 // gateway image's own models and the inference image's default model answer a classify call.
 describe.skipIf(missing)('the three images together', () => {
-  const tokenizer = new ImageProcess(`localhost/${imageName('tokenizer')}`);
-  const inference = new ImageProcess(`localhost/${imageName('inference')}`);
-  const gateway = new ImageProcess(`localhost/${imageName('gateway')}`);
+  const tokenizer = new ImageProcess(imageName('tokenizer'));
+  const inference = new ImageProcess(imageName('inference'));
+  const gateway = new ImageProcess(imageName('gateway'));
   const KEY = 'svb_smoke-test-admin-key-0123456789';
 
   beforeAll(async () => {
