@@ -109,11 +109,19 @@ function nodeFromNpm(work, rootfs) {
 export function buildLocalBase(engine, log = console.log) {
   if (process.getuid?.() !== 0) throw new Error('building the local base needs root (debootstrap and chroot)');
   const work = mkdtempSync(join(tmpdir(), 'servable-base-'));
+  let since = Date.now();
+  const took = () => {
+    const s = ((Date.now() - since) / 1000).toFixed(1);
+    since = Date.now();
+    return `${s} s`;
+  };
   const rootfs = join(work, 'rootfs');
   try {
     const { uri, keyring } = debianMirror();
     log(`base: debootstrap --variant=minbase ${SUITE} from apt's Debian mirror`);
+    since = Date.now();
     run('debootstrap', ['--variant=minbase', ...(keyring ? [`--keyring=${keyring}`] : []), SUITE, rootfs, uri]);
+    log(`base: debootstrap: ${took()}`);
 
     const fromApt = nodeFromApt(work);
     let node;
@@ -124,7 +132,7 @@ export function buildLocalBase(engine, log = console.log) {
     } else {
       node = nodeFromNpm(work, rootfs);
     }
-    log(`base: ${node}`);
+    log(`base: ${node}: ${took()}`);
     const version = run('chroot', [rootfs, 'node', '--version']).trim();
     if (!version.startsWith(`v${NODE_MAJOR}.`)) throw new Error(`the base's node is ${version}, not ${NODE_MAJOR}.x`);
 
@@ -145,6 +153,7 @@ export function buildLocalBase(engine, log = console.log) {
     log(`base: importing as ${LOCAL_BASE}`);
     const tar = spawnSync('sh', ['-c', `tar --numeric-owner -C "${rootfs}" -c . | ${engine} import --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' --change 'ENV NODE_VERSION=${version.slice(1)}' --change 'CMD ["node"]' - ${LOCAL_BASE}`], { encoding: 'utf8' });
     if (tar.status !== 0) throw new Error(`import failed: ${tar.stderr}`);
+    log(`base: trimmed and imported: ${took()}`);
     return { ref: LOCAL_BASE, node: version };
   } finally {
     rmSync(work, { recursive: true, force: true });
