@@ -155,6 +155,12 @@ describe.skipIf(noKubectl)('Kubernetes manifests', () => {
       expect(c.volumeMounts.map((m) => m.mountPath)).toContain('/tmp');
     });
 
+    it("the gateway's PGlite directory (the image's SERVABLE_DATA_DIR) is a volume", () => {
+      const dataDir = /SERVABLE_DATA_DIR=(\S+)/.exec(readFileSync(join(ROOT, 'apps/gateway/Dockerfile'), 'utf8'))[1];
+      const mount = container(objects, 'gateway').volumeMounts.find((m) => m.mountPath === dataDir);
+      expect(deployment(objects, 'gateway').spec.template.spec.volumes.find((v) => v.name === mount.name)).toEqual({ name: 'data', emptyDir: {} });
+    });
+
     it("the grace period covers readiness going down plus inference's drain", () => {
       const config = find(objects, 'ConfigMap', 'servable-config').data;
       const grace = Number(config.SHUTDOWN_GRACE_MS) / 1000;

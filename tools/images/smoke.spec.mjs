@@ -5,7 +5,7 @@
 // cannot collide with anything on the host). Needs root, podman and the images (npm run images):
 // without them the tests skip, except under CI=true, where they fail.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +31,11 @@ const IMAGES = [
   { app: 'inference', port: 9102 },
 ];
 
+// The root filesystem is read-only, as deploy/kubernetes runs it (readOnlyRootFilesystem); only
+// what the manifests mount as emptyDir volumes is writable.
+const WRITABLE = { gateway: ['/tmp', '/var/lib/servable'], tokenizer: ['/tmp'], inference: ['/tmp'] };
+const appOf = (ref) => /servable-(\w+):/.exec(ref)[1];
+
 /** The uid:gid an image's User names, resolved in its own /etc/passwd and /etc/group. */
 function resolveUser(rootfs, user) {
   const [name = '0', group] = (user || '0').split(':');
@@ -51,7 +56,8 @@ function mountImage(ref) {
   if (engine === 'podman') return { id, rootfs: run('podman', ['mount', id]).trim(), release: () => run('podman', ['umount', id]) };
   const rootfs = mkdtempSync(join(tmpdir(), 'servable-smoke-'));
   run('sh', ['-c', `docker export "${id}" | tar -x -C "${rootfs}"`]);
-  return { id, rootfs, release: () => rmSync(rootfs, { recursive: true, force: true }) };
+  // --one-file-system: never into anything still mounted below it.
+  return { id, rootfs, release: () => run('rm', ['-rf', '--one-file-system', rootfs]) };
 }
 
 /** Starts the image's command as the image would; resolves once /healthz answers 200. */
@@ -67,12 +73,22 @@ class ImageProcess {
     const { config } = inspectImage(engine, this.ref);
     this.config = config;
     this.mount = mountImage(this.ref);
-    const { rootfs } = this.mount;
-    for (const dir of ['proc', 'dev']) {
-      run('mount', ['--bind', `/${dir}`, join(rootfs, dir)]);
-      this.binds.push(join(rootfs, dir));
+    this.user = resolveUser(this.mount.rootfs, config.User);
+    // A read-only view of the container's filesystem, with /proc, /dev and the volumes inside it.
+    const rootfs = mkdtempSync(join(tmpdir(), 'servable-ro-'));
+    this.root = rootfs;
+    const mount = (args, at) => {
+      run('mount', [...args, at]);
+      this.binds.push(at);
+    };
+    mount(['--bind', this.mount.rootfs], rootfs);
+    run('mount', ['-o', 'remount,bind,ro', rootfs]);
+    for (const dir of ['proc', 'dev']) mount(['--bind', `/${dir}`], join(rootfs, dir));
+    for (const dir of WRITABLE[appOf(this.ref)]) {
+      // Like an emptyDir: /tmp sticky and open to all, a data directory owned by the pod's fsGroup.
+      const options = dir === '/tmp' ? 'mode=1777' : `mode=0770,uid=${this.user.uid},gid=${this.user.gid}`;
+      mount(['-t', 'tmpfs', '-o', `${options},size=256m`, 'tmpfs'], join(rootfs, dir));
     }
-    this.user = resolveUser(rootfs, config.User);
     const argv = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
     const extra = Object.entries(env).map(([k, v]) => `${k}=${v}`);
     const chroot = ['chroot', `--userspec=${this.user.uid}:${this.user.gid}`, rootfs, '/usr/bin/env', '-i', '-C', config.WorkingDir || '/', ...(config.Env ?? []), ...extra, ...argv];
@@ -120,6 +136,10 @@ class ImageProcess {
     }
     for (const dir of this.binds.reverse()) spawnSync('umount', ['-l', dir]);
     this.binds = [];
+    // rmdir, never a recursive delete: should an unmount have failed, this refuses instead of
+    // deleting the container's files (or /proc's) through the mount.
+    if (this.root) spawnSync('rmdir', [this.root]);
+    this.root = undefined;
     if (this.mount) {
       try {
         this.mount.release();
