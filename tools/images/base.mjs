@@ -60,13 +60,12 @@ export function debianMirror(sources = aptSources()) {
 }
 
 /**
- * A Node 20 .deb from an enabled apt source (NodeSource, for example), if apt offers one it
- * can download: apt reads its own URLs and keys, so nothing is copied here.
+ * The nodejs version apt could download for Node 20, from `apt-cache policy nodejs`: one with
+ * an origin other than the dpkg status file (an installed package whose repository is gone
+ * cannot be downloaded again).
  */
-function nodeFromApt(work) {
-  const policy = spawnSync('apt-cache', ['policy', 'nodejs'], { encoding: 'utf8' }).stdout ?? '';
+export function aptNodeCandidate(policy) {
   const table = policy.split('Version table:')[1] ?? '';
-  let candidate;
   let current;
   for (const line of table.split('\n')) {
     const version = /^\s+(?:\*\*\*\s+)?(\S+)\s+-?\d+\s*$/.exec(line);
@@ -75,11 +74,17 @@ function nodeFromApt(work) {
       continue;
     }
     const origin = /^\s+-?\d+\s+(\S+)/.exec(line);
-    if (current && origin && origin[1] !== '/var/lib/dpkg/status' && current.startsWith(`${NODE_MAJOR}.`)) {
-      candidate = current;
-      break;
-    }
+    if (current && origin && origin[1] !== '/var/lib/dpkg/status' && current.startsWith(`${NODE_MAJOR}.`)) return current;
   }
+  return null;
+}
+
+/**
+ * A Node 20 .deb from an enabled apt source (NodeSource, for example), if apt offers one it
+ * can download: apt reads its own URLs and keys, so nothing is copied here.
+ */
+function nodeFromApt(work) {
+  const candidate = aptNodeCandidate(spawnSync('apt-cache', ['policy', 'nodejs'], { encoding: 'utf8' }).stdout ?? '');
   if (!candidate) return null;
   const r = spawnSync('apt-get', ['download', `nodejs=${candidate}`], { cwd: work, encoding: 'utf8' });
   if (r.status !== 0) return null;

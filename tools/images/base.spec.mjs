@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { aptSources, debianMirror } from './base.mjs';
+import { aptNodeCandidate, aptSources, debianMirror } from './base.mjs';
 
 let etc;
 function aptConfig(files) {
@@ -41,5 +41,35 @@ describe('the Debian mirror for the local base', () => {
   it('is a clear error when apt has no bookworm main', () => {
     const dir = aptConfig({ 'sources.list': 'deb http://line.example.org/debian trixie main\n' });
     expect(() => debianMirror(aptSources(dir))).toThrow(/no apt source for "bookworm main"/);
+  });
+});
+
+describe('Node 20 from apt', () => {
+  const policy = (rows) => `nodejs:\n  Installed: x\n  Candidate: x\n  Version table:\n${rows}\n`;
+
+  it('is taken from an enabled repository that offers 20.x', () => {
+    const text = policy(
+      [
+        ' *** 20.20.2-1nodesource1 600',
+        '        600 https://node.example.org/node_20.x nodistro/main amd64 Packages',
+        '        100 /var/lib/dpkg/status',
+        '     18.20.4+dfsg-1~deb12u2 500',
+        '        500 http://mirror.example.org/debian bookworm/main amd64 Packages',
+      ].join('\n'),
+    );
+    expect(aptNodeCandidate(text)).toBe('20.20.2-1nodesource1');
+  });
+
+  it('is not taken from a package that is only installed (its repository is disabled), nor from 18.x', () => {
+    const text = policy(
+      [
+        ' *** 20.20.2-1nodesource1+repack1 100',
+        '        100 /var/lib/dpkg/status',
+        '     18.20.4+dfsg-1~deb12u2 500',
+        '        500 http://mirror.example.org/debian bookworm/main amd64 Packages',
+      ].join('\n'),
+    );
+    expect(aptNodeCandidate(text)).toBeNull();
+    expect(aptNodeCandidate('N: Unable to locate package nodejs')).toBeNull();
   });
 });
