@@ -91,6 +91,8 @@ const RENDERS = {
   'overlays/production': () => render(join(HERE, 'overlays/production')),
   'overlays/dev + servicemonitor': () => renderWith('overlays/dev', ['components/servicemonitor']),
   'overlays/production + servicemonitor': () => renderWith('overlays/production', ['components/servicemonitor']),
+  'overlays/production + servicemonitor + queue-autoscaling': () =>
+    renderWith('overlays/production', ['components/servicemonitor', 'components/queue-autoscaling']),
 };
 
 const find = (objects, kind, name) => objects.find((o) => o.kind === kind && o.metadata.name === name);
@@ -242,6 +244,16 @@ describe.skipIf(noKubectl)('Kubernetes manifests', () => {
     }
     const seed = deployment(objects, 'gateway').spec.template.spec.initContainers[0];
     expect(seed.image).toBe(`servable-gateway:${VERSION}`);
+  });
+
+  it('queue-autoscaling scales inference on CPU and on the queue metric inference serves', () => {
+    const objects = renderWith('overlays/production', ['components/queue-autoscaling']);
+    const hpa = find(objects, 'HorizontalPodAutoscaler', 'servable-inference');
+    expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
+    expect(hpa.spec.metrics.map((m) => m.type)).toEqual(['Resource', 'Pods']);
+    const metric = hpa.spec.metrics[1].pods.metric.name;
+    const served = readFileSync(join(ROOT, 'apps/inference/src/metrics/inference.metrics.ts'), 'utf8');
+    expect(served).toContain(`name: '${metric}'`);
   });
 
   it('the ServiceMonitors select the Services and name ports they have', () => {
