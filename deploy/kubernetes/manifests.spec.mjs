@@ -272,5 +272,10 @@ describe.skipIf(noKubectl)('Kubernetes manifests', () => {
       }
     }
     expect([...scraped].sort()).toEqual(['servable-gateway', 'servable-inference', 'servable-tokenizer']);
+    // The job label is the Service's name unless jobLabel says otherwise; the alert rules and the
+    // dashboard know the services by those job names.
+    for (const monitor of monitors) expect(monitor.spec.jobLabel).toBeUndefined();
+    const jobs = readFileSync(join(ROOT, 'deploy/prometheus/prometheus.yml'), 'utf8');
+    for (const name of scraped) expect(jobs).toContain(`job_name: ${name}`);
   });
 });
