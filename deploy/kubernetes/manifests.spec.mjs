@@ -211,6 +211,22 @@ describe.skipIf(noKubectl)('Kubernetes manifests', () => {
     });
   });
 
+  it("sets only variables the README's Configuration table documents (an unknown name would be ignored)", () => {
+    const documented = new Set([...readFileSync(join(ROOT, 'README.md'), 'utf8').matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]));
+    // dev has no HPA for queue-autoscaling to extend.
+    for (const [overlay, components] of [['overlays/dev', ['components/servicemonitor']], ['overlays/production', ['components/servicemonitor', 'components/queue-autoscaling']]]) {
+      const objects = renderWith(overlay, components);
+      const names = [
+        ...Object.keys(find(objects, 'ConfigMap', 'servable-config').data),
+        ...objects
+          .filter((o) => o.kind === 'Deployment')
+          .flatMap((d) => [...d.spec.template.spec.containers, ...(d.spec.template.spec.initContainers ?? [])])
+          .flatMap((c) => (c.env ?? []).map((e) => e.name)),
+      ];
+      expect(names.filter((n) => !documented.has(n))).toEqual([]);
+    }
+  });
+
   it('dev: one replica each, no HPA, PGlite on a PersistentVolumeClaim', () => {
     const objects = render(join(HERE, 'overlays/dev'));
     for (const app of ['gateway', 'tokenizer', 'inference']) expect(deployment(objects, app).spec.replicas).toBe(1);
