@@ -1,12 +1,20 @@
 import 'reflect-metadata';
 import { onShutdownSignals, startTracing, stopTracing } from '@servable/observability';
 import { loadGatewayConfig } from './config/gateway.config';
-import { startGateway } from './gateway-server';
+import { startGateway, type RunningGateway } from './gateway-server';
 
 async function main(): Promise<void> {
   const config = loadGatewayConfig();
   startTracing('gateway');
-  const server = await startGateway(config);
+  let server: RunningGateway | undefined = undefined;
+  // SIGTERM (Kubernetes) waits SHUTDOWN_GRACE_MS unready before it stops taking work; Ctrl-C does not wait.
+  // Installed first, so a SIGTERM is never ignored (node as PID 1 has no default handler in a container).
+  onShutdownSignals('gateway', async (signal) => {
+    // A signal during start-up (models still loading) exits at once: nothing is in flight yet.
+    if (server) await server.close(signal === 'SIGINT' ? { graceMs: 0 } : {});
+    await stopTracing(); // flushes the last spans
+  });
+  server = await startGateway(config);
   console.log(`gateway: REST on ${server.httpUrl}, gRPC on ${server.grpcUrl}, tokenizer ${config.TOKENIZER_URL}, inference ${config.INFERENCE_URL}`);
   if (server.createdAdminKey) {
     console.log(
@@ -14,11 +22,6 @@ async function main(): Promise<void> {
         `  (lost it? restart with SERVABLE_ADMIN_KEY=<a key of 16+ characters> to register that one as admin)`,
     );
   }
-  // SIGTERM (Kubernetes) waits SHUTDOWN_GRACE_MS unready before it stops taking work; Ctrl-C does not wait.
-  onShutdownSignals('gateway', async (signal) => {
-    await server.close(signal === 'SIGINT' ? { graceMs: 0 } : {});
-    await stopTracing(); // flushes the last spans
-  });
 }
 
 main().catch((err) => {
