@@ -200,6 +200,12 @@ describe('tokenizer service over gRPC', () => {
       expect(cut.maxLength).toBe(4);
       expect(cut.texts.map((t) => t.truncated)).toEqual([true, false]);
       expect(cut.texts[0].tokens.map((t) => t.token)).toEqual(['[CLS]', 'spam', 'ham', '[SEP]']);
+      // Without the post-processor the native binding reports no overflow; the cut must show all the same.
+      const bare = await tokenize({ tokenizerHash: tinyHash, texts: ['spam ham free money', 'spam ham'], maxLength: 2, addSpecialTokens: false });
+      expect(bare.texts.map((t) => [t.tokens.map((x) => x.token), t.truncated])).toEqual([
+        [['spam', 'ham'], true],
+        [['spam', 'ham'], false],
+      ]);
     });
 
     it('never reads or fills the hot-text cache', async () => {

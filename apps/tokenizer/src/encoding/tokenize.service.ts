@@ -30,7 +30,13 @@ export class TokenizeService {
     }
     const handle = this.registry.get(p.tokenizerHash);
     const variant = p.side ? handle.variant(p.maxLength, p.side) : handle.base;
-    const encodings = await variant.encodeBatch(p.texts, { addSpecialTokens: p.addSpecialTokens });
+    const options = { addSpecialTokens: p.addSpecialTokens };
+    const encodings = await variant.encodeBatch(p.texts, options);
+    // Only a row at the limit can have been cut. The binding reports overflow only when the
+    // post-processor runs (add_special_tokens), so the row is encoded again uncut and compared.
+    const atLimit = p.side && p.maxLength > 0 ? encodings.flatMap((enc, i) => (enc.getLength() === p.maxLength ? [i] : [])) : [];
+    const full = atLimit.length ? await handle.base.encodeBatch(atLimit.map((i) => p.texts[i]), options) : [];
+    const cut = new Set(atLimit.filter((_, j) => full[j].getLength() > p.maxLength));
     const texts = encodings.map((enc, i) => {
       const ids = enc.getIds();
       if (p.maxLength > 0 && !p.side && ids.length > p.maxLength) {
@@ -39,13 +45,13 @@ export class TokenizeService {
           `texts[${i}] encodes to ${ids.length} ids, over max_length ${p.maxLength}, and truncation is TRUNCATION_NONE`,
         );
       }
-      return tokenizedText(p.texts[i], enc, handle.unkId, p.maxLength);
+      return tokenizedText(p.texts[i], enc, handle.unkId, cut.has(i));
     });
     return { tokenizerHash: p.tokenizerHash, texts, maxLength: p.maxLength, addSpecialTokens: p.addSpecialTokens };
   }
 }
 
-function tokenizedText(text: string, enc: Encoding, unkId: number, maxLength: number): servableTokenizerV1.TokenizedText {
+function tokenizedText(text: string, enc: Encoding, unkId: number, truncated: boolean): servableTokenizerV1.TokenizedText {
   const ids = enc.getIds();
   const strings = enc.getTokens();
   const offsets = enc.getOffsets();
@@ -63,7 +69,7 @@ function tokenizedText(text: string, enc: Encoding, unkId: number, maxLength: nu
         unknown: id === unkId,
       };
     }),
-    truncated: maxLength > 0 && ids.length === maxLength && enc.getOverflowing().length > 0,
+    truncated,
   };
 }
 
