@@ -119,7 +119,7 @@ describe('tokenize and the playground against the running platform', () => {
 
     it('counts the playground’s requests as the console’s in the gateway metrics', async () => {
       const metrics = await (await fetch(`${platform.url}/metrics`)).text();
-      expect(metrics).toMatch(/gateway_requests_total\{[^}]*version="1"[^}]*code="OK"[^}]*source="console"[^}]*\} [1-9]/);
+      expect(metrics).toMatch(/servable_gateway_requests_total\{[^}]*version="1"[^}]*code="OK"[^}]*source="console"[^}]*\} [1-9]/);
     });
 
     it('shows the same view from the same link in a fresh tab, and keeps a change of versions in the URL', async () => {

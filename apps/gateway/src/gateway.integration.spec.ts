@@ -168,7 +168,7 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
     expect(res.status).toBe(200);
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toMatch(/^servable_gateway_downstream_retries_total\{component="inference"\} 1$/m);
-    expect(metrics).toMatch(/^servable_gateway_requests_total\{model="spam",version="\d+",api="product",code="OK"\} \d+/m);
+    expect(metrics).toMatch(/^servable_gateway_requests_total\{model="spam",version="\d+",api="product",code="OK",source="api"\} \d+/m);
     expect(metrics).toMatch(/^servable_gateway_requests_in_flight 0$/m);
   });
 
@@ -176,7 +176,7 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
     const res = await post('/v1/models/client-chosen-name:classify', { texts: [SPAMMY] });
     expect(res.status).toBe(404);
     const metrics = await (await fetch(`${url}/metrics`)).text();
-    expect(metrics).toMatch(/^servable_gateway_requests_total\{model="_unknown_",version="",api="product",code="NOT_FOUND"\} [1-9]/m);
+    expect(metrics).toMatch(/^servable_gateway_requests_total\{model="_unknown_",version="",api="product",code="NOT_FOUND",source="api"\} [1-9]/m);
     expect(metrics).not.toMatch(/client-chosen-name/);
     expect(metrics).not.toMatch(/service="/);
   });
@@ -303,8 +303,8 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
     await post('/v1/models/spam:classify', { texts: ['x'] }, { 'x-servable-source': 'console' });
     await post('/v1/models/spam:classify', { texts: ['x'] }, { 'x-servable-source': 'made-up' });
     const metrics = await (await fetch(`${url}/metrics`)).text();
-    expect(metrics).toMatch(/gateway_requests_total\{[^}]*api="product"[^}]*code="OK"[^}]*source="console"[^}]*\} 1\n/);
-    expect(metrics).toMatch(/gateway_requests_total\{[^}]*api="product"[^}]*code="OK"[^}]*source="api"[^}]*\} \d+/);
+    expect(metrics).toMatch(/servable_gateway_requests_total\{[^}]*api="product"[^}]*code="OK"[^}]*source="console"[^}]*\} 1\n/);
+    expect(metrics).toMatch(/servable_gateway_requests_total\{[^}]*api="product"[^}]*code="OK"[^}]*source="api"[^}]*\} \d+/);
     expect(metrics).not.toMatch(/source="made-up"/);
   });
 
