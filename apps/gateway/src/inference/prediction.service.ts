@@ -150,7 +150,8 @@ export class PredictionService {
     return { outcome, predictions: classifications(outcome) };
   }
 
-  private tryAcquire(): () => void {
+  /** A slot of MAX_CONCURRENT_REQUESTS, or RESOURCE_EXHAUSTED (counted); tokenize takes one too. */
+  tryAcquire(): () => void {
     try {
       return this.limiter.tryAcquire();
     } catch (err) {

@@ -44,7 +44,7 @@ export class TokenizeService {
   ) {}
 
   async tokenize(command: TokenizeCommand): Promise<TokenizeOutcome> {
-    const release = this.predictions.limiter.tryAcquire();
+    const release = this.predictions.tryAcquire();
     try {
       validateRows({ kind: 'texts', texts: command.texts }, this.config.MAX_TEXTS_PER_REQUEST);
       const { model, version, manifest } = this.catalog.resolve(command.model, command.selector);

@@ -50,12 +50,16 @@ describe('playground', () => {
   });
 
   it('keeps texts and versions in the URL, so a link reproduces the view', async () => {
-    renderApp({ key: CLIENT_KEY, hash: '#/playground' });
+    const { api } = renderApp({ key: CLIENT_KEY, hash: '#/playground' });
     const box = await screen.findByLabelText('Texts, one per line');
     fireEvent.change(box, { target: { value: 'free lunch\n\nhello there' } });
     fireEvent.click(screen.getByRole('button', { name: 'Run' }));
     await waitFor(() => expect(window.location.hash).toBe('#/playground/spam?text=free+lunch&text=hello+there'));
-    await screen.findByTestId('result-1-v2');
+    await within(await screen.findByTestId('result-1-v2')).findByText('ham', { selector: 'strong' });
+    // Run again with the same texts: the URL stays, the versions are asked again.
+    const before = api.callsTo('POST', /:classify$/).length;
+    fireEvent.click(screen.getByRole('button', { name: 'Run' }));
+    await waitFor(() => expect(api.callsTo('POST', /:classify$/).length).toBe(before + 2));
     fireEvent.click(screen.getByRole('checkbox', { name: /^v2/ }));
     await waitFor(() => expect(window.location.hash).toBe('#/playground/spam?text=free+lunch&text=hello+there&v=1'));
     await waitFor(() => expect(screen.queryByTestId('result-0-v2')).toBeNull());

@@ -47,7 +47,14 @@ export function PlaygroundPage({ model }: PlaygroundPageProps) {
       {catalog.data && state.model && !current && <EmptyState>There is no model called “{state.model}”.</EmptyState>}
       {current && (
         <>
-          <PlaygroundForm key={`${current.name}\n${state.texts.join('\n')}`} models={models} model={current} state={state} chosen={chosen} />
+          <PlaygroundForm
+            key={`${current.name}\n${state.texts.join('\n')}`}
+            models={models}
+            model={current}
+            state={state}
+            chosen={chosen}
+            onRerun={() => runs.forEach((r) => void r.refetch())}
+          />
           {state.texts.length === 0 ? (
             <EmptyState>Enter a text and run it to compare the versions.</EmptyState>
           ) : chosen.length === 0 ? (
@@ -68,13 +75,17 @@ interface PlaygroundFormProps {
   model: CatalogModelView;
   state: PlaygroundState;
   chosen: number[];
+  /** Run the same texts again: the URL does not change, so nothing else would. */
+  onRerun: () => void;
 }
 
-function PlaygroundForm({ models, model, state, chosen }: PlaygroundFormProps) {
+function PlaygroundForm({ models, model, state, chosen, onRerun }: PlaygroundFormProps) {
   const [draft, setDraft] = useState(state.texts.join('\n'));
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    go({ ...state, model: model.name, texts: textsFromInput(draft) });
+    const next = { ...state, model: model.name, texts: textsFromInput(draft) };
+    if (playgroundHref(next) === playgroundHref({ ...state, model: model.name })) onRerun();
+    else go(next);
   };
   const toggle = (version: number, on: boolean) => {
     const next = on ? [...chosen, version] : chosen.filter((v) => v !== version);
