@@ -104,7 +104,7 @@ describe('operations against the real services: metrics, dashboard, alerts, trac
       expect(text, app).not.toMatch(/[{,]service="/);
       expect(text, app).not.toContain('nobody-registered-this');
     }
-    expect(scrapes.gateway).toMatch(/^servable_gateway_requests_total\{model="_unknown_",version="",api="product",code="NOT_FOUND"\} 1$/m);
+    expect(scrapes.gateway).toMatch(/^servable_gateway_requests_total\{model="_unknown_",version="",api="product",code="NOT_FOUND",source="api"\} 1$/m);
     expect(scrapes.inference).toMatch(/^servable_inference_worker_busy_seconds_total [0-9.e-]+$/m);
   });
 

@@ -118,6 +118,25 @@ describe('control plane in the gateway: keys, rollouts, shadow and metrics (fake
     }
   });
 
+  it('lets a client key tokenize and read the catalog the playground needs, and nothing without a key', async () => {
+    const tokenized = await call('POST', '/v1/models/spam:tokenize', keys.client, { texts: ['free money'] });
+    expect(tokenized.status).toBe(200);
+    expect(tokenized.body.model_version).toBe('1');
+    expect((await call('POST', '/v1/models/spam:tokenize', undefined, { texts: ['free money'] })).status).toBe(401);
+    const catalog = await call('GET', '/admin/api/catalog', keys.client);
+    expect(catalog.status).toBe(200);
+    const spam = catalog.body.find((m: { name: string }) => m.name === 'spam');
+    expect(spam.versions.map((v: { version: number; state: string }) => [v.version, v.state])).toEqual([
+      [1, 'AVAILABLE'],
+      [2, 'AVAILABLE'],
+    ]);
+    expect(spam.versions[0]).toMatchObject({ labels: ['stable'], pinned: true, maxLength: 256, classLabels: ['ham', 'spam'] });
+    expect(spam.versions[0].tokenizerHash).toMatch(/^[0-9a-f]{64}$/);
+    // The operator's view keeps what a client has no need for.
+    expect(spam.versions[0].artifactPath).toBeUndefined();
+    expect((await call('GET', '/admin/api/catalog', undefined)).status).toBe(401);
+  });
+
   it('refuses a label or canary on a version that is not AVAILABLE', async () => {
     plane.states.set(2, 'LOADING');
     await gateway.controlPlane.registry.setState('spam', 2, 'LOADING');

@@ -168,7 +168,7 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
     expect(res.status).toBe(200);
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toMatch(/^servable_gateway_downstream_retries_total\{component="inference"\} 1$/m);
-    expect(metrics).toMatch(/^servable_gateway_requests_total\{model="spam",version="\d+",api="product",code="OK"\} \d+/m);
+    expect(metrics).toMatch(/^servable_gateway_requests_total\{model="spam",version="\d+",api="product",code="OK",source="api"\} \d+/m);
     expect(metrics).toMatch(/^servable_gateway_requests_in_flight 0$/m);
   });
 
@@ -176,7 +176,7 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
     const res = await post('/v1/models/client-chosen-name:classify', { texts: [SPAMMY] });
     expect(res.status).toBe(404);
     const metrics = await (await fetch(`${url}/metrics`)).text();
-    expect(metrics).toMatch(/^servable_gateway_requests_total\{model="_unknown_",version="",api="product",code="NOT_FOUND"\} [1-9]/m);
+    expect(metrics).toMatch(/^servable_gateway_requests_total\{model="_unknown_",version="",api="product",code="NOT_FOUND",source="api"\} [1-9]/m);
     expect(metrics).not.toMatch(/client-chosen-name/);
     expect(metrics).not.toMatch(/service="/);
   });
@@ -241,6 +241,71 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
       gw.close();
       oip.close();
     }
+  });
+
+  it('tokenizes with the tokenizer of the version classify would use, with offsets into the text and truncation', async () => {
+    const text = 'Free money 😀 now, café';
+    const long = Array.from({ length: 300 }, (_, i) => `w${i}`).join(' ');
+    const res = await post('/v1/models/spam:tokenize', { texts: [text, long] }, { 'x-request-id': 'req-tokenize-1' });
+    expect(res.status).toBe(200);
+    const body = await res.json() as any;
+    expect(body).toMatchObject({ model_version: '1', tokenizer: HASH_V1, max_length: 256, add_special_tokens: true });
+    const [first, second] = body.results;
+    expect(first.truncated).toBe(false);
+    expect(first.tokens.map((t: any) => t.token)).toEqual(['[CLS]', 'free', 'money', '[UNK]', 'now', 'caf', '[UNK]', '[SEP]']);
+    for (const t of first.tokens.filter((t: any) => !t.special && !t.unknown)) expect(text.slice(t.start, t.end).toLowerCase()).toBe(t.token);
+    expect(text.slice(first.tokens[3].start, first.tokens[3].end)).toBe('😀');
+    expect(second.truncated).toBe(true);
+    expect(second.tokens).toHaveLength(256);
+    // Tokenize is its own RPC: no Encode, so the tokenizer's hot-text cache never sees it, and no Predict.
+    expect(plane.seen.filter((s) => s.requestId === 'req-tokenize-1').map((s) => s.method)).toEqual(['tokenize']);
+
+    const canary = await (await post('/v1/models/spam/labels/canary:tokenize', { texts: ['free'], add_special_tokens: false })).json() as any;
+    expect(canary).toMatchObject({ model_version: '2', tokenizer: HASH_V2, add_special_tokens: false });
+    expect(canary.results[0].tokens.map((t: any) => t.token)).toEqual(['free']);
+    expect((await (await post('/v1/models/spam/versions/2:tokenize', { texts: ['a'] })).json() as any).tokenizer).toBe(HASH_V2);
+  });
+
+  it.each([
+    ['an empty list', { texts: [] }],
+    ['an empty text', { texts: ['ok', ''] }],
+    ['too many texts', { texts: ['a', 'b', 'c', 'd', 'e'] }],
+    ['a number among the texts', { texts: ['a', 3] }],
+  ])('refuses %s in :tokenize exactly as :classify does', async (_what, body) => {
+    const [tokenized, classified] = await Promise.all([post('/v1/models/spam:tokenize', body), post('/v1/models/spam:classify', body)]);
+    expect(tokenized.status).toBe(400);
+    expect(await tokenized.json()).toEqual(await classified.json());
+  });
+
+  it('answers :tokenize errors for unknown models and bad options', async () => {
+    expect((await post('/v1/models/nope:tokenize', { texts: ['a'] })).status).toBe(404);
+    expect((await post('/v1/models/spam/versions/9:tokenize', { texts: ['a'] })).status).toBe(404);
+    const bad = await post('/v1/models/spam:tokenize', { texts: ['a'], add_special_tokens: 'yes' });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as any).error).toMatch(/add_special_tokens must be true or false/);
+  });
+
+  it('serves gateway.v1 Tokenize over gRPC', async () => {
+    const root = loadGrpcObject(['gateway']) as any;
+    const gw = new root.servable.gateway.v1.GatewayService(grpcUrl, grpc.credentials.createInsecure(), GRPC_CHANNEL_OPTIONS);
+    const unary = (req: unknown) => new Promise<any>((res, rej) => gw.tokenize(req, (err: Error | null, reply: unknown) => (err ? rej(err) : res(reply))));
+    try {
+      const reply = await unary({ modelSpec: { name: 'spam', versionLabel: 'canary' }, texts: ['free money'] });
+      expect(reply).toMatchObject({ modelVersion: 2, tokenizer: HASH_V2, maxLength: 256 });
+      expect(reply.texts[0].tokens.map((t: any) => [t.token, t.start, t.end])).toEqual([['[CLS]', 0, 0], ['free', 0, 4], ['money', 5, 10], ['[SEP]', 0, 0]]);
+      expect((await unary({ modelSpec: { name: 'spam' }, texts: [] }).catch((e) => e)).code).toBe(grpc.status.INVALID_ARGUMENT);
+    } finally {
+      gw.close();
+    }
+  });
+
+  it('labels request metrics with their source: the console when it says so, else the API', async () => {
+    await post('/v1/models/spam:classify', { texts: ['x'] }, { 'x-servable-source': 'console' });
+    await post('/v1/models/spam:classify', { texts: ['x'] }, { 'x-servable-source': 'made-up' });
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/servable_gateway_requests_total\{[^}]*api="product"[^}]*code="OK"[^}]*source="console"[^}]*\} 1\n/);
+    expect(metrics).toMatch(/servable_gateway_requests_total\{[^}]*api="product"[^}]*code="OK"[^}]*source="api"[^}]*\} \d+/);
+    expect(metrics).not.toMatch(/source="made-up"/);
   });
 
   it('passes the caller deadline downstream and answers 504 when it passes', async () => {

@@ -162,6 +162,70 @@ describe('tokenizer service over gRPC', () => {
     const ready = await fetch(`${server.httpUrl}/readyz`);
     expect(ready.status).toBe(200);
   });
+
+  // After the metrics check: Tokenize's refusals count in the same invalid-input series.
+  describe('Tokenize', () => {
+    const tokenize = (req: Partial<v1.TokenizeRequest>) => client.call<v1.TokenizeResponse>('tokenize', req);
+    /** What BERT's normalizer makes of a source span: lower case, accents stripped. */
+    const normalized = (s: string) => s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+
+    it.skipIf(!hasBert)('gives BERT tokens with [CLS]/[SEP] and offsets that slice the text, past emoji and accents', async () => {
+      const text = 'Héllo 😀, my dog is cute… naïve 日本';
+      const reply = await tokenize({ tokenizerHash: bertHash, texts: [text, 'unaffable'] });
+      expect(reply).toMatchObject({ tokenizerHash: bertHash, maxLength: 0, addSpecialTokens: true });
+      const [first, second] = reply.texts;
+      expect(first.tokens[0]).toMatchObject({ id: 101, token: '[CLS]', special: true, start: 0, end: 0 });
+      expect(first.tokens.at(-1)).toMatchObject({ id: 102, token: '[SEP]', special: true });
+      for (const t of first.tokens.filter((t) => !t.special)) {
+        const source = text.slice(t.start, t.end);
+        if (t.unknown) expect(t.token).toBe('[UNK]');
+        else expect(normalized(source)).toBe(t.token.replace(/^##/, ''));
+      }
+      const unknown = first.tokens.find((t) => t.unknown)!;
+      expect(text.slice(unknown.start, unknown.end)).toBe('😀');
+      expect(first.tokens.map((t) => t.token)).toContain('dog');
+      expect(second.tokens.map((t) => [t.id, t.token, t.start, t.end])).toEqual([
+        [101, '[CLS]', 0, 0],
+        [14477, 'una', 0, 3],
+        [20961, '##ffa', 3, 6],
+        [3468, '##ble', 6, 9],
+        [102, '[SEP]', 0, 0],
+      ]);
+    });
+
+    it('leaves the special tokens out when asked, and marks truncation', async () => {
+      const plain = await tokenize({ tokenizerHash: tinyHash, texts: ['spam ham'], addSpecialTokens: false });
+      expect(plain.texts[0].tokens.map((t) => t.token)).toEqual(['spam', 'ham']);
+      const cut = await tokenize({ tokenizerHash: tinyHash, texts: ['spam ham free money', 'spam'], maxLength: 4 });
+      expect(cut.maxLength).toBe(4);
+      expect(cut.texts.map((t) => t.truncated)).toEqual([true, false]);
+      expect(cut.texts[0].tokens.map((t) => t.token)).toEqual(['[CLS]', 'spam', 'ham', '[SEP]']);
+      // Without the post-processor the native binding reports no overflow; the cut must show all the same.
+      const bare = await tokenize({ tokenizerHash: tinyHash, texts: ['spam ham free money', 'spam ham'], maxLength: 2, addSpecialTokens: false });
+      expect(bare.texts.map((t) => [t.tokens.map((x) => x.token), t.truncated])).toEqual([
+        [['spam', 'ham'], true],
+        [['spam', 'ham'], false],
+      ]);
+    });
+
+    it('never reads or fills the hot-text cache', async () => {
+      const text = `free money ${Date.now()}${Math.random().toString(36).slice(2)}`;
+      await tokenize({ tokenizerHash: tinyHash, texts: [text] });
+      await tokenize({ tokenizerHash: tinyHash, texts: [text] });
+      expect((await encode({ tokenizerHash: tinyHash, texts: [text] })).cacheHits).toBe(0);
+      expect((await encode({ tokenizerHash: tinyHash, texts: [text] })).cacheHits).toBe(1);
+    });
+
+    it.each([
+      ['an empty batch', { texts: [] }, /texts is empty/],
+      ['an empty text', { texts: ['ok', ''] }, /texts\[1\] is empty/],
+      ['too many texts', { texts: Array.from({ length: 1025 }, () => 'a') }, /too many texts/],
+    ])('answers INVALID_ARGUMENT for %s, as Encode does', async (_what, req, message) => {
+      const err = await grpcError(tokenize({ tokenizerHash: tinyHash, ...req }));
+      expect(err.code).toBe(status.INVALID_ARGUMENT);
+      expect(err.details).toMatch(message);
+    });
+  });
 });
 
 describe('the Redis cache level', () => {

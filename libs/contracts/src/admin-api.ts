@@ -225,3 +225,24 @@ const RANK: Record<Role, number> = { client: 0, operator: 1, admin: 2 };
 export function hasRole(role: Role, needed: Role): boolean {
   return RANK[role] >= RANK[needed];
 }
+
+/**
+ * GET /admin/api/catalog, for any key (client and up): what a caller may send requests
+ * to, without the registry's artefact paths and evaluation (GET /models, operator).
+ */
+export interface CatalogVersionView {
+  version: number;
+  state: VersionState;
+  /** Version labels (stable, canary, …) that point here. */
+  labels: string[];
+  /** Kept loaded by an operator's pin. */
+  pinned: boolean;
+  tokenizerHash: string;
+  maxLength: number;
+  classLabels: string[];
+}
+
+export interface CatalogModelView {
+  name: string;
+  versions: CatalogVersionView[];
+}

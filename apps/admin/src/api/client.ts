@@ -4,6 +4,7 @@ import type {
   ApiKeyView,
   AuditPage,
   AuditQuery,
+  CatalogModelView,
   CreatedApiKey,
   MetricsQuery,
   MetricsView,
@@ -30,6 +31,18 @@ interface RequestOptions {
   form?: FormData;
   /** Use this key instead of the stored one (null: send none), to verify a key before keeping it. */
   key?: string | null;
+  /** Another root than /admin/api: the inference API (/v1) on the same origin. */
+  base?: string;
+  headers?: Record<string, string>;
+  /** Sees the response before its body is read, for headers such as timings. */
+  onResponse?: (res: Response) => void;
+}
+
+/** A call of the inference API: its body, its response headers and the round trip as the browser saw it. */
+export interface InferenceReply<T> {
+  body: T;
+  headers: Headers;
+  roundTripMs: number;
 }
 
 export type ApiClient = ReturnType<typeof createApiClient>;
@@ -37,7 +50,7 @@ export type ApiClient = ReturnType<typeof createApiClient>;
 /** The one typed client for /admin/api; every hook goes through it. */
 export function createApiClient({ keyStore, baseUrl = '/admin/api' }: ApiClientOptions) {
   async function request<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
     const key = opts.key !== undefined ? opts.key : keyStore.get();
     if (key) headers['authorization'] = `Bearer ${key}`;
     let body: BodyInit | undefined;
@@ -50,10 +63,11 @@ export function createApiClient({ keyStore, baseUrl = '/admin/api' }: ApiClientO
     }
     let res: Response;
     try {
-      res = await fetch(baseUrl + path + queryString(opts.query), { method, headers, body });
+      res = await fetch((opts.base ?? baseUrl) + path + queryString(opts.query), { method, headers, body });
     } catch (err) {
       throw new ApiError(`The gateway did not answer: ${(err as Error).message}`, 0, 'UNAVAILABLE');
     }
+    opts.onResponse?.(res);
     if (res.status === 204) return undefined as T;
     const text = await res.text();
     let parsed: unknown = undefined;
@@ -71,6 +85,15 @@ export function createApiClient({ keyStore, baseUrl = '/admin/api' }: ApiClientO
   }
 
   const m = (model: string) => `/models/${encodeURIComponent(model)}`;
+  /** The gateway's root: /admin/api's parent. */
+  const root = baseUrl.replace(/\/admin\/api$/, '');
+
+  async function inference<T>(path: string, json: unknown, headers: Record<string, string>): Promise<InferenceReply<T>> {
+    let responseHeaders = new Headers();
+    const started = performance.now();
+    const body = await request<T>('POST', path, { base: root, json, headers, onResponse: (res) => (responseHeaders = res.headers) });
+    return { body, headers: responseHeaders, roundTripMs: performance.now() - started };
+  }
 
   return {
     session: (key?: string | null) => request<SessionView>('GET', '/session', { key }),
@@ -97,6 +120,9 @@ export function createApiClient({ keyStore, baseUrl = '/admin/api' }: ApiClientO
     apiKeys: () => request<ApiKeyView[]>('GET', '/api-keys'),
     createApiKey: (name: string, role: Role) => request<CreatedApiKey>('POST', '/api-keys', { json: { name, role } }),
     revokeApiKey: (id: number) => request<ApiKeyView>('DELETE', `/api-keys/${id}`),
+    catalog: () => request<CatalogModelView[]>('GET', '/catalog'),
+    /** POST to the inference API (/v1/...), e.g. a version's :classify or :tokenize. */
+    inference,
   };
 }
 

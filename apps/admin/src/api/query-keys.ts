@@ -11,4 +11,6 @@ export const queryKeys = {
   audit: (q: AuditQuery) => ['audit', q] as const,
   auditAll: ['audit'] as const,
   apiKeys: ['api-keys'] as const,
+  catalog: ['catalog'] as const,
+  playground: (model: string, version: number, texts: string[]) => ['playground', model, version, texts] as const,
 };

@@ -20,7 +20,7 @@ describe('signing in', () => {
     expect(await screen.findByTestId('session-role')).toHaveProperty('textContent', 'operator');
     expect(sessionStorage.getItem('servable.apiKey')).toBe(OPERATOR_KEY);
     expect(api.callsTo('GET', '/session').at(-1)?.key).toBe(OPERATOR_KEY);
-    expect(navLinks()).toEqual(['Overview', 'Models', 'Rollout', 'Metrics', 'Audit log']);
+    expect(navLinks()).toEqual(['Overview', 'Playground', 'Models', 'Rollout', 'Metrics', 'Audit log']);
   });
 
   it('says so in place when the key is refused, and keeps nothing', async () => {
@@ -73,10 +73,10 @@ describe('signing in', () => {
 });
 
 describe('roles', () => {
-  it('shows a client the overview only', async () => {
+  it('shows a client the overview and the playground only', async () => {
     renderApp({ key: CLIENT_KEY, hash: '#/models' });
     expect(await screen.findByText(/Models needs the operator role; your key has the client role/)).toBeTruthy();
-    expect(navLinks()).toEqual(['Overview']);
+    expect(navLinks()).toEqual(['Overview', 'Playground']);
   });
 
   it('tells an operator that API keys are for admins', async () => {

@@ -4,6 +4,7 @@ import { AuditPage } from '../features/audit/components/AuditPage';
 import { MetricsPage } from '../features/metrics/components/MetricsPage';
 import { ModelsPage } from '../features/models/components/ModelsPage';
 import { OverviewPage } from '../features/overview/components/OverviewPage';
+import { PlaygroundPage } from '../features/playground/components/PlaygroundPage';
 import { RolloutPage } from '../features/rollout/components/RolloutPage';
 import { useSession } from '../features/session/session-context';
 import { PageHeading } from '../ui/PageHeading';
@@ -73,6 +74,8 @@ function PageFor({ route }: { route: Route }) {
   switch (route.page) {
     case 'overview':
       return <OverviewPage />;
+    case 'playground':
+      return <PlaygroundPage model={route.model} />;
     case 'models':
       return <ModelsPage />;
     case 'rollout':

@@ -4,7 +4,7 @@ import type { Role } from '../api/types';
 // A hash router: the gateway serves the console as static files at /admin, so the page
 // part of the URL never reaches the server and deep links work without a fallback.
 
-export type PageId = 'overview' | 'models' | 'rollout' | 'metrics' | 'audit' | 'api-keys';
+export type PageId = 'overview' | 'playground' | 'models' | 'rollout' | 'metrics' | 'audit' | 'api-keys';
 
 export interface Route {
   page: PageId;
@@ -21,6 +21,7 @@ export interface PageEntry {
 
 export const PAGES: readonly PageEntry[] = [
   { id: 'overview', title: 'Overview', role: 'client' },
+  { id: 'playground', title: 'Playground', role: 'client' },
   { id: 'models', title: 'Models', role: 'operator' },
   { id: 'rollout', title: 'Rollout', role: 'operator' },
   { id: 'metrics', title: 'Metrics', role: 'operator' },
@@ -29,7 +30,8 @@ export const PAGES: readonly PageEntry[] = [
 ];
 
 export function parseHash(hash: string): Route {
-  const [page, ...rest] = hash.replace(/^#\/?/, '').split('/');
+  // A page may keep its own state after '?' (#/playground/spam?text=…); the route ignores it.
+  const [page, ...rest] = hash.replace(/^#\/?/, '').split('?')[0].split('/');
   const entry = PAGES.find((p) => p.id === page);
   if (!entry) return { page: 'overview' };
   const model = rest.length > 0 && rest[0] ? decodeURIComponent(rest[0]) : undefined;

@@ -71,7 +71,9 @@ export class FakeAdminApi {
     }
     try {
       const answer = this.route(method, path, url.searchParams, key, body);
-      return answer === undefined ? new Response(null, { status: 204 }) : json(answer.status ?? 200, answer.body);
+      // The gateway's timing header on inference answers, as the playground reads it.
+      const timing: Record<string, string> = path.startsWith('/v1/') ? { 'x-total-time': '3.250' } : {};
+      return answer === undefined ? new Response(null, { status: 204 }) : json(answer.status ?? 200, answer.body, timing);
     } catch (err) {
       if (err instanceof HttpError) return json(err.status, { error: err.message, code: err.code });
       throw err;
@@ -90,6 +92,20 @@ export class FakeAdminApi {
       if (this.auth === 'on' && !key) return { body: { auth: 'on', role: null, key: null } };
       const caller = this.authorize(key, 'client');
       return { body: { auth: this.auth, role: caller.role, key: caller.key } };
+    }
+    if (is('GET', '/catalog')) {
+      this.authorize(key, 'client');
+      return {
+        body: this.models.map((m) => ({
+          name: m.name,
+          versions: m.versions.map(({ version, state, labels, pinned, tokenizerHash, maxLength, classLabels }) => ({ version, state, labels, pinned, tokenizerHash, maxLength, classLabels })),
+        })),
+      };
+    }
+    const inference = /^\/v1\/models\/([^/]+)\/versions\/(\d+):(classify|tokenize)$/.exec(path);
+    if (inference && method === 'POST') {
+      this.authorize(key, 'client');
+      return { body: this.infer(decodeURIComponent(inference[1]), Number(inference[2]), inference[3], (body as { texts: string[] }).texts) };
     }
     if (is('GET', '/overview')) {
       this.authorize(key, 'client');
@@ -198,6 +214,35 @@ export class FakeAdminApi {
     throw new HttpError(404, 'NOT_FOUND', `no route ${method} ${path}`);
   }
 
+  /**
+   * The playground's calls. Version 1 calls a text spam when it says "free", version 2
+   * only when it also says "money", so "free lunch" is where they disagree. Words
+   * outside ASCII are [UNK]; a version's maxLength cuts the tokens as the real one does.
+   */
+  private infer(model: string, v: number, verb: string, texts: string[]): unknown {
+    const found = this.version(model, v);
+    if (found.state !== 'AVAILABLE') throw new HttpError(409, 'FAILED_PRECONDITION', `version ${v} is ${found.state}`);
+    if (!Array.isArray(texts) || texts.length === 0) throw new HttpError(400, 'INVALID_ARGUMENT', 'no inputs: send at least one text or row of ids');
+    const common = { model_version: String(v), tokenizer: found.tokenizerHash };
+    if (verb === 'classify') {
+      const spam = (t: string) => /free/i.test(t) && (v === 1 || /money/i.test(t));
+      return {
+        ...common,
+        predictions: texts.map((t) => (spam(t) ? { label: 'spam', scores: { ham: 0.08, spam: 0.92 } } : { label: 'ham', scores: { ham: 0.87, spam: 0.13 } })),
+      };
+    }
+    const results = texts.map((t) => {
+      const words = [...t.matchAll(/\S+/g)].map((m) => {
+        const unknown = /[^\p{ASCII}]/u.test(m[0]);
+        return { id: unknown ? 1 : 10 + m[0].length, token: unknown ? '[UNK]' : m[0].toLowerCase(), start: m.index, end: m.index + m[0].length, special: false, unknown };
+      });
+      const kept = words.slice(0, found.maxLength - 2);
+      const special = (id: number, token: string) => ({ id, token, start: 0, end: 0, special: true, unknown: false });
+      return { tokens: [special(2, '[CLS]'), ...kept, special(3, '[SEP]')], truncated: kept.length < words.length };
+    });
+    return { ...common, results, max_length: found.maxLength, add_special_tokens: true };
+  }
+
   private authorize(key: string | null, needed: Role): { role: Role; key: ApiKeyView | null } {
     if (this.auth === 'off') return { role: 'admin', key: null };
     const found = this.keys.find((k) => k.secret === key && k.revokedAt === null);
@@ -279,6 +324,6 @@ export class FakeAdminApi {
   }
 }
 
-function json(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json', ...headers } });
 }

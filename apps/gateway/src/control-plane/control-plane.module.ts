@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { ApiKeyService, ControlPlane, MetricsStore } from '@servable/persistence';
 import { DownstreamModule } from '../downstream/downstream.module';
 import { AdminController } from './admin.controller';
+import { CatalogController } from './catalog.controller';
 import { AuthGuard } from './auth.guard';
 import { OipRepositoryController } from './oip-repository.controller';
 import { OverviewService } from './overview.service';
@@ -42,7 +43,7 @@ export class ControlPlaneModule {
     return {
       module: ControlPlaneModule,
       imports: [DownstreamModule],
-      controllers: [AdminController, OipRepositoryController],
+      controllers: [AdminController, OipRepositoryController, CatalogController],
       providers: [
         { provide: ControlPlane, useValue: cp },
         { provide: ApiKeyService, useValue: cp.apiKeys },

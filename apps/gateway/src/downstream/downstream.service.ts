@@ -101,6 +101,18 @@ export class DownstreamService implements OnModuleInit, OnModuleDestroy {
     });
   }
 
+  /** Tokens with offsets (Tokenize). It leaves the tokenizer's hot-text cache alone, so it never shows up in cache hits. */
+  tokenize(
+    tokenizerHash: string,
+    texts: string[],
+    options: { maxLength: number; addSpecialTokens: boolean },
+    deadline: number,
+    context?: RequestContext,
+  ): Promise<servableTokenizerV1.TokenizeResponse> {
+    const request: Partial<servableTokenizerV1.TokenizeRequest> = { tokenizerHash, texts, ...options };
+    return this.tokenizer.call<servableTokenizerV1.TokenizeResponse>('tokenize', request, { deadline, context }, tokenizerHash);
+  }
+
   /** Predict on inference; concurrent calls for the same version leave as one (Coalescer), and inference batches them further. */
   predict(
     model: string,

@@ -5,6 +5,7 @@ import { servableGatewayV1 as v1 } from '@servable/contracts/grpc';
 import { GrpcExceptionFilter, grpcRequestContext } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { PredictionService } from '../inference/prediction.service';
+import { TokenizeService } from '../inference/tokenize.service';
 import type { ModelInput } from '../inference/prediction.types';
 import { ModelInfoService } from '../models/model-info.service';
 import type { VersionSelector } from '../models/model-catalog.service';
@@ -35,6 +36,7 @@ export class GatewayGrpcController implements v1.GatewayServiceController {
   constructor(
     private readonly predictions: PredictionService,
     private readonly info: ModelInfoService,
+    private readonly tokenizer: TokenizeService,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
@@ -74,6 +76,17 @@ export class GatewayGrpcController implements v1.GatewayServiceController {
       modelVersion: outcome.version,
       tokenizer: outcome.tokenizer,
     };
+  }
+
+  async tokenize(request: v1.TokenizeRequest, metadata: Metadata, call?: unknown): Promise<v1.TokenizeResponse> {
+    const outcome = await this.tokenizer.tokenize({
+      ...modelOf(request.modelSpec, metadata),
+      texts: request.texts,
+      addSpecialTokens: request.addSpecialTokens,
+      deadline: grpcDeadline(call, this.config),
+      context: grpcRequestContext(metadata),
+    });
+    return { texts: outcome.texts, modelVersion: outcome.version, tokenizer: outcome.tokenizer, maxLength: outcome.maxLength };
   }
 
   getModelStatus(request: v1.GetModelStatusRequest): v1.GetModelStatusResponse {

@@ -5,6 +5,7 @@ import { ModelsModule } from '../models/models.module';
 import { OipController } from './oip.controller';
 import { ProductController } from './product.controller';
 import { TfServingController } from './tfserving.controller';
+import { TokenizeController } from './tokenize.controller';
 
-@Module({ imports: [InferenceModule, ModelsModule, HealthModule], controllers: [ProductController, TfServingController, OipController] })
+@Module({ imports: [InferenceModule, ModelsModule, HealthModule], controllers: [ProductController, TfServingController, OipController, TokenizeController] })
 export class HttpApiModule {}

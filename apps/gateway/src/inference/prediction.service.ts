@@ -6,6 +6,7 @@ import { MetricsStore, labelAgreement } from '@servable/persistence';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { DownstreamService } from '../downstream/downstream.service';
 import { GatewayMetrics } from '../metrics/gateway.metrics';
+import { requestSource } from '../metrics/request-source';
 import { ModelCatalog, type ResolvedVersion } from '../models/model-catalog.service';
 import { ConcurrencyLimiter } from './concurrency-limiter';
 import { assertBeforeDeadline } from './deadline';
@@ -65,6 +66,8 @@ export class PredictionService {
     const started = performance.now();
     // Only registered models become label values: the name comes from the caller's URL.
     const labels = { model: this.catalog.knows(command.model) ? command.model : UNKNOWN_MODEL, version: '', api: command.api };
+    // Only the request counter carries the source: one more label on one series keeps the histograms' cardinality as it was.
+    const source = requestSource(command.selector.headers);
     let release: (() => void) | undefined;
     let resolved: ResolvedVersion | undefined;
     try {
@@ -75,7 +78,7 @@ export class PredictionService {
       labels.model = resolved.model;
       labels.version = String(resolved.version);
       const outcome = await this.run(command, resolved, started);
-      this.metrics.requests.inc({ ...labels, code: 'OK' });
+      this.metrics.requests.inc({ ...labels, code: 'OK', source });
       this.metrics.latency.observe(labels, outcome.timings.totalMs / 1000);
       if (command.input.kind === 'texts') this.metrics.tokenization.observe(labels, outcome.timings.tokenizationMs / 1000);
       this.recordSample(command, resolved.version, outcome.timings);
@@ -83,7 +86,7 @@ export class PredictionService {
       return outcome;
     } catch (err) {
       const code = err instanceof ServableError ? err.code : ErrorCode.INTERNAL;
-      this.metrics.requests.inc({ ...labels, code });
+      this.metrics.requests.inc({ ...labels, code, source });
       this.metrics.latency.observe(labels, (performance.now() - started) / 1000);
       // A request that never reached a version (unknown model, bad input) belongs to no version's series.
       if (resolved) this.recordSample(command, resolved.version, { totalMs: performance.now() - started }, code);
@@ -147,7 +150,8 @@ export class PredictionService {
     return { outcome, predictions: classifications(outcome) };
   }
 
-  private tryAcquire(): () => void {
+  /** A slot of MAX_CONCURRENT_REQUESTS, or RESOURCE_EXHAUSTED (counted); tokenize takes one too. */
+  tryAcquire(): () => void {
     try {
       return this.limiter.tryAcquire();
     } catch (err) {
@@ -157,17 +161,7 @@ export class PredictionService {
   }
 
   private validate({ input }: PredictCommand): void {
-    const rows = input.kind === 'texts' ? input.texts.length : input.ids.rowLengths.length;
-    if (rows === 0) throw ServableError.invalid('no inputs: send at least one text or row of ids');
-    if (rows > this.config.MAX_TEXTS_PER_REQUEST) {
-      throw ServableError.invalid(`too many inputs: ${rows} > MAX_TEXTS_PER_REQUEST ${this.config.MAX_TEXTS_PER_REQUEST}`);
-    }
-    if (input.kind === 'texts') {
-      input.texts.forEach((t, i) => {
-        if (typeof t !== 'string') throw ServableError.invalid(`texts[${i}] must be a string, got ${t === null ? 'null' : typeof t}`);
-        if (t.length === 0) throw ServableError.invalid(`texts[${i}] is empty`);
-      });
-    }
+    validateRows(input, this.config.MAX_TEXTS_PER_REQUEST);
   }
 
   private async run(command: PredictCommand, resolved: ResolvedVersion, started: number): Promise<PredictOutcome> {
@@ -224,6 +218,21 @@ export class PredictionService {
         cacheHits,
       },
     };
+  }
+}
+
+/** The gateway's checks of a request's rows, shared by classify, predict and tokenize so all refuse bad input alike. */
+export function validateRows(input: PredictCommand['input'], maxTexts: number): void {
+  const rows = input.kind === 'texts' ? input.texts.length : input.ids.rowLengths.length;
+  if (rows === 0) throw ServableError.invalid('no inputs: send at least one text or row of ids');
+  if (rows > maxTexts) {
+    throw ServableError.invalid(`too many inputs: ${rows} > MAX_TEXTS_PER_REQUEST ${maxTexts}`);
+  }
+  if (input.kind === 'texts') {
+    input.texts.forEach((t, i) => {
+      if (typeof t !== 'string') throw ServableError.invalid(`texts[${i}] must be a string, got ${t === null ? 'null' : typeof t}`);
+      if (t.length === 0) throw ServableError.invalid(`texts[${i}] is empty`);
+    });
   }
 }
 

@@ -15,8 +15,8 @@ export class GatewayMetrics {
 
   readonly requests = new Counter({
     name: 'servable_gateway_requests_total',
-    help: 'Inference requests by model, version, API and result code',
-    labelNames: ['model', 'version', 'api', 'code'],
+    help: 'Inference requests by model, version, API, result code and source (x-servable-source: api or console)',
+    labelNames: ['model', 'version', 'api', 'code', 'source'],
     registers: [this.registry],
   });
 

@@ -23,6 +23,21 @@ export function fakeEncode(text: string): number[] {
   return text.toLowerCase().split(/\W+/).filter(Boolean).map(idOf);
 }
 
+/**
+ * The fake Tokenize: fakeEncode's words with their offsets, [CLS]/[SEP] around them,
+ * words outside ASCII as [UNK], cut at maxLength the way the real tokenizer cuts.
+ */
+export function fakeTokenize(text: string, maxLength: number, addSpecialTokens: boolean) {
+  const words = [...text.matchAll(/[^\W_]+|[^\p{ASCII}]+/gu)].map((m) => {
+    const unknown = /[^\p{ASCII}]/u.test(m[0]);
+    return { id: unknown ? 100 : idOf(m[0].toLowerCase()), token: unknown ? '[UNK]' : m[0].toLowerCase(), start: m.index, end: m.index + m[0].length, special: false, unknown };
+  });
+  const room = maxLength > 0 ? maxLength - (addSpecialTokens ? 2 : 0) : Infinity;
+  const kept = words.slice(0, room);
+  const special = (id: number, token: string) => ({ id, token, start: 0, end: 0, special: true, unknown: false });
+  return { tokens: addSpecialTokens ? [special(101, '[CLS]'), ...kept, special(102, '[SEP]')] : kept, truncated: kept.length < words.length };
+}
+
 export interface SeenCall {
   method: string;
   requestId?: string;
@@ -69,6 +84,11 @@ export async function startFakeDataPlane(): Promise<FakeDataPlane> {
       const rows = (call.request.texts as string[]).map(fakeEncode);
       const values = Int32Array.from(rows.flat());
       cb(null, { tokenizerHash: call.request.tokenizerHash, ids: { dtype: 'DATA_TYPE_INT32', values: int32ToBytes(values), rowLengths: rows.map((r) => r.length) } });
+    }) as Handler,
+    tokenize: ((call, cb) => {
+      record('tokenize', call);
+      const { texts, maxLength, addSpecialTokens } = call.request as { texts: string[]; maxLength: number; addSpecialTokens?: boolean };
+      cb(null, { tokenizerHash: call.request.tokenizerHash, texts: texts.map((t) => fakeTokenize(t, maxLength, addSpecialTokens ?? true)), maxLength, addSpecialTokens: addSpecialTokens ?? true });
     }) as Handler,
     loadTokenizer: ((call, cb) => {
       record('loadTokenizer', call);

@@ -3,6 +3,7 @@ import type { Metadata } from '@grpc/grpc-js';
 import { SpanKind, endSpan, grpcRequestContext, startSpan, tracingEnabled } from '@servable/observability';
 import { servableTokenizerV1 as v1 } from '@servable/contracts/grpc';
 import { EncodeService } from '../encoding/encode.service';
+import { TokenizeService } from '../encoding/tokenize.service';
 import type { TokenizerHandle } from '../registry/tokenizer-handle';
 import { TokenizerRegistry } from '../registry/tokenizer-registry.service';
 import { TokenizerMetrics } from '../metrics/tokenizer.metrics';
@@ -24,6 +25,7 @@ function info(h: TokenizerHandle): v1.TokenizerInfo {
 export class TokenizerController implements v1.TokenizerServiceController {
   constructor(
     private readonly encoder: EncodeService,
+    private readonly tokenizer: TokenizeService,
     private readonly registry: TokenizerRegistry,
     private readonly metrics: TokenizerMetrics,
   ) {}
@@ -43,6 +45,10 @@ export class TokenizerController implements v1.TokenizerServiceController {
       endSpan(traced?.span, err);
       throw err;
     }
+  }
+
+  tokenize(request: v1.TokenizeRequest): Promise<v1.TokenizeResponse> {
+    return this.tokenizer.tokenize(request);
   }
 
   async loadTokenizer(request: v1.LoadTokenizerRequest): Promise<v1.LoadTokenizerResponse> {

@@ -76,7 +76,7 @@ export function tinyTokenizerJson(words: string[]): string {
 }
 
 export interface TokenizerClient {
-  call<T>(method: 'encode' | 'loadTokenizer' | 'listTokenizers', request: object, metadata?: grpc.Metadata): Promise<T>;
+  call<T>(method: 'encode' | 'tokenize' | 'loadTokenizer' | 'listTokenizers', request: object, metadata?: grpc.Metadata): Promise<T>;
   close(): void;
 }
 

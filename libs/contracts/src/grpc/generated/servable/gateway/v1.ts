@@ -95,6 +95,36 @@ export interface GetModelMetadataResponse {
   signature?: SignatureDef | null;
 }
 
+export interface TokenizeRequest {
+  modelSpec?: ModelSpec | null;
+  texts: string[];
+  /** Apply the tokenizer's post-processor ([CLS] ... [SEP] for BERT). Default true. */
+  addSpecialTokens?: boolean;
+}
+
+export interface Token {
+  id: number;
+  token: string;
+  /** Offsets into the text in UTF-16 code units (JavaScript string indices), end exclusive; start = end = 0 for a special token the post-processor added. */
+  start: number;
+  end: number;
+  special: boolean;
+  unknown: boolean;
+}
+
+export interface TokenizedText {
+  tokens: Token[];
+  truncated: boolean;
+}
+
+export interface TokenizeResponse {
+  texts: TokenizedText[];
+  modelVersion: number;
+  tokenizer: string;
+  /** The version's max_length, special tokens included (0: no limit). */
+  maxLength: number;
+}
+
 export const GATEWAY_SERVICE_NAME = 'GatewayService';
 
 /** Server side: a NestJS controller implements this and is decorated with GatewayServiceControllerMethods(). */
@@ -103,6 +133,7 @@ export interface GatewayServiceController {
   predict(request: PredictRequest, metadata: Metadata, call?: unknown): Promise<DeepPartial<PredictResponse>> | DeepPartial<PredictResponse>;
   getModelStatus(request: GetModelStatusRequest, metadata: Metadata, call?: unknown): Promise<DeepPartial<GetModelStatusResponse>> | DeepPartial<GetModelStatusResponse>;
   getModelMetadata(request: GetModelMetadataRequest, metadata: Metadata, call?: unknown): Promise<DeepPartial<GetModelMetadataResponse>> | DeepPartial<GetModelMetadataResponse>;
+  tokenize(request: TokenizeRequest, metadata: Metadata, call?: unknown): Promise<DeepPartial<TokenizeResponse>> | DeepPartial<TokenizeResponse>;
 }
 
 /** Client side, as returned by ClientGrpc.getService<GatewayServiceClient>('GatewayService'). */
@@ -111,6 +142,7 @@ export interface GatewayServiceClient {
   predict(request: DeepPartial<PredictRequest>, metadata?: Metadata): Observable<PredictResponse>;
   getModelStatus(request: DeepPartial<GetModelStatusRequest>, metadata?: Metadata): Observable<GetModelStatusResponse>;
   getModelMetadata(request: DeepPartial<GetModelMetadataRequest>, metadata?: Metadata): Observable<GetModelMetadataResponse>;
+  tokenize(request: DeepPartial<TokenizeRequest>, metadata?: Metadata): Observable<TokenizeResponse>;
 }
 
 export function GatewayServiceControllerMethods() {
@@ -119,5 +151,6 @@ export function GatewayServiceControllerMethods() {
     decorate(constructor, GrpcMethod, 'GatewayService', 'Predict', 'predict');
     decorate(constructor, GrpcMethod, 'GatewayService', 'GetModelStatus', 'getModelStatus');
     decorate(constructor, GrpcMethod, 'GatewayService', 'GetModelMetadata', 'getModelMetadata');
+    decorate(constructor, GrpcMethod, 'GatewayService', 'Tokenize', 'tokenize');
   };
 }

@@ -78,6 +78,39 @@ export interface ListTokenizersResponse {
   tokenizers: TokenizerInfo[];
 }
 
+export interface TokenizeRequest {
+  tokenizerHash: string;
+  texts: string[];
+  maxLength: number;
+  truncation: Truncation;
+  addSpecialTokens?: boolean;
+}
+
+export interface Token {
+  id: number;
+  token: string;
+  /** Offsets into the text in UTF-16 code units (JavaScript string indices), end exclusive. A token the post-processor added ([CLS], [SEP]) has start = end = 0. */
+  start: number;
+  end: number;
+  /** Added by the post-processor rather than read from the text. */
+  special: boolean;
+  /** The tokenizer's unknown token: the text had something its vocabulary lacks. */
+  unknown: boolean;
+}
+
+export interface TokenizedText {
+  tokens: Token[];
+  /** The text encoded to more than max_length ids and was cut. */
+  truncated: boolean;
+}
+
+export interface TokenizeResponse {
+  tokenizerHash: string;
+  texts: TokenizedText[];
+  maxLength: number;
+  addSpecialTokens: boolean;
+}
+
 export const TOKENIZER_SERVICE_NAME = 'TokenizerService';
 
 /** Server side: a NestJS controller implements this and is decorated with TokenizerServiceControllerMethods(). */
@@ -85,6 +118,7 @@ export interface TokenizerServiceController {
   encode(request: EncodeRequest, metadata: Metadata, call?: unknown): Promise<DeepPartial<EncodeResponse>> | DeepPartial<EncodeResponse>;
   loadTokenizer(request: LoadTokenizerRequest, metadata: Metadata, call?: unknown): Promise<DeepPartial<LoadTokenizerResponse>> | DeepPartial<LoadTokenizerResponse>;
   listTokenizers(request: ListTokenizersRequest, metadata: Metadata, call?: unknown): Promise<DeepPartial<ListTokenizersResponse>> | DeepPartial<ListTokenizersResponse>;
+  tokenize(request: TokenizeRequest, metadata: Metadata, call?: unknown): Promise<DeepPartial<TokenizeResponse>> | DeepPartial<TokenizeResponse>;
 }
 
 /** Client side, as returned by ClientGrpc.getService<TokenizerServiceClient>('TokenizerService'). */
@@ -92,6 +126,7 @@ export interface TokenizerServiceClient {
   encode(request: DeepPartial<EncodeRequest>, metadata?: Metadata): Observable<EncodeResponse>;
   loadTokenizer(request: DeepPartial<LoadTokenizerRequest>, metadata?: Metadata): Observable<LoadTokenizerResponse>;
   listTokenizers(request: DeepPartial<ListTokenizersRequest>, metadata?: Metadata): Observable<ListTokenizersResponse>;
+  tokenize(request: DeepPartial<TokenizeRequest>, metadata?: Metadata): Observable<TokenizeResponse>;
 }
 
 export function TokenizerServiceControllerMethods() {
@@ -99,5 +134,6 @@ export function TokenizerServiceControllerMethods() {
     decorate(constructor, GrpcMethod, 'TokenizerService', 'Encode', 'encode');
     decorate(constructor, GrpcMethod, 'TokenizerService', 'LoadTokenizer', 'loadTokenizer');
     decorate(constructor, GrpcMethod, 'TokenizerService', 'ListTokenizers', 'listTokenizers');
+    decorate(constructor, GrpcMethod, 'TokenizerService', 'Tokenize', 'tokenize');
   };
 }
