@@ -8,6 +8,9 @@ export interface Message {
   label: Label;
   /** What the model sees: the Subject header and the cleaned body. */
   text: string;
+  subject: string;
+  /** The cleaned body alone, with its line breaks: short texts are cut from it. */
+  body: string;
 }
 
 export interface Split {
@@ -51,8 +54,9 @@ export function toMessage(raw: RawMessage): Message {
   const body = split >= 0 ? raw.text.slice(split) : '';
   const subject = /^subject:(.*)$/im.exec(head.replace(/\r?\n[ \t]+/g, ' '))?.[1]?.trim() ?? '';
   // 20k characters is far past the 256 ids the model reads; it only bounds tokenizer work.
-  const text = `${subject}\n${cleanBody(body)}`.slice(0, 20_000);
-  return { id: `${raw.group}/${raw.id}`, label: raw.group.startsWith('spam') ? 'spam' : 'ham', text };
+  const cleaned = cleanBody(body);
+  const text = `${subject}\n${cleaned}`.slice(0, 20_000);
+  return { id: `${raw.group}/${raw.id}`, label: raw.group.startsWith('spam') ? 'spam' : 'ham', text, subject, body: cleaned.slice(0, 20_000) };
 }
 
 export function loadCorpus(): { messages: Message[]; version: string } {
@@ -66,7 +70,7 @@ export function bucketOf(id: string): number {
   return createHash('sha256').update(`servable-split:${id}`).digest().readUInt32BE(0) % 100;
 }
 
-const normalise = (t: string) => t.toLowerCase().replace(/\s+/g, ' ').trim();
+export const normalise = (t: string) => t.toLowerCase().replace(/\s+/g, ' ').trim();
 
 /** 80/10/10 by hash of the message id; held-out texts that also occur in train are dropped, so they cannot inflate the score. */
 export function splitCorpus(messages: Message[]): Split {

