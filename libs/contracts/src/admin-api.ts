@@ -72,6 +72,30 @@ export interface OverviewView {
   to: string;
 }
 
+/** One held-out split's metrics. Every field but `split` is optional: an uploaded version records what it has. */
+export interface SplitEvaluationView {
+  /** e.g. "test" (whole messages) or "test_short" (subjects and sentences of the same messages). */
+  split: string;
+  description?: string;
+  examples?: number;
+  accuracy?: number;
+  /** Precision, recall and F1 of the positive label (the last class label, e.g. spam). */
+  precision?: number;
+  recall?: number;
+  f1?: number;
+  /** label -> recall: for spam, ham's recall is the share of good mail that gets through. */
+  recallByLabel?: Record<string, number>;
+  /** Expected calibration error (10 bins): how far the scores are from the accuracy they claim. */
+  ece?: number;
+}
+
+/** servable.json's `evaluation`, per split. A flat record (one split, no `splits`) reads as split "test". */
+export interface EvaluationView {
+  splits: SplitEvaluationView[];
+  /** The temperature the output was scaled by to calibrate the scores, when the trainer did. */
+  temperature?: number;
+}
+
 export interface VersionView {
   model: string;
   version: number;
@@ -87,8 +111,8 @@ export interface VersionView {
   signature: Record<string, unknown>;
   classLabels: string[];
   maxLength: number;
-  /** From servable.json, e.g. { accuracy: 0.974, f1: 0.959, ... } */
-  evaluation: Record<string, unknown> | null;
+  /** From servable.json's `evaluation`; null when it has none. */
+  evaluation: EvaluationView | null;
   source: 'import' | 'upload';
   createdAt: string;
   /** Each inference replica's state of this version (empty before the gateway's first reconcile pass). */

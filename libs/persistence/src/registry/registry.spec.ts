@@ -59,7 +59,9 @@ describe('registry', () => {
     expect(v1.artifactSha256).toMatch(/^[0-9a-f]{64}$/);
     expect(v1.tokenizerHash).toBe('f1ad517b8eb1b6d610ebf905ba0d7c847e9bb1d258f7aa267ba0be6c6c0f2b60');
     expect(v1.classLabels).toEqual(['ham', 'spam']);
-    expect(v1.evaluation).toMatchObject({ accuracy: expect.any(Number), f1: expect.any(Number) });
+    // Every split of servable.json's evaluation reaches the admin API.
+    expect(v1.evaluation?.splits.map((s) => s.split)).toEqual(['test', 'test_short']);
+    for (const s of v1.evaluation?.splits ?? []) expect(s).toMatchObject({ accuracy: expect.any(Number), f1: expect.any(Number), ece: expect.any(Number) });
     // A fresh model gets its versions pinned, so the reconcile loop has something to load.
     expect(spam.versions.map((v) => v.pinned)).toEqual([true, true]);
     // model_version.manifest is servable.json as parsed, nothing added: read back from the

@@ -1,5 +1,6 @@
 import type { VersionView, ModelView } from '@servable/contracts/admin-api';
 import type { ModelVersionEntity } from '../entities';
+import { evaluationView } from './evaluation-view';
 
 export type { VersionView, ModelView };
 
@@ -18,7 +19,7 @@ export function versionView(model: string, v: ModelVersionEntity, labels: string
     signature: v.signature,
     classLabels: v.classLabels,
     maxLength: v.maxLength,
-    evaluation: v.evaluation,
+    evaluation: evaluationView(v.evaluation),
     source: v.source,
     createdAt: v.createdAt.toISOString(),
   };
