@@ -25,12 +25,6 @@ export function shortHash(hash: string): string {
   return hash.slice(0, 12);
 }
 
-/** Evaluation metrics are free-form JSON from servable.json; only finite numbers are shown. */
-export function metricValue(evaluation: Record<string, unknown> | null, key: string): number | null {
-  const v = evaluation?.[key];
-  return typeof v === 'number' && Number.isFinite(v) ? v : null;
-}
-
 export function versionName(version: number): string {
   return `v${version}`;
 }

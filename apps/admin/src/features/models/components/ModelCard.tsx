@@ -1,6 +1,7 @@
 import { hrefFor } from '../../../app/router';
 import type { ModelView } from '../../../api/types';
 import { versionName } from '../../../ui/format';
+import { EvaluationTable } from './EvaluationTable';
 import { LabelForm } from './LabelForm';
 import { VersionsTable } from './VersionsTable';
 
@@ -24,6 +25,8 @@ export function ModelCard({ model }: ModelCardProps) {
         </span>
       </div>
       <VersionsTable model={model} />
+      <h3 className="small">Evaluation per held-out split</h3>
+      <EvaluationTable model={model} />
       <LabelForm model={model} />
     </section>
   );

@@ -2,10 +2,11 @@ import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { FakeAdminApi } from '../../../test/fake-admin-api';
+import { version } from '../../../test/fixtures';
 import { ADMIN_KEY, OPERATOR_KEY, renderApp } from '../../../test/render-app';
 
 describe('models page', () => {
-  it('lists each version with state, labels, short tokenizer hash and evaluation', async () => {
+  it('lists each version with state, labels and short tokenizer hash', async () => {
     renderApp({ key: OPERATOR_KEY, hash: '#/models' });
     const row = await screen.findByTestId('version-row-spam-1');
     const cells = within(row);
@@ -13,8 +14,6 @@ describe('models page', () => {
     expect(cells.getByText('AVAILABLE')).toBeTruthy();
     expect(cells.getByText('stable')).toBeTruthy();
     expect(cells.getByText('f1ad517b8eb1').getAttribute('title')).toHaveLength(64);
-    expect(cells.getByText('97.3%')).toBeTruthy(); // accuracy 0.9731
-    expect(cells.getByText('95.8%')).toBeTruthy(); // f1 0.9575
     expect(within(screen.getByTestId('version-row-spam-3')).getByText('LOADING')).toBeTruthy();
   });
 
@@ -23,6 +22,40 @@ describe('models page', () => {
     const replicas = await screen.findByTestId('replicas-spam-3');
     expect(within(replicas).getByText('1/2 replicas')).toBeTruthy();
     expect(replicas.textContent).toContain('10.0.0.8:50052 FAILED: out of memory');
+  });
+
+  it('shows each version’s evaluation per held-out split, newest version first', async () => {
+    renderApp({ key: OPERATOR_KEY, hash: '#/models' });
+    const table = await screen.findByRole('table', { name: 'Evaluation of spam per split' });
+    const rows = within(table).getAllByRole('row').slice(1);
+    expect(rows.map((r) => r.getAttribute('data-testid'))).toEqual([3, 2, 1].flatMap((v) => [`evaluation-spam-${v}-test`, `evaluation-spam-${v}-test_short`]));
+    const whole = within(screen.getByTestId('evaluation-spam-1-test'));
+    expect(whole.getByText('98.6%')).toBeTruthy(); // accuracy 0.9861
+    expect(whole.getByText('0.978')).toBeTruthy(); // f1 0.9775
+    expect(whole.getByText('ham 99.3% · spam 94.9%')).toBeTruthy();
+    expect(whole.getByText('0.012')).toBeTruthy(); // ECE 0.0123
+    const short = within(screen.getByTestId('evaluation-spam-1-test_short'));
+    expect(short.getByText('(short texts)')).toBeTruthy();
+    expect(short.getByText('2058')).toBeTruthy();
+    expect(short.getByText('91.2%')).toBeTruthy(); // accuracy 0.9121
+    expect(short.getByText('ham 95.1% · spam 82.4%')).toBeTruthy();
+  });
+
+  it('reads what an uploaded version records, and leaves out a version without an evaluation', async () => {
+    const api = new FakeAdminApi();
+    api.models[0].versions = [version(1, { evaluation: null }), version(2, { evaluation: { splits: [{ split: 'test', accuracy: 0.9 }] } })];
+    renderApp({ api, key: OPERATOR_KEY, hash: '#/models' });
+    const row = within(await screen.findByTestId('evaluation-spam-2-test'));
+    expect(row.getByText('90.0%')).toBeTruthy();
+    expect(row.getAllByText('—')).toHaveLength(4); // examples, F1, recall, ECE
+    expect(screen.queryByTestId('evaluation-spam-1-test')).toBeNull();
+  });
+
+  it('says so when no version records an evaluation', async () => {
+    const api = new FakeAdminApi();
+    api.models[0].versions = [version(1, { evaluation: null })];
+    renderApp({ api, key: OPERATOR_KEY, hash: '#/models' });
+    expect(await screen.findByText('No version of spam records an evaluation.')).toBeTruthy();
   });
 
   it('shows an operator no upload form, and says why', async () => {

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import type { ModelView, VersionView } from '../../../api/types';
 import { ConfirmDialog } from '../../../ui/ConfirmDialog';
-import { formatPercent, formatTime, metricValue, shortHash, versionName } from '../../../ui/format';
+import { formatTime, shortHash, versionName } from '../../../ui/format';
 import { EmptyState, InlineError } from '../../../ui/QueryStates';
 import { StatusBadge } from '../../../ui/StatusBadge';
 import { useSetPinned } from '../hooks/use-models';
@@ -40,12 +40,6 @@ export function VersionsTable({ model }: VersionsTableProps) {
               <th scope="col">State</th>
               <th scope="col">Labels</th>
               <th scope="col">Tokenizer</th>
-              <th scope="col" className="num">
-                Accuracy
-              </th>
-              <th scope="col" className="num">
-                F1
-              </th>
               <th scope="col">Created</th>
               <th scope="col">Loaded by pin</th>
             </tr>
@@ -73,8 +67,6 @@ export function VersionsTable({ model }: VersionsTableProps) {
                 <td>
                   <code title={v.tokenizerHash}>{shortHash(v.tokenizerHash)}</code>
                 </td>
-                <td className="num">{formatPercent(metricValue(v.evaluation, 'accuracy'))}</td>
-                <td className="num">{formatPercent(metricValue(v.evaluation, 'f1'))}</td>
                 <td>{formatTime(v.createdAt)}</td>
                 <td>
                   {v.pinned ? (
