@@ -5,7 +5,7 @@ import { sha256Hex } from '@servable/contracts';
 import { fileSystemIO, initWasmBackend, type ModelManifest } from '@servable/model-repository';
 import { loadCorpus, normalise, splitCorpus } from './corpus';
 import { evaluate, fitTemperature } from './evaluation';
-import { ARCHITECTURES, HAM_WEIGHT, MESSAGE_WEIGHT, applyTemperature, buildModel, exampleWeight } from './models';
+import { ARCHITECTURES, MESSAGE_WEIGHT, applyTemperature, buildModel, exampleWeight } from './models';
 import { heldOutShortTexts, shortTexts, wholeMessage, type Example } from './short-texts';
 import { buildVocabulary, tokenizerJson } from './tokenizer-builder';
 import { batchesPerEpoch, predictProbabilities, Progress, train, type Encoded } from './training';
@@ -30,7 +30,7 @@ async function encode(tokenizer: Tokenizer, messages: Example[]): Promise<Encode
     for (const e of encodings) rows.push(Int32Array.from(e.getIds()));
   }
   const labels = messages.map((m) => (m.label === 'spam' ? 1 : 0));
-  return { rows, labels, weights: messages.map((m, i) => exampleWeight(labels[i], m.kind)) };
+  return { rows, labels };
 }
 
 async function main(): Promise<void> {
@@ -78,7 +78,8 @@ async function main(): Promise<void> {
   for (const arch of chosen) {
     const t0 = Date.now();
     const model = buildModel(arch, vocab.length, SEED + arch.version * 100);
-    const history = await train(model, `spam v${arch.version}`, trainSet, validation, arch.epochs, SEED + arch.version, progress);
+    const weighted = { ...trainSet, weights: trainExamples.map((e, i) => exampleWeight(trainSet.labels[i], e.kind, arch.hamWeight)) };
+    const history = await train(model, `spam v${arch.version}`, weighted, validation, arch.epochs, SEED + arch.version, progress);
     // Calibrate on validation (whole messages and short texts together), then measure on test.
     const temperature = fitTemperature(await predictProbabilities(model, validation.rows), validation.labels);
     const raw = { test: await predictProbabilities(model, test.rows), short: await predictProbabilities(model, shortTest.rows) };
@@ -132,7 +133,7 @@ async function main(): Promise<void> {
           epochs: arch.epochs,
           batch_size: 32,
           optimizer: `adam(${arch.learningRate})`,
-          loss: `categorical_crossentropy weighted: ham ${HAM_WEIGHT}, spam 1, times ${MESSAGE_WEIGHT} for a whole message`,
+          loss: `categorical_crossentropy weighted: ham ${arch.hamWeight}, spam 1, times ${MESSAGE_WEIGHT} for a whole message`,
           examples: { messages: split.train.length, short_texts: trainExamples.length - split.train.length },
           max_length: MAX_LENGTH,
           history,
