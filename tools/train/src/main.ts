@@ -29,8 +29,7 @@ async function encode(tokenizer: Tokenizer, messages: Example[]): Promise<Encode
     const encodings = await tokenizer.encodeBatch(messages.slice(i, i + 256).map((m) => m.text));
     for (const e of encodings) rows.push(Int32Array.from(e.getIds()));
   }
-  const labels = messages.map((m) => (m.label === 'spam' ? 1 : 0));
-  return { rows, labels };
+  return { rows, labels: messages.map((m) => (m.label === 'spam' ? 1 : 0)) };
 }
 
 async function main(): Promise<void> {

@@ -142,6 +142,8 @@ export async function train(
         y.dispose();
         lossSum += loss;
         bar.update(k + 1, (lossSum / (k + 1)).toFixed(4));
+        // The bars redraw on a timer, and a loop of awaited WASM calls never lets one fire.
+        if (k % 16 === 0) await new Promise((resolve) => setImmediate(resolve));
       }
       bar.finish();
       const probs = await predictProbabilities(model, validation.rows);
