@@ -11,6 +11,17 @@ const TEXTS = [
   'Congratulations! You have WON a FREE cruise. Click here now to claim your prize, limited offer!!!',
   'Hi Tom, can we move tomorrow\'s meeting to 3pm? I will bring the quarterly numbers.',
 ];
+// Everyday messages a new user would try first. They are probes, never training
+// data: the trainer learns only from the SpamAssassin corpus (docs/model.md).
+const EVERYDAY = {
+  ham: ['Are we still on for lunch on Thursday?', 'Can you send me the slides from yesterday?', 'Can we move the meeting to 3pm tomorrow?', 'Thanks, see you tomorrow.'],
+  spam: [
+    'Congratulations! You have won a free cruise. Click here to claim your prize now!',
+    'Earn $5000 a week working from home, no experience needed.',
+    'Lowest mortgage rates guaranteed, apply today.',
+    'Buy cheap Viagra online, no prescription required!',
+  ],
+};
 const TOLERANCE = 4; // decimal digits: the same model on the same backend, so differences are float noise
 
 describe('gateway end to end (tokenizer + inference + gateway processes)', () => {
@@ -76,6 +87,16 @@ describe('gateway end to end (tokenizer + inference + gateway processes)', () =>
     reference = body.predictions.map((p: any) => manifest.labels.map((l) => p.scores[l]));
     expect(res.headers.get('x-request-id')).toBe('e2e-classify');
     for (const h of ['x-model-version', 'x-tokenizer', 'x-tokenization-time', 'x-queue-time', 'x-inference-time', 'x-total-time']) expect(res.headers.get(h)).toBeTruthy();
+  });
+
+  it.each(versions)('labels everyday messages of both kinds right with v%i', async (version) => {
+    const texts = [...EVERYDAY.ham, ...EVERYDAY.spam];
+    const res = await post(`/v1/models/spam/versions/${version}:classify`, { texts });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as any;
+    expect(body.model_version).toBe(String(version));
+    const labelled = Object.fromEntries(texts.map((t, i) => [t, body.predictions[i].label]));
+    expect(labelled).toEqual(Object.fromEntries([...EVERYDAY.ham.map((t) => [t, 'ham']), ...EVERYDAY.spam.map((t) => [t, 'spam'])]));
   });
 
   it("answers TF Serving's classify shape for examples", async () => {
