@@ -140,7 +140,7 @@ describe.skipIf(skip)('admin console in Chromium against the running platform', 
     await expect.poll(() => page.getByTestId('rollout-history').textContent()).toContain('rollout.rollback');
     await screenshot(page, '08-rollout-rolled-back');
     // Every request now goes to stable (v1).
-    const after = await api('/v1/models/spam:classify', { method: 'POST', body: JSON.stringify({ texts: ['Lunch at noon?'] }) });
+    const after = await api('/v1/models/spam:classify', { method: 'POST', body: JSON.stringify({ texts: ['Can we move the review to 3pm?'] }) });
     expect(after.body.model_version).toBe('1');
   });
 
@@ -152,7 +152,7 @@ describe.skipIf(skip)('admin console in Chromium against the running platform', 
     const key = (await page.getByTestId('new-api-key-value').textContent())?.trim() ?? '';
     expect(key).toMatch(/^svb_/);
     await screenshot(page, '09-api-keys');
-    expect((await fetch(`${platform.url}/v1/models/spam:classify`, { method: 'POST', headers: { authorization: `Bearer ${key}` }, body: '{"texts":["Lunch at noon?"]}' })).status).toBe(200);
+    expect((await fetch(`${platform.url}/v1/models/spam:classify`, { method: 'POST', headers: { authorization: `Bearer ${key}` }, body: '{"texts":["Can we move the review to 3pm?"]}' })).status).toBe(200);
 
     await page.setViewportSize({ width: 768, height: 1024 });
     await nav('Overview');
