@@ -1,8 +1,10 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- JSON bodies of the admin API */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumPath, collectConsoleErrors, launchBrowser, screenshot } from './support/browser';
-import { ADMIN_KEY, startPlatform, type Platform } from './support/platform';
+import { ADMIN_KEY, MODELS, startPlatform, type Platform } from './support/platform';
 import { waitFor } from '@servable/observability/testing';
 
 /**
@@ -69,6 +71,13 @@ describe.skipIf(skip)('admin console in Chromium against the running platform', 
     await labelForm.getByLabel('Points at').selectOption('1');
     await labelForm.getByRole('button', { name: 'Move label' }).click();
     await expect.poll(() => page.getByTestId('version-row-spam-1').textContent()).toContain('stable');
+    // servable.json's evaluation reaches the page per split, through the registry and the admin API.
+    for (const v of [1, 2]) {
+      const manifest = JSON.parse(readFileSync(join(MODELS, 'spam', String(v), 'servable.json'), 'utf8')) as { evaluation: { splits: Array<{ split: string; accuracy: number }> } };
+      for (const { split, accuracy } of manifest.evaluation.splits) {
+        expect(await page.getByTestId(`evaluation-spam-${v}-${split}`).textContent()).toContain(`${(accuracy * 100).toFixed(1)}%`);
+      }
+    }
     await screenshot(page, '03-models');
   });
 
