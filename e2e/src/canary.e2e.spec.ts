@@ -1,0 +1,190 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- JSON bodies of the admin API under test */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { copyRepository } from '@servable/persistence/testing';
+import { waitFor } from '@servable/observability/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_KEY, startPlatform, type Platform } from './support/platform';
+
+/** Texts the load sends; both labels occur, so a swap of the labels changes answers. */
+const TEXTS = [
+  'Congratulations! You have WON a FREE cruise. Click here now to claim your prize, limited offer!!!',
+  "Hi Tom, can we move tomorrow's meeting to 3pm? I will bring the quarterly numbers.",
+  'URGENT: your account is suspended, verify your password at this link to avoid charges',
+  'Thanks for dinner last night, the kids loved it. See you on Sunday?',
+  'Get cheap meds online, no prescription needed, 90% off today only',
+  'The build is green again; I merged the fix for the flaky test.',
+];
+const STEPS = [20, 50, 100];
+const STEP_SECONDS = 4;
+const GATES = { maxErrorRate: 0.02, maxP99Ratio: 3, minAgreement: 0.9, minRequests: 20, p99ToleranceMs: 25 };
+
+interface Sent {
+  at: number;
+  status: number;
+  version: string | undefined;
+}
+
+/**
+ * Automated canary analysis across the real processes: a broken version (stable's weights
+ * with its labels swapped) is rolled back under load by the agreement gate, and a good one
+ * (a copy of stable) is promoted. Callers never see a failure either way.
+ */
+describe('canary runs end to end (tokenizer + inference + gateway processes)', () => {
+  const repo = copyRepository();
+  let platform: Platform;
+
+  const call = async (method: string, path: string, body?: unknown, init: { key?: string; headers?: Record<string, string> } = {}) => {
+    const res = await fetch(`${platform.url}${path}`, {
+      method,
+      headers: {
+        ...(body === undefined || body instanceof FormData ? {} : { 'content-type': 'application/json' }),
+        authorization: `Bearer ${init.key ?? ADMIN_KEY}`,
+        ...init.headers,
+      },
+      body: body === undefined ? undefined : body instanceof FormData ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text && res.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
+  };
+  const model = async () => (await call('GET', '/admin/api/models/spam')).body;
+  /** Uploads `from`'s files as version `as`, servable.json edited by `edit`. */
+  const upload = async (from: number, as: number, edit: (manifest: any) => any = (m) => m) => {
+    const dir = join(repo.root, 'spam', String(from));
+    const form = new FormData();
+    let hash = '';
+    for (const name of readdirSync(dir)) {
+      let bytes = readFileSync(join(dir, name));
+      if (name === 'servable.json') {
+        const manifest = JSON.parse(bytes.toString('utf8'));
+        hash = manifest.tokenizer.hash;
+        bytes = Buffer.from(JSON.stringify(edit({ ...manifest, version: as })));
+      }
+      form.append('files', new Blob([bytes]), name);
+    }
+    form.append('tokenizer', new Blob([readFileSync(join(repo.root, 'tokenizers', `${hash}.json`))]), 'tokenizer.json');
+    const res = await call('POST', '/admin/api/models/spam/versions', form);
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    await waitFor(`v${as} AVAILABLE`, async () => (await model()).versions.find((v: any) => v.version === as)?.state === 'AVAILABLE', 60_000, 250);
+  };
+
+  /** Classify requests from `width` callers in a loop until stop(); every answer is kept. */
+  const load = (width = 4) => {
+    const sent: Sent[] = [];
+    let running = true;
+    const workers = Array.from({ length: width }, async (_, w) => {
+      for (let i = w; running; i += width) {
+        const res = await fetch(`${platform.url}/v1/models/spam:classify`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` },
+          body: JSON.stringify({ texts: [TEXTS[i % TEXTS.length]] }),
+        });
+        const body: any = await res.json().catch(() => undefined);
+        sent.push({ at: Date.now(), status: res.status, version: body?.model_version });
+      }
+    });
+    return {
+      sent,
+      async stop() {
+        running = false;
+        await Promise.all(workers);
+        return sent;
+      },
+    };
+  };
+
+  /** Starts a run under load and waits for it to finish; returns the run and what callers saw. */
+  const canaryUnderLoad = async (canary: number) => {
+    const traffic = load();
+    await waitFor('load flowing', async () => traffic.sent.length >= 20, 30_000, 50);
+    const started = await call('POST', '/admin/api/models/spam/canary-runs', { canary, steps: STEPS, stepSeconds: STEP_SECONDS, gates: GATES, mirrorShare: 100 });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    expect(started.body).toMatchObject({ state: 'RUNNING', canary, stable: 2, weight: STEPS[0], stepIndex: 0 });
+    const id = started.body.id;
+    let run: any;
+    await waitFor(
+      `run ${id} finished`,
+      async () => {
+        run = (await call('GET', `/admin/api/models/spam/canary-runs/${id}`)).body;
+        return run.state !== 'RUNNING';
+      },
+      STEPS.length * STEP_SECONDS * 1000 * 3,
+      100,
+    );
+    const finishedAt = Date.now();
+    // A little more load after the verdict: it shows where traffic went.
+    await new Promise((r) => setTimeout(r, 1_500));
+    const sent = await traffic.stop();
+    const during = sent.filter((s) => s.at >= Date.parse(run.startedAt) && s.at <= Date.parse(run.finishedAt));
+    return { run, sent, during, after: sent.filter((s) => s.at > finishedAt + 500) };
+  };
+
+  beforeAll(async () => {
+    platform = await startPlatform(
+      { CANARY_TICK_MS: '200', METRICS_FLUSH_INTERVAL_MS: '250' },
+      { common: { MODEL_REPOSITORY: repo.root }, env: { inference: { MODEL_VERSION_POLICY: 'none' } } },
+    );
+    await waitFor('v1 and v2 AVAILABLE', async () => (await model()).versions.every((v: any) => v.state === 'AVAILABLE'), 60_000, 250);
+  });
+
+  afterAll(async () => {
+    await platform?.close();
+    repo.remove();
+  });
+
+  it('points stable at the latest version on first import, and an upload takes no traffic by itself', async () => {
+    expect((await model()).labels).toEqual({ stable: 2 });
+    // Bad: v2's weights with the labels swapped, so it disagrees with stable on every text.
+    await upload(2, 3, (m) => ({ ...m, labels: [...m.labels].reverse() }));
+    expect((await model()).labels).toEqual({ stable: 2 });
+    const traffic = load(2);
+    await waitFor('40 answers', async () => traffic.sent.length >= 40, 30_000, 50);
+    const sent = await traffic.stop();
+    expect(new Set(sent.map((s) => s.version))).toEqual(new Set(['2']));
+  });
+
+  it('rolls a disagreeing canary back within steps × stepSeconds under load; callers see only 2xx', async () => {
+    const { run, sent, during, after } = await canaryUnderLoad(3);
+    expect(run.state, run.reason).toBe('ROLLED_BACK');
+    const tookMs = Date.parse(run.finishedAt) - Date.parse(run.startedAt);
+    expect(tookMs).toBeLessThanOrEqual(STEPS.length * STEP_SECONDS * 1000);
+    const failing = run.checks.at(-1);
+    expect(failing).toMatchObject({ passed: false, step: 0, weight: STEPS[0] });
+    expect(failing.requests).toBeGreaterThanOrEqual(GATES.minRequests);
+    expect(failing.agreement).toBeLessThan(GATES.minAgreement);
+    expect(run.reason).toMatch(/^agreement /);
+    // Every caller got an answer, during the run and after it.
+    expect(sent.filter((s) => s.status !== 200)).toEqual([]);
+    const servedByCanary = during.filter((s) => s.version === '3').length;
+    expect(servedByCanary).toBeGreaterThan(0);
+    // Traffic is back on stable.
+    expect(after.length).toBeGreaterThan(0);
+    expect(new Set(after.map((s) => s.version))).toEqual(new Set(['2']));
+    expect((await model()).labels).toEqual({ stable: 2 });
+    console.log(`bad canary: ROLLED_BACK after ${tookMs} ms (${run.checks.length} check(s)); it served ${servedByCanary} of ${during.length} requests; check: ${JSON.stringify(failing)}`);
+
+    const audit = (await call('GET', '/admin/api/audit?action=canary.rollback&limit=5')).body.events;
+    expect(audit[0]).toMatchObject({ actor: 'system', target: 'model:spam', after: { run: run.id, weight: 0, agreement: failing.agreement, requests: failing.requests } });
+    const metrics = (await call('GET', '/metrics')).body as string;
+    expect(metrics).toMatch(/servable_canary_run_state\{model="spam",canary="3",state="ROLLED_BACK"\} 1/);
+    expect(metrics).toMatch(/servable_canary_weight_percent\{model="spam",canary="3"\} 0/);
+  });
+
+  it('promotes a canary that agrees with stable: the stable label moves to it', async () => {
+    await upload(2, 4);
+    const { run, sent, after } = await canaryUnderLoad(4);
+    expect(run.state, `${run.reason} ${JSON.stringify(run.checks)}`).toBe('PROMOTED');
+    expect(run.checks.map((c: any) => c.weight)).toEqual(STEPS);
+    expect(run.checks.every((c: any) => c.passed)).toBe(true);
+    expect(sent.filter((s) => s.status !== 200)).toEqual([]);
+    expect((await model()).labels).toEqual({ stable: 4 });
+    expect(new Set(after.map((s) => s.version))).toEqual(new Set(['4']));
+    const actions = (await call('GET', `/admin/api/audit?target=model:spam&limit=50`)).body.events
+      .filter((e: any) => e.action.startsWith('canary.') && (e.after?.run === run.id))
+      .map((e: any) => e.action)
+      .reverse();
+    expect(actions).toEqual(['canary.start', 'canary.step', 'canary.step', 'canary.promote']);
+    const history = (await call('GET', '/admin/api/models/spam/canary-runs')).body;
+    expect(history.map((r: any) => [r.canary, r.state])).toEqual([[4, 'PROMOTED'], [3, 'ROLLED_BACK']]);
+  });
+});
