@@ -3,7 +3,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { copyRepository } from '@servable/persistence/testing';
 import { waitFor } from '@servable/observability/testing';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumPath, collectConsoleErrors, launchBrowser, screenshot } from './support/browser';
 import { ADMIN_KEY, startPlatform, type Platform } from './support/platform';
 
 /** Texts the load sends; both labels occur, so a swap of the labels changes answers. */
@@ -19,6 +21,9 @@ const STEPS = [20, 50, 100];
 const STEP_SECONDS = 4;
 const GATES = { maxErrorRate: 0.02, maxP99Ratio: 3, minAgreement: 0.9, minRequests: 20, p99ToleranceMs: 25 };
 
+// In CI a missing browser is a broken setup, never a silent skip.
+const noBrowser = !chromiumPath() && !process.env['CI'];
+
 interface Sent {
   at: number;
   status: number;
@@ -33,6 +38,7 @@ interface Sent {
 describe('canary runs end to end (tokenizer + inference + gateway processes)', () => {
   const repo = copyRepository();
   let platform: Platform;
+  let browser: Browser | undefined;
 
   const call = async (method: string, path: string, body?: unknown, init: { key?: string; headers?: Record<string, string> } = {}) => {
     const res = await fetch(`${platform.url}${path}`, {
@@ -128,6 +134,7 @@ describe('canary runs end to end (tokenizer + inference + gateway processes)', (
   });
 
   afterAll(async () => {
+    await browser?.close();
     await platform?.close();
     repo.remove();
   });
@@ -166,8 +173,9 @@ describe('canary runs end to end (tokenizer + inference + gateway processes)', (
     const audit = (await call('GET', '/admin/api/audit?action=canary.rollback&limit=5')).body.events;
     expect(audit[0]).toMatchObject({ actor: 'system', target: 'model:spam', after: { run: run.id, weight: 0, agreement: failing.agreement, requests: failing.requests } });
     const metrics = (await call('GET', '/metrics')).body as string;
-    expect(metrics).toMatch(/servable_canary_run_state\{model="spam",canary="3",state="ROLLED_BACK"\} 1/);
-    expect(metrics).toMatch(/servable_canary_weight_percent\{model="spam",canary="3"\} 0/);
+    expect(metrics).toMatch(/servable_canary_run_state\{model="spam",canary="3",state="ROLLED_BACK"[^}]*\} 1\n/);
+    expect(metrics).toMatch(/servable_canary_run_state\{model="spam",canary="3",state="RUNNING"[^}]*\} 0\n/);
+    expect(metrics).toMatch(/servable_canary_weight_percent\{model="spam",canary="3"[^}]*\} 0\n/);
   });
 
   it('promotes a canary that agrees with stable: the stable label moves to it', async () => {
@@ -186,5 +194,56 @@ describe('canary runs end to end (tokenizer + inference + gateway processes)', (
     expect(actions).toEqual(['canary.start', 'canary.step', 'canary.step', 'canary.promote']);
     const history = (await call('GET', '/admin/api/models/spam/canary-runs')).body;
     expect(history.map((r: any) => [r.canary, r.state])).toEqual([[4, 'PROMOTED'], [3, 'ROLLED_BACK']]);
+  });
+
+  it.skipIf(noBrowser)('Canary page in Chromium: start a run from the form, watch its checks live, abort it, read the history', { timeout: 120_000 }, async () => {
+    browser = await launchBrowser();
+    const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+    const errors = collectConsoleErrors(page);
+    await page.goto(`${platform.url}/admin/`);
+    await page.getByLabel('API key').fill(ADMIN_KEY);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Canary', exact: true }).click();
+    await page.getByText('Stable is v4.').waitFor();
+    const history = page.getByTestId('canary-history');
+    await expect.poll(() => history.textContent()).toMatch(/v4 against v2.*PROMOTED[\s\S]*v3 against v2.*ROLLED_BACK/);
+
+    const traffic = load(2);
+    try {
+      // v2 against stable v4 (a copy of v2): it agrees, so it keeps passing until aborted.
+      await page.getByLabel('Canary version').selectOption('2');
+      // Four steps of 4 s: after the first check there are two more steps' time to abort in.
+      await page.getByLabel('Steps (weight %)').fill('10, 20, 50, 100');
+      await page.getByLabel('Step duration (s)').fill('4');
+      await page.getByLabel('Min requests per step').fill('10');
+      await page.getByLabel('Max p99 ratio').fill('5');
+      await screenshot(page, '11-canary-start-form');
+      await page.getByRole('button', { name: 'Start run' }).click();
+      const live = page.getByTestId('canary-live');
+      await expect.poll(() => live.textContent(), { timeout: 10_000 }).toMatch(/v2 against stable v4.*RUNNING/);
+      expect(await live.textContent()).toMatch(/No step has been judged yet/);
+      // Live: the first check arrives by polling, without a reload.
+      await expect.poll(() => live.getByTestId('canary-checks').textContent(), { timeout: 20_000 }).toMatch(/passed/);
+      expect(await page.getByTestId('canary-status').textContent()).toMatch(/Step [23] of 4: the canary takes (20|50)%/);
+      await screenshot(page, '12-canary-live');
+      await page.getByRole('button', { name: 'Abort run' }).click();
+      await page.getByRole('dialog').waitFor();
+      await screenshot(page, '13-canary-abort-confirmation');
+      await page.getByRole('button', { name: 'Confirm' }).click();
+      await page.getByText(/Aborted run \d+: all traffic is back on stable v4\./).waitFor();
+    } finally {
+      await traffic.stop();
+    }
+    const runs = (await call('GET', '/admin/api/models/spam/canary-runs')).body;
+    expect(runs[0]).toMatchObject({ canary: 2, state: 'ABORTED', weight: 0 });
+    expect((await call('GET', '/admin/api/models/spam/rollout')).body.rollout).toMatchObject({ canaryWeight: 0 });
+    // The form is back, and the history holds all three runs; the rolled-back one opens to its failing check.
+    await page.getByRole('button', { name: 'Start run' }).waitFor();
+    await expect.poll(() => history.textContent()).toMatch(/v2 against v4.*ABORTED/);
+    const rolledBack = history.getByRole('listitem').filter({ hasText: /v3 against v2/ });
+    await rolledBack.locator('summary').click();
+    await expect.poll(() => rolledBack.getByTestId('canary-checks').textContent()).toMatch(/failed.*agreement/);
+    await screenshot(page, '14-canary-history');
+    expect(errors).toEqual([]);
   });
 });
