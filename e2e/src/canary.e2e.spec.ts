@@ -196,6 +196,35 @@ describe('canary runs end to end (tokenizer + inference + gateway processes)', (
     expect(history.map((r: any) => [r.canary, r.state])).toEqual([[4, 'PROMOTED'], [3, 'ROLLED_BACK']]);
   });
 
+  it('resumes a run after its gateway restarts, and promotes it', { timeout: 120_000 }, async () => {
+    // v2 against stable v4 (a copy of v2): it agrees.
+    let traffic = load(2);
+    await waitFor('load flowing', async () => traffic.sent.length >= 10, 30_000, 50);
+    // 8 s steps: the old gateway is gone (SIGTERM, at most 5 s) before the second step ends.
+    const started = await call('POST', '/admin/api/models/spam/canary-runs', { canary: 2, steps: [50, 100], stepSeconds: 8, gates: GATES, mirrorShare: 100 });
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    const id = started.body.id;
+    const get = async () => (await call('GET', `/admin/api/models/spam/canary-runs/${id}`)).body;
+    await waitFor('the first step passed', async () => (await get()).stepIndex === 1, 30_000, 100);
+    await traffic.stop();
+    // The only gateway goes away mid-run; the run is a row, so the next one carries on.
+    await platform.stop('gateway');
+    const stoppedAt = Date.now();
+    await platform.start('gateway');
+    traffic = load(2);
+    let run: any;
+    try {
+      await waitFor('run finished after the restart', async () => (run = await get()).state !== 'RUNNING', 60_000, 200);
+    } finally {
+      await traffic.stop();
+    }
+    expect(run.state, `${run.reason} ${JSON.stringify(run.checks)}`).toBe('PROMOTED');
+    expect(run.checks.filter((c: any) => c.passed).map((c: any) => c.weight)).toEqual([50, 100]);
+    // The verdict on the last step came from the restarted process.
+    expect(Date.parse(run.checks.at(-1).at)).toBeGreaterThan(stoppedAt);
+    expect((await model()).labels).toEqual({ stable: 2 });
+  });
+
   it.skipIf(noBrowser)('Canary page in Chromium: start a run from the form, watch its checks live, abort it, read the history', { timeout: 120_000 }, async () => {
     browser = await launchBrowser();
     const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
@@ -204,14 +233,14 @@ describe('canary runs end to end (tokenizer + inference + gateway processes)', (
     await page.getByLabel('API key').fill(ADMIN_KEY);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Canary', exact: true }).click();
-    await page.getByText('Stable is v4.').waitFor();
+    await page.getByText('Stable is v2.').waitFor();
     const history = page.getByTestId('canary-history');
-    await expect.poll(() => history.textContent()).toMatch(/v4 against v2.*PROMOTED[\s\S]*v3 against v2.*ROLLED_BACK/);
+    await expect.poll(() => history.textContent()).toMatch(/v2 against v4 PROMOTED.*v4 against v2 PROMOTED.*v3 against v2 ROLLED_BACK/);
 
     const traffic = load(2);
     try {
-      // v2 against stable v4 (a copy of v2): it agrees, so it keeps passing until aborted.
-      await page.getByLabel('Canary version').selectOption('2');
+      // v4 against stable v2 (its copy): it agrees, so it keeps passing until aborted.
+      await page.getByLabel('Canary version').selectOption('4');
       // Four steps of 4 s: after the first check there are two more steps' time to abort in.
       await page.getByLabel('Steps (weight %)').fill('10, 20, 50, 100');
       await page.getByLabel('Step duration (s)').fill('4');
@@ -220,7 +249,7 @@ describe('canary runs end to end (tokenizer + inference + gateway processes)', (
       await screenshot(page, '11-canary-start-form');
       await page.getByRole('button', { name: 'Start run' }).click();
       const live = page.getByTestId('canary-live');
-      await expect.poll(() => live.textContent(), { timeout: 10_000 }).toMatch(/v2 against stable v4.*RUNNING/);
+      await expect.poll(() => live.textContent(), { timeout: 10_000 }).toMatch(/v4 against stable v2.*RUNNING/);
       expect(await live.textContent()).toMatch(/No step has been judged yet/);
       // Live: the first check arrives by polling, without a reload.
       await expect.poll(() => live.getByTestId('canary-checks').textContent(), { timeout: 20_000 }).toMatch(/passed/);
@@ -230,16 +259,16 @@ describe('canary runs end to end (tokenizer + inference + gateway processes)', (
       await page.getByRole('dialog').waitFor();
       await screenshot(page, '13-canary-abort-confirmation');
       await page.getByRole('button', { name: 'Confirm' }).click();
-      await page.getByText(/Aborted run \d+: all traffic is back on stable v4\./).waitFor();
+      await page.getByText(/Aborted run \d+: all traffic is back on stable v2\./).waitFor();
     } finally {
       await traffic.stop();
     }
     const runs = (await call('GET', '/admin/api/models/spam/canary-runs')).body;
-    expect(runs[0]).toMatchObject({ canary: 2, state: 'ABORTED', weight: 0 });
+    expect(runs[0]).toMatchObject({ canary: 4, stable: 2, state: 'ABORTED', weight: 0 });
     expect((await call('GET', '/admin/api/models/spam/rollout')).body.rollout).toMatchObject({ canaryWeight: 0 });
     // The form is back, and the history holds all three runs; the rolled-back one opens to its failing check.
     await page.getByRole('button', { name: 'Start run' }).waitFor();
-    await expect.poll(() => history.textContent()).toMatch(/v2 against v4.*ABORTED/);
+    await expect.poll(() => history.textContent()).toMatch(/^Run \d+: v4 against v2 ABORTED/);
     const rolledBack = history.getByRole('listitem').filter({ hasText: /v3 against v2/ });
     await rolledBack.locator('summary').click();
     await expect.poll(() => rolledBack.getByTestId('canary-checks').textContent()).toMatch(/failed.*agreement/);

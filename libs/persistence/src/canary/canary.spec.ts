@@ -106,6 +106,13 @@ describe('canary runs', () => {
     expect(await canaries.lease(run.id, 'gw-a', 10_000)).toBe(true);
     expect(await canaries.lease(run.id, 'gw-b', 10_000)).toBe(false);
     expect(await canaries.advance(run.id, 'gw-b', new Date(Date.now() + 60_000))).toBe('skipped');
+    // A driver that stops renewing loses the run once its lease has expired; a release hands it over at once.
+    expect(await canaries.lease(run.id, 'gw-a', 1)).toBe(true);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await canaries.lease(run.id, 'gw-b', 10_000)).toBe(true);
+    expect(await canaries.lease(run.id, 'gw-a', 10_000)).toBe(false);
+    await canaries.release('gw-b');
+    expect(await canaries.lease(run.id, 'gw-a', 10_000)).toBe(true);
     // Before the step ends nothing happens.
     expect(await canaries.advance(run.id, 'gw-a', t0)).toBe('skipped');
 
