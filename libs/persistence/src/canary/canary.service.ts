@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { AuditService } from '../audit/audit.service';
 import { announceChange } from '../changes/change-notifier';
 import { CanaryRunEntity, ModelEntity, ModelVersionEntity, RolloutEntity, VersionLabelEntity } from '../entities';
-import type { MetricsStore } from '../metrics/metrics-store';
+import { noTraffic, type MetricsStore } from '../metrics/metrics-store';
 import { judgeWindow, type GateVerdict } from './canary-gates';
 
 export type { CanaryRunInput, CanaryRunView };
@@ -207,7 +207,7 @@ export class CanaryService {
   /** RUNNING runs with their model names, for the driver. */
   async running(): Promise<Array<{ model: string; run: CanaryRunEntity }>> {
     const runs = await this.dataSource.getRepository(CanaryRunEntity).find({ where: { state: 'RUNNING' }, relations: { model: true }, order: { id: 'ASC' } });
-    return runs.map((run) => ({ model: run.model!.name, run }));
+    return runs.flatMap((run) => (run.model ? [{ model: run.model.name, run }] : []));
   }
 
   /** Every model's most recent run (for the gauges). */
@@ -246,11 +246,11 @@ export class CanaryService {
    */
   async advance(id: number, owner: string, now = new Date()): Promise<StepOutcome> {
     const run = await this.dataSource.getRepository(CanaryRunEntity).findOne({ where: { id }, relations: { model: true } });
-    if (!run || run.state !== 'RUNNING' || run.leaseOwner !== owner || run.stepEndsAt.getTime() > now.getTime()) return 'skipped';
-    const model = run.model!.name;
+    if (!run?.model || run.state !== 'RUNNING' || run.leaseOwner !== owner || run.stepEndsAt.getTime() > now.getTime()) return 'skipped';
+    const model = run.model.name;
     const totals = await this.metrics.totals(model, [run.canaryVersion, run.stableVersion], run.windowStart, now);
-    const c = totals.get(run.canaryVersion)!;
-    const s = totals.get(run.stableVersion)!;
+    const c = totals.get(run.canaryVersion) ?? noTraffic();
+    const s = totals.get(run.stableVersion) ?? noTraffic();
     const lastStableP99 = [...run.checks].reverse().find((k) => k.stableP99Ms !== null)?.stableP99Ms ?? null;
     const verdict = judgeWindow(
       { canary: c, stable: s, comparisons: c.compareRequests, agreementSum: c.compareAgreementSum },

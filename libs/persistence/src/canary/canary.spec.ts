@@ -1,5 +1,5 @@
 import { ErrorCode, ServableError } from '@servable/contracts';
-import type { CanaryRunInput } from '@servable/contracts/admin-api';
+import type { CanaryRunInput, CanaryRunView } from '@servable/contracts/admin-api';
 import { ModelRepository } from '@servable/model-repository';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditService } from '../audit/audit.service';
@@ -11,6 +11,12 @@ import { RolloutService } from '../rollout/rollout.service';
 import { copyRepository } from '../testing/fixture-repository';
 import { TestDatabase } from '../testing/test-database';
 import { CanaryService } from './canary.service';
+
+/** When the run's current step ends (RUNNING runs only). */
+function endsAt(run: CanaryRunView): number {
+  if (!run.stepEndsAt) throw new Error(`run ${run.id} is ${run.state}: no step end`);
+  return Date.parse(run.stepEndsAt);
+}
 
 async function codeOf(p: Promise<unknown>): Promise<ErrorCode> {
   const err = await p.then(() => undefined, (e: unknown) => e);
@@ -55,7 +61,12 @@ describe('canary runs', () => {
   /** Ends the current step of `id` as if its stepSeconds had passed. */
   const endStep = async (id: number) => {
     const run = await canaries.get('spam', id);
-    return canaries.advance(id, 'gw-a', new Date(Date.parse(run.stepEndsAt!) + 1));
+    return canaries.advance(id, 'gw-a', new Date(endsAt(run) + 1));
+  };
+  const routingOf = async (model: string) => {
+    const routing = (await loadRoutingSnapshot(db.dataSource)).get(model);
+    if (!routing) throw new Error(`no routing for ${model}`);
+    return routing;
   };
   const actions = async (since: number) =>
     (await audit.list({ limit: 100 })).events.filter((e) => e.id > since && e.action.startsWith('canary.')).reverse();
@@ -94,7 +105,7 @@ describe('canary runs', () => {
     const run = await canaries.start('spam', RUN, 'key:1:ops', t0);
     expect(run).toMatchObject({ state: 'RUNNING', stable: 1, canary: 2, weight: 20, stepIndex: 0, checks: [] });
     // Every gateway routes by it: the rollout carries the weight, the snapshot the mirror share.
-    const snap = (await loadRoutingSnapshot(db.dataSource)).get('spam')!;
+    const snap = (await routingOf('spam'));
     expect(snap.rollout).toMatchObject({ stable: 1, canary: 2, canaryWeight: 20 });
     expect(snap.canaryRun).toMatchObject({ id: run.id, stable: 1, canary: 2, mirrorShare: 50 });
     // Hand edits wait for the run, and a second run cannot start.
@@ -123,7 +134,7 @@ describe('canary runs', () => {
     expect(done.checks).toHaveLength(1);
     expect(done.checks[0]).toMatchObject({ step: 0, weight: 20, requests: 30, comparisons: 15, agreement: 0, passed: false });
     expect(done.reason).toMatch(/^agreement 0\.0% over 15 mirrored requests/);
-    const after = (await loadRoutingSnapshot(db.dataSource)).get('spam')!;
+    const after = (await routingOf('spam'));
     expect(after.rollout).toMatchObject({ stable: 1, canaryWeight: 0 });
     expect(after.rollout?.canary).toBeUndefined();
     expect(after.canaryRun).toBeUndefined();
@@ -139,7 +150,7 @@ describe('canary runs', () => {
     expect(await canaries.lease(run.id, 'gw-a', 10_000)).toBe(true);
     await traffic(t0.getTime() + 1_000, 2, 1, 1);
     expect(await endStep(run.id)).toBe('next');
-    expect((await loadRoutingSnapshot(db.dataSource)).get('spam')!.rollout).toMatchObject({ canary: 2, canaryWeight: 100 });
+    expect((await routingOf('spam')).rollout).toMatchObject({ canary: 2, canaryWeight: 100 });
     // The 100 % step: no stable traffic, judged on the canary alone and the mirrored answers.
     await traffic(t0.getTime() + 30_000, 2, null, 1);
     expect(await endStep(run.id)).toBe('promoted');
@@ -147,7 +158,7 @@ describe('canary runs', () => {
     expect(done).toMatchObject({ state: 'PROMOTED', weight: 0 });
     expect(done.checks.map((c) => [c.weight, c.passed])).toEqual([[50, true], [100, true]]);
     expect((await registry.getModel('spam')).labels).toMatchObject({ stable: 2 });
-    const snap = (await loadRoutingSnapshot(db.dataSource)).get('spam')!;
+    const snap = (await routingOf('spam'));
     expect(snap.rollout).toMatchObject({ stable: 2, canaryWeight: 0 });
     expect((await actions(floor)).map((e) => e.action)).toEqual(['canary.start', 'canary.step', 'canary.promote']);
   });
@@ -157,20 +168,20 @@ describe('canary runs', () => {
     expect(run.stable).toBe(2);
     await canaries.lease(run.id, 'gw-a', 10_000);
     // No traffic at all: extended once (maxExtensions 1), then FAILED.
-    expect(await canaries.advance(run.id, 'gw-a', new Date(Date.parse(run.stepEndsAt!) + 1))).toBe('extended');
+    expect(await canaries.advance(run.id, 'gw-a', new Date(endsAt(run) + 1))).toBe('extended');
     const extended = await canaries.get('spam', run.id);
     expect(extended.checks[0]).toMatchObject({ extended: true, passed: false });
-    expect(Date.parse(extended.stepEndsAt!)).toBeGreaterThan(Date.parse(run.stepEndsAt!));
+    expect(endsAt(extended)).toBeGreaterThan(endsAt(run));
     expect(await endStep(run.id)).toBe('failed');
     expect(await canaries.get('spam', run.id)).toMatchObject({ state: 'FAILED', weight: 0 });
-    expect((await loadRoutingSnapshot(db.dataSource)).get('spam')!.rollout?.canary).toBeUndefined();
+    expect((await routingOf('spam')).rollout?.canary).toBeUndefined();
   });
 
   it('aborts a running run: all traffic back to stable; a finished run cannot be aborted', async () => {
     const run = await canaries.start('spam', { ...RUN, canary: 1 }, 'key:1:ops');
     const aborted = await canaries.abort('spam', run.id, 'key:1:ops');
     expect(aborted).toMatchObject({ state: 'ABORTED', weight: 0, reason: 'aborted by key:1:ops' });
-    expect((await loadRoutingSnapshot(db.dataSource)).get('spam')!.rollout).toMatchObject({ stable: 2, canaryWeight: 0 });
+    expect((await routingOf('spam')).rollout).toMatchObject({ stable: 2, canaryWeight: 0 });
     expect(await codeOf(canaries.abort('spam', run.id, 'ops'))).toBe(ErrorCode.FAILED_PRECONDITION);
     expect(await codeOf(canaries.abort('spam', 9999, 'ops'))).toBe(ErrorCode.NOT_FOUND);
     // History, newest first, and the gauges' view.

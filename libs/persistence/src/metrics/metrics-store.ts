@@ -47,6 +47,11 @@ export interface ComparisonSample {
   at?: number;
 }
 
+/** Totals of a version that served nothing. */
+export function noTraffic(): VersionTotals {
+  return { requests: 0, errors: 0, latency: new Array<number>(LATENCY_BUCKETS).fill(0), compareRequests: 0, compareAgreementSum: 0 };
+}
+
 /** Raw sums of one version over a window of whole buckets: what the canary analysis judges. */
 export interface VersionTotals {
   requests: number;
@@ -190,7 +195,7 @@ export class MetricsStore {
       [model, `{${versions.join(',')}}`, start, to],
     );
     const out = new Map<number, VersionTotals>();
-    for (const v of versions) out.set(v, { requests: 0, errors: 0, latency: new Array<number>(LATENCY_BUCKETS).fill(0), compareRequests: 0, compareAgreementSum: 0 });
+    for (const v of versions) out.set(v, noTraffic());
     for (const r of rows) {
       const t = out.get(r.version);
       if (!t) continue;
