@@ -75,12 +75,12 @@ describe('canary runs end to end (tokenizer + inference + gateway processes)', (
   };
 
   /** Classify requests from `width` callers in a loop until stop(); every answer is kept. */
-  const load = (width = 4) => {
+  const load = (width = 4, base?: string) => {
     const sent: Sent[] = [];
     let running = true;
     const workers = Array.from({ length: width }, async (_, w) => {
       for (let i = w; running; i += width) {
-        const res = await fetch(`${platform.url}/v1/models/spam:classify`, {
+        const res = await fetch(`${base ?? platform.url}/v1/models/spam:classify`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` },
           body: JSON.stringify({ texts: [TEXTS[i % TEXTS.length]] }),
@@ -274,5 +274,33 @@ describe('canary runs end to end (tokenizer + inference + gateway processes)', (
     await expect.poll(() => rolledBack.getByTestId('canary-checks').textContent()).toMatch(/failed.*agreement/);
     await screenshot(page, '14-canary-history');
     expect(errors).toEqual([]);
+  });
+
+  // PGlite is one process: several gateways need PostgreSQL (CI sets DATABASE_URL).
+  it.runIf(!!process.env['DATABASE_URL'])('with two gateways, one drives the run and both route by it; the analysis counts both', { timeout: 120_000 }, async () => {
+    const second = await platform.startGateway();
+    const traffic = [load(2), load(2, second.url)];
+    try {
+      await waitFor('load on both gateways', async () => traffic.every((t) => t.sent.length >= 10), 30_000, 50);
+      const started = await call('POST', '/admin/api/models/spam/canary-runs', { canary: 4, steps: [50, 100], stepSeconds: STEP_SECONDS, gates: GATES, mirrorShare: 100 });
+      expect(started.status, JSON.stringify(started.body)).toBe(201);
+      let run: any;
+      await waitFor('run finished', async () => (run = (await call('GET', `/admin/api/models/spam/canary-runs/${started.body.id}`)).body).state !== 'RUNNING', 60_000, 100);
+      const [first, other] = await Promise.all(traffic.map((t) => t.stop()));
+      expect(run.state, `${run.reason} ${JSON.stringify(run.checks)}`).toBe('PROMOTED');
+      // One driver: one check per step, and one audit event per decision.
+      expect(run.checks.map((c: any) => c.weight)).toEqual([50, 100]);
+      const events = (await call('GET', '/admin/api/audit?target=model:spam&limit=50')).body.events.filter((e: any) => e.after?.run === run.id);
+      expect(events.map((e: any) => e.action).reverse()).toEqual(['canary.start', 'canary.step', 'canary.promote']);
+      // Both gateways routed by it, and the first check counted both gateways' canary requests.
+      const servedBy = (sent: Sent[]) => sent.filter((s) => s.version === '4' && s.at >= Date.parse(run.startedAt) && s.at <= Date.parse(run.checks[0].at) - 1_000).length;
+      expect(servedBy(first)).toBeGreaterThan(0);
+      expect(servedBy(other)).toBeGreaterThan(0);
+      expect(run.checks[0].requests).toBeGreaterThanOrEqual(servedBy(first) + servedBy(other));
+      expect([...first, ...other].filter((s) => s.status !== 200)).toEqual([]);
+    } finally {
+      await Promise.all(traffic.map((t) => t.stop()));
+      await second.stop();
+    }
   });
 });
