@@ -19,7 +19,9 @@ const TEXTS = [
 ];
 const STEPS = [20, 50, 100];
 const STEP_SECONDS = 4;
-const GATES = { maxErrorRate: 0.02, maxP99Ratio: 3, minAgreement: 0.9, minRequests: 20, p99ToleranceMs: 25 };
+// The latency gate has its own unit tests: on two shared cores the p99s of two versions in a
+// few-second window differ by 2-3x from scheduling alone, so here it only catches the absurd.
+const GATES = { maxErrorRate: 0.02, maxP99Ratio: 5, minAgreement: 0.9, minRequests: 20, p99ToleranceMs: 100 };
 
 // In CI a missing browser is a broken setup, never a silent skip.
 const noBrowser = !chromiumPath() && !process.env['CI'];
