@@ -178,6 +178,8 @@ describe('canary runs end to end (tokenizer + inference + gateway processes)', (
     expect(metrics).toMatch(/servable_canary_run_state\{model="spam",canary="3",state="ROLLED_BACK"[^}]*\} 1\n/);
     expect(metrics).toMatch(/servable_canary_run_state\{model="spam",canary="3",state="RUNNING"[^}]*\} 0\n/);
     expect(metrics).toMatch(/servable_canary_weight_percent\{model="spam",canary="3"[^}]*\} 0\n/);
+    // The counter deploy/prometheus/alerts.yml alerts on (ServableCanaryRolledBack).
+    expect(metrics).toMatch(/servable_canary_rollbacks_total\{model="spam",version="3"[^}]*\} 1\n/);
   });
 
   it('promotes a canary that agrees with stable: the stable label moves to it', async () => {

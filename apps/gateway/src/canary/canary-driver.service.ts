@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { ControlPlane } from '@servable/persistence';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
+import { GatewayMetrics } from '../metrics/gateway.metrics';
 import { CanaryMetrics } from './canary.metrics';
 
 /**
@@ -26,6 +27,7 @@ export class CanaryDriver implements OnApplicationBootstrap, OnApplicationShutdo
   constructor(
     private readonly cp: ControlPlane,
     private readonly gauges: CanaryMetrics,
+    private readonly metrics: GatewayMetrics,
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
@@ -59,6 +61,8 @@ export class CanaryDriver implements OnApplicationBootstrap, OnApplicationShutdo
       await this.cp.metrics.flush();
       const outcome = await this.cp.canaries.advance(run.id, this.owner);
       if (outcome !== 'skipped') this.logger.log(`canary run ${run.id} of ${model} (v${run.canaryVersion}): step ${run.stepIndex} at ${run.weight}% → ${outcome}`);
+      // Counted by the replica that decided, once per rollback: the ServableCanaryRolledBack alert fires on its increase.
+      if (outcome === 'rolled_back') this.metrics.canaryRollbacks.inc({ model, version: String(run.canaryVersion) });
     }
     this.gauges.update(await this.cp.canaries.latestPerModel());
   }
