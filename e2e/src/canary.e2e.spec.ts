@@ -250,7 +250,7 @@ describe('canary runs end to end (tokenizer + inference + gateway processes)', (
       await page.getByLabel('Step duration (s)').fill('4');
       await page.getByLabel('Min requests per step').fill('10');
       await page.getByLabel('Max p99 ratio').fill('5');
-      await screenshot(page, '11-canary-start-form');
+      await screenshot(page, 'canary-1-start-form');
       await page.getByRole('button', { name: 'Start run' }).click();
       const live = page.getByTestId('canary-live');
       await expect.poll(() => live.textContent(), { timeout: 10_000 }).toMatch(/v4 against stable v2.*RUNNING/);
@@ -258,10 +258,10 @@ describe('canary runs end to end (tokenizer + inference + gateway processes)', (
       // Live: the first check arrives by polling, without a reload.
       await expect.poll(() => live.getByTestId('canary-checks').textContent(), { timeout: 20_000 }).toMatch(/passed/);
       expect(await page.getByTestId('canary-status').textContent()).toMatch(/Step [23] of 4: the canary takes (20|50)%/);
-      await screenshot(page, '12-canary-live');
+      await screenshot(page, 'canary-2-live');
       await page.getByRole('button', { name: 'Abort run' }).click();
       await page.getByRole('dialog').waitFor();
-      await screenshot(page, '13-canary-abort-confirmation');
+      await screenshot(page, 'canary-3-abort-confirmation');
       await page.getByRole('button', { name: 'Confirm' }).click();
       await page.getByText(/Aborted run \d+: all traffic is back on stable v2\./).waitFor();
     } finally {
@@ -276,7 +276,7 @@ describe('canary runs end to end (tokenizer + inference + gateway processes)', (
     const rolledBack = history.getByRole('listitem').filter({ hasText: /v3 against v2/ });
     await rolledBack.locator('summary').click();
     await expect.poll(() => rolledBack.getByTestId('canary-checks').textContent()).toMatch(/failed.*agreement/);
-    await screenshot(page, '14-canary-history');
+    await screenshot(page, 'canary-4-history');
     expect(errors).toEqual([]);
   });
 
