@@ -4,6 +4,7 @@ import { loggerModule } from '@servable/observability';
 import type { ControlPlane } from '@servable/persistence';
 import type { Logger } from 'pino';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway.config';
+import { CanaryModule } from './canary/canary.module';
 import { ControlPlaneModule } from './control-plane/control-plane.module';
 import { GrpcApiModule } from './grpc/grpc-api.module';
 import { HttpApiModule } from './http/http.module';
@@ -36,6 +37,7 @@ export class AppModule {
         loggerModule('gateway', logger),
         MetricsModule,
         ControlPlaneModule.forRoot(controlPlane),
+        CanaryModule,
         HttpApiModule,
         GrpcApiModule,
       ],

@@ -155,6 +155,87 @@ export interface RolloutView {
   updatedAt: string;
 }
 
+export const CANARY_RUN_STATES = ['RUNNING', 'PROMOTED', 'ROLLED_BACK', 'ABORTED', 'FAILED'] as const;
+export type CanaryRunState = (typeof CANARY_RUN_STATES)[number];
+
+/** The analysis a canary run applies at the end of every step (docs/canary.md). */
+export interface CanaryGates {
+  /** Error budget 0..1: above it the canary fails if its rate is significantly above stable's (one-sided two-proportion z-test, 95%). */
+  maxErrorRate: number;
+  /** The canary's p99 over the window may be at most this many times stable's. */
+  maxP99Ratio: number;
+  /** 0..1: share of mirrored requests whose top label matches stable's; fails when the 95% Wilson upper bound is below it. */
+  minAgreement: number;
+  /** Canary requests a step needs before it is judged; fewer extend the step. */
+  minRequests: number;
+  /** p99 differences up to this are within the histogram's resolution and never fail (default 5). */
+  p99ToleranceMs?: number;
+}
+
+/** POST /admin/api/models/:model/canary-runs */
+export interface CanaryRunInput {
+  canary: number;
+  /** Canary weights in percent, ascending, ending at 100, e.g. [10, 50, 100]. */
+  steps: number[];
+  stepSeconds: number;
+  gates: CanaryGates;
+  sticky?: boolean;
+  /** Percent of canary requests also sent to stable in the background to measure agreement (default 50). */
+  mirrorShare?: number;
+  /** How often a step with fewer than minRequests is extended by stepSeconds before the run FAILS (default 3). */
+  maxExtensions?: number;
+}
+
+/** One analysis at the end of a step: canary against stable over the same window. */
+export interface CanaryCheck {
+  at: string;
+  step: number;
+  weight: number;
+  /** Canary requests in the window. */
+  requests: number;
+  errorRate: number | null;
+  p99Ms: number | null;
+  stableRequests: number;
+  stableErrorRate: number | null;
+  stableP99Ms: number | null;
+  /** Mirrored requests compared with stable, and the share that agreed. */
+  comparisons: number;
+  agreement: number | null;
+  /** The two-proportion z statistic of canary vs stable error rate (positive: canary worse). */
+  errorZ: number | null;
+  /** 95% Wilson upper bound of the agreement. */
+  agreementUpper: number | null;
+  passed: boolean;
+  /** 'passed', 'extended', or which gate failed and by how much. */
+  reason: string;
+  /** The step was too thin and got extended rather than judged. */
+  extended?: boolean;
+}
+
+export interface CanaryRunView {
+  id: number;
+  model: string;
+  stable: number;
+  canary: number;
+  state: CanaryRunState;
+  stepIndex: number;
+  weight: number;
+  steps: number[];
+  stepSeconds: number;
+  gates: CanaryGates;
+  sticky: boolean;
+  mirrorShare: number;
+  maxExtensions: number;
+  /** When the current step ends (RUNNING only). */
+  stepEndsAt?: string;
+  startedAt: string;
+  startedBy: string;
+  finishedAt?: string;
+  /** Why the run ended (the failing gate, "aborted by ..."). */
+  reason?: string;
+  checks: CanaryCheck[];
+}
+
 export interface MetricPoint {
   t: string;
   requests: number;
@@ -241,6 +322,12 @@ export const AUDIT_ACTIONS = [
   'rollout.rollback',
   'api_key.create',
   'api_key.revoke',
+  'canary.start',
+  'canary.step',
+  'canary.promote',
+  'canary.rollback',
+  'canary.abort',
+  'canary.fail',
 ] as const;
 
 const RANK: Record<Role, number> = { client: 0, operator: 1, admin: 2 };

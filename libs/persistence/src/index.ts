@@ -8,6 +8,16 @@ export { checkUpload, type VersionUpload, type UploadedFile, type LoadValidator 
 export { tfjsWarmUp } from './registry/tfjs-warm-up';
 export { artifactChecksum } from './registry/artifact-checksum';
 export type { ModelView, VersionView } from './registry/views';
+export {
+  CanaryService,
+  canaryRunInputSchema,
+  canaryRunView,
+  assertNoCanaryRun,
+  type CanaryRouting,
+  type CanaryRunStatus,
+  type StepOutcome,
+} from './canary/canary.service';
+export { judgeWindow, wilsonInterval, twoProportionZ, Z_95_ONE_SIDED, type CanaryWindow, type GateVerdict, type VersionWindow } from './canary/canary-gates';
 export { RolloutService, rolloutInputSchema, type RolloutInput, type RolloutView } from './rollout/rollout.service';
 export { ApiKeyService, hasRole, actorOf, extractApiKey, type ApiKeyView, type ApiKeyServiceOptions } from './auth/api-key.service';
 export {
@@ -16,6 +26,8 @@ export {
   BUCKET_MS,
   type RequestSample,
   type ShadowSample,
+  type ComparisonSample,
+  type VersionTotals,
   type MetricsQuery,
   type MetricSeries,
   type MetricPoint,

@@ -7,6 +7,7 @@ export const queryKeys = {
   models: ['models'] as const,
   model: (model: string) => ['models', model] as const,
   rollout: (model: string) => ['rollout', model] as const,
+  canaryRuns: (model: string) => ['canary-runs', model] as const,
   metrics: (model: string, range: string) => ['metrics', model, range] as const,
   audit: (q: AuditQuery) => ['audit', q] as const,
   auditAll: ['audit'] as const,

@@ -20,7 +20,7 @@ describe('signing in', () => {
     expect(await screen.findByTestId('session-role')).toHaveProperty('textContent', 'operator');
     expect(sessionStorage.getItem('servable.apiKey')).toBe(OPERATOR_KEY);
     expect(api.callsTo('GET', '/session').at(-1)?.key).toBe(OPERATOR_KEY);
-    expect(navLinks()).toEqual(['Overview', 'Playground', 'Models', 'Rollout', 'Metrics', 'Audit log']);
+    expect(navLinks()).toEqual(['Overview', 'Playground', 'Models', 'Rollout', 'Canary', 'Metrics', 'Audit log']);
   });
 
   it('says so in place when the key is refused, and keeps nothing', async () => {

@@ -1,6 +1,7 @@
 import { useEffect, useRef } from 'react';
 import { ApiKeysPage } from '../features/api-keys/components/ApiKeysPage';
 import { AuditPage } from '../features/audit/components/AuditPage';
+import { CanaryPage } from '../features/canary/components/CanaryPage';
 import { MetricsPage } from '../features/metrics/components/MetricsPage';
 import { ModelsPage } from '../features/models/components/ModelsPage';
 import { OverviewPage } from '../features/overview/components/OverviewPage';
@@ -80,6 +81,8 @@ function PageFor({ route }: { route: Route }) {
       return <ModelsPage />;
     case 'rollout':
       return <RolloutPage model={route.model} />;
+    case 'canary':
+      return <CanaryPage model={route.model} />;
     case 'metrics':
       return <MetricsPage model={route.model} />;
     case 'audit':

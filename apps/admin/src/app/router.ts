@@ -4,11 +4,11 @@ import type { Role } from '../api/types';
 // A hash router: the gateway serves the console as static files at /admin, so the page
 // part of the URL never reaches the server and deep links work without a fallback.
 
-export type PageId = 'overview' | 'playground' | 'models' | 'rollout' | 'metrics' | 'audit' | 'api-keys';
+export type PageId = 'overview' | 'playground' | 'models' | 'rollout' | 'canary' | 'metrics' | 'audit' | 'api-keys';
 
 export interface Route {
   page: PageId;
-  /** The model a page is about, for rollout and metrics (#/rollout/spam). */
+  /** The model a page is about, for rollout, canary and metrics (#/rollout/spam). */
   model?: string;
 }
 
@@ -24,6 +24,7 @@ export const PAGES: readonly PageEntry[] = [
   { id: 'playground', title: 'Playground', role: 'client' },
   { id: 'models', title: 'Models', role: 'operator' },
   { id: 'rollout', title: 'Rollout', role: 'operator' },
+  { id: 'canary', title: 'Canary', role: 'operator' },
   { id: 'metrics', title: 'Metrics', role: 'operator' },
   { id: 'audit', title: 'Audit log', role: 'operator' },
   { id: 'api-keys', title: 'API keys', role: 'admin' },

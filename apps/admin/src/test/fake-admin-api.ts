@@ -1,4 +1,4 @@
-import type { ApiKeyView, AuditEventView, MetricSeries, ModelView, Role, RolloutInput, RolloutView } from '../api/types';
+import type { ApiKeyView, AuditEventView, CanaryRunInput, CanaryRunView, MetricSeries, ModelView, Role, RolloutInput, RolloutView } from '../api/types';
 import { hasRole } from '../api/types';
 import { apiKey, auditEvents, metricSeries, spamModel, spamRollout, version } from './fixtures';
 
@@ -43,6 +43,8 @@ export class FakeAdminApi {
   ];
   audit: AuditEventView[] = auditEvents(3);
   series: MetricSeries[] = metricSeries([1, 2]);
+  /** Canary runs, newest first. */
+  canaryRuns: CanaryRunView[] = [];
   requests: RecordedRequest[] = [];
   private overrides: Override[] = [];
 
@@ -174,6 +176,46 @@ export class FakeAdminApi {
       delete next.canary;
       this.rollouts.set(parts[1], next);
       return { body: next };
+    }
+    if (is('GET', '/models/:model/canary-runs')) {
+      this.authorize(key, 'operator');
+      this.model(parts[1]);
+      return { body: this.canaryRuns.filter((r) => r.model === parts[1]) };
+    }
+    if (is('POST', '/models/:model/canary-runs')) {
+      const caller = this.authorize(key, 'operator');
+      const model = this.model(parts[1]);
+      const input = body as CanaryRunInput;
+      if (this.canaryRuns.some((r) => r.model === model.name && r.state === 'RUNNING')) throw new HttpError(409, 'FAILED_PRECONDITION', 'a run is RUNNING');
+      const run: CanaryRunView = {
+        id: this.canaryRuns.length + 1,
+        model: model.name,
+        stable: model.labels['stable'],
+        canary: input.canary,
+        state: 'RUNNING',
+        stepIndex: 0,
+        weight: input.steps[0],
+        steps: input.steps,
+        stepSeconds: input.stepSeconds,
+        gates: input.gates,
+        sticky: input.sticky ?? true,
+        mirrorShare: input.mirrorShare ?? 50,
+        maxExtensions: input.maxExtensions ?? 3,
+        stepEndsAt: new Date(Date.now() + input.stepSeconds * 1000).toISOString(),
+        startedAt: new Date().toISOString(),
+        startedBy: caller.key?.name ?? 'anonymous',
+        checks: [],
+      };
+      this.canaryRuns.unshift(run);
+      return { status: 201, body: run };
+    }
+    if (is('POST', '/models/:model/canary-runs/:id/abort')) {
+      this.authorize(key, 'operator');
+      const run = this.canaryRuns.find((r) => r.model === parts[1] && r.id === Number(parts[3]));
+      if (!run) throw new HttpError(404, 'NOT_FOUND', 'no such run');
+      if (run.state !== 'RUNNING') throw new HttpError(409, 'FAILED_PRECONDITION', `run ${run.id} is ${run.state}`);
+      Object.assign(run, { state: 'ABORTED', weight: 0, stepEndsAt: undefined, finishedAt: new Date().toISOString(), reason: 'aborted by ops' });
+      return { body: run };
     }
     if (is('GET', '/metrics')) {
       this.authorize(key, 'operator');

@@ -38,6 +38,10 @@ const schema = z.object({
   MAX_CONCURRENT_REQUESTS: int(512),
   // How often the gateway checks that tokenizer and inference hold what the control plane wants, besides on every change.
   RECONCILE_INTERVAL_MS: int(5_000),
+  // Canary runs: how often each replica renews its leases and checks for an ended step (a step is judged up to this late).
+  CANARY_TICK_MS: int(1_000),
+  // A driver that stops renewing loses its runs to another replica after this; shorter fails over sooner, at one UPDATE per run per tick.
+  CANARY_LEASE_MS: int(10_000),
   // The admin console build; served at /admin when the folder exists.
   ADMIN_STATIC_DIR: z.string().default(resolve('dist/apps/admin')),
   // Database, model repository, metrics retention, admin key and auth switch: see docs/control-plane.md.

@@ -4,6 +4,7 @@ import type { servableCommonV1 } from '@servable/contracts/grpc';
 import { SpanKind, UNKNOWN_MODEL, endSpan, requestLogFields, startSpan } from '@servable/observability';
 import { MetricsStore, labelAgreement } from '@servable/persistence';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
+import { RoutingTable } from '../control-plane/routing-table.service';
 import { DownstreamService } from '../downstream/downstream.service';
 import { GatewayMetrics } from '../metrics/gateway.metrics';
 import { requestSource } from '../metrics/request-source';
@@ -33,6 +34,7 @@ export class PredictionService {
     private readonly downstream: DownstreamService,
     private readonly metrics: GatewayMetrics,
     private readonly store: MetricsStore,
+    private readonly routing: RoutingTable,
   ) {
     this.limiter = new ConcurrencyLimiter(config.MAX_CONCURRENT_REQUESTS);
   }
@@ -83,6 +85,7 @@ export class PredictionService {
       if (command.input.kind === 'texts') this.metrics.tokenization.observe(labels, outcome.timings.tokenizationMs / 1000);
       this.recordSample(command, resolved.version, outcome.timings);
       if (resolved.shadowVersion !== undefined) this.shadow(command, resolved.shadowVersion, outcome);
+      this.compareWithStable(command, resolved, outcome);
       return outcome;
     } catch (err) {
       const code = err instanceof ServableError ? err.code : ErrorCode.INTERNAL;
@@ -121,26 +124,58 @@ export class PredictionService {
    * primary's, and how long it took, are recorded. Its failures never reach the caller.
    */
   private shadow(command: PredictCommand, version: number, primary: PredictOutcome): void {
+    this.mirror(command, version, primary, { kind: 'shadow', candidate: version }, (agreement, latencyMs) =>
+      this.store.recordShadow({ model: command.model, version, agreement, latencyMs }),
+    );
+  }
+
+  /**
+   * During a canary run, a share (mirrorShare) of the requests the split sent to the canary
+   * also go to stable, after the caller has its answer, so the analysis can compare both
+   * answers for the same input. The count and agreement land on the canary's row.
+   */
+  private compareWithStable(command: PredictCommand, resolved: ResolvedVersion, canaryOutcome: PredictOutcome): void {
+    const run = this.routing.get(command.model)?.canaryRun;
+    if (!run || resolved.version !== run.canary || (resolved.reason !== 'canary' && resolved.reason !== 'sticky-canary')) return;
+    if (Math.random() * 100 >= run.mirrorShare) return;
+    this.mirror(command, run.stable, canaryOutcome, { kind: 'canary', candidate: run.canary }, (agreement) =>
+      this.store.recordComparison({ model: command.model, version: run.canary, agreement }),
+    );
+  }
+
+  /**
+   * Sends the request to `version` in the background and reports how its top labels agree
+   * with `primary`'s; `candidate` is the version under test (the shadow, or the canary whose
+   * answer is compared with stable's).
+   */
+  private mirror(
+    command: PredictCommand,
+    version: number,
+    primary: PredictOutcome,
+    comparison: { kind: 'shadow' | 'canary'; candidate: number },
+    record: (agreement: number, latencyMs: number) => void,
+  ): void {
     if (this.shadowsInFlight >= MAX_SHADOW_IN_FLIGHT) return;
     this.shadowsInFlight++;
     const started = performance.now();
     const deadline = Date.now() + this.config.REQUEST_TIMEOUT_MS;
+    const isShadow = comparison.kind === 'shadow';
     void (async () => {
       const resolved = this.catalog.resolve(command.model, { version });
       const shadow = await this.run({ ...command, deadline }, resolved, started);
       const expected = topLabels(primary);
       const got = topLabels(shadow);
-      this.store.recordShadow({ model: command.model, version, agreement: labelAgreement(expected, got), latencyMs: performance.now() - started });
-      const labels = { model: command.model, version: String(version), kind: 'shadow' };
+      record(labelAgreement(expected, got), performance.now() - started);
+      const labels = { model: command.model, version: String(comparison.candidate), kind: comparison.kind };
       const agreeing = expected.filter((label, i) => label === got[i]).length;
       this.metrics.comparedRows.inc({ ...labels, result: 'agree' }, agreeing);
       this.metrics.comparedRows.inc({ ...labels, result: 'disagree' }, expected.length - agreeing);
-      this.metrics.shadowRequests.inc({ model: command.model, version: String(version), code: 'OK' });
+      if (isShadow) this.metrics.shadowRequests.inc({ model: command.model, version: String(version), code: 'OK' });
     })()
       .catch((err: Error) => {
         const code = err instanceof ServableError ? err.code : ErrorCode.INTERNAL;
-        this.metrics.shadowRequests.inc({ model: command.model, version: String(version), code });
-        this.logger.debug({ ...requestLogFields(command.context) }, `shadow ${command.model}/${version} failed: ${err.message}`);
+        if (isShadow) this.metrics.shadowRequests.inc({ model: command.model, version: String(version), code });
+        this.logger.debug({ ...requestLogFields(command.context) }, `${comparison.kind} mirror to ${command.model}/${version} failed: ${err.message}`);
       })
       .finally(() => this.shadowsInFlight--);
   }

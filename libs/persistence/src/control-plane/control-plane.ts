@@ -3,6 +3,7 @@ import { ModelRepository } from '@servable/model-repository';
 import { z } from 'zod';
 import { ApiKeyService } from '../auth/api-key.service';
 import { AuditService } from '../audit/audit.service';
+import { CanaryService } from '../canary/canary.service';
 import { ChangeNotifier } from '../changes/change-notifier';
 import { Database, databaseOptionsFromEnv, type DatabaseOptions } from '../database/database';
 import { MetricsStore } from '../metrics/metrics-store';
@@ -68,6 +69,7 @@ export class ControlPlane {
     readonly metrics: MetricsStore,
     readonly changes: ChangeNotifier,
     readonly repositoryRoot: string,
+    readonly canaries: CanaryService,
   ) {}
 
   /** Opens the database and runs pending migrations. */
@@ -75,19 +77,21 @@ export class ControlPlane {
     const db = await Database.open({ ...options.database, migrate: true });
     const ds = db.dataSource;
     const audit = new AuditService(ds);
+    const metrics = new MetricsStore(ds, {
+      retentionDays: options.metricsRetentionDays,
+      flushIntervalMs: options.metricsFlushIntervalMs,
+      onError: options.onError,
+    });
     return new ControlPlane(
       db,
       audit,
       new RegistryService(ds, audit, new ModelRepository(options.repositoryRoot)),
       new RolloutService(ds, audit),
       new ApiKeyService(ds, audit),
-      new MetricsStore(ds, {
-        retentionDays: options.metricsRetentionDays,
-        flushIntervalMs: options.metricsFlushIntervalMs,
-        onError: options.onError,
-      }),
+      metrics,
       new ChangeNotifier(db, { pollIntervalMs: options.configPollIntervalMs, onError: options.onError }),
       options.repositoryRoot,
+      new CanaryService(ds, audit, metrics),
     );
   }
 

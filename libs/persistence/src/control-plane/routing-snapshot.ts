@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { parseManifest, type ModelManifest } from '@servable/model-repository';
+import type { CanaryRouting } from '../canary/canary.service';
 import type { CohortRuleRow, VersionState } from '../entities';
 
 /** A rollout with `stable` resolved; structurally the `Rollout` of @servable/routing. */
@@ -30,6 +31,8 @@ export interface ModelRouting {
   rollout?: ResolvedRollout;
   /** Versions in state AVAILABLE, ascending. */
   available: number[];
+  /** A RUNNING canary run (issue 17): its weight is already in `rollout`; this adds what to mirror to stable. */
+  canaryRun?: CanaryRouting;
 }
 
 /**
@@ -55,6 +58,7 @@ export async function loadRoutingSnapshot(dataSource: DataSource): Promise<Map<s
     shadow_version: number | null;
     shadow_share: number;
   }> = await dataSource.query(`SELECT * FROM rollout`);
+  const canaryRuns = await loadRunningCanaries(dataSource);
   const out = new Map<string, ModelRouting>();
   for (const m of models) {
     const labelMap = Object.fromEntries(labels.filter((l) => l.model_id === m.id).map((l) => [l.label, l.version]));
@@ -82,7 +86,16 @@ export async function loadRoutingSnapshot(dataSource: DataSource): Promise<Map<s
               shadow: r.shadow_version !== null ? { version: r.shadow_version, share: r.shadow_share } : undefined,
             }
           : undefined,
+      canaryRun: canaryRuns.get(m.id),
     });
   }
   return out;
+}
+
+/** RUNNING canary runs by model id: one row per model at most (a partial unique index). */
+async function loadRunningCanaries(dataSource: DataSource): Promise<Map<number, CanaryRouting>> {
+  const rows: Array<{ id: number; model_id: number; stable_version: number; canary_version: number; weight: number; mirror_share: number }> = await dataSource.query(
+    `SELECT id, model_id, stable_version, canary_version, weight, mirror_share FROM canary_run WHERE state = 'RUNNING'`,
+  );
+  return new Map(rows.map((r) => [r.model_id, { id: r.id, stable: r.stable_version, canary: r.canary_version, weight: r.weight, mirrorShare: r.mirror_share }]));
 }

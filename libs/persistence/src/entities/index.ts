@@ -1,5 +1,6 @@
 import { ApiKeyEntity } from './api-key.entity';
 import { AuditEventEntity } from './audit-event.entity';
+import { CanaryRunEntity } from './canary-run.entity';
 import { ConfigStateEntity } from './config-state.entity';
 import { MetricBucketEntity } from './metric-bucket.entity';
 import { ModelVersionEntity } from './model-version.entity';
@@ -11,6 +12,7 @@ import { VersionLabelEntity } from './version-label.entity';
 export {
   ApiKeyEntity,
   AuditEventEntity,
+  CanaryRunEntity,
   ConfigStateEntity,
   MetricBucketEntity,
   ModelVersionEntity,
@@ -33,4 +35,5 @@ export const ENTITIES = [
   AuditEventEntity,
   MetricBucketEntity,
   ConfigStateEntity,
+  CanaryRunEntity,
 ];

@@ -63,4 +63,14 @@ export class MetricBucketEntity {
 
   @Column({ name: 'shadow_latency_ms_sum', type: 'double precision', default: 0 })
   shadowLatencyMsSum!: number;
+
+  /**
+   * Canary-run comparisons, on the canary's row: its requests also sent to stable in the
+   * background, and the sum of their agreement with stable's answer (0..1 each).
+   */
+  @Column({ name: 'compare_requests', type: 'int', default: 0 })
+  compareRequests!: number;
+
+  @Column({ name: 'compare_agreement_sum', type: 'double precision', default: 0 })
+  compareAgreementSum!: number;
 }

@@ -37,6 +37,30 @@ export interface ShadowSample {
   at?: number;
 }
 
+/** A canary request also sent to stable during a canary run: recorded on the canary's row. */
+export interface ComparisonSample {
+  model: string;
+  /** The canary version. */
+  version: number;
+  /** Share of rows whose top label matched stable's, 0..1. */
+  agreement: number;
+  at?: number;
+}
+
+/** Totals of a version that served nothing. */
+export function noTraffic(): VersionTotals {
+  return { requests: 0, errors: 0, latency: new Array<number>(LATENCY_BUCKETS).fill(0), compareRequests: 0, compareAgreementSum: 0 };
+}
+
+/** Raw sums of one version over a window of whole buckets: what the canary analysis judges. */
+export interface VersionTotals {
+  requests: number;
+  errors: number;
+  latency: number[];
+  compareRequests: number;
+  compareAgreementSum: number;
+}
+
 interface Bucket {
   start: number;
   model: string;
@@ -57,6 +81,8 @@ interface Bucket {
   shadowRequests: number;
   shadowAgreementSum: number;
   shadowLatencyMsSum: number;
+  compareRequests: number;
+  compareAgreementSum: number;
 }
 
 export interface MetricsStoreOptions {
@@ -149,6 +175,37 @@ export class MetricsStore {
     b.shadowRequests++;
     b.shadowAgreementSum += Number.isFinite(s.agreement) ? Math.min(1, Math.max(0, s.agreement)) : 0;
     b.shadowLatencyMsSum += Number.isFinite(s.latencyMs) && s.latencyMs > 0 ? s.latencyMs : 0;
+  }
+
+  recordComparison(s: ComparisonSample): void {
+    const b = this.bucket(s.model, s.version, s.at);
+    if (!b) return;
+    b.compareRequests++;
+    b.compareAgreementSum += Number.isFinite(s.agreement) ? Math.min(1, Math.max(0, s.agreement)) : 0;
+  }
+
+  /**
+   * Per version, the sums of every flushed bucket that overlaps [from, to): all replicas'
+   * traffic, at 10 s granularity, as of their last flush.
+   */
+  async totals(model: string, versions: number[], from: Date, to: Date): Promise<Map<number, VersionTotals>> {
+    const start = new Date(Math.floor(from.getTime() / BUCKET_MS) * BUCKET_MS);
+    const rows: DbRow[] = await this.dataSource.query(
+      `SELECT * FROM metric_bucket WHERE model = $1 AND version = ANY($2::text::int[]) AND bucket_start >= $3 AND bucket_start < $4`,
+      [model, `{${versions.join(',')}}`, start, to],
+    );
+    const out = new Map<number, VersionTotals>();
+    for (const v of versions) out.set(v, noTraffic());
+    for (const r of rows) {
+      const t = out.get(r.version);
+      if (!t) continue;
+      t.requests += r.requests;
+      t.errors += r.error_count;
+      r.latency_counts.forEach((n, i) => (t.latency[i] += n));
+      t.compareRequests += r.compare_requests;
+      t.compareAgreementSum += r.compare_agreement_sum;
+    }
+    return out;
   }
 
   /** Writes everything recorded so far. Calls are serialised; a failed batch goes back to memory. */
@@ -247,7 +304,7 @@ export class MetricsStore {
       const values = [
         new Date(b.start), b.model, b.version, b.requests, b.errorCount, JSON.stringify(b.errors), `{${b.latency.join(',')}}`,
         b.latencyMsSum, b.tokenizeMsSum, b.tokenizeCount, b.inferenceMsSum, b.inferenceCount, b.batchSizeSum, b.batchCount,
-        b.cacheHits, b.cacheLookups, b.shadowRequests, b.shadowAgreementSum, b.shadowLatencyMsSum,
+        b.cacheHits, b.cacheLookups, b.shadowRequests, b.shadowAgreementSum, b.shadowLatencyMsSum, b.compareRequests, b.compareAgreementSum,
       ];
       const base = params.length;
       params.push(...values);
@@ -258,10 +315,10 @@ export class MetricsStore {
     await this.dataSource.query(
       `INSERT INTO metric_bucket (bucket_start, model, version, requests, error_count, errors, latency_counts, latency_ms_sum,
          tokenize_ms_sum, tokenize_count, inference_ms_sum, inference_count, batch_size_sum, batch_count, cache_hits, cache_lookups,
-         shadow_requests, shadow_agreement_sum, shadow_latency_ms_sum)
+         shadow_requests, shadow_agreement_sum, shadow_latency_ms_sum, compare_requests, compare_agreement_sum)
        VALUES ${tuples.join(', ')}
        ON CONFLICT (bucket_start, model, version) DO UPDATE SET
-         ${['requests', 'error_count', 'latency_ms_sum', 'tokenize_ms_sum', 'tokenize_count', 'inference_ms_sum', 'inference_count', 'batch_size_sum', 'batch_count', 'cache_hits', 'cache_lookups', 'shadow_requests', 'shadow_agreement_sum', 'shadow_latency_ms_sum'].map(add).join(',\n         ')},
+         ${['requests', 'error_count', 'latency_ms_sum', 'tokenize_ms_sum', 'tokenize_count', 'inference_ms_sum', 'inference_count', 'batch_size_sum', 'batch_count', 'cache_hits', 'cache_lookups', 'shadow_requests', 'shadow_agreement_sum', 'shadow_latency_ms_sum', 'compare_requests', 'compare_agreement_sum'].map(add).join(',\n         ')},
          errors = (SELECT coalesce(jsonb_object_agg(k, coalesce((metric_bucket.errors ->> k)::int, 0) + coalesce((EXCLUDED.errors ->> k)::int, 0)), '{}'::jsonb)
                    FROM jsonb_object_keys(metric_bucket.errors || EXCLUDED.errors) AS k),
          latency_counts = (SELECT array_agg(coalesce(a, 0) + coalesce(b, 0) ORDER BY i)
@@ -291,13 +348,15 @@ interface DbRow {
   shadow_requests: number;
   shadow_agreement_sum: number;
   shadow_latency_ms_sum: number;
+  compare_requests: number;
+  compare_agreement_sum: number;
 }
 
 function emptyBucket(start: number, model: string, version: number): Bucket {
   return {
     start, model, version, requests: 0, errorCount: 0, errors: {}, latency: new Array<number>(LATENCY_BUCKETS).fill(0), latencyMsSum: 0,
     tokenizeMsSum: 0, tokenizeCount: 0, inferenceMsSum: 0, inferenceCount: 0, batchSizeSum: 0, batchCount: 0, cacheHits: 0,
-    cacheLookups: 0, shadowRequests: 0, shadowAgreementSum: 0, shadowLatencyMsSum: 0,
+    cacheLookups: 0, shadowRequests: 0, shadowAgreementSum: 0, shadowLatencyMsSum: 0, compareRequests: 0, compareAgreementSum: 0,
   };
 }
 
@@ -318,6 +377,8 @@ function addBucket(into: Bucket, b: Bucket): void {
   into.shadowRequests += b.shadowRequests;
   into.shadowAgreementSum += b.shadowAgreementSum;
   into.shadowLatencyMsSum += b.shadowLatencyMsSum;
+  into.compareRequests += b.compareRequests;
+  into.compareAgreementSum += b.compareAgreementSum;
 }
 
 function addRow(into: Bucket, r: DbRow): void {
@@ -326,7 +387,7 @@ function addRow(into: Bucket, r: DbRow): void {
     latency: r.latency_counts, latencyMsSum: r.latency_ms_sum, tokenizeMsSum: r.tokenize_ms_sum, tokenizeCount: r.tokenize_count,
     inferenceMsSum: r.inference_ms_sum, inferenceCount: r.inference_count, batchSizeSum: r.batch_size_sum, batchCount: r.batch_count,
     cacheHits: r.cache_hits, cacheLookups: r.cache_lookups, shadowRequests: r.shadow_requests, shadowAgreementSum: r.shadow_agreement_sum,
-    shadowLatencyMsSum: r.shadow_latency_ms_sum,
+    shadowLatencyMsSum: r.shadow_latency_ms_sum, compareRequests: r.compare_requests, compareAgreementSum: r.compare_agreement_sum,
   });
 }
 

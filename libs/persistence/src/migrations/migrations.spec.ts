@@ -51,7 +51,7 @@ describe('migrations', () => {
     expect(await tables()).toEqual([]);
     await db.dataSource.runMigrations({ transaction: 'each' });
     expect(await tables()).toEqual(
-      ['api_key', 'audit_event', 'config_state', 'metric_bucket', 'model', 'model_version', 'rollout', 'tokenizer', 'version_label'],
+      ['api_key', 'audit_event', 'canary_run', 'config_state', 'metric_bucket', 'model', 'model_version', 'rollout', 'tokenizer', 'version_label'],
     );
     expect((await db.dataSource.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
   });

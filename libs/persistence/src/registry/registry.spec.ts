@@ -72,10 +72,12 @@ describe('registry', () => {
       expect(row.manifest).toEqual(fromRepository);
       expect(parseManifest(row.manifest)).toEqual(fromRepository);
     }
+    // Its first import points stable at the latest version, so a later upload takes no traffic by itself.
+    expect(spam.labels).toEqual({ stable: 2 });
   });
 
   it('refuses a label on a version that is not AVAILABLE, and moves labels atomically', async () => {
-    const refused = await codeOf(registry.setLabels('spam', { stable: 1 }, 'key:1:test'));
+    const refused = await codeOf(registry.setLabels('spam', { canary: 1 }, 'key:1:test'));
     expect(refused.code).toBe(ErrorCode.FAILED_PRECONDITION);
     expect(refused.message).toMatch(/AVAILABLE/);
 
@@ -96,7 +98,7 @@ describe('registry', () => {
     await registry.setState('spam', 1, 'AVAILABLE');
     const audit = await db.dataSource.query(`SELECT actor, before, after FROM audit_event WHERE action = 'label.set' ORDER BY id`);
     expect(audit).toEqual([
-      { actor: 'key:1:test', before: {}, after: { canary: 2, stable: 1 } },
+      { actor: 'key:1:test', before: { stable: 2 }, after: { canary: 2, stable: 1 } },
       { actor: 'key:1:test', before: { canary: 2, stable: 1 }, after: { stable: 2 } },
     ]);
   });
@@ -140,6 +142,8 @@ describe('registry', () => {
   });
 
   it('registers a valid upload: files in place, row pinned, audited; the same version again is refused', async () => {
+    // Without a stable label the model serves "latest" (v2): the upload must not take that over.
+    await registry.setLabels('spam', { stable: null }, 'key:1:test');
     const fromRepo = uploadOf(repo.root, 3);
     // Only max_batch_size set: the stored manifest must not gain the other batching fields,
     // or inference's environment could never fill them in.
@@ -152,9 +156,10 @@ describe('registry', () => {
     expect(manifest.batching).toEqual({ max_batch_size: 8 });
     expect(v3).toMatchObject({ model: 'spam', version: 3, state: 'START', pinned: true, source: 'upload' });
     expect(readdirSync(join(repo.root, 'spam', '3')).sort()).toEqual(upload.files.map((f) => f.name).sort());
-    expect(await db.dataSource.query(`SELECT actor, target FROM audit_event WHERE action = 'version.register'`)).toEqual([
-      { actor: 'key:1:test', target: 'model:spam/3' },
+    expect(await db.dataSource.query(`SELECT actor, target, after->'stableLabel' AS stable FROM audit_event WHERE action = 'version.register'`)).toEqual([
+      { actor: 'key:1:test', target: 'model:spam/3', stable: 2 },
     ]);
+    expect((await registry.getModel('spam')).labels).toEqual({ stable: 2 });
     // The repository and the database agree: a later import sees v3 as already registered.
     expect((await registry.importRepository()).unchanged).toContain('spam/3');
     const again = await codeOf(registry.registerVersion({ model: 'spam', ...upload }, async () => undefined, 'key:1:test'));

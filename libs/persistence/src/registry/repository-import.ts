@@ -68,6 +68,8 @@ export function versionRow(
  * A model imported with nothing naming it (no label, rollout or pin) gets the versions
  * found pinned, as the inference service's default policy ("all") would load them, so
  * the reconcile loop loads something to serve and every version can take a canary.
+ * The first import of a model also points `stable` at its latest version, so a version
+ * added later (an upload) takes no traffic until a label move, a rollout or a canary run.
  */
 export async function importRepository(dataSource: DataSource, audit: AuditService, repo: ModelRepository, actor: string): Promise<ImportReport> {
   const report: ImportReport = { added: [], unchanged: [], changedOnDisk: [], failed: [] };
@@ -108,14 +110,27 @@ export async function importRepository(dataSource: DataSource, audit: AuditServi
         await m.insert(ModelVersionEntity, versionRow(row.id, f.manifest, f.checksum, 'import', pinned));
         report.added.push(`${model}/${f.manifest.version}`);
       }
+      const stableLabel = named === 0 && known.size === 0 ? await labelLatestStable(m, row.id) : undefined;
       await audit.record(m, {
         actor,
         action: 'registry.import',
         target: `model:${model}`,
-        after: { versions: fresh.map((f) => f.manifest.version) },
+        after: { versions: fresh.map((f) => f.manifest.version), ...(stableLabel !== undefined ? { stableLabel } : {}) },
       });
       await announceChange(m, { kind: 'import', model });
     });
   }
   return report;
+}
+
+/**
+ * Points `stable` at the model's highest registered version and returns it. Not through
+ * registry.setLabels: that only accepts AVAILABLE versions, and at import nothing is loaded
+ * yet; routing serves the label once the reconcile loop has loaded it.
+ */
+export async function labelLatestStable(m: EntityManager, modelId: number): Promise<number | undefined> {
+  const latest = await m.findOne(ModelVersionEntity, { where: { modelId }, order: { version: 'DESC' } });
+  if (!latest) return undefined;
+  await m.upsert(VersionLabelEntity, { modelId, label: 'stable', versionId: latest.id }, ['modelId', 'label']);
+  return latest.version;
 }

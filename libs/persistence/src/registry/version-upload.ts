@@ -4,12 +4,12 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, ServableError, sha256Hex } from '@servable/contracts';
 import { parseManifest, type ModelManifest } from '@servable/model-repository';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import type { AuditService } from '../audit/audit.service';
 import { announceChange } from '../changes/change-notifier';
-import { ModelVersionEntity } from '../entities';
+import { ModelVersionEntity, RolloutEntity, VersionLabelEntity } from '../entities';
 import { artifactChecksumOf } from './artifact-checksum';
-import { ensureModel, ensureTokenizer, versionRow } from './repository-import';
+import { ensureModel, ensureTokenizer, labelLatestStable, versionRow } from './repository-import';
 
 export interface UploadedFile {
   /** A plain file name: model.json, group1-shard1of1.bin, servable.json. */
@@ -119,12 +119,21 @@ export async function registerVersion(
     await dataSource.transaction(async (m) => {
       const row = await ensureModel(m, model);
       await ensureTokenizer(m, manifest, upload.tokenizer);
+      const stableLabel = await holdTraffic(m, row.id);
       await m.insert(ModelVersionEntity, versionRow(row.id, manifest, checksum, 'upload', pin));
+      // A model's first version (a new model) is its first import: stable is that version.
+      const firstStable = stableLabel === null ? await labelLatestStable(m, row.id) : undefined;
       await audit.record(m, {
         actor,
         action: 'version.register',
         target: `model:${model}/${version}`,
-        after: { version, artifactSha256: checksum, tokenizerHash: manifest.tokenizer.hash, pinned: pin },
+        after: {
+          version,
+          artifactSha256: checksum,
+          tokenizerHash: manifest.tokenizer.hash,
+          pinned: pin,
+          ...(stableLabel ? { stableLabel } : firstStable !== undefined ? { stableLabel: firstStable } : {}),
+        },
       });
       await announceChange(m, { kind: 'version', model });
       await mkdir(join(root, model), { recursive: true });
@@ -146,6 +155,25 @@ export async function registerVersion(
     await rm(stagedTokenizer, { force: true });
   }
   return { model, version };
+}
+
+/**
+ * An upload never takes traffic by itself. A model that routes by "latest" (no `stable`
+ * label, no rollout naming a stable version) would send everything to the new version
+ * once AVAILABLE, so before it is inserted `stable` is pinned to what the model serves
+ * now: the highest AVAILABLE version, else the highest registered one. Returns the version
+ * labelled here, undefined when the model already had a stable, or null when the model has
+ * no version yet (the upload is its first).
+ */
+async function holdTraffic(m: EntityManager, modelId: number): Promise<number | undefined | null> {
+  const stable = await m.findOneBy(VersionLabelEntity, { modelId, label: 'stable' });
+  const rollout = await m.findOneBy(RolloutEntity, { modelId });
+  if (stable || rollout?.stableVersion) return undefined;
+  const versions = await m.find(ModelVersionEntity, { where: { modelId }, order: { version: 'DESC' } });
+  if (versions.length === 0) return null;
+  const serving = versions.find((v) => v.state === 'AVAILABLE') ?? versions[0];
+  await m.upsert(VersionLabelEntity, { modelId, label: 'stable', versionId: serving.id }, ['modelId', 'label']);
+  return serving.version;
 }
 
 async function assertNew(dataSource: DataSource, model: string, version: number, dir: string): Promise<void> {

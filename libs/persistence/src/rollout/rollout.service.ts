@@ -3,6 +3,7 @@ import { ErrorCode, ServableError } from '@servable/contracts';
 import type { DataSource, EntityManager } from 'typeorm';
 import { z } from 'zod';
 import type { AuditService } from '../audit/audit.service';
+import { assertNoCanaryRun } from '../canary/canary.service';
 import { announceChange } from '../changes/change-notifier';
 import { ModelEntity, ModelVersionEntity, RolloutEntity, VersionLabelEntity } from '../entities';
 
@@ -75,6 +76,7 @@ export class RolloutService {
     if (r.canaryWeight > 0 && r.canary === undefined) throw ServableError.invalid('canaryWeight needs a canary version');
     return this.dataSource.transaction(async (m) => {
       const row = await this.modelRow(m, model, true);
+      await assertNoCanaryRun(m, row.id, model);
       const named = [r.stable, r.canary, r.shadow?.version, ...r.cohortRules.map((c) => c.version)].filter((v): v is number => v !== undefined);
       await this.assertAvailable(m, row, named);
       const existing = await m.findOneBy(RolloutEntity, { modelId: row.id });
@@ -97,6 +99,7 @@ export class RolloutService {
   async clear(model: string, actor: string): Promise<void> {
     await this.dataSource.transaction(async (m) => {
       const row = await this.modelRow(m, model, true);
+      await assertNoCanaryRun(m, row.id, model);
       const existing = await m.findOneBy(RolloutEntity, { modelId: row.id });
       if (!existing) return;
       await m.delete(RolloutEntity, { modelId: row.id });
@@ -139,6 +142,7 @@ export class RolloutService {
   /** The model (locked for the transaction) and its rollout; FAILED_PRECONDITION when the rollout has no canary to act on. */
   private async withCanary(m: EntityManager, model: string, verb: string): Promise<{ row: ModelEntity; existing: RolloutEntity; canary: number }> {
     const row = await this.modelRow(m, model, true);
+    await assertNoCanaryRun(m, row.id, model);
     const existing = await m.findOneBy(RolloutEntity, { modelId: row.id });
     if (!existing?.canaryVersion) throw new ServableError(ErrorCode.FAILED_PRECONDITION, `model "${model}" has no canary to ${verb}`);
     return { row, existing, canary: existing.canaryVersion };

@@ -21,9 +21,16 @@ export function ModelCard({ model }: ModelCardProps) {
         </span>
         <span className="links">
           <a href={hrefFor({ page: 'rollout', model: model.name })}>Rollout of {model.name}</a>
+          <a href={hrefFor({ page: 'canary', model: model.name })}>Canary of {model.name}</a>
           <a href={hrefFor({ page: 'metrics', model: model.name })}>Metrics of {model.name}</a>
         </span>
       </div>
+      {model.labels['stable'] === undefined && (
+        <p role="note" className="notice small" data-testid={`latest-note-${model.name}`}>
+          No <code>stable</code> label: requests that name no version go to the latest AVAILABLE version (TF Serving&apos;s behaviour), so a
+          newly loaded version takes all of them. Set <code>stable</code> to decide which version serves.
+        </p>
+      )}
       <VersionsTable model={model} />
       <h3 className="small">Evaluation per held-out split</h3>
       <EvaluationTable model={model} />
