@@ -32,6 +32,12 @@ Usage: servable <command> [options]
   rollout promote <model>              the canary becomes stable
   rollout rollback <model>             the canary is cleared; stable stays
   rollout clear <model>                remove the rollout
+  canary start <model> <version> --steps 10,50,100 --step-seconds 60
+               [--max-error-rate 0.01] [--max-p99-ratio 1.5] [--min-agreement 0.95] [--min-requests 100] [--sticky]
+                                       an automated canary run (docs/canary.md); prints its id
+  canary list <model> | canary show <model> <id>
+  canary watch <model> <id>            follow a run's checks until it ends; exit 0 only if PROMOTED
+  canary abort <model> <id>            send all traffic back to stable
   keys list
   keys create <name> --role admin|operator|client
   keys revoke <id>
@@ -58,6 +64,12 @@ const OPTIONS = {
   shadow: { type: 'string' },
   'shadow-share': { type: 'string' },
   cohort: { type: 'string', multiple: true },
+  steps: { type: 'string' },
+  'step-seconds': { type: 'string' },
+  'max-error-rate': { type: 'string' },
+  'max-p99-ratio': { type: 'string' },
+  'min-agreement': { type: 'string' },
+  'min-requests': { type: 'string' },
   role: { type: 'string' },
 };
 
@@ -91,6 +103,43 @@ function versionRows(model) {
     tokenizer: v.tokenizerHash.slice(0, 12),
     framework: v.framework,
   }));
+}
+
+const WATCH_POLL_MS = 1_000;
+
+function canaryInput(canary, values) {
+  const steps = need(values.steps, '--steps, e.g. 10,50,100').split(',').map((x) => int(x.trim(), '--steps'));
+  const num = (name, fallback) => {
+    const v = values[name];
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${name} must be a number >= 0, got "${v}"`);
+    return n;
+  };
+  return {
+    canary,
+    steps,
+    stepSeconds: int(need(values['step-seconds'], '--step-seconds'), '--step-seconds'),
+    gates: {
+      maxErrorRate: num('max-error-rate', 0.01),
+      maxP99Ratio: num('max-p99-ratio', 1.5),
+      minAgreement: num('min-agreement', 0.95),
+      minRequests: num('min-requests', 100),
+    },
+    ...(values.sticky ? { sticky: true } : {}),
+  };
+}
+
+const pct = (x) => (x === null || x === undefined ? '-' : `${(x * 100).toFixed(1)}%`);
+const ms = (x) => (x === null || x === undefined ? '-' : `${x.toFixed(1)} ms`);
+
+function checkText(c) {
+  return `step ${c.step + 1} at ${c.weight}%: ${c.passed ? 'passed' : c.extended ? 'extended' : 'FAILED'} (${c.reason}); canary ${c.requests} req, errors ${pct(c.errorRate)} vs ${pct(c.stableErrorRate)}, p99 ${ms(c.p99Ms)} vs ${ms(c.stableP99Ms)}, agreement ${pct(c.agreement)} over ${c.comparisons}`;
+}
+
+function canaryText(run) {
+  const head = `canary run ${run.id}: ${run.model} v${run.canary} against v${run.stable}, ${run.state} at ${run.weight}% (steps ${run.steps.join(' → ')}, ${run.stepSeconds} s each)${run.reason ? `\n${run.reason}` : ''}`;
+  return [head, ...run.checks.map(checkText)].join('\n');
 }
 
 function rolloutText(r) {
@@ -220,6 +269,40 @@ export async function run(argv, env = process.env) {
       if (sub === 'clear') {
         await client.clearRollout(model);
         return out({}, () => `${model}: rollout cleared`);
+      }
+      break;
+    }
+    case 'canary': {
+      const model = need(rest[0], 'the model name');
+      if (sub === 'start') {
+        const run = await client.startCanary(model, canaryInput(int(need(rest[1], 'the canary version'), 'version'), values));
+        return out(run, () => `canary run ${run.id}: ${run.model} v${run.canary} against stable v${run.stable}, steps ${run.steps.join(' → ')} % every ${run.stepSeconds} s\nfollow it: servable canary watch ${run.model} ${run.id}`);
+      }
+      if (sub === 'list') {
+        const runs = await client.canaryRuns(model);
+        return out(runs, () => table(runs.map((r) => ({ ...r, checks: r.checks.length })), ['id', 'canary', 'stable', 'state', 'weight', 'checks', 'startedAt', 'finishedAt']));
+      }
+      if (sub === 'show') {
+        const run = await client.canaryRun(model, need(rest[1], 'the run id'));
+        return out(run, () => canaryText(run));
+      }
+      if (sub === 'abort') {
+        const run = await client.abortCanary(model, need(rest[1], 'the run id'));
+        return out(run, () => `canary run ${run.id}: ${run.state}; all traffic on stable v${run.stable}`);
+      }
+      if (sub === 'watch') {
+        const id = need(rest[1], 'the run id');
+        let printed = 0;
+        for (;;) {
+          const run = await client.canaryRun(model, id);
+          if (!values.json) for (const c of run.checks.slice(printed)) console.log(checkText(c));
+          printed = run.checks.length;
+          if (run.state !== 'RUNNING') {
+            if (run.state !== 'PROMOTED') process.exitCode = 1;
+            return out(run, () => `canary run ${run.id}: ${run.state}${run.reason ? ` (${run.reason})` : ''}`);
+          }
+          await new Promise((r) => setTimeout(r, WATCH_POLL_MS));
+        }
       }
       break;
     }

@@ -54,6 +54,10 @@ export class AdminClient {
   clearRollout = (name) => this.request('DELETE', `/models/${encodeURIComponent(name)}/rollout`);
   promote = (name) => this.request('POST', `/models/${encodeURIComponent(name)}/rollout/promote`);
   rollback = (name) => this.request('POST', `/models/${encodeURIComponent(name)}/rollout/rollback`);
+  startCanary = (name, input) => this.request('POST', `/models/${encodeURIComponent(name)}/canary-runs`, input);
+  canaryRuns = (name) => this.request('GET', `/models/${encodeURIComponent(name)}/canary-runs`);
+  canaryRun = (name, id) => this.request('GET', `/models/${encodeURIComponent(name)}/canary-runs/${encodeURIComponent(id)}`);
+  abortCanary = (name, id) => this.request('POST', `/models/${encodeURIComponent(name)}/canary-runs/${encodeURIComponent(id)}/abort`);
   keys = () => this.request('GET', '/api-keys');
   createKey = (name, role) => this.request('POST', '/api-keys', { name, role });
   revokeKey = (id) => this.request('DELETE', `/api-keys/${encodeURIComponent(id)}`);
