@@ -44,3 +44,21 @@ export function unary(client: grpc.Client, method: string, request: unknown, met
     ),
   );
 }
+
+/**
+ * A client of one inference replica's own gRPC API (LoadModel, GetModelStatus, Predict), to
+ * ask that replica what it holds rather than what the gateway says it holds.
+ */
+export function inferenceClient(url: string): grpc.Client {
+  const definition = protoLoader.loadSync(['servable/inference/v1/inference.proto'], {
+    includeDirs: [join(ROOT, 'libs/contracts/proto')],
+    keepCase: false,
+    longs: Number,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+  });
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a dynamically loaded package
+  const root = grpc.loadPackageDefinition(definition) as any;
+  return new root.servable.inference.v1.InferenceService(url, grpc.credentials.createInsecure());
+}

@@ -35,13 +35,117 @@ export function manifestOf(version: number, model = 'spam'): { tokenizer: { hash
   return JSON.parse(readFileSync(join(MODELS, model, String(version), 'servable.json'), 'utf8'));
 }
 
-interface Service {
-  /** The log file's name: the app, or gateway-2... for extra gateways. */
+/** What one process of the platform is: the app it runs from dist, its env, and the URL that says it is ready. */
+export interface ServiceSpec {
+  /** The log file's name: the app, or gateway-2, inference@127.0.0.2... for replicas. */
   name: string;
   app: AppName;
   env: Record<string, string>;
   readyUrl: string;
-  child?: ChildProcess;
+}
+
+/** How a process ended: its exit code, or the signal that ended it. */
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/**
+ * One app process started from dist as a user would, in its own process group
+ * (detached) so a signal reaches all it spawned. It can be started again after it
+ * stopped, with the same env and ports, as an orchestrator restarts a container.
+ */
+export class ServiceProcess {
+  private child?: ChildProcess;
+  private exit?: Promise<Exit>;
+
+  constructor(
+    readonly spec: ServiceSpec,
+    readonly logDir: string,
+  ) {}
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  get logFile(): string {
+    return join(this.logDir, `${this.spec.name}.log`);
+  }
+
+  /** True from start() until the process has exited. */
+  get running(): boolean {
+    return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** Spawns the process and resolves once its readyUrl answers 200. */
+  async start(timeoutMs = 180_000): Promise<void> {
+    this.spawn();
+    await this.waitReady(timeoutMs);
+  }
+
+  /** Spawns the process without waiting for it to be ready (to time its start-up). */
+  spawn(): void {
+    if (this.running) throw new Error(`${this.name} is already running`);
+    const log = createWriteStream(this.logFile, { flags: 'a' });
+    const child = spawn(process.execPath, [join(ROOT, 'dist/apps', this.spec.app, 'main.js')], {
+      cwd: ROOT,
+      env: { ...process.env, ...this.spec.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    this.child = child;
+    this.exit = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  async waitReady(timeoutMs = 180_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      if (!this.running) {
+        const how = this.child ? await this.exit : undefined;
+        throw new Error(`${this.name} exited (${how ? `code ${how.code}, signal ${how.signal}` : 'never started'}); see ${this.logFile}`);
+      }
+      try {
+        if ((await fetch(this.spec.readyUrl)).status === 200) return;
+      } catch {
+        /* not listening yet */
+      }
+      if (Date.now() > until) throw new Error(`${this.name} not ready after ${timeoutMs} ms; see ${this.logFile}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** Sends `signal` to the process group; a no-op once it has exited. */
+  signal(signal: NodeJS.Signals): void {
+    if (!this.running) return;
+    try {
+      process.kill(-this.child!.pid!, signal);
+    } catch {
+      /* already gone */
+    }
+  }
+
+  /** Resolves with how the process ended (at once if it already has); undefined if it never started. */
+  exited(): Promise<Exit | undefined> {
+    return this.exit ?? Promise.resolve(undefined);
+  }
+
+  /** SIGTERM to the process group, SIGKILL if it has not exited after a grace period. */
+  async stop(graceMs = 5_000): Promise<Exit | undefined> {
+    if (!this.running) return this.exited();
+    this.signal('SIGTERM');
+    const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
+    const how = await this.exited();
+    clearTimeout(timer);
+    return how;
+  }
+
+  /** SIGKILL to the process group (kill -9: no shutdown code runs); resolves once it has exited. */
+  async kill(): Promise<Exit | undefined> {
+    this.signal('SIGKILL');
+    return this.exited();
+  }
 }
 
 /** The admin key every e2e gateway registers (SERVABLE_ADMIN_KEY). */
@@ -99,7 +203,7 @@ export async function startPlatform(gatewayEnv: Record<string, string> = {}, opt
   // A database of its own per platform: with DATABASE_URL a scratch PostgreSQL database, else a PGlite folder.
   const testDb = process.env['DATABASE_URL'] ? await TestDatabase.create() : undefined;
   const database: Record<string, string> = testDb?.url ? { DATABASE_URL: testDb.url } : { SERVABLE_DATA_DIR: join(logDir, 'data') };
-  const services: Record<AppName, Service> = {
+  const specs: Record<AppName, ServiceSpec> = {
     tokenizer: {
       name: 'tokenizer',
       app: 'tokenizer',
@@ -117,55 +221,37 @@ export async function startPlatform(gatewayEnv: Record<string, string> = {}, opt
       app: 'gateway',
       env: {
         ...common,
+        ...gatewayDefaults(database),
         GATEWAY_HTTP_PORT: String(gwHttp),
         GATEWAY_HTTP_HOST: '127.0.0.1',
         GATEWAY_GRPC_URL: `127.0.0.1:${gwGrpc}`,
         TOKENIZER_URL: `127.0.0.1:${tokGrpc}`,
         INFERENCE_URL: `127.0.0.1:${infGrpc}`,
-        SERVABLE_ADMIN_KEY: ADMIN_KEY,
-        RECONCILE_INTERVAL_MS: '1000',
-        METRICS_FLUSH_INTERVAL_MS: '500',
-        ...database,
         ...gatewayEnv,
         ...options.env?.gateway,
       },
       readyUrl: `http://127.0.0.1:${gwHttp}/readyz`,
     },
   };
+  const services = Object.fromEntries(APPS.map((app) => [app, new ServiceProcess(specs[app], logDir)])) as Record<AppName, ServiceProcess>;
+  const start = (name: AppName) => services[name].start();
+  const stop = async (name: AppName) => void (await services[name].stop());
 
-  const run = async (service: Service) => {
-    const log = createWriteStream(join(logDir, `${service.name}.log`), { flags: 'a' });
-    const child = spawn(process.execPath, [join(ROOT, 'dist/apps', service.app, 'main.js')], {
-      cwd: ROOT,
-      env: { ...process.env, ...service.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    child.stdout?.pipe(log);
-    child.stderr?.pipe(log);
-    service.child = child;
-    await waitReady(service, logDir);
-  };
-  const halt = async (service: Service) => {
-    const child = service.child;
-    service.child = undefined;
-    if (child) await kill(child);
-  };
-  const start = (name: AppName) => run(services[name]);
-  const stop = (name: AppName) => halt(services[name]);
-
-  const extraGateways: Service[] = [];
+  const extraGateways: ServiceProcess[] = [];
   const startGateway = async (env: Record<string, string> = {}): Promise<ExtraGateway> => {
     const [http, grpcPort] = await Promise.all([freePort(), freePort()]);
-    const service: Service = {
-      name: `gateway-${extraGateways.length + 2}`,
-      app: 'gateway',
-      env: { ...services.gateway.env, GATEWAY_HTTP_PORT: String(http), GATEWAY_GRPC_URL: `127.0.0.1:${grpcPort}`, ...env },
-      readyUrl: `http://127.0.0.1:${http}/readyz`,
-    };
+    const service = new ServiceProcess(
+      {
+        name: `gateway-${extraGateways.length + 2}`,
+        app: 'gateway',
+        env: { ...specs.gateway.env, GATEWAY_HTTP_PORT: String(http), GATEWAY_GRPC_URL: `127.0.0.1:${grpcPort}`, ...env },
+        readyUrl: `http://127.0.0.1:${http}/readyz`,
+      },
+      logDir,
+    );
     extraGateways.push(service);
-    await run(service);
-    return { url: `http://127.0.0.1:${http}`, grpcUrl: `127.0.0.1:${grpcPort}`, stop: () => halt(service) };
+    await service.start();
+    return { url: `http://127.0.0.1:${http}`, grpcUrl: `127.0.0.1:${grpcPort}`, stop: async () => void (await service.stop()) };
   };
 
   const platform: Platform = {
@@ -184,7 +270,7 @@ export async function startPlatform(gatewayEnv: Record<string, string> = {}, opt
     stop,
     startGateway,
     async close() {
-      for (const service of extraGateways) await halt(service);
+      for (const service of extraGateways) await service.stop();
       for (const name of [...APPS].reverse()) await stop(name);
       await testDb?.drop();
     },
@@ -199,36 +285,12 @@ export async function startPlatform(gatewayEnv: Record<string, string> = {}, opt
   return platform;
 }
 
-async function waitReady(service: Service, logDir: string, timeoutMs = 180_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const child = service.child;
-    if (!child || child.exitCode !== null) {
-      throw new Error(`${service.name} exited with ${child?.exitCode}; see ${join(logDir, `${service.name}.log`)}`);
-    }
-    try {
-      if ((await fetch(service.readyUrl)).status === 200) return;
-    } catch {
-      /* not listening yet */
-    }
-    if (Date.now() > until) throw new Error(`${service.name} not ready after ${timeoutMs} ms; see ${join(logDir, `${service.name}.log`)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** SIGTERM to the process group, SIGKILL if it has not exited after a grace period. */
-async function kill(child: ChildProcess, graceMs = 5_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const signal = (s: NodeJS.Signals) => {
-    try {
-      process.kill(-child.pid!, s);
-    } catch {
-      /* already gone */
-    }
+/** The env every e2e gateway gets besides its ports and data-plane addresses: its database, the admin key, short control-plane periods. */
+export function gatewayDefaults(database: Record<string, string>): Record<string, string> {
+  return {
+    SERVABLE_ADMIN_KEY: ADMIN_KEY,
+    RECONCILE_INTERVAL_MS: '1000',
+    METRICS_FLUSH_INTERVAL_MS: '500',
+    ...database,
   };
-  signal('SIGTERM');
-  const timer = setTimeout(() => signal('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
 }
