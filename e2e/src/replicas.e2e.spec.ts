@@ -363,7 +363,7 @@ describe.skipIf(!DATABASE_URL)('several replicas of every service (2 gateways, 2
 
     const closeAt = sigtermAt + GRACE_MS;
     const responses = result.outcomes.filter((o) => o.status !== undefined);
-    const serverErrors = responses.filter((o) => o.status! >= 500);
+    const serverErrors = responses.filter((o) => (o.status ?? 0) >= 500);
     const errors = result.outcomes.filter((o) => o.error);
     const earlyErrors = errors.filter((o) => o.endedAt < closeAt - 50);
     const servedInGrace = responses.filter((o) => o.status === 200 && o.endedAt > sigtermAt && o.endedAt < closeAt);

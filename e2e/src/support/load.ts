@@ -61,7 +61,7 @@ export function startLoad(options: LoadOptions): { done: Promise<LoadResult>; ou
 export function summarise(outcomes: Outcome[]): LoadResult {
   const byStatus: Record<string, number> = {};
   for (const o of outcomes) {
-    const key = o.status !== undefined ? String(o.status) : o.error!;
+    const key = o.status !== undefined ? String(o.status) : (o.error ?? 'unknown');
     byStatus[key] = (byStatus[key] ?? 0) + 1;
   }
   return { outcomes, total: outcomes.length, byStatus };

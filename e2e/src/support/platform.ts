@@ -118,9 +118,10 @@ export class ServiceProcess {
 
   /** Sends `signal` to the process group; a no-op once it has exited. */
   signal(signal: NodeJS.Signals): void {
-    if (!this.running) return;
+    const pid = this.child?.pid;
+    if (!this.running || pid === undefined) return;
     try {
-      process.kill(-this.child!.pid!, signal);
+      process.kill(-pid, signal);
     } catch {
       /* already gone */
     }

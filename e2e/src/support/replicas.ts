@@ -88,6 +88,8 @@ export async function startReplicaPlatform(options: ReplicaPlatformOptions): Pro
   const logDir = mkdtempSync(join(tmpdir(), 'servable-replicas-'));
   const repo = copyRepository();
   const testDb = await TestDatabase.create();
+  const databaseUrl = testDb.url;
+  if (!databaseUrl) throw new Error('TestDatabase gave no PostgreSQL URL although DATABASE_URL is set');
   const common = { MODEL_REPOSITORY: repo.root, LOG_LEVEL: 'warn' };
 
   const replicasOf = async (app: Replica['app'], hosts: ReplicaHost[]) => {
@@ -151,7 +153,7 @@ export async function startReplicaPlatform(options: ReplicaPlatformOptions): Pro
         app: 'gateway',
         env: {
           ...common,
-          ...gatewayDefaults({ DATABASE_URL: testDb.url! }),
+          ...gatewayDefaults({ DATABASE_URL: databaseUrl }),
           GATEWAY_HTTP_PORT: String(http),
           GATEWAY_HTTP_HOST: '127.0.0.1',
           GATEWAY_GRPC_URL: `127.0.0.1:${grpcPort}`,
@@ -173,7 +175,7 @@ export async function startReplicaPlatform(options: ReplicaPlatformOptions): Pro
     tokenizerUrl,
     inferenceUrl,
     repository: repo.root,
-    databaseUrl: testDb.url!,
+    databaseUrl,
     logDir,
     async close() {
       // Gateways first, as a rollout would drain them before the data plane; each stop is awaited, even after a failure.
