@@ -187,9 +187,14 @@ export async function startReplicaPlatform(options: ReplicaPlatformOptions): Pro
   };
   try {
     const dataPlane = [...tokenizers.filter((_, i) => startsNow(options.tokenizers[i])), ...inference.filter((_, i) => startsNow(options.inference[i]))];
-    await Promise.all(dataPlane.map((r) => r.start()));
-    // One after the other: the first applies the migrations and imports the repository.
-    for (const g of gateways) await g.start();
+    // Everything is spawned at once, and no start waits for another service's readiness: a data-plane
+    // replica may well count as ready only once a gateway has told it what to load.
+    for (const r of dataPlane) r.process.spawn();
+    const gatewaysUp = async () => {
+      // One after the other: the first applies the migrations and imports the repository.
+      for (const g of gateways) await g.start();
+    };
+    await Promise.all([...dataPlane.map((r) => r.process.waitReady()), gatewaysUp()]);
   } catch (err) {
     await platform.close();
     throw new Error(`the replica platform did not start (logs in ${logDir}): ${(err as Error).message}`);
