@@ -90,7 +90,8 @@ export async function startReplicaPlatform(options: ReplicaPlatformOptions): Pro
   const testDb = await TestDatabase.create();
   const databaseUrl = testDb.url;
   if (!databaseUrl) throw new Error('TestDatabase gave no PostgreSQL URL although DATABASE_URL is set');
-  const common = { MODEL_REPOSITORY: repo.root, LOG_LEVEL: 'warn' };
+  // No unready grace on stop (SHUTDOWN_GRACE_MS) unless a test sets one: nothing but the tests route here.
+  const common = { MODEL_REPOSITORY: repo.root, LOG_LEVEL: 'warn', SHUTDOWN_GRACE_MS: '0' };
 
   const replicasOf = async (app: Replica['app'], hosts: ReplicaHost[]) => {
     const all = hosts.map(hostOf);
