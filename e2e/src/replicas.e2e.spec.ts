@@ -248,6 +248,12 @@ describe.skipIf(!DATABASE_URL)('several replicas of every service (2 gateways, 2
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(unready).toEqual([]);
+    // The console's overview names the replica that is down, and the service as SERVING.
+    const tokenizerHealth = async () => (await call('GET', '/admin/api/overview')).body.services.find((s: any) => s.name === 'tokenizer');
+    await waitFor(`the overview shows ${victim.name} down`, async () => {
+      const health = await tokenizerHealth();
+      return health.status === 'SERVING' && health.replicas?.some((r: any) => String(r.address).includes(victim.grpcUrl) && r.status !== 'SERVING');
+    }, 5_000, 100);
     // The other tokenizer replica serves every request.
     for (let i = 0; i < 10; i++) {
       const res = await classify(gateways[i % 2].url);
@@ -257,7 +263,11 @@ describe.skipIf(!DATABASE_URL)('several replicas of every service (2 gateways, 2
     // Restarted at once on the same address and port the dead process had.
     const restartAt = Date.now();
     await victim.start();
-    measure(`tokenizer replica restarted after kill -9: ready ${elapsedSince(restartAt)} ms after spawn`);
+    const ready = elapsedSince(restartAt);
+    await waitFor(`the overview shows ${victim.name} SERVING again`, async () =>
+      !!(await tokenizerHealth()).replicas?.some((r: any) => String(r.address).includes(victim.grpcUrl) && r.status === 'SERVING'),
+    10_000, 100);
+    measure(`tokenizer replica restarted after kill -9: ready ${ready} ms after spawn, SERVING in the gateway's overview ${elapsedSince(restartAt)} ms after spawn`);
   });
 
   it('loses at most the requests in flight when an inference replica is killed with -9 under load', async () => {
@@ -387,7 +397,11 @@ describe.skipIf(!DATABASE_URL)('several replicas of every service (2 gateways, 2
     const earlyErrors = errors.filter((o) => o.endedAt < closeAt - 50);
     const servedInGrace = responses.filter((o) => o.status === 200 && o.endedAt > sigtermAt && o.endedAt < closeAt);
     const errorCodes = summarise(errors).byStatus;
-    console.log(`[replicas] SIGTERM under load: ${JSON.stringify(result.byStatus)}; readyz: ${JSON.stringify(summarise(readiness).byStatus)}`);
+    const relative = (o: Outcome) => `${o.error ?? o.status} sent +${o.startedAt - sigtermAt} ms, ended +${o.endedAt - sigtermAt} ms`;
+    console.log(
+      `[replicas] SIGTERM under load: ${JSON.stringify(result.byStatus)}; readyz: ${JSON.stringify(summarise(readiness).byStatus)}; ` +
+        `resets: ${JSON.stringify(errors.filter((o) => o.error !== 'ECONNREFUSED').map(relative))}; last answer ended +${Math.max(...responses.map((o) => o.endedAt)) - sigtermAt} ms`,
+    );
     measure(
       `SIGTERM to ${a.name} under load (concurrency ${CONCURRENCY}, keep-alive): ${result.total} requests, ${responses.length} answered, ` +
         `${serverErrors.length} 5xx, ${servedInGrace.length} answered during the ${GRACE_MS} ms grace, ${errors.length} refused/reset after close ${JSON.stringify(errorCodes)}; ` +
