@@ -404,7 +404,8 @@ describe.skipIf(!DATABASE_URL)('several replicas of every service (2 gateways, 2
     );
     measure(
       `SIGTERM to ${a.name} under load (concurrency ${CONCURRENCY}, keep-alive): ${result.total} requests, ${responses.length} answered, ` +
-        `${serverErrors.length} 5xx, ${servedInGrace.length} answered during the ${GRACE_MS} ms grace, ${errors.length} refused/reset after close ${JSON.stringify(errorCodes)}; ` +
+        `${serverErrors.length} 5xx, ${servedInGrace.length} answered during the ${GRACE_MS} ms grace, ${errors.length} refused/reset after close ${JSON.stringify(errorCodes)} ` +
+        `(of which ${errors.filter((o) => o.error !== 'ECONNREFUSED' && o.startedAt < closeAt).length} reset requests sent on a kept-alive connection before the grace ended); ` +
         `/readyz 503 after ${readyzFailedAt < 0 ? 'never' : readyzFailedAt - sigtermAt} ms; exit ${JSON.stringify(exit)} after ${exitedAfter} ms`,
     );
 
