@@ -37,7 +37,8 @@ const measure = (line: string) => {
  * 2 gateways on one PostgreSQL database, 2 tokenizer and 2 inference replicas
  * on their own loopback addresses behind a static address list, and a third
  * inference address (127.0.0.4) in that list from the start that comes up only
- * later. Inference loads nothing by itself (MODEL_VERSION_POLICY=none), so every
+ * later. Gateway B gets one DNS name per service instead of the list (answered by
+ * support/fake-dns.cjs with the ready replicas). Inference loads nothing by itself (MODEL_VERSION_POLICY=none), so every
  * version a replica holds reached it as the control plane's desired state.
  *
  * The tests run in order on one platform: each leaves it as the next expects.
@@ -113,6 +114,8 @@ describe.skipIf(!DATABASE_URL)('several replicas of every service (2 gateways, 2
       gateways: 2,
       tokenizers: ['127.0.0.2', '127.0.0.3'],
       inference: ['127.0.0.2', '127.0.0.3', { host: '127.0.0.4', startNow: false }],
+      // Gateway B finds the replicas behind one DNS name per service, as behind a headless Service.
+      dnsGateways: [1],
       // E2E_IPV4_LIST=1: the gateways get gRPC's own notation, ipv4:host:port,host:port, instead of the plain list.
       ...(process.env['E2E_IPV4_LIST'] ? { addressList: (urls: string[]) => `ipv4:${urls.join(',')}` } : {}),
       env: {
@@ -123,7 +126,10 @@ describe.skipIf(!DATABASE_URL)('several replicas of every service (2 gateways, 2
     gateways = platform.gateways;
     inference = platform.inference.slice(0, 2);
     newcomer = platform.inference[2];
-    console.log(`[replicas] logs in ${platform.logDir}; TOKENIZER_URL=${platform.tokenizerUrl} INFERENCE_URL=${platform.inferenceUrl}`);
+    console.log(
+      `[replicas] logs in ${platform.logDir}; gateway-a: TOKENIZER_URL=${platform.tokenizerUrl} INFERENCE_URL=${platform.inferenceUrl}; ` +
+        `gateway-b: TOKENIZER_URL=${platform.names.tokenizer} INFERENCE_URL=${platform.names.inference}`,
+    );
     // The import pins v1 and v2.
     await waitFor('v1 and v2 AVAILABLE in the admin API', async () => (await desired()).length >= 2, 120_000, 250);
   });
@@ -311,6 +317,8 @@ describe.skipIf(!DATABASE_URL)('several replicas of every service (2 gateways, 2
     const spawnedAt = Date.now();
     await newcomer.start();
     const readyAt = Date.now();
+    // Ready, so a headless Service lists it: gateway B finds it when it resolves the name again; A has its address already.
+    platform.publish('inference', [...inference, newcomer]);
     const wanted = await desired();
 
     // A light load through both gateways, until the newcomer has answered some of it.
@@ -327,9 +335,24 @@ describe.skipIf(!DATABASE_URL)('several replicas of every service (2 gateways, 2
       stop.abort();
     }
     const result = await load.done;
-    measure(`inference replica started later: ready ${readyAt - spawnedAt} ms after spawn; holds the desired versions ${converged} ms and gets traffic ${traffic} ms after ready`);
+    // Both gateways know it: A from its static list, B by resolving the DNS name again.
+    let known = -1;
+    await waitFor(`${newcomer.name} SERVING in every gateway's overview`, async () => {
+      for (const g of gateways) {
+        const overview = await call('GET', '/admin/api/overview', { base: g.url });
+        const health = overview.body.services.find((x: any) => x.name === 'inference');
+        if (!health.replicas?.some((r: any) => String(r.address).includes(newcomer.grpcUrl) && r.status === 'SERVING')) return false;
+      }
+      known = elapsedSince(readyAt);
+      return true;
+    }, 30_000, 250);
+    measure(
+      `inference replica started later: ready ${readyAt - spawnedAt} ms after spawn; holds the desired versions ${converged} ms and gets traffic ${traffic} ms after ready; ` +
+        `SERVING in both gateways' overview (B through the DNS name) ${known} ms after ready`,
+    );
     expect(converged).toBeLessThan(10_000);
     expect(traffic).toBeLessThan(30_000);
+    expect(known).toBeLessThan(30_000);
     // It never got a request before it held the version (no 409 "not loaded" on the way).
     expect(result.outcomes.filter((o) => o.status !== 200)).toEqual([]);
   });
@@ -341,6 +364,8 @@ describe.skipIf(!DATABASE_URL)('several replicas of every service (2 gateways, 2
     await waitFor(`${leaving.name} serves part of the load`, async () => (await predicts(leaving)) - before >= 10, 10_000, 100);
     leaving.process.signal('SIGTERM');
     const sigtermAt = Date.now();
+    // Its readiness fails at once, so a headless Service drops it from the name.
+    platform.publish('inference', inference);
     const exit = await Promise.race([leaving.process.exited(), new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), INFERENCE_GRACE_MS + 10_000))]);
     const exitedAfter = elapsedSince(sigtermAt);
     const result = await load.done;

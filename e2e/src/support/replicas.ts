@@ -1,7 +1,7 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { freePort } from '@servable/observability/testing';
 import { TestDatabase, copyRepository } from '@servable/persistence/testing';
 import { ensureBuilt, gatewayDefaults, ServiceProcess, type AppName, type Exit } from './platform';
@@ -52,6 +52,13 @@ export interface ReplicaPlatformOptions {
    * comma list host:port,host:port; `ipv4:` + that list is gRPC's own notation).
    */
   addressList?: (grpcUrls: string[]) => string;
+  /**
+   * Gateways (by index) that get one DNS name per service instead of the static list
+   * (tokenizer.replicas.test:<p>, inference.replicas.test:<p>), as a headless Service gives
+   * them. support/fake-dns.cjs answers for those names in the gateway's process: with the
+   * replicas started with the platform, until a test publishes others.
+   */
+  dnsGateways?: number[];
   /** Env per app, applied after the harness's own. */
   env?: Partial<Record<AppName, Record<string, string>>>;
 }
@@ -67,10 +74,15 @@ export interface ReplicaPlatform {
   repository: string;
   databaseUrl: string;
   logDir: string;
+  /** The DNS names (host:port) the dnsGateways got. */
+  names: Record<Replica['app'], string>;
+  /** From now on the service's DNS name resolves to these replicas, as a headless Service lists its ready pods. */
+  publish(app: Replica['app'], replicas: Replica[]): void;
   /** Stops every process still running (gateways first), drops the database, removes the repository. */
   close(): Promise<void>;
 }
 
+const FAKE_DNS = resolve(__dirname, 'fake-dns.cjs');
 const hostOf = (r: ReplicaHost) => (typeof r === 'string' ? r : r.host);
 const startsNow = (r: ReplicaHost) => typeof r === 'string' || r.startNow;
 
@@ -144,8 +156,29 @@ export async function startReplicaPlatform(options: ReplicaPlatformOptions): Pro
   const addressList = options.addressList ?? ((urls: string[]) => urls.join(','));
   const tokenizerUrl = addressList(tokenizers.map((r) => r.grpcUrl));
   const inferenceUrl = addressList(inference.map((r) => r.grpcUrl));
+  const names = {
+    tokenizer: `tokenizer.replicas.test:${tokenizers[0].grpcUrl.split(':')[1]}`,
+    inference: `inference.replicas.test:${inference[0].grpcUrl.split(':')[1]}`,
+  };
+  const dnsFile = join(logDir, 'dns.json');
+  const published: Record<Replica['app'], string[]> = {
+    tokenizer: tokenizers.filter((_, i) => startsNow(options.tokenizers[i])).map((r) => r.host),
+    inference: inference.filter((_, i) => startsNow(options.inference[i])).map((r) => r.host),
+  };
+  const writeDns = () => {
+    // Written whole, then renamed: a lookup never reads half a file.
+    writeFileSync(`${dnsFile}.tmp`, JSON.stringify({ [names.tokenizer.split(':')[0]]: published.tokenizer, [names.inference.split(':')[0]]: published.inference }));
+    renameSync(`${dnsFile}.tmp`, dnsFile);
+  };
+  const publish = (app: Replica['app'], replicas: Replica[]) => {
+    published[app] = replicas.map((r) => r.host);
+    writeDns();
+  };
+  writeDns();
+
   const gateways: GatewayReplica[] = [];
   for (let i = 0; i < (options.gateways ?? 2); i++) {
+    const byName = options.dnsGateways?.includes(i) ?? false;
     const [http, grpcPort] = [await freePort(), await freePort()];
     const name = `gateway-${String.fromCharCode(97 + i)}`;
     const service = new ServiceProcess(
@@ -158,8 +191,9 @@ export async function startReplicaPlatform(options: ReplicaPlatformOptions): Pro
           GATEWAY_HTTP_PORT: String(http),
           GATEWAY_HTTP_HOST: '127.0.0.1',
           GATEWAY_GRPC_URL: `127.0.0.1:${grpcPort}`,
-          TOKENIZER_URL: tokenizerUrl,
-          INFERENCE_URL: inferenceUrl,
+          TOKENIZER_URL: byName ? names.tokenizer : tokenizerUrl,
+          INFERENCE_URL: byName ? names.inference : inferenceUrl,
+          ...(byName ? { NODE_OPTIONS: `${process.env['NODE_OPTIONS'] ?? ''} --require ${FAKE_DNS}`.trim(), E2E_FAKE_DNS: dnsFile } : {}),
           ...options.env?.gateway,
         },
         readyUrl: `http://127.0.0.1:${http}/readyz`,
@@ -178,6 +212,8 @@ export async function startReplicaPlatform(options: ReplicaPlatformOptions): Pro
     repository: repo.root,
     databaseUrl,
     logDir,
+    names,
+    publish,
     async close() {
       // Gateways first, as a rollout would drain them before the data plane; each stop is awaited, even after a failure.
       for (const g of gateways) await g.stop().catch(() => undefined);
