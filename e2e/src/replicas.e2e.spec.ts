@@ -73,6 +73,16 @@ describe.skipIf(!DATABASE_URL)('several replicas of every service (2 gateways, 2
       headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
       body: JSON.stringify({ texts: [TEXT] }),
     });
+  /** A load's sender that cycles through the gateways and through `versions` pinned, plus the unpinned route. */
+  const everyVersion = (versions: number[]) => {
+    let i = 0;
+    const plan = [undefined, ...versions];
+    return () => {
+      const n = i++;
+      // Every version through every gateway: the gateway changes once per round of versions.
+      return classifyRequest(gateways[Math.floor(n / plan.length) % gateways.length].url, plan[n % plan.length]);
+    };
+  };
   const classify = (base: string, version?: number) => call('POST', `/v1/models/spam${version ? `/versions/${version}` : ''}:classify`, { base, body: { texts: [TEXT] } });
 
   /** The admin API's versions of spam: state, and per inference replica what it holds. */
@@ -204,6 +214,13 @@ describe.skipIf(!DATABASE_URL)('several replicas of every service (2 gateways, 2
     // And the other gateway's admin API says the same.
     const onB = (await versionsView(gateways[1].url)).find((v) => v.version === 3);
     expect(onB.state).toBe('AVAILABLE');
+    // So does TF Serving's status API, which names the replicas too (beyond TF Serving's shape).
+    const tfs = await call('GET', '/v1/models/spam/versions/3', { base: gateways[1].url });
+    expect(tfs.status, JSON.stringify(tfs.body)).toBe(200);
+    expect(tfs.body.model_version_status[0]).toMatchObject({ version: '3', state: 'AVAILABLE' });
+    for (const r of inference) {
+      expect(tfs.body.model_version_status[0].replicas, JSON.stringify(tfs.body)).toContainEqual(expect.objectContaining({ address: expect.stringContaining(r.grpcUrl), state: 'AVAILABLE' }));
+    }
 
     const served = (await Promise.all(inference.map((r) => predicts(r, 3)))).map((n, i) => n - before[i]);
     console.log(`[replicas] v3 requests served per inference replica: ${inference.map((r, i) => `${r.name}=${served[i]}`).join(', ')}`);
@@ -300,17 +317,28 @@ describe.skipIf(!DATABASE_URL)('several replicas of every service (2 gateways, 2
     expect(afterKill.every((o) => o.status === 200)).toBe(true);
   });
 
-  it('restarts the killed inference replica on its own ports and loads what the control plane wants', async () => {
+  it('restarts the killed inference replica on its own ports and loads what the control plane wants, failing no request meanwhile', async () => {
     const victim = inference[1];
-    const spawnedAt = Date.now();
-    await victim.start();
-    const ready = elapsedSince(spawnedAt);
     const wanted = await desired();
-    const readyAt = Date.now();
-    await waitFor(`${victim.name} holds ${wanted.join(', ')} again`, () => holds(victim, wanted), 30_000, 100);
-    const converged = elapsedSince(readyAt);
-    measure(`inference replica restarted after kill -9: ready ${ready} ms after spawn, holds v${wanted.join(', v')} ${converged} ms after ready`);
+    // Requests for every version while it comes back empty: none may reach it before it holds their version.
+    const stop = new AbortController();
+    const load = startLoad({ concurrency: 2, durationMs: 60_000, signal: stop.signal, send: everyVersion(wanted) });
+    let ready = -1;
+    let converged = -1;
+    try {
+      const spawnedAt = Date.now();
+      await victim.start();
+      ready = elapsedSince(spawnedAt);
+      const readyAt = Date.now();
+      await waitFor(`${victim.name} holds v${wanted.join(', v')} again`, () => holds(victim, wanted), 30_000, 100);
+      converged = elapsedSince(readyAt);
+    } finally {
+      stop.abort();
+    }
+    const result = await load.done;
+    measure(`inference replica restarted after kill -9: ready ${ready} ms after spawn, holds v${wanted.join(', v')} ${converged} ms after ready; ${result.total} requests meanwhile, ${JSON.stringify(result.byStatus)}`);
     expect(converged).toBeLessThan(10_000);
+    expect(result.outcomes.filter((o) => o.status !== 200)).toEqual([]);
   });
 
   it('sends traffic to an inference replica that starts later, which first loads what the control plane wants', async () => {
@@ -323,7 +351,7 @@ describe.skipIf(!DATABASE_URL)('several replicas of every service (2 gateways, 2
 
     // A light load through both gateways, until the newcomer has answered some of it.
     const stop = new AbortController();
-    const load = startLoad({ concurrency: 2, durationMs: 60_000, signal: stop.signal, send: (w) => classifyRequest(gateways[w % gateways.length].url) });
+    const load = startLoad({ concurrency: 2, durationMs: 60_000, signal: stop.signal, send: everyVersion(wanted) });
     let converged = -1;
     let traffic = -1;
     try {
@@ -353,7 +381,7 @@ describe.skipIf(!DATABASE_URL)('several replicas of every service (2 gateways, 2
     expect(converged).toBeLessThan(10_000);
     expect(traffic).toBeLessThan(30_000);
     expect(known).toBeLessThan(30_000);
-    // It never got a request before it held the version (no 409 "not loaded" on the way).
+    // No request for any version reached it before it held that version (no 409 "not loaded" on the way).
     expect(result.outcomes.filter((o) => o.status !== 200)).toEqual([]);
   });
 
