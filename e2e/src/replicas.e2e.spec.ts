@@ -37,9 +37,10 @@ const measure = (line: string) => {
  * 2 gateways on one PostgreSQL database, 2 tokenizer and 2 inference replicas
  * on their own loopback addresses behind a static address list, and a third
  * inference address (127.0.0.4) in that list from the start that comes up only
- * later. Gateway B gets one DNS name per service instead of the list (answered by
- * support/fake-dns.cjs with the ready replicas). Inference loads nothing by itself (MODEL_VERSION_POLICY=none), so every
- * version a replica holds reached it as the control plane's desired state.
+ * later. Gateway B gets one DNS name per service instead of the list (answered
+ * by support/fake-dns.cjs with the ready replicas). Inference loads nothing by
+ * itself (MODEL_VERSION_POLICY=none), so every version a replica holds reached
+ * it as the control plane's desired state.
  *
  * The tests run in order on one platform: each leaves it as the next expects.
  */
@@ -126,7 +127,7 @@ describe.skipIf(!DATABASE_URL)('several replicas of every service (2 gateways, 2
       inference: ['127.0.0.2', '127.0.0.3', { host: '127.0.0.4', startNow: false }],
       // Gateway B finds the replicas behind one DNS name per service, as behind a headless Service.
       dnsGateways: [1],
-      // E2E_IPV4_LIST=1: the gateways get gRPC's own notation, ipv4:host:port,host:port, instead of the plain list.
+      // E2E_IPV4_LIST=1: gateway A gets gRPC's own notation, ipv4:host:port,host:port, instead of the plain list.
       ...(process.env['E2E_IPV4_LIST'] ? { addressList: (urls: string[]) => `ipv4:${urls.join(',')}` } : {}),
       env: {
         inference: { MODEL_VERSION_POLICY: 'none', SHUTDOWN_GRACE_MS: String(INFERENCE_GRACE_MS) },
