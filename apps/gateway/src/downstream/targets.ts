@@ -36,7 +36,7 @@ export function formatAddress(host: string, port: number): string {
 
 /**
  * Every host:port behind the targets, sorted: IP literals as they are, names through the
- * system resolver (hosts file included, as a headless Service's DNS). A name that does not
+ * system resolver (hosts file included, as a headless Service's DNS), IPv4 where a name has it. A name that does not
  * resolve contributes nothing this time rather than failing the others.
  */
 export async function resolveTargets(targets: Target[]): Promise<{ addresses: string[]; errors: string[] }> {
@@ -46,7 +46,10 @@ export async function resolveTargets(targets: Target[]): Promise<{ addresses: st
       if (isIP(host)) return [formatAddress(host, port)];
       try {
         const found = await lookup(host, { all: true });
-        return found.map((a) => formatAddress(a.address, port));
+        // A dual-stack name (localhost, a dual-stack Service) lists each host once per family: counting both
+        // would make one replica two, and a v6 twin of a server bound to 0.0.0.0 would never answer.
+        const v4 = found.filter((a) => a.family === 4);
+        return (v4.length ? v4 : found).map((a) => formatAddress(a.address, port));
       } catch (err) {
         errors.push(`${host}: ${(err as Error).message}`);
         return [];
