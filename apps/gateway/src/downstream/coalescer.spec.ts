@@ -60,6 +60,20 @@ describe('Coalescer', () => {
     expect(calls).toHaveLength(1);
   });
 
+  it('fails a merged member at its own deadline, without cutting the call short for the others', async () => {
+    const { calls, run } = fakeDownstream();
+    const c = new Coalescer(run, { maxInFlight: 1, maxRows: 100 });
+    void c.submit('k', member('first'));
+    const hasty = c.submit('k', member('hasty', 1, Date.now() + 30));
+    const patient = c.submit('k', member('patient'));
+    calls[0].answer();
+    await tick();
+    expect(calls[1].items).toEqual(['hasty', 'patient']);
+    await expect(hasty).rejects.toMatchObject({ code: ErrorCode.DEADLINE_EXCEEDED });
+    calls[1].answer();
+    expect(await patient).toBe('PATIENT');
+  });
+
   it('sends each member alone when a merged call is refused as INVALID_ARGUMENT, so one bad input fails alone', async () => {
     const calls: string[][] = [];
     const c = new Coalescer<string, string>(

@@ -83,6 +83,12 @@ export class Coalescer<Item, Result> {
   }
 
   private async settle(batch: Waiting<Item, Result>[]): Promise<void> {
+    // The merged call runs to the latest deadline of its members; one whose own deadline comes
+    // sooner fails at that deadline instead of waiting for the others.
+    const latest = Math.max(...batch.map((m) => m.deadline));
+    const timers = batch
+      .filter((m) => m.deadline < latest)
+      .map((m) => setTimeout(() => m.reject(new ServableError(ErrorCode.DEADLINE_EXCEEDED, 'deadline exceeded waiting for a merged downstream call')), m.deadline - Date.now()));
     try {
       const results = await this.run(batch);
       batch.forEach((m, i) => m.resolve(results[i]));
@@ -92,6 +98,8 @@ export class Coalescer<Item, Result> {
         return;
       }
       for (const m of batch) m.reject(err);
+    } finally {
+      for (const t of timers) clearTimeout(t);
     }
   }
 }
