@@ -1,3 +1,4 @@
+import { parseArgs } from 'node:util';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Tokenizer } from 'tokenizers';
@@ -15,13 +16,22 @@ const SEED = 42;
 const MAX_LENGTH = 256;
 const VOCAB_SIZE = 8000;
 
-const args = process.argv.slice(2);
-const outDir = resolve(args[args.indexOf('--out') + 1] && args.includes('--out') ? args[args.indexOf('--out') + 1] : 'models');
-const tokenizerOnly = args.includes('--tokenizer-only');
-// --versions 1 retrains only v1 (quick experiments); the default is both.
-const versions = (args.includes('--versions') ? args[args.indexOf('--versions') + 1] : '1,2').split(',').map(Number);
+// --out <dir> (default models/); --tokenizer-only; --versions 1 retrains only v1 (quick experiments);
 // --epochs N overrides every version's epochs: for a quick look, never for the committed models.
-const epochsOverride = args.includes('--epochs') ? Number(args[args.indexOf('--epochs') + 1]) : undefined;
+const { values: args } = parseArgs({
+  options: {
+    out: { type: 'string', default: 'models' },
+    'tokenizer-only': { type: 'boolean', default: false },
+    versions: { type: 'string', default: '1,2' },
+    epochs: { type: 'string' },
+  },
+});
+const outDir = resolve(args.out);
+const tokenizerOnly = args['tokenizer-only'];
+const versions = args.versions.split(',').map(Number);
+if (versions.some((v) => !Number.isInteger(v) || v < 1)) throw new Error(`--versions takes version numbers like 1,2, got "${args.versions}"`);
+const epochsOverride = args.epochs === undefined ? undefined : Number(args.epochs);
+if (epochsOverride !== undefined && !(Number.isInteger(epochsOverride) && epochsOverride > 0)) throw new Error(`--epochs takes a positive whole number, got "${args.epochs}"`);
 
 async function encode(tokenizer: Tokenizer, messages: Example[]): Promise<Encoded> {
   const rows: Int32Array[] = [];
