@@ -77,7 +77,13 @@ export class Database {
           mkdirSync(options.dataDir, { recursive: true });
           initPgliteDir(options.dataDir);
         }
-        pglite = await PGlite.create({ dataDir: options.dataDir, parsers: pgCompatibleParsers });
+        pglite = await PGlite.create({
+          dataDir: options.dataDir,
+          parsers: pgCompatibleParsers,
+          // The control plane's tables are a few MB; Postgres' default 128 MB of shared buffers would
+          // live in PGlite's WASM memory for good (about 120 MB of the gateway's RSS, measured).
+          startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],
+        });
       }
       const ds = new DataSource({ ...base, driver: pglitePoolDriver(pglite) } as DataSourceOptions);
       db = new Database(ds, 'pglite', undefined, pglite, owns);
