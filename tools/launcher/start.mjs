@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm start`: builds what is missing, then runs tokenizer, inference and
+// `npm start`: builds what changed (through Nx's cache), then runs tokenizer, inference and
 // gateway together on the embedded defaults. Each child's log lines are
 // prefixed with its name; Ctrl-C, or any child dying, stops them all.
 import { spawn, spawnSync } from 'node:child_process';
@@ -40,11 +40,12 @@ const services = [
 ];
 
 const apps = ['tokenizer', 'inference', 'gateway', 'admin'];
+// Every start goes through Nx, so a stale dist/ never runs old code after a pull or an edit: what is
+// unchanged comes from Nx's cache in a few seconds. --no-build runs dist/ as it is (it must exist).
 const missing = apps.filter((a) => !existsSync(join(root, 'dist/apps', a, a === 'admin' ? 'index.html' : 'main.js')));
-if (missing.length > 0 || process.argv.includes('--build')) {
-  const targets = process.argv.includes('--build') ? apps : missing;
-  console.log(`servable: building ${targets.join(', ')} (once; later starts reuse dist/)`);
-  const build = spawnSync('npx', ['nx', 'run-many', '-t', 'build', '-p', ...targets, '--outputStyle=static'], {
+if (!process.argv.includes('--no-build') || missing.length > 0) {
+  console.log(`servable: building ${apps.join(', ')} (Nx rebuilds only what changed)`);
+  const build = spawnSync('npx', ['nx', 'run-many', '-t', 'build', '-p', ...apps, '--outputStyle=static'], {
     cwd: root,
     stdio: 'inherit',
   });
