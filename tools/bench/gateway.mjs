@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { corpusTexts, cpuMeter, ensureBuilt, fmt, freePort, grpc, grpcPackage, percentile, root, rssMb, startPredictWorkers, startService, unary } from './_support.mjs';
+import { corpusTexts, cpuMeter, ensureBuilt, fmt, freePort, grpc, grpcPackage, percentile, root, rssMb, startPredictWorkers, startService, unary, writeResults } from './_support.mjs';
 
 const MODEL = process.env.BENCH_MODEL ?? 'spam';
 const repository = process.env.MODEL_REPOSITORY ?? join(root, 'models');
@@ -160,8 +160,27 @@ try {
     }
   }
   console.log('');
-  console.log(`RSS after the runs (MB): ${['tokenizer', 'inference', 'gateway'].map((n, k) => `${n} ${fmt(rssMb(services[k].child.pid), 0)}`).join(', ')}`);
+  const rss = Object.fromEntries(['tokenizer', 'inference', 'gateway'].map((n, k) => [n, rssMb(services[k].child.pid)]));
+  console.log(`RSS after the runs (MB): ${Object.entries(rss).map(([n, mb]) => `${n} ${fmt(mb, 0)}`).join(', ')}`);
   console.log('');
+  writeResults('gateway', {
+    logLevel: LOG_LEVEL,
+    downstreamMaxInFlight: process.env.DOWNSTREAM_MAX_IN_FLIGHT ?? 'default',
+    workers: Number(WORKERS),
+    seconds: SECONDS,
+    cores: availableParallelism(),
+    rssMb: rss,
+    runs: rows.flatMap(({ c, i, b, g }) =>
+      [['in-process', i], ['data plane', b], ['gateway', g]].map(([path, r]) => ({
+        concurrency: c,
+        path,
+        rps: r.rps,
+        p50Ms: r.p50,
+        p99Ms: r.p99,
+        cpuMsPerRequest: { tokenizer: r.cpu[0], inference: r.cpu[1], gateway: r.cpu[2], loadgen: r.cpu[3] },
+      })),
+    ),
+  });
   const pct = (a, b) => `${fmt((a.rps / b.rps) * 100, 0)}%`;
   const plus = (a, b) => `+${fmt(a.p50 - b.p50, 2)} ms`;
   for (const { c, i, b, g } of rows) {
