@@ -1,5 +1,6 @@
 export { ErrorCode, HTTP_STATUS, GRPC_STATUS, errorCodeFromGrpcStatus, isErrorCode } from './error-code';
-export { ServableError, type ErrorBody, type ServableErrorOptions } from './servable-error';
+export { ServableError, errorBodySchema, type ErrorBody, type ServableErrorOptions } from './servable-error';
+export { describeIssues, issuePath } from './validation';
 export {
   int32ToBytes,
   bytesToInt32,

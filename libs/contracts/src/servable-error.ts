@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { ErrorCode, HTTP_STATUS } from './error-code';
 
 export interface ServableErrorOptions {
@@ -38,9 +39,9 @@ export class ServableError extends Error {
 }
 
 /** The error body of every REST endpoint; `error` is TF Serving's field, so its clients keep working. */
-export interface ErrorBody {
-  error: string;
-  code: ErrorCode;
-  /** Present on INTERNAL only; the same id is in the server log. */
-  errorId?: string;
-}
+export const errorBodySchema = z.object({
+  error: z.string(),
+  code: z.enum(ErrorCode).meta({ example: ErrorCode.INVALID_ARGUMENT }),
+  errorId: z.string().optional().describe('Present on INTERNAL only; the same id is in the server log'),
+});
+export type ErrorBody = z.infer<typeof errorBodySchema>;

@@ -10,7 +10,6 @@ export { artifactChecksum } from './registry/artifact-checksum';
 export type { ModelView, VersionView } from './registry/views';
 export {
   CanaryService,
-  canaryRunInputSchema,
   canaryRunView,
   assertNoCanaryRun,
   type CanaryRouting,
@@ -18,7 +17,7 @@ export {
   type StepOutcome,
 } from './canary/canary.service';
 export { judgeWindow, wilsonInterval, twoProportionZ, Z_95_ONE_SIDED, type CanaryWindow, type GateVerdict, type VersionWindow } from './canary/canary-gates';
-export { RolloutService, rolloutInputSchema, type RolloutInput, type RolloutView } from './rollout/rollout.service';
+export { RolloutService, type RolloutInput, type RolloutView } from './rollout/rollout.service';
 export { ApiKeyService, hasRole, actorOf, extractApiKey, type ApiKeyView, type ApiKeyServiceOptions } from './auth/api-key.service';
 export {
   MetricsStore,

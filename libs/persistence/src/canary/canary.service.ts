@@ -1,7 +1,6 @@
-import type { CanaryCheck, CanaryRunInput, CanaryRunView } from '@servable/contracts/admin-api';
-import { ErrorCode, ServableError } from '@servable/contracts';
+import { canaryRunInputSchema, type CanaryCheck, type CanaryRunInput, type CanaryRunView } from '@servable/contracts/admin-api';
+import { ErrorCode, ServableError, describeIssues } from '@servable/contracts';
 import type { DataSource, EntityManager } from 'typeorm';
-import { z } from 'zod';
 import type { AuditService } from '../audit/audit.service';
 import { announceChange } from '../changes/change-notifier';
 import { CanaryRunEntity, ModelEntity, ModelVersionEntity, RolloutEntity, VersionLabelEntity } from '../entities';
@@ -9,36 +8,6 @@ import { noTraffic, type MetricsStore } from '../metrics/metrics-store';
 import { judgeWindow, type GateVerdict } from './canary-gates';
 
 export type { CanaryRunInput, CanaryRunView };
-
-const percent = z.number().min(0).max(100);
-const share = z.number().min(0).max(1);
-
-/** What POST /admin/api/models/:model/canary-runs accepts. */
-export const canaryRunInputSchema = z
-  .object({
-    canary: z.number().int().positive(),
-    steps: z
-      .array(z.number().gt(0).max(100))
-      .min(1)
-      .max(20)
-      .refine((s) => s.every((w, i) => i === 0 || w > s[i - 1]), 'steps must be ascending')
-      .refine((s) => s[s.length - 1] === 100, 'the last step must be 100'),
-    // Bounded below by the 10 s metric buckets' flush cadence being useful at all, above by a day.
-    stepSeconds: z.number().int().min(1).max(86_400),
-    gates: z
-      .object({
-        maxErrorRate: share,
-        maxP99Ratio: z.number().min(1),
-        minAgreement: share,
-        minRequests: z.number().int().min(1).max(1_000_000),
-        p99ToleranceMs: z.number().min(0).optional(),
-      })
-      .strict(),
-    sticky: z.boolean().default(true),
-    mirrorShare: percent.default(50),
-    maxExtensions: z.number().int().min(0).max(100).default(3),
-  })
-  .strict();
 
 export function canaryRunView(model: string, r: CanaryRunEntity): CanaryRunView {
   return {
@@ -121,7 +90,7 @@ export class CanaryService {
   async start(model: string, input: CanaryRunInput, actor: string, now = new Date()): Promise<CanaryRunView> {
     const parsed = canaryRunInputSchema.safeParse(input);
     if (!parsed.success) {
-      throw ServableError.invalid(`canary run is not valid: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+      throw ServableError.invalid(`canary run is not valid: ${describeIssues(parsed.error.issues)}`);
     }
     const r = parsed.data;
     return this.dataSource.transaction(async (m) => {

@@ -1,40 +1,12 @@
-import type { RolloutView } from '@servable/contracts/admin-api';
-import { ErrorCode, ServableError } from '@servable/contracts';
+import { rolloutInputSchema, type RolloutInput, type RolloutView } from '@servable/contracts/admin-api';
+import { ErrorCode, ServableError, describeIssues } from '@servable/contracts';
 import type { DataSource, EntityManager } from 'typeorm';
-import { z } from 'zod';
 import type { AuditService } from '../audit/audit.service';
 import { assertNoCanaryRun } from '../canary/canary.service';
 import { announceChange } from '../changes/change-notifier';
 import { ModelEntity, ModelVersionEntity, RolloutEntity, VersionLabelEntity } from '../entities';
 
-export type { RolloutView };
-
-const version = z.number().int().positive();
-const percent = z.number().min(0).max(100);
-
-/** What the admin API accepts for PUT /admin/api/models/:model/rollout. */
-export const rolloutInputSchema = z
-  .object({
-    /** Omit to follow the `stable` label. */
-    stable: version.optional(),
-    canary: version.optional(),
-    canaryWeight: percent.default(0),
-    cohortRules: z
-      .array(
-        z.object({
-          header: z.string().regex(/^[A-Za-z0-9-]+$/, 'a header name').max(100),
-          value: z.string().min(1).max(200),
-          version,
-        }),
-      )
-      .max(50)
-      .default([]),
-    sticky: z.boolean().default(true),
-    shadow: z.object({ version, share: percent }).optional(),
-  })
-  .strict();
-
-export type RolloutInput = z.input<typeof rolloutInputSchema>;
+export type { RolloutInput, RolloutView };
 
 export function rolloutView(model: string, r: RolloutEntity): RolloutView {
   return {
@@ -70,10 +42,9 @@ export class RolloutService {
   async set(model: string, input: RolloutInput, actor: string): Promise<RolloutView> {
     const parsed = rolloutInputSchema.safeParse(input);
     if (!parsed.success) {
-      throw ServableError.invalid(`rollout is not valid: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+      throw ServableError.invalid(`rollout is not valid: ${describeIssues(parsed.error.issues)}`);
     }
     const r = parsed.data;
-    if (r.canaryWeight > 0 && r.canary === undefined) throw ServableError.invalid('canaryWeight needs a canary version');
     return this.dataSource.transaction(async (m) => {
       const row = await this.modelRow(m, model, true);
       await assertNoCanaryRun(m, row.id, model);

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { PATH } from '../validation';
+
+// Building blocks of the REST bodies. Their messages are the ones the hand-written
+// parsers sent before, so clients that match on them keep working ({path} is where).
+
+const got = (iss: { input?: unknown }) => JSON.stringify(iss.input);
+
+/** A JSON object body; anything else is refused as a whole before its fields are looked at. */
+export function jsonObject<Shape extends z.core.$ZodLooseShape>(shape: Shape, message = 'the body must be a JSON object') {
+  return z.object(shape, { error: (iss) => (iss.code === 'invalid_type' ? message : undefined) });
+}
+
+/** One text to classify or tokenize. Empty texts and how many a request may carry are the gateway's config to judge. */
+export const text = z.string({ error: (iss) => `${PATH} must be a string, got ${got(iss)} (wrong dtype)` });
+
+export const texts = z.array(text, { error: (iss) => (iss.input === undefined ? `missing "${PATH}"` : `${PATH} must be a list of strings`) });
+
+/** A token id as the model's int32 input takes it: a float or a string is the wrong dtype. */
+export const int32Id = z.int32({ error: (iss) => `${PATH} must be an int32 id, got ${got(iss)} (wrong dtype)` });
+
+/** One row of token ids, already tokenized by the caller. */
+export const idRow = z.array(int32Id, { error: `${PATH} must be a list of int32 ids` });
+
+export const idRows = z.array(idRow, { error: `${PATH} must be a list of rows of int32 ids` });
+
+/** The tokenizer hash ids were made with; the x-servable-tokenizer header says the same. */
+export const tokenizerHash = z.string().describe('The tokenizer hash the ids were made with (x-servable-tokenizer says the same)');
+
+/** True when every element of a JSON value is an object (not a list): rows of named inputs. */
+export function allObjects(value: unknown): boolean {
+  return Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'object' && v !== null && !Array.isArray(v));
+}
