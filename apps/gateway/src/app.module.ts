@@ -1,4 +1,5 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { APP_PIPE } from '@nestjs/core';
 import { HealthRegistry } from '@servable/contracts/grpc';
 import { loggerModule } from '@servable/observability';
 import type { ControlPlane } from '@servable/persistence';
@@ -8,6 +9,7 @@ import { CanaryModule } from './canary/canary.module';
 import { ControlPlaneModule } from './control-plane/control-plane.module';
 import { GrpcApiModule } from './grpc/grpc-api.module';
 import { HttpApiModule } from './http/http.module';
+import { ValidationPipe } from './http/validation.pipe';
 import { MetricsModule } from './metrics/metrics.module';
 
 export const GATEWAY_GRPC_SERVICES = ['servable.gateway.v1.GatewayService', 'inference.GRPCInferenceService'];
@@ -41,6 +43,8 @@ export class AppModule {
         HttpApiModule,
         GrpcApiModule,
       ],
+      // Every body typed with a contracts DTO is parsed before its handler runs; gRPC's are typed by protobuf already.
+      providers: [{ provide: APP_PIPE, useClass: ValidationPipe }],
     };
   }
 }

@@ -1,6 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { createReadStream, existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,8 +17,7 @@ import { requestContextMiddleware } from './context/request-context.middleware';
 import { bodyErrorMiddleware } from './errors/body-error.middleware';
 import { HttpExceptionFilter } from './errors/http-exception.filter';
 import { ReadinessService } from './health/readiness.service';
-import { ERROR_SCHEMA } from './http/openapi.schemas';
-import { GATEWAY_VERSION } from './server-info';
+import { openApiDocument } from './http/openapi';
 
 /** Longest a shutdown waits for requests in flight before it cuts them off. */
 const DRAIN_TIMEOUT_MS = 30_000;
@@ -130,27 +129,6 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
       await controlPlane.close();
     },
   };
-}
-
-/** OpenAPI from the controllers; path-to-regexp's escaped colon (":classify") is unescaped for readers. */
-function openApiDocument(app: NestExpressApplication): OpenAPIObject {
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Servable gateway')
-      .setDescription('Product API, TF Serving REST, the Open Inference Protocol v2 and the admin API (/admin/api). Errors are {"error", "code"}. Send an API key as Authorization: Bearer <key>.')
-      .addBearerAuth()
-      .setVersion(GATEWAY_VERSION)
-      .build(),
-  );
-  document.paths = Object.fromEntries(Object.entries(document.paths).map(([path, item]) => [path.replace(/\\:/g, ':'), item]));
-  // Every operation can fail with the one error body of the taxonomy (docs/api.md).
-  document.components = { ...document.components, schemas: { ...document.components?.schemas, Error: ERROR_SCHEMA } };
-  const error = { description: '{"error", "code"} (and "errorId" on a 500), with the HTTP status of the code', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
-  for (const item of Object.values(document.paths)) {
-    for (const op of [item.get, item.put, item.post, item.delete, item.patch]) if (op) op.responses = { ...op.responses, default: error };
-  }
-  return document;
 }
 
 /** Under the /admin mount: the admin API, which the console's SPA fallback must leave to Nest. */

@@ -1,10 +1,10 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ServableError } from '@servable/contracts';
-import type { CanaryRunInput } from '@servable/contracts/admin-api';
 import { ControlPlane } from '@servable/persistence';
 import { Access } from '../control-plane/access.decorator';
 import { ANONYMOUS, type AuthenticatedRequest } from '../control-plane/auth.guard';
+import { CanaryRunInputDto } from './canary.dto';
 
 function runId(text: string): number {
   if (!/^\d+$/.test(text) || Number(text) === 0) throw ServableError.invalid(`run id must be a positive whole number, got "${text}"`);
@@ -20,35 +20,9 @@ export class CanaryController {
 
   @Post()
   @Access('operator')
-  @ApiBody({
-    schema: {
-      type: 'object',
-      required: ['canary', 'steps', 'stepSeconds', 'gates'],
-      properties: {
-        canary: { type: 'integer' },
-        steps: { type: 'array', items: { type: 'number' }, example: [10, 50, 100] },
-        stepSeconds: { type: 'integer' },
-        gates: {
-          type: 'object',
-          required: ['maxErrorRate', 'maxP99Ratio', 'minAgreement', 'minRequests'],
-          properties: {
-            maxErrorRate: { type: 'number' },
-            maxP99Ratio: { type: 'number' },
-            minAgreement: { type: 'number' },
-            minRequests: { type: 'integer' },
-            p99ToleranceMs: { type: 'number' },
-          },
-        },
-        sticky: { type: 'boolean' },
-        mirrorShare: { type: 'number' },
-        maxExtensions: { type: 'integer' },
-      },
-    },
-  })
   @ApiOperation({ summary: 'Start a canary run: the canary takes each step\'s weight, and is promoted or rolled back by the analysis' })
-  start(@Param('model') model: string, @Body() body: unknown, @Req() req: AuthenticatedRequest) {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw ServableError.invalid('the body must be a JSON object');
-    return this.cp.canaries.start(model, body as CanaryRunInput, (req.caller ?? ANONYMOUS).actor);
+  start(@Param('model') model: string, @Body() body: CanaryRunInputDto, @Req() req: AuthenticatedRequest) {
+    return this.cp.canaries.start(model, body, (req.caller ?? ANONYMOUS).actor);
   }
 
   @Get()

@@ -3,9 +3,10 @@ import { FileFieldsInterceptor } from '@nestjs/platform-express';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ServableError } from '@servable/contracts';
 import type { ModelView } from '@servable/contracts/admin-api';
-import { ControlPlane, ROLES, extractApiKey, tfjsWarmUp, type Role, type RolloutInput } from '@servable/persistence';
+import { ControlPlane, extractApiKey, tfjsWarmUp } from '@servable/persistence';
 import { DownstreamService } from '../downstream/downstream.service';
 import { Access } from './access.decorator';
+import { ApiKeyInputDto, LabelsInputDto, PinInputDto, RolloutInputDto } from './admin.dto';
 import { ANONYMOUS, type AuthenticatedRequest, type Caller } from './auth.guard';
 import { OverviewService } from './overview.service';
 
@@ -33,11 +34,6 @@ function time(text: string | undefined, what: string, fallback: number): Date {
   const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
   if (Number.isNaN(ms)) throw ServableError.invalid(`${what} must be ISO 8601 or epoch milliseconds, got "${text}"`);
   return new Date(ms);
-}
-
-function objectBody(body: unknown): Record<string, unknown> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw ServableError.invalid('the body must be a JSON object');
-  return body as Record<string, unknown>;
 }
 
 /**
@@ -136,25 +132,17 @@ export class AdminController {
 
   @Put('models/:model/labels')
   @Access('operator')
-  @ApiBody({ schema: { type: 'object', properties: { labels: { type: 'object', additionalProperties: { type: 'integer', nullable: true } } } } })
   @ApiOperation({ summary: 'Move, add (version) or remove (null) labels atomically; a label only points at an AVAILABLE version' })
-  async setLabels(@Param('model') model: string, @Body() body: unknown, @Req() req: AuthenticatedRequest) {
-    const labels = objectBody(objectBody(body)['labels'] ?? null);
-    for (const [label, v] of Object.entries(labels)) {
-      if (v !== null && !(Number.isInteger(v) && (v as number) > 0)) throw ServableError.invalid(`labels.${label} must be a version number or null`);
-    }
-    await this.cp.registry.setLabels(model, labels as Record<string, number | null>, callerOf(req).actor);
+  async setLabels(@Param('model') model: string, @Body() body: LabelsInputDto, @Req() req: AuthenticatedRequest) {
+    await this.cp.registry.setLabels(model, body.labels, callerOf(req).actor);
     return this.modelView(model);
   }
 
   @Put('models/:model/versions/:version/pin')
   @Access('operator')
-  @ApiBody({ schema: { type: 'object', required: ['pinned'], properties: { pinned: { type: 'boolean' } } } })
   @ApiOperation({ summary: 'Load (pinned: true) or release (false) a version; a version named by a label or rollout stays loaded' })
-  setPinned(@Param('model') model: string, @Param('version') version: string, @Body() body: unknown, @Req() req: AuthenticatedRequest) {
-    const pinned = objectBody(body)['pinned'];
-    if (typeof pinned !== 'boolean') throw ServableError.invalid('"pinned" must be true or false');
-    return this.cp.registry.setPinned(model, positiveInt(version, 'version'), pinned, callerOf(req).actor);
+  setPinned(@Param('model') model: string, @Param('version') version: string, @Body() body: PinInputDto, @Req() req: AuthenticatedRequest) {
+    return this.cp.registry.setPinned(model, positiveInt(version, 'version'), body.pinned, callerOf(req).actor);
   }
 
   @Get('models/:model/rollout')
@@ -166,8 +154,8 @@ export class AdminController {
   @Put('models/:model/rollout')
   @Access('operator')
   @ApiOperation({ summary: 'Replace the rollout: stable, canary + weight, cohort rules, sticky, shadow + share' })
-  setRollout(@Param('model') model: string, @Body() body: unknown, @Req() req: AuthenticatedRequest) {
-    return this.cp.rollouts.set(model, objectBody(body) as RolloutInput, callerOf(req).actor);
+  setRollout(@Param('model') model: string, @Body() body: RolloutInputDto, @Req() req: AuthenticatedRequest) {
+    return this.cp.rollouts.set(model, body, callerOf(req).actor);
   }
 
   @Delete('models/:model/rollout')
@@ -230,12 +218,9 @@ export class AdminController {
 
   @Post('api-keys')
   @Access('admin')
-  @ApiBody({ schema: { type: 'object', required: ['name', 'role'], properties: { name: { type: 'string' }, role: { type: 'string', enum: [...ROLES] } } } })
   @ApiOperation({ summary: 'Create a key; the answer is the only time the key is shown' })
-  createKey(@Body() body: unknown, @Req() req: AuthenticatedRequest) {
-    const { name, role } = objectBody(body);
-    if (typeof name !== 'string') throw ServableError.invalid('"name" must be a string');
-    return this.cp.apiKeys.create({ name, role: role as Role }, callerOf(req).actor);
+  createKey(@Body() body: ApiKeyInputDto, @Req() req: AuthenticatedRequest) {
+    return this.cp.apiKeys.create(body, callerOf(req).actor);
   }
 
   @Delete('api-keys/:id')

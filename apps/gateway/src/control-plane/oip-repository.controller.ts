@@ -1,29 +1,19 @@
 import { Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ServableError } from '@servable/contracts';
 import { ControlPlane, type VersionView } from '@servable/persistence';
 import { Access } from './access.decorator';
+import { RepositoryIndexRequestDto, RepositoryLoadRequestDto } from './admin.dto';
 import { ANONYMOUS, type AuthenticatedRequest } from './auth.guard';
 
 /** Triton's repository index states, from the control plane's version states. */
 const INDEX_STATE: Record<string, string> = { AVAILABLE: 'READY', START: 'LOADING', LOADING: 'LOADING', UNLOADING: 'UNLOADING' };
 
-function optionalObject(body: unknown): Record<string, unknown> {
-  if (body === undefined || body === null || (typeof body === 'object' && !Array.isArray(body) && !Buffer.isBuffer(body))) return (body as Record<string, unknown>) ?? {};
-  throw ServableError.invalid('the body must be a JSON object');
-}
-
 /** A version to load named in the request (`parameters.version`, a Servable extension); else the newest. */
-function versionToLoad(body: Record<string, unknown>, versions: VersionView[], model: string): number {
-  const parameters = (typeof body['parameters'] === 'object' && body['parameters']) || {};
-  const named = (parameters as Record<string, unknown>)['version'];
-  if (named === undefined) {
-    if (!versions.length) throw ServableError.notFound(`model "${model}" has no versions`);
-    return Math.max(...versions.map((v) => v.version));
-  }
-  const version = Number(named);
-  if (!Number.isInteger(version) || version <= 0) throw ServableError.invalid(`parameters.version must be a positive whole number, got ${JSON.stringify(named)}`);
-  return version;
+function versionToLoad(named: number | undefined, versions: VersionView[], model: string): number {
+  if (named !== undefined) return named;
+  if (!versions.length) throw ServableError.notFound(`model "${model}" has no versions`);
+  return Math.max(...versions.map((v) => v.version));
 }
 
 /**
@@ -42,8 +32,9 @@ export class OipRepositoryController {
   @Post('index')
   @HttpCode(200)
   @ApiOperation({ summary: 'Every model version with its state (READY, LOADING, UNLOADING, UNAVAILABLE); {"ready": true} lists only READY ones' })
-  async index(@Body() body: unknown) {
-    const readyOnly = optionalObject(body)['ready'] === true;
+  @ApiBody({ type: RepositoryIndexRequestDto, required: false })
+  async index(@Body() body: RepositoryIndexRequestDto) {
+    const readyOnly = body.ready === true;
     const models = await this.cp.registry.listModels();
     return models
       .flatMap((m) =>
@@ -58,9 +49,10 @@ export class OipRepositoryController {
   @Post('models/:model/load')
   @HttpCode(200)
   @ApiOperation({ summary: 'Pin the newest version (or parameters.version) so the data plane loads it' })
-  async load(@Param('model') model: string, @Body() body: unknown, @Req() req: AuthenticatedRequest) {
+  @ApiBody({ type: RepositoryLoadRequestDto, required: false })
+  async load(@Param('model') model: string, @Body() body: RepositoryLoadRequestDto, @Req() req: AuthenticatedRequest) {
     const { versions } = await this.cp.registry.getModel(model);
-    const version = versionToLoad(optionalObject(body), versions, model);
+    const version = versionToLoad(body.parameters?.version, versions, model);
     await this.cp.registry.setPinned(model, version, true, (req.caller ?? ANONYMOUS).actor);
     return {};
   }

@@ -9,21 +9,14 @@ import { TokenizeService } from '../inference/tokenize.service';
 import type { ModelInput } from '../inference/prediction.types';
 import { ModelInfoService } from '../models/model-info.service';
 import type { VersionSelector } from '../models/model-catalog.service';
-import { PIN_HEADER, TOKENIZER_HEADER } from '../http/http-request';
-import { grpcDeadline, metadataHeaders, metadataValue, sendTimingMetadata } from './grpc-call';
+import { grpcMetadata, sendResponseMetadata } from '../request-metadata/grpc-metadata';
+import { declaredTokenizer, deadlineOf, predictionMetadata, versionSelector } from '../request-metadata/request-metadata';
 import { AuthGuard } from '../control-plane/auth.guard';
 
 function modelOf(spec: v1.ModelSpec | null | undefined, metadata?: Metadata): { model: string; selector: VersionSelector } {
   if (!spec?.name) throw ServableError.invalid('model_spec.name is required');
-  return {
-    model: spec.name,
-    selector: {
-      version: Number(spec.version) || undefined,
-      label: spec.versionLabel || undefined,
-      pin: metadataValue(metadata, PIN_HEADER),
-      headers: metadata ? metadataHeaders(metadata) : undefined,
-    },
-  };
+  const named = { version: Number(spec.version) || undefined, label: spec.versionLabel || undefined };
+  return { model: spec.name, selector: versionSelector(metadata && grpcMetadata(metadata), named) };
 }
 
 /** servable.gateway.v1.GatewayService: the product API over gRPC. */
@@ -45,10 +38,10 @@ export class GatewayGrpcController implements v1.GatewayServiceController {
       api: 'grpc',
       ...modelOf(request.modelSpec, metadata),
       input: { kind: 'texts', texts: request.texts },
-      deadline: grpcDeadline(call, this.config),
+      deadline: deadlineOf(grpcMetadata(metadata, call), this.config),
       context: grpcRequestContext(metadata),
     });
-    sendTimingMetadata(call, metadata, outcome);
+    sendResponseMetadata(call, metadata, predictionMetadata(outcome));
     return { predictions, modelVersion: outcome.version, tokenizer: outcome.tokenizer };
   }
 
@@ -60,17 +53,17 @@ export class GatewayGrpcController implements v1.GatewayServiceController {
       ? {
           kind: 'ids',
           ids: { values: bytesToInt32(ids.values), rowLengths: ids.rowLengths },
-          tokenizer: request.tokenizer || metadataValue(metadata, TOKENIZER_HEADER),
+          tokenizer: declaredTokenizer(grpcMetadata(metadata), request.tokenizer),
         }
       : { kind: 'texts', texts: request.texts };
     const outcome = await this.predictions.predict({
       api: 'grpc',
       ...modelOf(request.modelSpec, metadata),
       input,
-      deadline: grpcDeadline(call, this.config),
+      deadline: deadlineOf(grpcMetadata(metadata, call), this.config),
       context: grpcRequestContext(metadata),
     });
-    sendTimingMetadata(call, metadata, outcome);
+    sendResponseMetadata(call, metadata, predictionMetadata(outcome));
     return {
       outputs: { probabilities: { dtype: 'DATA_TYPE_FLOAT32', shape: [outcome.rows, outcome.classes], data: float32ToBytes(outcome.probabilities) } },
       modelVersion: outcome.version,
@@ -83,7 +76,7 @@ export class GatewayGrpcController implements v1.GatewayServiceController {
       ...modelOf(request.modelSpec, metadata),
       texts: request.texts,
       addSpecialTokens: request.addSpecialTokens,
-      deadline: grpcDeadline(call, this.config),
+      deadline: deadlineOf(grpcMetadata(metadata, call), this.config),
       context: grpcRequestContext(metadata),
     });
     return { texts: outcome.texts, modelVersion: outcome.version, tokenizer: outcome.tokenizer, maxLength: outcome.maxLength };

@@ -5,12 +5,12 @@ import { inference, type DeepPartial } from '@servable/contracts/grpc';
 import { GrpcExceptionFilter, grpcRequestContext } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { ReadinessService } from '../health/readiness.service';
-import { PIN_HEADER, TOKENIZER_HEADER } from '../http/http-request';
 import { oipModelInput, oipSignature, oipVersion } from '../inference/oip-tensors';
 import { PredictionService } from '../inference/prediction.service';
 import { ModelInfoService } from '../models/model-info.service';
 import { GATEWAY_NAME, GATEWAY_VERSION } from '../server-info';
-import { grpcDeadline, metadataHeaders, metadataValue, sendTimingMetadata } from './grpc-call';
+import { grpcMetadata, sendResponseMetadata } from '../request-metadata/grpc-metadata';
+import { declaredTokenizer, deadlineOf, predictionMetadata, versionSelector } from '../request-metadata/request-metadata';
 import { grpcOipInput } from './oip-raw';
 import { Access } from '../control-plane/access.decorator';
 import { AuthGuard } from '../control-plane/auth.guard';
@@ -62,16 +62,17 @@ export class OipGrpcController implements inference.GRPCInferenceServiceControll
       throw ServableError.invalid(`raw_input_contents has ${request.rawInputContents.length} entries for ${request.inputs.length} inputs`);
     }
     const inputs = request.inputs.map((t, i) => grpcOipInput(t, raw ? request.rawInputContents[i] : undefined));
-    const declared = request.parameters['tokenizer']?.stringParam || metadataValue(metadata, TOKENIZER_HEADER);
+    const meta = grpcMetadata(metadata, call);
+    const declared = declaredTokenizer(meta, request.parameters['tokenizer']?.stringParam);
     const outcome = await this.predictions.predict({
       api: 'grpc_oip',
       model: request.modelName,
-      selector: { version: oipVersion(request.modelVersion), pin: metadataValue(metadata, PIN_HEADER), headers: metadataHeaders(metadata) },
+      selector: versionSelector(meta, { version: oipVersion(request.modelVersion) }),
       input: oipModelInput(inputs, declared),
-      deadline: grpcDeadline(call, this.config),
+      deadline: deadlineOf(meta, this.config),
       context: grpcRequestContext(metadata),
     });
-    sendTimingMetadata(call, metadata, outcome);
+    sendResponseMetadata(call, metadata, predictionMetadata(outcome));
     const output = { name: 'probabilities', datatype: 'FP32', shape: [outcome.rows, outcome.classes], parameters: {} };
     return {
       modelName: outcome.model,

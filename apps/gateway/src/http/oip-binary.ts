@@ -1,7 +1,8 @@
 import { ServableError, float32ToBytes } from '@servable/contracts';
+import { inferRequestSchema, type InferRequest } from '@servable/contracts/http';
 import { flatten, type OipInput } from '../inference/oip-tensors';
 import type { PredictOutcome } from '../inference/prediction.types';
-import { jsonObject } from './http-request';
+import { parseBody } from './validation.pipe';
 
 /**
  * The OIP binary tensor data extension (what tritonclient.http sends by default):
@@ -11,14 +12,17 @@ import { jsonObject } from './http-request';
 export const INFERENCE_HEADER = 'inference-header-content-length';
 
 export interface InferBody {
-  json: Record<string, unknown>;
+  json: InferRequest;
   /** The bytes after the JSON header (empty for a plain JSON request). */
   binary: Buffer;
 }
 
-/** A raw body split at the header length; a JSON body (already parsed) as is. */
+/**
+ * A raw body split at the header length; a JSON body (already parsed) as is. Either way the
+ * JSON goes through inferRequestSchema here: the validation pipe sees a binary request as bytes.
+ */
 export function splitInferBody(body: unknown, headerLength: string | string[] | undefined): InferBody {
-  if (!Buffer.isBuffer(body)) return { json: jsonObject(body), binary: Buffer.alloc(0) };
+  if (!Buffer.isBuffer(body)) return { json: parseBody(inferRequestSchema, body), binary: Buffer.alloc(0) };
   const text = Array.isArray(headerLength) ? headerLength[0] : headerLength;
   if (!text || !/^\d+$/.test(text)) throw ServableError.invalid(`${INFERENCE_HEADER} must be a whole number of bytes, got "${text ?? ''}"`);
   const length = Number(text);
@@ -29,7 +33,7 @@ export function splitInferBody(body: unknown, headerLength: string | string[] | 
   } catch {
     throw ServableError.invalid(`malformed JSON in the first ${length} bytes (${INFERENCE_HEADER})`);
   }
-  return { json: jsonObject(json), binary: body.subarray(length) };
+  return { json: parseBody(inferRequestSchema, json), binary: body.subarray(length) };
 }
 
 /** BYTES elements: each a 4-byte little-endian length, then its bytes. */
@@ -73,33 +77,20 @@ function decodeBinary(raw: Buffer, datatype: string, name: string): unknown[] {
   }
 }
 
-function parameters(tensor: Record<string, unknown>): Record<string, unknown> {
-  const p = tensor['parameters'];
-  return typeof p === 'object' && p !== null && !Array.isArray(p) ? (p as Record<string, unknown>) : {};
-}
-
 /** The request's input tensors, from JSON `data` or from the binary tail. INT64 ids become INT32 (ids fit). */
 export function parseInferInputs({ json, binary }: InferBody): OipInput[] {
-  const inputs = json['inputs'];
-  if (!Array.isArray(inputs)) throw ServableError.invalid('"inputs" must be a list of tensors {name, shape, datatype, data}');
   let offset = 0;
-  const parsed = inputs.map((t, i): OipInput => {
-    const tensor = jsonObject(t);
-    const { name, datatype, shape } = tensor;
-    if (typeof name !== 'string' || typeof datatype !== 'string' || !Array.isArray(shape)) {
-      throw ServableError.invalid(`inputs[${i}] needs "name", "datatype" and "shape"`);
-    }
-    const size = parameters(tensor)['binary_data_size'];
+  const parsed = json.inputs.map(({ name, datatype, shape, data: jsonData, parameters }): OipInput => {
+    const size = parameters?.binary_data_size;
     if (size === undefined) {
-      const data = flatten(tensor['data']);
-      return datatype === 'INT64' ? { name, datatype: 'INT32', shape: shape.map(Number), data } : { name, datatype, shape: shape.map(Number), data };
+      const data = flatten(jsonData);
+      return datatype === 'INT64' ? { name, datatype: 'INT32', shape, data } : { name, datatype, shape, data };
     }
-    if (typeof size !== 'number' || !Number.isInteger(size) || size < 0) throw ServableError.invalid(`inputs[${i}].parameters.binary_data_size must be a whole number`);
-    if (tensor['data'] !== undefined) throw ServableError.invalid(`input "${name}" has both "data" and binary_data_size`);
+    if (jsonData !== undefined) throw ServableError.invalid(`input "${name}" has both "data" and binary_data_size`);
     if (offset + size > binary.length) throw ServableError.invalid(`input "${name}": binary_data_size ${size} runs past the end of the body`);
     const data = decodeBinary(binary.subarray(offset, offset + size), datatype, name);
     offset += size;
-    return { name, datatype: datatype === 'INT64' ? 'INT32' : datatype, shape: shape.map(Number), data };
+    return { name, datatype: datatype === 'INT64' ? 'INT32' : datatype, shape, data };
   });
   if (offset !== binary.length) throw ServableError.invalid(`the body has ${binary.length - offset} bytes after the last binary input`);
   return parsed;
@@ -108,16 +99,11 @@ export function parseInferInputs({ json, binary }: InferBody): OipInput[] {
 export const PROBABILITIES_OUTPUT = 'probabilities';
 
 /** Which outputs to answer, and whether each one goes as binary data. */
-function requestedOutputs(json: Record<string, unknown>): { binary: boolean } {
-  const all = parameters(json)['binary_data_output'] === true;
-  const outputs = json['outputs'];
-  if (outputs === undefined) return { binary: all };
-  if (!Array.isArray(outputs)) throw ServableError.invalid('"outputs" must be a list of {name, parameters}');
-  let binary = all;
-  for (const [i, o] of outputs.entries()) {
-    const out = jsonObject(o);
-    if (out['name'] !== PROBABILITIES_OUTPUT) throw ServableError.invalid(`outputs[${i}]: unknown output "${String(out['name'])}"; this model has "${PROBABILITIES_OUTPUT}"`);
-    const flag = parameters(out)['binary_data'];
+function requestedOutputs(json: InferRequest): { binary: boolean } {
+  let binary = json.parameters?.['binary_data_output'] === true;
+  for (const [i, out] of (json.outputs ?? []).entries()) {
+    if (out.name !== PROBABILITIES_OUTPUT) throw ServableError.invalid(`outputs[${i}]: unknown output "${out.name}"; this model has "${PROBABILITIES_OUTPUT}"`);
+    const flag = out.parameters?.['binary_data'];
     if (flag !== undefined) binary = flag === true;
   }
   return { binary };
@@ -130,11 +116,11 @@ export interface InferAnswer {
 }
 
 /** The infer answer: FP32 probabilities as JSON `data`, or as binary data when the request asked so. */
-export function inferAnswer(outcome: PredictOutcome, json: Record<string, unknown>): InferAnswer {
+export function inferAnswer(outcome: PredictOutcome, json: InferRequest): InferAnswer {
   const base = {
     model_name: outcome.model,
     model_version: String(outcome.version),
-    ...(typeof json['id'] === 'string' ? { id: json['id'] } : {}),
+    ...(json.id !== undefined ? { id: json.id } : {}),
     parameters: { tokenizer: outcome.tokenizer },
   };
   const tensor = { name: PROBABILITIES_OUTPUT, datatype: 'FP32', shape: [outcome.rows, outcome.classes] };

@@ -9,9 +9,11 @@ import { oipModelInput, oipSignature, oipVersion } from '../inference/oip-tensor
 import { PredictionService } from '../inference/prediction.service';
 import { ModelInfoService } from '../models/model-info.service';
 import { GATEWAY_NAME, GATEWAY_VERSION, OIP_REST_EXTENSIONS } from '../server-info';
-import { deadlineOf, setTimingHeaders, tokenizerHeader, type HttpRequest } from './http-request';
+import { httpMetadata, setResponseHeaders } from '../request-metadata/http-metadata';
+import { deadlineOf, declaredTokenizer, predictionMetadata, versionSelector } from '../request-metadata/request-metadata';
+import type { HttpRequest } from './http-request';
 import { INFERENCE_HEADER, inferAnswer, parseInferInputs, splitInferBody } from './oip-binary';
-import { OIP_INFER_BODY } from './openapi.schemas';
+import { InferRequestDto } from './inference.dto';
 import { Access } from '../control-plane/access.decorator';
 
 interface OipPath {
@@ -76,20 +78,21 @@ export class OipController {
   @Post(['models/:model/infer', 'models/:model/versions/:version/infer'])
   @HttpCode(200)
   @ApiOperation({ summary: 'Inference: a BYTES input of texts or an INT32 input of ids' })
-  @ApiBody({ schema: OIP_INFER_BODY })
+  // Not the parameter's type: a binary request's body is bytes, which splitInferBody parses past the validation pipe.
+  @ApiBody({ type: InferRequestDto })
   async infer(@Param() path: OipPath, @Body() body: unknown, @Req() req: HttpRequest, @Res({ passthrough: true }) res: ServerResponse) {
     const request = splitInferBody(body, req.headers[INFERENCE_HEADER]);
-    const parameters = (typeof request.json['parameters'] === 'object' && request.json['parameters']) || {};
-    const declared = (parameters as Record<string, unknown>)['tokenizer'];
+    const declared = request.json.parameters?.['tokenizer'];
+    const meta = httpMetadata(req);
     const outcome = await this.predictions.predict({
       api: 'oip',
       model: path.model,
-      selector: { version: oipVersion(path.version), pin: req.headers['x-servable-version'] as string | undefined, headers: req.headers },
-      input: oipModelInput(parseInferInputs(request), typeof declared === 'string' ? declared : tokenizerHeader(req)),
-      deadline: deadlineOf(req, this.config),
+      selector: versionSelector(meta, { version: oipVersion(path.version) }),
+      input: oipModelInput(parseInferInputs(request), typeof declared === 'string' ? declared : declaredTokenizer(meta)),
+      deadline: deadlineOf(meta, this.config),
       context: requestContextOf(req),
     });
-    setTimingHeaders(res, outcome);
+    setResponseHeaders(res, predictionMetadata(outcome));
     const answer = inferAnswer(outcome, request.json);
     if (!answer.binary) return answer.json;
     // Binary tensor data: the JSON header, then the output bytes; the header length tells a client where to split.

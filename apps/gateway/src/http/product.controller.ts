@@ -1,14 +1,15 @@
 import { Body, Controller, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { ServerResponse } from 'node:http';
-import { ServableError } from '@servable/contracts';
 import { requestContextOf } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
-import { textList } from '../inference/input-parsing';
 import { PredictionService } from '../inference/prediction.service';
-import { deadlineOf, jsonObject, selectorOf, setTimingHeaders, type HttpRequest, type ModelPath } from './http-request';
-import { CLASSIFY_BODY, CLASSIFY_RESPONSE } from './openapi.schemas';
-import { classifyResultTfServing, parseExamples } from './tfserving-shapes';
+import { httpMetadata, setResponseHeaders } from '../request-metadata/http-metadata';
+import { deadlineOf, predictionMetadata, versionSelector } from '../request-metadata/request-metadata';
+import { namedVersion, type HttpRequest, type ModelPath } from './http-request';
+import { ClassifyRequestDto } from './inference.dto';
+import { CLASSIFY_RESPONSE } from './openapi.schemas';
+import { classifyResultTfServing } from './tfserving-shapes';
 
 /** POST /v1/models/{model}[/versions/{v}|/labels/{l}]:classify — texts in, labels and scores out. */
 @ApiTags('product')
@@ -24,23 +25,21 @@ export class ProductController {
   @Post(['v1/models/:model\\:classify', 'v1/models/:model/versions/:version\\:classify', 'v1/models/:model/labels/:label\\:classify'])
   @HttpCode(200)
   @ApiOperation({ summary: 'Classify texts; {"texts"} gets the product answer, {"examples"} gets TF Serving\'s' })
-  @ApiBody({ schema: CLASSIFY_BODY })
   @ApiOkResponse({ schema: CLASSIFY_RESPONSE })
-  async classify(@Param() path: ModelPath, @Body() body: unknown, @Req() req: HttpRequest, @Res({ passthrough: true }) res: ServerResponse) {
-    const json = jsonObject(body);
-    const tfServing = 'examples' in json;
-    if (tfServing && 'texts' in json) throw ServableError.invalid('send either "texts" or "examples", not both');
-    if (!tfServing && !('texts' in json)) throw ServableError.invalid('missing "texts" (or TF Serving\'s "examples")');
-    const texts = tfServing ? parseExamples(json['examples']) : textList(json['texts'], 'texts');
+  async classify(@Param() path: ModelPath, @Body() body: ClassifyRequestDto, @Req() req: HttpRequest, @Res({ passthrough: true }) res: ServerResponse) {
+    // The schema lets exactly one of the two through.
+    const tfServing = body.examples !== undefined;
+    const texts = body.examples?.map((e) => e.text) ?? body.texts ?? [];
+    const meta = httpMetadata(req);
     const { outcome, predictions } = await this.predictions.classify({
       api: tfServing ? 'tfserving' : 'product',
       model: path.model,
-      selector: selectorOf(path, req),
+      selector: versionSelector(meta, namedVersion(path)),
       input: { kind: 'texts', texts },
-      deadline: deadlineOf(req, this.config),
+      deadline: deadlineOf(meta, this.config),
       context: requestContextOf(req),
     });
-    setTimingHeaders(res, outcome);
+    setResponseHeaders(res, predictionMetadata(outcome));
     if (tfServing) return classifyResultTfServing(outcome);
     return { predictions, model_version: String(outcome.version), tokenizer: outcome.tokenizer };
   }

@@ -1,53 +1,32 @@
-import { ServableError } from '@servable/contracts';
-import { idsFromRows, textList, textsOrIds } from '../inference/input-parsing';
+import { packRagged } from '@servable/contracts';
+import type { PredictRequest } from '@servable/contracts/http';
 import type { ModelInput, PredictOutcome } from '../inference/prediction.types';
 import { probabilityRows } from '../inference/prediction.service';
 
-const TEXT = 'text';
-const INPUT_IDS = 'input_ids';
-
 export type PredictFormat = 'row' | 'columnar';
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
+/** Rows as the schema let them through: all texts, all rows of ids, or all objects naming one of the two. */
+type Rows = NonNullable<PredictRequest['instances']>;
+
+function rowsInput(rows: Rows, tokenizer: string | undefined): ModelInput {
+  const first = rows[0];
+  if (first === undefined || typeof first === 'string') return { kind: 'texts', texts: rows as string[] };
+  if (Array.isArray(first)) return { kind: 'ids', ids: packRagged(rows as number[][]), tokenizer };
+  if ('text' in first) return { kind: 'texts', texts: (rows as Array<{ text: string }>).map((r) => r.text) };
+  return { kind: 'ids', ids: packRagged((rows as Array<{ input_ids: number[] }>).map((r) => r.input_ids)), tokenizer };
 }
 
 /**
- * TF Serving's predict body: "instances" (row format) or "inputs" (columnar),
- * never both. A row is a text, a list of ids, or an object with "text" or
- * "input_ids"; columnar inputs are the same lists, or an object of named columns.
+ * TF Serving's predict body, validated by predictRequestSchema: "instances" (row format)
+ * or "inputs" (columnar), each texts or int32 ids. The body's tokenizer wins over the header's.
  */
-export function parsePredictBody(body: unknown, headerTokenizer?: string): { input: ModelInput; format: PredictFormat } {
-  if (!isObject(body)) throw ServableError.invalid('the body must be a JSON object with "instances" or "inputs"');
-  const hasInstances = 'instances' in body;
-  const hasInputs = 'inputs' in body;
-  if (hasInstances && hasInputs) throw ServableError.invalid('send either "instances" (row format) or "inputs" (columnar format), not both');
-  if (!hasInstances && !hasInputs) throw ServableError.invalid('missing "instances" or "inputs"');
-  const tokenizer = typeof body['tokenizer'] === 'string' ? (body['tokenizer'] as string) : headerTokenizer;
-
-  if (hasInstances) {
-    const instances = body['instances'];
-    if (!Array.isArray(instances)) throw ServableError.invalid('"instances" must be a list');
-    if (instances.length > 0 && instances.every(isObject)) {
-      const rows = instances as Record<string, unknown>[];
-      if (rows.every((r) => TEXT in r)) return { format: 'row', input: { kind: 'texts', texts: textList(rows.map((r) => r[TEXT]), 'instances[].text') } };
-      if (rows.every((r) => INPUT_IDS in r)) {
-        return { format: 'row', input: { kind: 'ids', ids: idsFromRows(rows.map((r) => r[INPUT_IDS]), 'instances[].input_ids'), tokenizer } };
-      }
-      throw ServableError.invalid(`each instance must name "${TEXT}" or "${INPUT_IDS}", all the same one`);
-    }
-    return { format: 'row', input: textsOrIds(instances, 'instances', tokenizer) };
-  }
-
-  const inputs = body['inputs'];
-  if (Array.isArray(inputs)) return { format: 'columnar', input: textsOrIds(inputs, 'inputs', tokenizer) };
-  if (isObject(inputs)) {
-    if (TEXT in inputs && INPUT_IDS in inputs) throw ServableError.invalid(`send "${TEXT}" or "${INPUT_IDS}", not both`);
-    if (TEXT in inputs) return { format: 'columnar', input: { kind: 'texts', texts: textList(inputs[TEXT], 'inputs.text') } };
-    if (INPUT_IDS in inputs) return { format: 'columnar', input: { kind: 'ids', ids: idsFromRows(inputs[INPUT_IDS], 'inputs.input_ids'), tokenizer } };
-    throw ServableError.invalid(`"inputs" must have "${TEXT}" or "${INPUT_IDS}"`);
-  }
-  throw ServableError.invalid('"inputs" must be a list or an object of named inputs');
+export function parsePredictBody(body: PredictRequest, headerTokenizer?: string): { input: ModelInput; format: PredictFormat } {
+  const tokenizer = body.tokenizer ?? headerTokenizer;
+  if (body.instances) return { format: 'row', input: rowsInput(body.instances, tokenizer) };
+  const inputs = body.inputs ?? [];
+  if (Array.isArray(inputs)) return { format: 'columnar', input: rowsInput(inputs, tokenizer) };
+  if (inputs.text) return { format: 'columnar', input: { kind: 'texts', texts: inputs.text } };
+  return { format: 'columnar', input: { kind: 'ids', ids: packRagged(inputs.input_ids ?? []), tokenizer } };
 }
 
 /** Row format answers "predictions" (one per instance); columnar answers "outputs". Single output, so no names. */
@@ -55,15 +34,6 @@ export function predictResponse(outcome: PredictOutcome, format: PredictFormat):
   const rows = probabilityRows(outcome);
   const meta = { model_version: String(outcome.version), tokenizer: outcome.tokenizer };
   return format === 'row' ? { predictions: rows, ...meta } : { outputs: rows, ...meta };
-}
-
-/** TF Serving's classify body: {"examples": [{"text": "..."}]}. */
-export function parseExamples(examples: unknown): string[] {
-  if (!Array.isArray(examples)) throw ServableError.invalid('"examples" must be a list');
-  return examples.map((e, i) => {
-    if (!isObject(e) || typeof e[TEXT] !== 'string') throw ServableError.invalid(`examples[${i}] must be an object with a "${TEXT}" string`);
-    return e[TEXT] as string;
-  });
 }
 
 /** TF Serving's classify answer: {"result": [[[label, score], ...], ...]}. */

@@ -1,13 +1,15 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { ServerResponse } from 'node:http';
 import { requestContextOf } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { PredictionService } from '../inference/prediction.service';
 import { ModelInfoService } from '../models/model-info.service';
 import type { ModelManifest, TensorSpec } from '@servable/model-repository';
-import { deadlineOf, selectorOf, setTimingHeaders, tokenizerHeader, type HttpRequest, type ModelPath } from './http-request';
-import { PREDICT_BODY } from './openapi.schemas';
+import { httpMetadata, setResponseHeaders } from '../request-metadata/http-metadata';
+import { deadlineOf, declaredTokenizer, predictionMetadata, versionSelector } from '../request-metadata/request-metadata';
+import { namedVersion, type HttpRequest, type ModelPath } from './http-request';
+import { PredictRequestDto } from './inference.dto';
 import { parsePredictBody, predictResponse } from './tfserving-shapes';
 
 const TF_DTYPE: Record<string, string> = { int32: 'DT_INT32', float32: 'DT_FLOAT', string: 'DT_STRING' };
@@ -42,8 +44,8 @@ export class TfServingController {
 
   @Get(['v1/models/:model', 'v1/models/:model/versions/:version', 'v1/models/:model/labels/:label'])
   @ApiOperation({ summary: 'model_version_status of every version, or of the one the path names' })
-  status(@Param() path: ModelPath, @Req() req: HttpRequest) {
-    const { version, label } = selectorOf(path, req);
+  status(@Param() path: ModelPath) {
+    const { version, label } = namedVersion(path);
     const statuses = this.info.status(path.model, { version, label });
     return {
       model_version_status: statuses.map((s) => ({
@@ -60,7 +62,7 @@ export class TfServingController {
   @Get(['v1/models/:model/metadata', 'v1/models/:model/versions/:version/metadata', 'v1/models/:model/labels/:label/metadata'])
   @ApiOperation({ summary: 'The signature of the version that would serve, as signature_def, with labels and the pinned tokenizer' })
   metadata(@Param() path: ModelPath, @Req() req: HttpRequest) {
-    const { manifest } = this.info.metadata(path.model, selectorOf(path, req));
+    const { manifest } = this.info.metadata(path.model, versionSelector(httpMetadata(req), namedVersion(path)));
     return {
       model_spec: { name: manifest.name, signature_name: '', version: String(manifest.version) },
       metadata: { signature_def: signatureDef(manifest) },
@@ -73,18 +75,18 @@ export class TfServingController {
   @Post(['v1/models/:model\\:predict', 'v1/models/:model/versions/:version\\:predict', 'v1/models/:model/labels/:label\\:predict'])
   @HttpCode(200)
   @ApiOperation({ summary: 'Predict from texts or int32 ids, in row ("instances") or columnar ("inputs") format' })
-  @ApiBody({ schema: PREDICT_BODY })
-  async predict(@Param() path: ModelPath, @Body() body: unknown, @Req() req: HttpRequest, @Res({ passthrough: true }) res: ServerResponse) {
-    const { input, format } = parsePredictBody(body, tokenizerHeader(req));
+  async predict(@Param() path: ModelPath, @Body() body: PredictRequestDto, @Req() req: HttpRequest, @Res({ passthrough: true }) res: ServerResponse) {
+    const meta = httpMetadata(req);
+    const { input, format } = parsePredictBody(body, declaredTokenizer(meta));
     const outcome = await this.predictions.predict({
       api: 'tfserving',
       model: path.model,
-      selector: selectorOf(path, req),
+      selector: versionSelector(meta, namedVersion(path)),
       input,
-      deadline: deadlineOf(req, this.config),
+      deadline: deadlineOf(meta, this.config),
       context: requestContextOf(req),
     });
-    setTimingHeaders(res, outcome);
+    setResponseHeaders(res, predictionMetadata(outcome));
     return predictResponse(outcome, format);
   }
 }

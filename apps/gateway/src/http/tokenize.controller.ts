@@ -1,22 +1,14 @@
 import { Body, Controller, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import type { ServerResponse } from 'node:http';
-import { ServableError } from '@servable/contracts';
 import { requestContextOf } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
-import { textList } from '../inference/input-parsing';
 import { TokenizeService, type TokenizeOutcome } from '../inference/tokenize.service';
-import { deadlineOf, jsonObject, selectorOf, type HttpRequest, type ModelPath } from './http-request';
-
-const TOKENIZE_BODY: SchemaObject = {
-  type: 'object',
-  required: ['texts'],
-  properties: {
-    texts: { type: 'array', items: { type: 'string' }, example: ['WIN a FREE prize now!!!'] },
-    add_special_tokens: { type: 'boolean', default: true, description: "Apply the tokenizer's post-processor ([CLS] … [SEP] for BERT), as classify does" },
-  },
-};
+import { httpMetadata, setResponseHeaders } from '../request-metadata/http-metadata';
+import { deadlineOf, tokenizationMetadata, versionSelector } from '../request-metadata/request-metadata';
+import { namedVersion, type HttpRequest, type ModelPath } from './http-request';
+import { TokenizeRequestDto } from './inference.dto';
 
 const TOKEN: SchemaObject = {
   type: 'object',
@@ -68,24 +60,18 @@ export class TokenizeController {
   @Post(['v1/models/:model\\:tokenize', 'v1/models/:model/versions/:version\\:tokenize', 'v1/models/:model/labels/:label\\:tokenize'])
   @HttpCode(200)
   @ApiOperation({ summary: "Tokens, ids and offsets from the tokenizer pinned to the version classify would use" })
-  @ApiBody({ schema: TOKENIZE_BODY })
   @ApiOkResponse({ schema: TOKENIZE_RESPONSE })
-  async tokenize(@Param() path: ModelPath, @Body() body: unknown, @Req() req: HttpRequest, @Res({ passthrough: true }) res: ServerResponse) {
-    const json = jsonObject(body);
-    if (!('texts' in json)) throw ServableError.invalid('missing "texts"');
-    const special = json['add_special_tokens'];
-    if (special !== undefined && typeof special !== 'boolean') throw ServableError.invalid(`add_special_tokens must be true or false, got ${JSON.stringify(special)}`);
+  async tokenize(@Param() path: ModelPath, @Body() body: TokenizeRequestDto, @Req() req: HttpRequest, @Res({ passthrough: true }) res: ServerResponse) {
+    const meta = httpMetadata(req);
     const outcome = await this.tokenizer.tokenize({
       model: path.model,
-      selector: selectorOf(path, req),
-      texts: textList(json['texts'], 'texts'),
-      addSpecialTokens: special,
-      deadline: deadlineOf(req, this.config),
+      selector: versionSelector(meta, namedVersion(path)),
+      texts: body.texts,
+      addSpecialTokens: body.add_special_tokens,
+      deadline: deadlineOf(meta, this.config),
       context: requestContextOf(req),
     });
-    res.setHeader('x-model-version', String(outcome.version));
-    res.setHeader('x-tokenizer', outcome.tokenizer);
-    res.setHeader('x-tokenization-time', outcome.tokenizationMs.toFixed(3));
+    setResponseHeaders(res, tokenizationMetadata(outcome));
     return tokenizeResponse(outcome);
   }
 }

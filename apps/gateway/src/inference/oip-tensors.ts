@@ -1,7 +1,14 @@
 import { ServableError } from '@servable/contracts';
 import type { ModelManifest } from '@servable/model-repository';
-import { int32 } from './input-parsing';
 import type { ModelInput } from './prediction.types';
+
+/** An INT32 element as a whole number in range: a float or a string is the wrong dtype. */
+function int32(value: unknown, where: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < -2_147_483_648 || value > 2_147_483_647) {
+    throw ServableError.invalid(`${where} must be an int32 id, got ${JSON.stringify(value)} (wrong dtype)`);
+  }
+  return value;
+}
 
 /** One input tensor of the Open Inference Protocol, decoded from JSON or protobuf. */
 export interface OipInput {

@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { packRagged } from '@servable/contracts';
-import { parsePredictBody } from '../http/tfserving-shapes';
-import { deadlineFrom, parseTimeoutHeader } from './deadline';
+import { predictRequestSchema } from '@servable/contracts/http';
+import { parsePredictBody as parseValidated } from '../http/tfserving-shapes';
+import { parseBody } from '../http/validation.pipe';
+import { deadlineFrom, parseTimeoutHeader } from '../request-metadata/deadline';
 import { oipModelInput } from './oip-tensors';
 import { trimPadding } from './prediction.service';
+
+/** As a request meets it: the validation pipe's parse, then the controller's. */
+const parsePredictBody = (body: unknown, tokenizer?: string) => parseValidated(parseBody(predictRequestSchema, body), tokenizer);
 
 describe('request parsing', () => {
   it('reads TF Serving instances and inputs in every accepted form', () => {

@@ -10,7 +10,7 @@ import { GatewayMetrics } from '../metrics/gateway.metrics';
 import { requestSource } from '../metrics/request-source';
 import { ModelCatalog, type ResolvedVersion } from '../models/model-catalog.service';
 import { ConcurrencyLimiter } from './concurrency-limiter';
-import { assertBeforeDeadline } from './deadline';
+import { assertBeforeDeadline } from '../request-metadata/deadline';
 import type { Classification, PredictCommand, PredictOutcome } from './prediction.types';
 
 const PROBABILITIES = 'probabilities';

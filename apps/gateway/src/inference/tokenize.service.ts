@@ -4,7 +4,7 @@ import type { RequestContext } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { DownstreamService } from '../downstream/downstream.service';
 import { ModelCatalog, type VersionSelector } from '../models/model-catalog.service';
-import { assertBeforeDeadline } from './deadline';
+import { assertBeforeDeadline } from '../request-metadata/deadline';
 import { PredictionService, validateRows } from './prediction.service';
 
 export interface TokenizeCommand {

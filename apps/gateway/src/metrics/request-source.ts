@@ -1,7 +1,5 @@
 import type { HeaderBag } from '@servable/routing';
-
-/** Who sent a request, as the caller says in this header (HTTP) or metadata key (gRPC). */
-export const SOURCE_HEADER = 'x-servable-source';
+import { SOURCE_HEADER } from '../request-metadata/request-metadata';
 
 /**
  * The values the `source` metric label may take. A label's values must be few:

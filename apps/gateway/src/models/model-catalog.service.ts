@@ -6,6 +6,7 @@ import type { ModelRouting } from '@servable/persistence';
 import { decideRoute, type HeaderBag, type RouteReason } from '@servable/routing';
 import { RoutingTable } from '../control-plane/routing-table.service';
 import { DownstreamService } from '../downstream/downstream.service';
+import { ROUTE_KEY_HEADER } from '../request-metadata/request-metadata';
 
 /** How a request names the version it wants; all empty means "let the gateway choose". */
 export interface VersionSelector {
@@ -16,8 +17,6 @@ export interface VersionSelector {
   /** Request headers (HTTP) or metadata (gRPC): cohort rules and x-servable-route-key read them. */
   headers?: HeaderBag;
 }
-
-export const ROUTE_KEY_HEADER = 'x-servable-route-key';
 
 export interface ResolvedVersion {
   model: string;

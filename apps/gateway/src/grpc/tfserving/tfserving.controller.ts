@@ -6,9 +6,9 @@ import { GrpcExceptionFilter, grpcRequestContext } from '@servable/observability
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway.config';
 import { PredictionService } from '../../inference/prediction.service';
 import { ModelInfoService } from '../../models/model-info.service';
-import { PIN_HEADER, TOKENIZER_HEADER } from '../../http/http-request';
 import { AuthGuard } from '../../control-plane/auth.guard';
-import { grpcDeadline, metadataHeaders, metadataValue, sendTimingMetadata } from '../grpc-call';
+import { grpcMetadata, sendResponseMetadata } from '../../request-metadata/grpc-metadata';
+import { deadlineOf, declaredTokenizer, predictionMetadata, versionSelector, type NamedVersion } from '../../request-metadata/request-metadata';
 import {
   CLASSIFY_METHOD,
   answeredSpec,
@@ -48,15 +48,16 @@ export class TfServingPredictionController implements tfs.PredictionServiceContr
 
   async predict(request: tfs.PredictRequest, metadata: Metadata, call?: unknown): Promise<DeepPartial<tfs.PredictResponse>> {
     const { model, version, label } = specSelector(request.modelSpec);
+    const meta = grpcMetadata(metadata, call);
     const outcome = await this.predictions.predict({
       api: 'grpc',
       model,
-      selector: { version, label, pin: metadataValue(metadata, PIN_HEADER), headers: metadataHeaders(metadata) },
-      input: predictInput(request.inputs, metadataValue(metadata, TOKENIZER_HEADER)),
-      deadline: grpcDeadline(call, this.config),
+      selector: versionSelector(meta, { version, label }),
+      input: predictInput(request.inputs, declaredTokenizer(meta)),
+      deadline: deadlineOf(meta, this.config),
       context: grpcRequestContext(metadata),
     });
-    sendTimingMetadata(call, metadata, outcome);
+    sendResponseMetadata(call, metadata, predictionMetadata(outcome));
     const { manifest } = this.info.metadata(outcome.model, { version: outcome.version });
     return { modelSpec: answeredSpec(outcome.model, outcome.version), outputs: predictOutputs(outcome, outputName(manifest), request.outputFilter) };
   }
@@ -91,7 +92,7 @@ export class TfServingPredictionController implements tfs.PredictionServiceContr
     if (!request.metadataField.length) throw ServableError.invalid('GetModelMetadataRequest must specify at least one metadata_field');
     const unsupported = request.metadataField.filter((f) => f !== SIGNATURE_DEF_FIELD);
     if (unsupported.length) throw ServableError.invalid(`Metadata field ${unsupported.join(', ')} is not supported; only "${SIGNATURE_DEF_FIELD}"`);
-    const { manifest } = this.info.metadata(model, { version, label, pin: metadataValue(metadata, PIN_HEADER), headers: metadataHeaders(metadata) });
+    const { manifest } = this.info.metadata(model, versionSelector(grpcMetadata(metadata), { version, label }));
     return {
       modelSpec: answeredSpec(manifest.name, manifest.version),
       metadata: { [SIGNATURE_DEF_FIELD]: packAny(['tfservingPrediction'], 'tensorflow.serving.SignatureDefMap', { ...signatureDefMap(manifest) }) },
@@ -100,20 +101,21 @@ export class TfServingPredictionController implements tfs.PredictionServiceContr
 
   private async runClassify(
     model: string,
-    selector: { version?: number; label?: string },
+    selector: NamedVersion,
     texts: string[],
     metadata: Metadata,
     call: unknown,
   ): Promise<{ modelSpec: tfs.ModelSpec; result: DeepPartial<tfs.ClassificationResult> }> {
+    const meta = grpcMetadata(metadata, call);
     const { outcome } = await this.predictions.classify({
       api: 'grpc',
       model,
-      selector: { ...selector, pin: metadataValue(metadata, PIN_HEADER), headers: metadataHeaders(metadata) },
+      selector: versionSelector(meta, selector),
       input: { kind: 'texts', texts },
-      deadline: grpcDeadline(call, this.config),
+      deadline: deadlineOf(meta, this.config),
       context: grpcRequestContext(metadata),
     });
-    sendTimingMetadata(call, metadata, outcome);
+    sendResponseMetadata(call, metadata, predictionMetadata(outcome));
     const classifications = Array.from({ length: outcome.rows }, (_, r) => ({
       classes: outcome.labels.map((label, c) => ({ label, score: outcome.probabilities[r * outcome.classes + c] })),
     }));

@@ -1,0 +1,5 @@
+import { canaryRunInputSchema } from '@servable/contracts/admin-api';
+import { createZodDto } from 'nestjs-zod';
+
+/** POST /admin/api/models/:model/canary-runs, parsed by the validation pipe and described in the OpenAPI document. */
+export class CanaryRunInputDto extends createZodDto(canaryRunInputSchema) {}

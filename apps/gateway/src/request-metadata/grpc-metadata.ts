@@ -1,0 +1,44 @@
+import type { Metadata } from '@grpc/grpc-js';
+import type { RequestMetadata, ResponseMetadata } from './request-metadata';
+
+interface CallLike {
+  getDeadline?(): Date | number;
+  sendMetadata?(metadata: Metadata): void;
+}
+
+/** Text metadata as a header bag, for cohort rules and the route key. */
+function metadataHeaders(metadata: Metadata | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!metadata?.getMap) return out;
+  for (const [key, value] of Object.entries(metadata.getMap())) if (typeof value === 'string') out[key] = value;
+  return out;
+}
+
+/** A call's metadata, and its grpc-timeout as the caller's timeout. */
+export function grpcMetadata(metadata: Metadata | undefined, call?: unknown): RequestMetadata {
+  return {
+    get: (key) => {
+      const value = metadata?.get?.(key)?.[0];
+      return value === undefined ? undefined : value.toString();
+    },
+    get headers() {
+      return metadataHeaders(metadata);
+    },
+    timeoutMs: () => {
+      const deadline = (call as CallLike | undefined)?.getDeadline?.();
+      const at = deadline instanceof Date ? deadline.getTime() : deadline;
+      // A deadline already passed still counts as 1 ms, so the call fails as DEADLINE_EXCEEDED, not as a bad argument.
+      return typeof at === 'number' && Number.isFinite(at) ? Math.max(1, at - Date.now()) : undefined;
+    },
+  };
+}
+
+/** The answer's metadata as the call's initial metadata, before the reply. */
+export function sendResponseMetadata(call: unknown, metadata: Metadata | undefined, headers: ResponseMetadata): void {
+  const c = call as CallLike | undefined;
+  if (!c?.sendMetadata || !metadata) return;
+  const out = metadata.clone();
+  for (const key of Object.keys(out.getMap())) out.remove(key);
+  for (const [name, value] of headers) out.set(name, value);
+  c.sendMetadata(out);
+}
