@@ -23,8 +23,3 @@ function versionNumber(text: string): number {
   if (!/^\d+$/.test(text) || Number(text) === 0) throw ServableError.notFound(`model version "${text}" not found: versions are positive whole numbers`);
   return Number(text);
 }
-
-export function jsonObject(body: unknown): Record<string, unknown> {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw ServableError.invalid('the body must be a JSON object');
-  return body as Record<string, unknown>;
-}
