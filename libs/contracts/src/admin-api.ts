@@ -1,9 +1,18 @@
 // The admin API's wire shapes (docs/admin-api.md): one definition for the gateway that
 // answers with them (through @servable/persistence) and the console that reads them.
-// Request bodies are zod schemas, which the gateway validates with and documents in its
-// OpenAPI; their types are inferred. Nothing Node-specific, so the browser bundle can use it.
-import { z } from 'zod';
-import { PATH } from './validation';
+// Request bodies are zod schemas (http/admin.ts, through @servable/contracts/http), which the
+// gateway validates with and documents in its OpenAPI; their types are inferred here with
+// type-only imports, so the console's bundle gets no zod. Nothing Node-specific.
+import type { z } from 'zod';
+import type {
+  apiKeyInputSchema,
+  canaryGatesSchema,
+  canaryRunInputSchema,
+  cohortRuleSchema,
+  labelsInputSchema,
+  pinInputSchema,
+  rolloutInputSchema,
+} from './http/admin';
 
 /** Lowest first, as the gateway ranks them. */
 export const ROLES = ['client', 'operator', 'admin'] as const;
@@ -129,30 +138,9 @@ export interface ModelView {
   versions: VersionView[];
 }
 
-const version = z.int().min(1);
-const percent = z.number().min(0).max(100);
-const share = z.number().min(0).max(1);
-
-/** Requests whose header has this value go to this version. */
-export const cohortRuleSchema = z.object({
-  header: z.string().regex(/^[A-Za-z0-9-]+$/, `${PATH} must be a header name (letters, digits and -)`).max(100),
-  value: z.string().min(1).max(200),
-  version,
-});
+/** A cohort rule: requests whose header has this value go to this version. */
 export type CohortRule = z.infer<typeof cohortRuleSchema>;
-
 /** PUT /admin/api/models/:model/rollout */
-export const rolloutInputSchema = z
-  .object({
-    stable: version.optional().describe('Omit to follow the `stable` label'),
-    canary: version.optional(),
-    canaryWeight: percent.default(0).describe('Percent of traffic to the canary, 0..100'),
-    cohortRules: z.array(cohortRuleSchema).max(50).default([]),
-    sticky: z.boolean().default(true),
-    shadow: z.object({ version, share: percent }).optional(),
-  })
-  .strict()
-  .refine((r) => !(r.canaryWeight > 0 && r.canary === undefined), { path: ['canaryWeight'], message: 'canaryWeight needs a canary version' });
 export type RolloutInput = z.input<typeof rolloutInputSchema>;
 
 export interface RolloutView {
@@ -171,37 +159,8 @@ export const CANARY_RUN_STATES = ['RUNNING', 'PROMOTED', 'ROLLED_BACK', 'ABORTED
 export type CanaryRunState = (typeof CANARY_RUN_STATES)[number];
 
 /** The analysis a canary run applies at the end of every step (docs/canary.md). */
-export const canaryGatesSchema = z
-  .object({
-    maxErrorRate: share.describe("Error budget 0..1: above it the canary fails if its rate is significantly above stable's (one-sided two-proportion z-test, 95%)"),
-    maxP99Ratio: z.number().min(1).describe("The canary's p99 over the window may be at most this many times stable's"),
-    minAgreement: share.describe("0..1: share of mirrored requests whose top label matches stable's; fails when the 95% Wilson upper bound is below it"),
-    minRequests: z.int().min(1).max(1_000_000).describe('Canary requests a step needs before it is judged; fewer extend the step'),
-    p99ToleranceMs: z.number().min(0).optional().describe("p99 differences up to this are within the histogram's resolution and never fail (default 5)"),
-  })
-  .strict();
 export type CanaryGates = z.infer<typeof canaryGatesSchema>;
-
 /** POST /admin/api/models/:model/canary-runs */
-export const canaryRunInputSchema = z
-  .object({
-    canary: version,
-    steps: z
-      .array(z.number().gt(0).max(100))
-      .min(1)
-      .max(20)
-      .refine((s) => s.every((w, i) => i === 0 || w > s[i - 1]), 'steps must be ascending')
-      .refine((s) => s[s.length - 1] === 100, 'the last step must be 100')
-      .describe('Canary weights in percent, ascending, ending at 100')
-      .meta({ example: [10, 50, 100] }),
-    // Bounded below by the 10 s metric buckets' flush cadence being useful at all, above by a day.
-    stepSeconds: z.int().min(1).max(86_400),
-    gates: canaryGatesSchema,
-    sticky: z.boolean().default(true),
-    mirrorShare: percent.default(50).describe('Percent of canary requests also sent to stable in the background to measure agreement'),
-    maxExtensions: z.int().min(0).max(100).default(3).describe('How often a step with fewer than minRequests is extended by stepSeconds before the run FAILS'),
-  })
-  .strict();
 export type CanaryRunInput = z.input<typeof canaryRunInputSchema>;
 
 /** One analysis at the end of a step: canary against stable over the same window. */
@@ -322,34 +281,11 @@ export interface AuditParams {
   beforeId?: number;
 }
 
-const body = { error: (iss: { code: string }) => (iss.code === 'invalid_type' ? 'the body must be a JSON object' : undefined) };
-const versionOrNull = () => `${PATH} must be a version number or null`;
-
-/** PUT /admin/api/models/:model/labels: move or add (a version) or remove (null) labels, all at once. */
-export const labelsInputSchema = z.object(
-  {
-    labels: z
-      .record(z.string(), z.int({ error: versionOrNull }).min(1, { error: versionOrNull }).nullable(), { error: `${PATH} must be an object of label: version or null` })
-      .meta({ example: { stable: 2, canary: null } }),
-  },
-  body,
-);
+/** PUT /admin/api/models/:model/labels */
 export type LabelsInput = z.infer<typeof labelsInputSchema>;
-
 /** PUT /admin/api/models/:model/versions/:version/pin */
-export const pinInputSchema = z.object({ pinned: z.boolean({ error: '"pinned" must be true or false' }) }, body);
 export type PinInput = z.infer<typeof pinInputSchema>;
-
-const keyName = 'a key needs a name of 1 to 128 characters';
-
 /** POST /admin/api/api-keys */
-export const apiKeyInputSchema = z.object(
-  {
-    name: z.string({ error: '"name" must be a string' }).min(1, keyName).max(128, keyName),
-    role: z.enum(ROLES, { error: `role must be one of ${ROLES.join(', ')}` }),
-  },
-  body,
-);
 export type ApiKeyInput = z.infer<typeof apiKeyInputSchema>;
 
 export interface CreatedApiKey {

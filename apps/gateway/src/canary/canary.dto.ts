@@ -1,4 +1,4 @@
-import { canaryRunInputSchema } from '@servable/contracts/admin-api';
+import { canaryRunInputSchema } from '@servable/contracts/http';
 import { createZodDto } from 'nestjs-zod';
 
 /** POST /admin/api/models/:model/canary-runs, parsed by the validation pipe and described in the OpenAPI document. */

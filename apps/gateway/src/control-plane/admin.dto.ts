@@ -1,5 +1,11 @@
-import { apiKeyInputSchema, labelsInputSchema, pinInputSchema, rolloutInputSchema } from '@servable/contracts/admin-api';
-import { repositoryIndexRequestSchema, repositoryLoadRequestSchema } from '@servable/contracts/http';
+import {
+  apiKeyInputSchema,
+  labelsInputSchema,
+  pinInputSchema,
+  repositoryIndexRequestSchema,
+  repositoryLoadRequestSchema,
+  rolloutInputSchema,
+} from '@servable/contracts/http';
 import { createZodDto } from 'nestjs-zod';
 
 // Request bodies of the admin API and the OIP repository extension: the contracts schemas

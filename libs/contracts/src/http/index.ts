@@ -1,5 +1,6 @@
-// The REST bodies of the inference APIs as zod schemas: one definition that the gateway
-// validates with, documents in its OpenAPI, and derives its TypeScript types from.
+// The REST request bodies (inference APIs and admin API) as zod schemas: one definition
+// that the gateway validates with, documents in its OpenAPI, and derives its types from.
 export { classifyRequestSchema, tokenizeRequestSchema, type ClassifyRequest, type TokenizeRequest } from './product';
 export { predictRequestSchema, type PredictRequest } from './tfserving';
 export { inferRequestSchema, repositoryIndexRequestSchema, repositoryLoadRequestSchema, type InferRequest } from './oip';
+export { apiKeyInputSchema, canaryGatesSchema, canaryRunInputSchema, cohortRuleSchema, labelsInputSchema, pinInputSchema, rolloutInputSchema } from './admin';

@@ -1,4 +1,5 @@
-import { canaryRunInputSchema, type CanaryCheck, type CanaryRunInput, type CanaryRunView } from '@servable/contracts/admin-api';
+import type { CanaryCheck, CanaryRunInput, CanaryRunView } from '@servable/contracts/admin-api';
+import { canaryRunInputSchema } from '@servable/contracts/http';
 import { ErrorCode, ServableError, describeIssues } from '@servable/contracts';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AuditService } from '../audit/audit.service';

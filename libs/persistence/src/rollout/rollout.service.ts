@@ -1,4 +1,5 @@
-import { rolloutInputSchema, type RolloutInput, type RolloutView } from '@servable/contracts/admin-api';
+import type { RolloutInput, RolloutView } from '@servable/contracts/admin-api';
+import { rolloutInputSchema } from '@servable/contracts/http';
 import { ErrorCode, ServableError, describeIssues } from '@servable/contracts';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AuditService } from '../audit/audit.service';
