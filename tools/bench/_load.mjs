@@ -48,7 +48,8 @@ export async function h2load({ address, path, frames, concurrency, seconds }) {
       child.stderr.on('data', (d) => (out += d));
       const done = new Promise((resolve, reject) => {
         child.once('error', reject);
-        child.once('exit', (code) => (code === 0 ? resolve({ out, log }) : reject(new Error(`h2load exited with ${code}: ${out.trim().split('\n').slice(-3).join(' | ')}`))));
+        // 'close', not 'exit': only then has all of its output been read.
+        child.once('close', (code) => (code === 0 ? resolve({ out, log }) : reject(new Error(`h2load exited with ${code}: ${out.trim().split('\n').slice(-3).join(' | ')}`))));
       });
       return { child, done };
     });
@@ -160,7 +161,8 @@ export async function httpLoad({ url, headers, bodies, concurrency, seconds }) {
   child.stdout.on('data', (d) => (out += d));
   const code = await new Promise((resolve, reject) => {
     child.once('error', reject);
-    child.once('exit', resolve);
+    // 'close', not 'exit': only then has all of its stdout been read.
+    child.once('close', resolve);
   });
   if (code !== 0) throw new Error(`autocannon run exited with ${code}`);
   const r = JSON.parse(out);
