@@ -32,6 +32,8 @@ const LOG_LEVELS = (process.env.BENCH_LOG_LEVELS ?? 'info,warn').split(',');
 const DATABASE_URL = process.env.BENCH_DATABASE_URL;
 // How long a fresh gateway sits before its idle RSS is read: start-up work (reconcile, first metrics flush) done.
 const IDLE_SETTLE_MS = 6000;
+// ...the last part of which measures the stack's idle CPU.
+const IDLE_CPU_MS = 4000;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const h2loadVersion = requireH2load();
@@ -87,11 +89,18 @@ async function startStack(logLevel) {
   services.push(inference);
   const gateway = await startGateway(logLevel, `127.0.0.1:${tokGrpc}`, `127.0.0.1:${infGrpc}`);
   services.push(gateway);
-  await sleep(IDLE_SETTLE_MS);
+  const pids = [gateway.pid, tokenizer.child.pid, inference.child.pid];
+  // Idle: what each process spends with no request at all (health checks, reconcile, metrics
+  // flushes), which every per-request CPU figure below includes, spread over the run's requests.
+  await sleep(IDLE_SETTLE_MS - IDLE_CPU_MS);
+  const idleCpu = cpuMeter(pids);
+  await sleep(IDLE_CPU_MS);
+  const [gwIdle, tokIdle, infIdle] = idleCpu().map((ms) => (ms * 1000) / IDLE_CPU_MS);
   const idleRss = rssMb(gateway.pid);
   return {
     logLevel,
-    pids: [gateway.pid, tokenizer.child.pid, inference.child.pid],
+    pids,
+    idleCpuMsPerSecond: { gateway: gwIdle, tokenizer: tokIdle, inference: infIdle },
     gatewayUrl: gateway.url,
     idleRss,
     tokenizer: `127.0.0.1:${tokGrpc}`,
@@ -195,7 +204,11 @@ try {
   await inProcess.close();
   inProcess = undefined;
 
-  for (const s of stacks) extra.push(`gateway idle RSS, PGlite (the default), LOG_LEVEL=${s.logLevel}: ${fmt(s.idleRss, 0)} MB, ${IDLE_SETTLE_MS / 1000} s after it was ready, before any load.`);
+  for (const s of stacks) {
+    extra.push(`gateway idle RSS, PGlite (the default), LOG_LEVEL=${s.logLevel}: ${fmt(s.idleRss, 0)} MB, ${IDLE_SETTLE_MS / 1000} s after it was ready, before any load.`);
+    const idle = Object.entries(s.idleCpuMsPerSecond).map(([k, v]) => `${k} ${fmt(v, 1)}`).join(', ');
+    extra.push(`idle CPU before any load, LOG_LEVEL=${s.logLevel}, ms per second: ${idle} (part of every per-request figure: at 100 req/s, 10 ms/s idle is 0.1 ms per request).`);
+  }
   let pgIdle;
   if (DATABASE_URL) {
     // Last, with the other gateways stopped: its reconcile loop drives the same data plane.
