@@ -1,18 +1,26 @@
 #!/usr/bin/env node
-// `npm run bench -- <name>` runs tools/bench/<name>.mjs; without a name it lists them.
+// `npm run bench` runs the serving benchmarks one after another (tokenizer, inference, gateway),
+// each writing tools/bench/results/<name>.json and regenerating docs/benchmarks.md.
+// `npm run bench -- <name> [args]` runs tools/bench/<name>.mjs alone (model-speed only this way).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+const SERVING = ['tokenizer', 'inference', 'gateway'];
 const here = dirname(fileURLToPath(import.meta.url));
 const available = readdirSync(here)
-  .filter((f) => f.endsWith('.mjs') && f !== 'run.mjs' && !f.startsWith('_'))
+  .filter((f) => f.endsWith('.mjs') && f !== 'run.mjs' && !f.startsWith('_') && !f.endsWith('.spec.mjs') && !f.endsWith('-server.mjs'))
   .map((f) => f.slice(0, -4));
 const name = process.argv[2];
-if (!name || !existsSync(join(here, `${name}.mjs`))) {
-  console.error(`usage: npm run bench -- <${available.join('|')}> [args]`);
-  process.exit(name ? 2 : 0);
+if (name === '--help' || name === '-h' || (name && !existsSync(join(here, `${name}.mjs`)))) {
+  console.error(`usage: npm run bench [-- <${available.join('|')}> [args]]\nwithout a name: ${SERVING.join(', ')}, one after another`);
+  process.exit(name === '--help' || name === '-h' ? 0 : 2);
 }
-const result = spawnSync(process.execPath, [join(here, `${name}.mjs`), ...process.argv.slice(3)], { stdio: 'inherit' });
-process.exit(result.status ?? 1);
+const run = (bench, args = []) => spawnSync(process.execPath, [join(here, `${bench}.mjs`), ...args], { stdio: 'inherit' }).status ?? 1;
+if (name) process.exit(run(name, process.argv.slice(3)));
+for (const bench of SERVING) {
+  console.log(`\n=== npm run bench -- ${bench}\n`);
+  const status = run(bench);
+  if (status !== 0) process.exit(status);
+}

@@ -1,98 +1,178 @@
 #!/usr/bin/env node
 // npm run bench -- tokenizer
-// The same 10,000 real texts through (1) the native encodeBatch in-process,
-// the limit, and (2) the tokenizer service over gRPC at 32 texts per call and
-// 8 calls in flight, first with a cold cache, then warm.
+// Encode with 32 real texts per call (SpamAssassin paragraphs, max_length 256) at concurrency 1 and 8:
+//   in-process  the native encodeBatch in this process, ids read out as any caller must: the limit;
+//   uncached    the tokenizer service with its cache off (CACHE_MAX_BYTES=1: no entry fits), so every
+//               text is encoded: what a cache miss costs, cache lookup included;
+//   cached      the service at its defaults, every text already in its in-process LRU;
+//   floor       a bare grpc-js server around the same encodeBatch (tokenizer-floor-server.mjs): what
+//               gRPC alone leaves on this machine.
+// Eight different calls of 32 texts: h2load sends call k from process k, the in-process loop k % 8.
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { corpusTexts, cpuMeter, ensureBuilt, fmt, freePort, grpc, grpcPackage, percentile, root, runConcurrent, startService, unary } from './_support.mjs';
+import { grpcRequest } from './_grpc-frame.mjs';
+import { closedLoop, grpcLoad, requireH2load } from './_load.mjs';
+import { writeResults } from './_report.mjs';
+import { corpusTexts, cpuMeter, ensureBuilt, fmt, freePort, grpcDefinition, root, rssMb, startService } from './_support.mjs';
 
 const require = createRequire(join(root, 'package.json'));
 const { Tokenizer } = require('tokenizers');
 
-const TEXTS = 10_000;
 const PER_CALL = 32;
-const CONCURRENCY = 8;
+const CALLS = 8;
 const MAX_LENGTH = 256;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,8').split(',').map(Number);
+const LOG_LEVELS = (process.env.BENCH_LOG_LEVELS ?? 'info,warn').split(',');
+const SERVICE = 'servable.tokenizer.v1.TokenizerService';
 
+const h2loadVersion = requireH2load();
 const repository = process.env.MODEL_REPOSITORY ?? join(root, 'models');
 const files = readdirSync(join(repository, 'tokenizers')).filter((f) => f.endsWith('.json'));
 if (files.length === 0) throw new Error(`no tokenizer in ${repository}/tokenizers`);
 const hash = files[0].slice(0, -5);
-// Texts past the measured 10,000 warm the service up (JIT, the truncating tokenizer instance)
-// without putting any measured text in its cache.
-const WARMUP_CALLS = 20;
-const corpus = corpusTexts(TEXTS + WARMUP_CALLS * PER_CALL);
-const texts = corpus.slice(0, TEXTS);
-const warmupTexts = corpus.slice(TEXTS);
-const calls = Math.ceil(texts.length / PER_CALL);
-const chunk = (i) => texts.slice(i * PER_CALL, (i + 1) * PER_CALL);
-console.log(`tokenizer ${hash.slice(0, 12)}, ${texts.length} SpamAssassin paragraphs, ${PER_CALL} texts/call, concurrency ${CONCURRENCY}, max_length ${MAX_LENGTH}`);
-
-// In-process: the same calls straight into the native library.
-const tokenizer = Tokenizer.fromFile(join(repository, 'tokenizers', files[0]));
-tokenizer.setTruncation(MAX_LENGTH, { direction: 'right' });
-await runConcurrent(Math.min(calls, 20), CONCURRENCY, (i) => tokenizer.encodeBatch(chunk(i))); // warm the native pool
-// The ids are read out as any caller must; that is part of the limit, not overhead.
-const inProcess = await runConcurrent(calls, CONCURRENCY, async (i) => (await tokenizer.encodeBatch(chunk(i))).map((e) => e.getIds()));
+const texts = corpusTexts(PER_CALL * CALLS);
+const chunks = Array.from({ length: CALLS }, (_, k) => texts.slice(k * PER_CALL, (k + 1) * PER_CALL));
+const definition = grpcDefinition(['servable/tokenizer/v1/tokenizer.proto']);
+const requests = chunks.map((chunk) => grpcRequest(definition, SERVICE, 'Encode', { tokenizerHash: hash, texts: chunk, maxLength: MAX_LENGTH }));
+const path = requests[0].path;
+const frames = requests.map((r) => r.frame);
 
 ensureBuilt('tokenizer');
-const grpcPort = await freePort();
-const httpPort = await freePort();
-const service = await startService(
-  'tokenizer',
-  { MODEL_REPOSITORY: repository, TOKENIZER_GRPC_URL: `127.0.0.1:${grpcPort}`, TOKENIZER_HTTP_PORT: String(httpPort), TOKENIZER_HTTP_HOST: '127.0.0.1', REDIS_URL: process.env.BENCH_REDIS_URL ?? '' },
-  `http://127.0.0.1:${httpPort}/readyz`,
-);
-const pkg = grpcPackage(['servable/tokenizer/v1/tokenizer.proto']);
-const client = new pkg.servable.tokenizer.v1.TokenizerService(`127.0.0.1:${grpcPort}`, grpc.credentials.createInsecure());
-const encoder = (c) => (i) => unary(c, 'encode', { tokenizerHash: hash, texts: chunk(i), maxLength: MAX_LENGTH });
-// Warm the connection and the encode path as the in-process run was warmed, on texts that are not measured.
-const warmUp = (c) =>
-  runConcurrent(WARMUP_CALLS, CONCURRENCY, (i) =>
-    unary(c, 'encode', { tokenizerHash: hash, texts: warmupTexts.slice(i * PER_CALL, (i + 1) * PER_CALL), maxLength: MAX_LENGTH }),
+const services = [];
+const stopAll = () => Promise.all(services.splice(0).map((s) => s.stop()));
+process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
+
+async function startTokenizer(name, logLevel, extraEnv) {
+  const [grpcPort, httpPort] = [await freePort(), await freePort()];
+  const service = await startService(
+    'tokenizer',
+    { MODEL_REPOSITORY: repository, LOG_LEVEL: logLevel, TOKENIZER_GRPC_URL: `127.0.0.1:${grpcPort}`, TOKENIZER_HTTP_PORT: String(httpPort), TOKENIZER_HTTP_HOST: '127.0.0.1', REDIS_URL: process.env.BENCH_REDIS_URL ?? '', ...extraEnv },
+    `http://127.0.0.1:${httpPort}/readyz`,
   );
-/** A run plus the CPU the server process and this load generator spent on it. */
-async function measured(pid, task) {
-  const cpuUsed = cpuMeter([pid]);
-  const r = await runConcurrent(calls, CONCURRENCY, task);
-  const [serverCpuMs, clientCpuMs] = cpuUsed();
-  return { ...r, serverCpuMs, clientCpuMs };
+  const s = { name, logLevel, pid: service.child.pid, address: `127.0.0.1:${grpcPort}`, metrics: { url: `http://127.0.0.1:${httpPort}/metrics`, name: 'servable_tokenizer_requests_total' }, stop: service.stop };
+  services.push(s);
+  return s;
 }
-await warmUp(client);
-const cold = await measured(service.child.pid, encoder(client));
-const warm = await measured(service.child.pid, encoder(client));
-client.close();
-await service.stop();
 
-// The floor: the same Encode over grpc-js with nothing but encodeBatch behind it.
-const floorPort = await freePort();
-const floorServer = spawn(process.execPath, [join(root, 'tools/bench/tokenizer-floor-server.mjs'), join(repository, 'tokenizers', files[0]), String(floorPort), String(MAX_LENGTH)], {
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-await new Promise((resolve, reject) => {
-  floorServer.stdout.once('data', resolve);
-  floorServer.once('exit', (code) => reject(new Error(`floor server exited with ${code}`)));
-});
-const floorClient = new pkg.servable.tokenizer.v1.TokenizerService(`127.0.0.1:${floorPort}`, grpc.credentials.createInsecure());
-await warmUp(floorClient);
-const floor = await measured(floorServer.pid, encoder(floorClient));
-floorClient.close();
-floorServer.kill('SIGTERM');
+async function startFloor() {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(root, 'tools/bench/tokenizer-floor-server.mjs'), join(repository, 'tokenizers', files[0]), String(port), String(MAX_LENGTH)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve, reject) => {
+    child.stdout.once('data', resolve);
+    child.once('exit', (code) => reject(new Error(`floor server exited with ${code}`)));
+  });
+  const stop = () =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', resolve);
+      child.kill('SIGTERM');
+    });
+  const s = { name: 'floor: bare grpc-js + encodeBatch', logLevel: undefined, pid: child.pid, address: `127.0.0.1:${port}`, stop };
+  services.push(s);
+  return s;
+}
 
-const rate = (r) => texts.length / r.seconds;
-const perThousand = (ms) => fmt((ms / texts.length) * 1000, 0).padStart(5);
-const row = (name, r) =>
-  `${name.padEnd(32)} ${fmt(rate(r), 0).padStart(9)} texts/s   p50 ${fmt(percentile(r.latencies, 50), 2).padStart(6)} ms   p99 ${fmt(percentile(r.latencies, 99), 2).padStart(6)} ms` +
-  (r.serverCpuMs === undefined ? '' : `   CPU ms per 1,000 texts: server ${perThousand(r.serverCpuMs)}, load generator ${perThousand(r.clientCpuMs)}`);
-console.log('');
-console.log(row('in-process encodeBatch', inProcess));
-console.log(row('service, cold cache', cold));
-console.log(row('service, warm cache (L1)', warm));
-console.log(row('floor: bare grpc-js + encodeBatch', floor));
-console.log('');
-console.log(`cold service / in-process: ${fmt(rate(cold) / rate(inProcess), 2)}  (target >= 0.70)`);
-console.log(`floor / in-process:        ${fmt(rate(floor) / rate(inProcess), 2)}  (what gRPC alone leaves on this machine; cold service / floor ${fmt(rate(cold) / rate(floor), 2)})`);
-console.log(`warm / cold service:       ${fmt(rate(warm) / rate(cold), 2)}  (target >= 2.00)`);
+/** One h2load run against `s` and what its process spent, per text. */
+async function measureService(s, concurrency, seconds = SECONDS) {
+  const cpuUsed = cpuMeter([s.pid]);
+  const r = await grpcLoad({ address: s.address, path, frames, concurrency, seconds, metrics: s.metrics });
+  const [serverMs] = cpuUsed();
+  const calls = r.requests;
+  return {
+    concurrency,
+    path: s.name,
+    logLevel: s.logLevel,
+    requests: calls,
+    rps: r.rps * PER_CALL,
+    p50Ms: r.p50Ms,
+    p99Ms: r.p99Ms,
+    cpuMsPerUnit: { tokenizer: serverMs / (calls * PER_CALL), loadgen: r.loadgen.cpuMs / (calls * PER_CALL) },
+    rssMb: { tokenizer: rssMb(s.pid), loadgen: r.loadgen.rssMb },
+  };
+}
+
+const native = Tokenizer.fromFile(join(repository, 'tokenizers', files[0]));
+native.setTruncation(MAX_LENGTH, { direction: 'right' });
+const encodeInProcess = async (loop) => (await native.encodeBatch(chunks[loop % CALLS])).map((e) => e.getIds());
+async function measureInProcess(concurrency, seconds = SECONDS) {
+  const r = await closedLoop({ concurrency, seconds, task: encodeInProcess });
+  return {
+    concurrency,
+    path: 'in-process encodeBatch',
+    requests: r.requests,
+    rps: r.rps * PER_CALL,
+    p50Ms: r.p50Ms,
+    p99Ms: r.p99Ms,
+    cpuMsPerUnit: { inProcess: r.cpuMs / (r.requests * PER_CALL) },
+    rssMb: { inProcess: r.rssMb },
+  };
+}
+
+const runs = [];
+try {
+  const paths = [];
+  for (const level of LOG_LEVELS) paths.push(await startTokenizer('service, uncached (cache off)', level, { CACHE_MAX_BYTES: '1' }));
+  for (const level of LOG_LEVELS) paths.push(await startTokenizer('service, cached (defaults)', level, {}));
+  paths.push(await startFloor());
+  console.log(`tokenizer ${hash.slice(0, 12)}, ${CALLS} calls of ${PER_CALL} SpamAssassin paragraphs, max_length ${MAX_LENGTH}, ${SECONDS} s per run, ${availableParallelism()} cores, ${h2loadVersion}`);
+
+  // Warm-up: JIT and connections everywhere, and the cached services' LRU filled with every text.
+  await closedLoop({ concurrency: Math.max(...CONCURRENCY), seconds: 1, task: encodeInProcess });
+  for (const s of paths) await measureService(s, Math.max(...CONCURRENCY), 1);
+
+  for (const c of CONCURRENCY) {
+    const batch = [await measureInProcess(c)];
+    for (const s of paths) batch.push(await measureService(s, c));
+    for (const r of batch) {
+      console.log(
+        `c=${String(c).padEnd(2)} ${r.path.padEnd(34)} ${(r.logLevel ?? '').padEnd(4)} ${fmt(r.rps, 0).padStart(8)} texts/s  p50 ${fmt(r.p50Ms, 2).padStart(6)} ms  p99 ${fmt(r.p99Ms, 2).padStart(6)} ms  CPU ms/text ${Object.entries(r.cpuMsPerUnit).map(([k, v]) => `${k} ${fmt(v, 4)}`).join(', ')}`,
+      );
+    }
+    runs.push(...batch);
+  }
+} finally {
+  await stopAll();
+}
+
+// Targets at the highest concurrency, at the defaults (LOG_LEVEL=info).
+const top = Math.max(...CONCURRENCY);
+const find = (p, level = 'info') => runs.find((r) => r.concurrency === top && r.path.startsWith(p) && (r.path.startsWith('in-process') || r.path.startsWith('floor') || r.logLevel === level));
+const inProcess = find('in-process');
+const uncached = find('service, uncached');
+const cached = find('service, cached');
+const floor = find('floor');
+const targets = [];
+if (inProcess && uncached) {
+  const ratio = uncached.cpuMsPerUnit.tokenizer / inProcess.cpuMsPerUnit.inProcess;
+  targets.push({
+    target: `service CPU per uncached text ≤ 1.3× in-process encodeBatch (c=${top})`,
+    measured: `${fmt(uncached.cpuMsPerUnit.tokenizer, 4)} against ${fmt(inProcess.cpuMsPerUnit.inProcess, 4)} ms = ${fmt(ratio, 2)}×`,
+    met: ratio <= 1.3,
+  });
+  const speed = uncached.rps / inProcess.rps;
+  targets.push({ target: `uncached service throughput ≥ 0.70× in-process (c=${top})`, measured: `${fmt(speed, 2)}× (floor: ${floor ? fmt(floor.rps / inProcess.rps, 2) : '–'}×)`, met: speed >= 0.7 });
+}
+if (cached && uncached) {
+  const gain = cached.rps / uncached.rps;
+  targets.push({ target: `cached ≥ 2× uncached throughput (c=${top})`, measured: `${fmt(gain, 2)}×`, met: gain >= 2 });
+}
+for (const t of targets) console.log(`${t.met ? 'met    ' : 'NOT met'}  ${t.target}: ${t.measured}`);
+const file = writeResults('tokenizer', {
+  title: `Encode, ${PER_CALL} texts per call (throughput and CPU per text, latency per call).`,
+  at: new Date().toISOString(),
+  machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.version, h2load: h2loadVersion.replace(/^h2load /, '') },
+  unit: 'text',
+  description: [
+    `${CALLS} different calls of ${PER_CALL} SpamAssassin paragraphs (max_length ${MAX_LENGTH}); h2load process k sends call k, the in-process loop k sends call k % ${CALLS}; ${SECONDS} s per run after a warm-up.`,
+    'uncached: the service with CACHE_MAX_BYTES=1, so no entry fits and every text is looked up, missed and encoded; cached: the service at its defaults with every text in its LRU.',
+    'floor: a bare grpc-js server around the same encodeBatch (no Nest, cache, validation or metrics).',
+    'Every gRPC run is checked: grpc-js calls with the same bytes answer OK before and after, and the service counted only OK calls during it.',
+  ],
+  runs,
+  targets,
+});
+console.log(`results: ${file.slice(root.length + 1)}, docs/benchmarks.md`);
