@@ -112,7 +112,7 @@ describe('control plane in the gateway: keys, rollouts, shadow and metrics (fake
       await expect(classifyOver(new grpc.Metadata())).rejects.toMatchObject({ code: grpc.status.UNAUTHENTICATED });
       const md = new grpc.Metadata();
       md.set('authorization', `Bearer ${keys.client}`);
-      expect((await classifyOver(md)).modelVersion).toBe(1);
+      expect((await classifyOver(md)).modelVersion).toBe('1');
     } finally {
       gw.close();
     }

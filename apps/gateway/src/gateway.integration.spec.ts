@@ -217,7 +217,8 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
       new Promise<any>((res, rej) => client[method](req, (err: Error | null, reply: unknown) => (err ? rej(err) : res(reply))));
     try {
       const classified = await unary(gw, 'classify', { modelSpec: { name: 'spam' }, texts: [SPAMMY, HAMMY] });
-      expect(classified.modelVersion).toBe(1);
+      // uint64 arrives as its decimal string (LOADER_OPTIONS longs: String).
+      expect(classified.modelVersion).toBe('1');
       expect(classified.predictions[0].label).toBe('spam');
       expect(classified.predictions[0].scores.spam).toBeCloseTo(spamOf(SPAMMY), 5);
       const inferred = await unary(oip, 'modelInfer', {
@@ -237,6 +238,9 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
       expect((await unary(oip, 'modelReady', { name: 'spam', version: '2' })).ready).toBe(true);
       const err = await unary(gw, 'classify', { modelSpec: { name: 'nope' }, texts: ['a'] }).catch((e) => e);
       expect(err.code).toBe(grpc.status.NOT_FOUND);
+      // 2^53 + 1 is no JS number: refused as it was sent, not rounded to 2^53 and looked up.
+      const huge = await unary(gw, 'classify', { modelSpec: { name: 'spam', version: '9007199254740993' }, texts: ['a'] }).catch((e) => e);
+      expect(huge).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringContaining('model_spec.version is 9007199254740993') });
     } finally {
       gw.close();
       oip.close();
@@ -291,7 +295,7 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
     const unary = (req: unknown) => new Promise<any>((res, rej) => gw.tokenize(req, (err: Error | null, reply: unknown) => (err ? rej(err) : res(reply))));
     try {
       const reply = await unary({ modelSpec: { name: 'spam', versionLabel: 'canary' }, texts: ['free money'] });
-      expect(reply).toMatchObject({ modelVersion: 2, tokenizer: HASH_V2, maxLength: 256 });
+      expect(reply).toMatchObject({ modelVersion: '2', tokenizer: HASH_V2, maxLength: 256 });
       expect(reply.texts[0].tokens.map((t: any) => [t.token, t.start, t.end])).toEqual([['[CLS]', 0, 0], ['free', 0, 4], ['money', 5, 10], ['[SEP]', 0, 0]]);
       expect((await unary({ modelSpec: { name: 'spam' }, texts: [] }).catch((e) => e)).code).toBe(grpc.status.INVALID_ARGUMENT);
     } finally {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { ErrorCode, ServableError } from '@servable/contracts';
 import type { ReplicaVersionState } from '@servable/contracts/admin-api';
-import type { servableInferenceV1, servableTokenizerV1 } from '@servable/contracts/grpc';
+import { int64ToNumber, type servableInferenceV1, type servableTokenizerV1 } from '@servable/contracts/grpc';
 import { ControlPlane, computeDesiredState, planReconcile, type DesiredState, type VersionState } from '@servable/persistence';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { translateGrpcError } from '../downstream/grpc-downstream';
@@ -185,7 +185,7 @@ export class Reconciler implements OnApplicationShutdown {
     }
     report.backend ??= statuses.map((s) => s.backend).find(Boolean);
     const after = new Map(statuses.map((s) => [versionKey(s.name, s.version), s]));
-    const loaded = statuses.filter((s) => HELD.has(s.state) || this.recentlyFailed(at, s)).map((s) => ({ model: s.name, version: Number(s.version) }));
+    const loaded = statuses.filter((s) => HELD.has(s.state) || this.recentlyFailed(at, s)).map((s) => ({ model: s.name, version: int64ToNumber(s.version, `${s.name} version`) }));
     const plan = planReconcile(desired, loaded);
     const change = async (verb: 'load' | 'unload', v: { model: string; version: number }) => {
       const key = versionKey(v.model, v.version);
@@ -197,7 +197,9 @@ export class Reconciler implements OnApplicationShutdown {
       } catch (err) {
         const message = translateGrpcError(err, 'inference', at).message;
         report.errors.push(`${verb} ${key} on ${at}: ${message}`);
-        if (verb === 'load') after.set(key, { name: v.model, version: v.version, state: 'FAILED', status: { errorCode: 'UNKNOWN', errorMessage: message } } as servableInferenceV1.ModelVersionStatus);
+        if (verb === 'load') {
+          after.set(key, { name: v.model, version: String(v.version), state: 'FAILED', status: { errorCode: 'UNKNOWN', errorMessage: message }, backend: '', tokenizerHash: '' });
+        }
       }
     };
     for (const v of plan.load) await change('load', v);

@@ -37,8 +37,8 @@ interface PredictItem {
   context?: RequestContext;
 }
 
-/** The key under which inference replicas hold a version (Replica.holds). */
-export const versionKey = (model: string, version: number | string) => `${model}/${Number(version)}`;
+/** The key under which inference replicas hold a version (Replica.holds); a uint64 version arrives as its decimal string. */
+export const versionKey = (model: string, version: number | string) => `${model}/${version}`;
 
 /**
  * The gateway's two data-plane hops, each over every replica behind its address: Encode
@@ -185,11 +185,10 @@ function splitOutputs(reply: servableInferenceV1.PredictResponse, counts: number
   return counts.map((n) => {
     const outputs: Record<string, servableCommonV1.Tensor> = {};
     for (const [name, t] of Object.entries(reply.outputs)) {
-      const shape = t.shape.map(Number);
-      if (shape[0] !== total) throw new Error(`inference answered ${name} with ${shape[0]} rows for ${total} inputs`);
+      if (t.shape[0] !== String(total)) throw new Error(`inference answered ${name} with ${t.shape[0]} rows for ${total} inputs`);
       const rowBytes = t.data.byteLength / total;
       const data = Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).subarray(row * rowBytes, (row + n) * rowBytes);
-      outputs[name] = { ...t, shape: [n, ...shape.slice(1)], data };
+      outputs[name] = { ...t, shape: [String(n), ...t.shape.slice(1)], data };
     }
     row += n;
     return { ...reply, outputs };

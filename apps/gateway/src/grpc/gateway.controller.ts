@@ -1,7 +1,7 @@
 import { Controller, Inject, UseFilters, UseGuards } from '@nestjs/common';
 import type { Metadata } from '@grpc/grpc-js';
 import { ServableError, bytesToInt32, float32ToBytes } from '@servable/contracts';
-import { servableGatewayV1 as v1 } from '@servable/contracts/grpc';
+import { int64ToNumber, servableGatewayV1 as v1 } from '@servable/contracts/grpc';
 import { GrpcExceptionFilter, grpcRequestContext } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { PredictionService } from '../inference/prediction.service';
@@ -9,15 +9,18 @@ import { TokenizeService } from '../inference/tokenize.service';
 import type { ModelInput } from '../inference/prediction.types';
 import { ModelInfoService } from '../models/model-info.service';
 import type { VersionSelector } from '../models/model-catalog.service';
+import type { TensorSpec } from '@servable/model-repository';
 import { grpcMetadata, sendResponseMetadata } from '../request-metadata/grpc-metadata';
 import { declaredTokenizer, deadlineOf, predictionMetadata, versionSelector } from '../request-metadata/request-metadata';
 import { AuthGuard } from '../control-plane/auth.guard';
 
 function modelOf(spec: v1.ModelSpec | null | undefined, metadata?: Metadata): { model: string; selector: VersionSelector } {
   if (!spec?.name) throw ServableError.invalid('model_spec.name is required');
-  const named = { version: Number(spec.version) || undefined, label: spec.versionLabel || undefined };
+  const named = { version: int64ToNumber(spec.version, 'model_spec.version') || undefined, label: spec.versionLabel || undefined };
   return { model: spec.name, selector: versionSelector(metadata && grpcMetadata(metadata), named) };
 }
+
+const tensorInfo = (t: TensorSpec): v1.TensorInfo => ({ name: t.name, dtype: t.dtype, shape: t.shape.map(String) });
 
 /** servable.gateway.v1.GatewayService: the product API over gRPC. */
 @Controller()
@@ -42,7 +45,7 @@ export class GatewayGrpcController implements v1.GatewayServiceController {
       context: grpcRequestContext(metadata),
     });
     sendResponseMetadata(call, metadata, predictionMetadata(outcome));
-    return { predictions, modelVersion: outcome.version, tokenizer: outcome.tokenizer };
+    return { predictions, modelVersion: String(outcome.version), tokenizer: outcome.tokenizer };
   }
 
   async predict(request: v1.PredictRequest, metadata: Metadata, call?: unknown): Promise<v1.PredictResponse> {
@@ -65,8 +68,8 @@ export class GatewayGrpcController implements v1.GatewayServiceController {
     });
     sendResponseMetadata(call, metadata, predictionMetadata(outcome));
     return {
-      outputs: { probabilities: { dtype: 'DATA_TYPE_FLOAT32', shape: [outcome.rows, outcome.classes], data: float32ToBytes(outcome.probabilities) } },
-      modelVersion: outcome.version,
+      outputs: { probabilities: { dtype: 'DATA_TYPE_FLOAT32', shape: [String(outcome.rows), String(outcome.classes)], data: float32ToBytes(outcome.probabilities) } },
+      modelVersion: String(outcome.version),
       tokenizer: outcome.tokenizer,
     };
   }
@@ -79,12 +82,16 @@ export class GatewayGrpcController implements v1.GatewayServiceController {
       deadline: deadlineOf(grpcMetadata(metadata, call), this.config),
       context: grpcRequestContext(metadata),
     });
-    return { texts: outcome.texts, modelVersion: outcome.version, tokenizer: outcome.tokenizer, maxLength: outcome.maxLength };
+    return { texts: outcome.texts, modelVersion: String(outcome.version), tokenizer: outcome.tokenizer, maxLength: outcome.maxLength };
   }
 
   getModelStatus(request: v1.GetModelStatusRequest): v1.GetModelStatusResponse {
     const { model, selector } = modelOf(request.modelSpec);
-    return { modelVersionStatus: this.info.status(model, selector).map((s) => ({ ...s, replicas: s.replicas.map((r) => ({ ...r, detail: r.detail ?? '' })) })) };
+    return {
+      modelVersionStatus: this.info
+        .status(model, selector)
+        .map((s) => ({ ...s, version: String(s.version), replicas: s.replicas.map((r) => ({ ...r, detail: r.detail ?? '' })) })),
+    };
   }
 
   getModelMetadata(request: v1.GetModelMetadataRequest, metadata: Metadata): v1.GetModelMetadataResponse {
@@ -92,9 +99,9 @@ export class GatewayGrpcController implements v1.GatewayServiceController {
     const { manifest } = this.info.metadata(model, selector);
     return {
       name: manifest.name,
-      version: manifest.version,
+      version: String(manifest.version),
       tokenizer: manifest.tokenizer.hash,
-      signature: { inputs: manifest.signature.inputs, outputs: manifest.signature.outputs, labels: manifest.labels },
+      signature: { inputs: manifest.signature.inputs.map(tensorInfo), outputs: manifest.signature.outputs.map(tensorInfo), labels: manifest.labels },
     };
   }
 }

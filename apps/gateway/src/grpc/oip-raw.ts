@@ -1,5 +1,5 @@
 import { ServableError, bytesToInt32 } from '@servable/contracts';
-import type { inference } from '@servable/contracts/grpc';
+import { int64ToNumber, type inference } from '@servable/contracts/grpc';
 import type { OipInput } from '../inference/oip-tensors';
 
 /** BYTES elements in raw_input_contents: each one a 4-byte little-endian length, then its bytes. */
@@ -20,7 +20,7 @@ export function decodeRawBytes(raw: Uint8Array): string[] {
 
 /** One OIP gRPC input tensor, from typed contents or from its raw_input_contents entry. */
 export function grpcOipInput(tensor: inference.ModelInferRequest_InferInputTensor, raw: Uint8Array | undefined): OipInput {
-  const shape = tensor.shape.map(Number);
+  const shape = tensor.shape.map((d, i) => int64ToNumber(d, `input "${tensor.name}": shape[${i}]`));
   let data: unknown[];
   if (raw) {
     if (tensor.datatype === 'BYTES') data = decodeRawBytes(raw);

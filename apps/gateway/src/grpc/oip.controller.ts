@@ -1,7 +1,7 @@
 import { Controller, Inject, UseFilters, UseGuards } from '@nestjs/common';
 import type { Metadata } from '@grpc/grpc-js';
 import { ServableError, float32ToBytes } from '@servable/contracts';
-import { inference, type DeepPartial } from '@servable/contracts/grpc';
+import { inference } from '@servable/contracts/grpc';
 import { GrpcExceptionFilter, grpcRequestContext } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { ReadinessService } from '../health/readiness.service';
@@ -14,6 +14,18 @@ import { declaredTokenizer, deadlineOf, predictionMetadata, versionSelector } fr
 import { grpcOipInput } from './oip-raw';
 import { Access } from '../control-plane/access.decorator';
 import { AuthGuard } from '../control-plane/auth.guard';
+
+/** Typed contents with every list empty; an answer fills the one its datatype uses. */
+const NO_CONTENTS: inference.InferTensorContents = {
+  boolContents: [],
+  intContents: [],
+  int64Contents: [],
+  uintContents: [],
+  uint64Contents: [],
+  fp32Contents: [],
+  fp64Contents: [],
+  bytesContents: [],
+};
 
 /** inference.GRPCInferenceService: the Open Inference Protocol v2 over gRPC, for KServe and Triton clients. */
 @Controller()
@@ -52,10 +64,18 @@ export class OipGrpcController implements inference.GRPCInferenceServiceControll
   modelMetadata(request: inference.ModelMetadataRequest): inference.ModelMetadataResponse {
     if (!request.name) throw ServableError.invalid('name is required');
     const { manifest, versions } = this.info.metadata(request.name, { version: oipVersion(request.version) });
-    return { name: manifest.name, versions: versions.map(String), platform: `servable_${manifest.framework ?? 'tfjs'}`, ...oipSignature(manifest) };
+    const { inputs, outputs } = oipSignature(manifest);
+    const tensor = (t: { name: string; datatype: string; shape: number[] }) => ({ ...t, shape: t.shape.map(String) });
+    return {
+      name: manifest.name,
+      versions: versions.map(String),
+      platform: `servable_${manifest.framework ?? 'tfjs'}`,
+      inputs: inputs.map(tensor),
+      outputs: outputs.map(tensor),
+    };
   }
 
-  async modelInfer(request: inference.ModelInferRequest, metadata: Metadata, call?: unknown): Promise<DeepPartial<inference.ModelInferResponse>> {
+  async modelInfer(request: inference.ModelInferRequest, metadata: Metadata, call?: unknown): Promise<inference.ModelInferResponse> {
     if (!request.modelName) throw ServableError.invalid('model_name is required');
     const raw = request.rawInputContents.length > 0;
     if (raw && request.rawInputContents.length !== request.inputs.length) {
@@ -73,14 +93,14 @@ export class OipGrpcController implements inference.GRPCInferenceServiceControll
       context: grpcRequestContext(metadata),
     });
     sendResponseMetadata(call, metadata, predictionMetadata(outcome));
-    const output = { name: 'probabilities', datatype: 'FP32', shape: [outcome.rows, outcome.classes], parameters: {} };
+    const output = { name: 'probabilities', datatype: 'FP32', shape: [String(outcome.rows), String(outcome.classes)], parameters: {} };
     return {
       modelName: outcome.model,
       modelVersion: String(outcome.version),
       id: request.id,
       parameters: { tokenizer: { stringParam: outcome.tokenizer } },
       // Raw in, raw out (Triton's convention); typed contents otherwise.
-      outputs: [raw ? output : { ...output, contents: { fp32Contents: Array.from(outcome.probabilities) } }],
+      outputs: [raw ? output : { ...output, contents: { ...NO_CONTENTS, fp32Contents: Array.from(outcome.probabilities) } }],
       rawOutputContents: raw ? [float32ToBytes(outcome.probabilities)] : [],
     };
   }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ErrorCode, ServableError, bytesToFloat32, packRagged, type Ragged } from '@servable/contracts';
-import type { servableCommonV1 } from '@servable/contracts/grpc';
+import { int64ToNumber, type servableCommonV1 } from '@servable/contracts/grpc';
 import { SpanKind, UNKNOWN_MODEL, endSpan, requestLogFields, startSpan } from '@servable/observability';
 import { MetricsStore, labelAgreement } from '@servable/persistence';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
@@ -232,7 +232,7 @@ export class PredictionService {
 
     const tensor = reply.outputs?.[PROBABILITIES];
     if (!tensor || tensor.shape.length !== 2) throw new Error(`inference answered without a [n, k] ${PROBABILITIES} tensor`);
-    const [rows, classes] = tensor.shape.map(Number);
+    const [rows, classes] = tensor.shape.map((d) => int64ToNumber(d, `${PROBABILITIES} shape`));
     const probabilities = bytesToFloat32(tensor.data);
     const labels = manifest.labels?.length === classes ? manifest.labels : Array.from({ length: classes }, (_, i) => String(i));
     const timing = reply.timing;
@@ -246,6 +246,7 @@ export class PredictionService {
       classes,
       timings: {
         tokenizationMs,
+        // Durations in µs become fractional ms: far below 2^53, and rounding is the point here.
         queueMs: timing ? Number(timing.queueUs) / 1000 : 0,
         inferenceMs: timing ? Number(timing.computeUs) / 1000 : hopMs,
         totalMs: performance.now() - started,

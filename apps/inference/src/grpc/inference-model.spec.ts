@@ -44,8 +44,8 @@ describe.skipIf(!present)('spam v1 and v2 over gRPC (real model, worker threads)
   it('has both versions AVAILABLE on the WASM backend', async () => {
     const reply = await client.call<v1.GetModelStatusResponse>('getModelStatus', { modelSpec: { name: 'spam' } });
     expect(reply.modelVersionStatus.map((s) => [s.version, s.state])).toEqual([
-      [1, 'AVAILABLE'],
-      [2, 'AVAILABLE'],
+      ['1', 'AVAILABLE'],
+      ['2', 'AVAILABLE'],
     ]);
     expect(reply.modelVersionStatus[0].backend).toMatch(/^wasm/);
     expect(reply.modelVersionStatus[1].tokenizerHash).toBe(manifests[1].tokenizer.hash);
@@ -60,7 +60,7 @@ describe.skipIf(!present)('spam v1 and v2 over gRPC (real model, worker threads)
         ...input.map((r) => client.call<v1.PredictResponse>('predict', raggedRequest('spam', version, [r]))),
       ]);
       const batched = bytesToFloat32(multi.outputs['probabilities'].data);
-      expect(multi.outputs['probabilities'].shape).toEqual([input.length, 2]);
+      expect(multi.outputs['probabilities'].shape).toEqual([String(input.length), '2']);
       input.forEach((row, i) => {
         const expected = (reference.get(version) as ModelRunner).run(Int32Array.from(row), 1, row.length);
         const single = bytesToFloat32(singles[i].outputs['probabilities'].data);

@@ -2,7 +2,7 @@ import { Controller } from '@nestjs/common';
 import type { Metadata } from '@grpc/grpc-js';
 import { ServableError } from '@servable/contracts';
 import { grpcRequestContext, tracingEnabled } from '@servable/observability';
-import { servableInferenceV1 as v1 } from '@servable/contracts/grpc';
+import { int64ToNumber, servableInferenceV1 as v1 } from '@servable/contracts/grpc';
 import { ModelManager } from '../models/model-manager.service';
 import { PredictService } from '../models/predict.service';
 import { submitOptionsFrom } from './call-options';
@@ -10,7 +10,7 @@ import { submitOptionsFrom } from './call-options';
 function spec(request: { modelSpec?: v1.ModelSpec | null }): { name: string; version: number } {
   const name = request.modelSpec?.name ?? '';
   if (!name) throw ServableError.invalid('model_spec.name is required');
-  return { name, version: Number(request.modelSpec?.version ?? 0) };
+  return { name, version: int64ToNumber(request.modelSpec?.version ?? '0', 'model_spec.version') };
 }
 
 @Controller()

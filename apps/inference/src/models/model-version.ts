@@ -33,7 +33,7 @@ export class ModelVersion {
   status(backend: string): v1.ModelVersionStatus {
     return {
       name: this.name,
-      version: this.version,
+      version: String(this.version),
       state: this.state,
       status: { errorCode: this.error?.code ?? 'OK', errorMessage: this.error?.message ?? '' },
       backend,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ErrorCode, ServableError, float32ToBytes } from '@servable/contracts';
 import { SpanKind, UNKNOWN_MODEL, endSpan, startSpan, type RequestContext, type Span } from '@servable/observability';
-import type { servableInferenceV1 as v1 } from '@servable/contracts/grpc';
+import { int64ToNumber, type servableInferenceV1 as v1 } from '@servable/contracts/grpc';
 import type { SubmitOptions } from '../batching/dynamic-batcher';
 import { InferenceMetrics } from '../metrics/inference.metrics';
 import { ModelManager } from './model-manager.service';
@@ -38,7 +38,7 @@ export class PredictService {
     const name = request.modelSpec?.name ?? '';
     if (!name) throw ServableError.invalid('model_spec.name is required');
     // Caller-chosen names and versions never become label values unless this process serves them.
-    const version = Number(request.modelSpec?.version ?? 0);
+    const version = int64ToNumber(request.modelSpec?.version ?? '0', 'model_spec.version');
     let labels = {
       model: this.models.knows(name) ? name : UNKNOWN_MODEL,
       version: this.models.knows(name, version) ? String(version) : UNKNOWN_MODEL,
@@ -61,9 +61,9 @@ export class PredictService {
       this.metrics.rows.inc(labels, rows.length);
       const outputName = signature.outputs[0]?.name ?? 'probabilities';
       return {
-        modelSpec: { name: mv.name, version: mv.version },
-        outputs: { [outputName]: { dtype: 'DATA_TYPE_FLOAT32', shape: [rows.length, width], data: float32ToBytes(data) } },
-        timing: { queueUs: timing.queueUs, computeUs: timing.computeUs, batchSize: timing.batchSize, paddingRatio: timing.paddingRatio },
+        modelSpec: { name: mv.name, version: String(mv.version) },
+        outputs: { [outputName]: { dtype: 'DATA_TYPE_FLOAT32', shape: [String(rows.length), String(width)], data: float32ToBytes(data) } },
+        timing: { queueUs: String(timing.queueUs), computeUs: String(timing.computeUs), batchSize: timing.batchSize, paddingRatio: timing.paddingRatio },
         backend: this.models.backend,
       };
     } catch (err) {

@@ -1,5 +1,5 @@
 import { ErrorCode, ServableError, bytesToInt32, unpackRagged } from '@servable/contracts';
-import type { servableInferenceV1 as v1 } from '@servable/contracts/grpc';
+import { int64ToNumber, type servableInferenceV1 as v1 } from '@servable/contracts/grpc';
 import type { TensorSpec } from '@servable/model-repository';
 
 
@@ -40,9 +40,9 @@ function checkDtype(spec: TensorSpec, wire: unknown): void {
   if (dtype !== spec.dtype) throw ServableError.invalid(`input "${spec.name}": expected dtype ${spec.dtype}, got ${dtype ?? String(wire)}`);
 }
 
-function denseRows(spec: TensorSpec, tensor: { dtype: unknown; shape: number[]; data: Uint8Array }): Int32Array[] {
+function denseRows(spec: TensorSpec, tensor: { dtype: unknown; shape: string[]; data: Uint8Array }): Int32Array[] {
   checkDtype(spec, tensor.dtype);
-  const shape = tensor.shape.map(Number);
+  const shape = tensor.shape.map((d, i) => int64ToNumber(d, `input "${spec.name}": dimension ${i}`));
   if (shape.length !== spec.shape.length) {
     throw ServableError.invalid(`input "${spec.name}": expected rank ${spec.shape.length} (${describe(spec)}), got rank ${shape.length} [${shape.join(', ')}]`);
   }

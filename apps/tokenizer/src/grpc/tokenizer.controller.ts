@@ -15,8 +15,8 @@ function info(h: TokenizerHandle): v1.TokenizerInfo {
     padId: h.padId,
     unkId: h.unkId,
     modelType: h.modelType,
-    loadedAtUnixMs: h.loadedAt,
-    sizeBytes: h.sizeBytes,
+    loadedAtUnixMs: String(h.loadedAt),
+    sizeBytes: String(h.sizeBytes),
   };
 }
 

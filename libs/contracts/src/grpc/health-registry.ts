@@ -1,6 +1,6 @@
 import { BehaviorSubject, Observable, distinctUntilChanged, map } from 'rxjs';
 import { ServableError } from '../servable-error';
-import type { HealthCheckResponse_ServingStatus as ServingStatus } from './generated/grpc/health/v1';
+import type { HealthCheckResponse_ServingStatus as ServingStatus } from './generated/grpc/health/v1/health';
 
 /**
  * Serving status per service name for grpc.health.v1. The empty name is the

@@ -37,9 +37,3 @@ export function packAny(protos: ProtoName[], typeName: string, message: Record<s
   return Object.assign({ typeUrl, value }, { type_url: typeUrl });
 }
 
-/** The other way round, for clients and tests: the plain object inside an Any. */
-export function unpackAny(protos: ProtoName[], any: { typeUrl?: string; type_url?: string; value: Uint8Array }): Record<string, unknown> {
-  const url = any.typeUrl ?? any.type_url ?? '';
-  const type = rootFor(protos).lookupType(url.slice(url.lastIndexOf('/') + 1));
-  return type.toObject(type.decode(any.value), { longs: Number, enums: String, defaults: true, arrays: true });
-}

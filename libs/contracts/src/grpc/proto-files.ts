@@ -39,12 +39,14 @@ export function protoRoot(): string {
 
 /**
  * proto-loader options shared by every server and client, so both sides agree
- * on the JS shape of a message: camelCase fields, int64 as number (ids and
- * microseconds stay far below 2^53), enums as their names, defaults filled in.
+ * on the JS shape of a message, and the shape the generated types describe
+ * (libs/contracts/buf.gen.yaml): camelCase fields, int64 as a decimal string
+ * (`forceLong=string`: a number would round past 2^53; int64ToNumber converts
+ * with a range check), enums as their names, defaults filled in.
  */
 export const LOADER_OPTIONS = {
   keepCase: false,
-  longs: Number,
+  longs: String,
   enums: String,
   defaults: true,
   oneofs: true,

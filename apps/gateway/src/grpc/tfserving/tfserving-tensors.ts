@@ -1,5 +1,5 @@
 import { ServableError } from '@servable/contracts';
-import type { tensorflow, tensorflowServing } from '@servable/contracts/grpc';
+import { int64ToNumber, type googleProtobuf, type tensorflow, type tensorflowServing } from '@servable/contracts/grpc';
 import type { ModelInput, PredictOutcome } from '../../inference/prediction.types';
 import type { ModelManifest, TensorSpec } from '@servable/model-repository';
 
@@ -13,12 +13,22 @@ const INPUT_IDS = 'input_ids';
 
 const TF_DTYPE: Record<string, tensorflow.DataType> = { int32: 'DT_INT32', int64: 'DT_INT64', float32: 'DT_FLOAT', string: 'DT_STRING' };
 
+/**
+ * ModelSpec as it travels. ts-proto types a google.protobuf.Int64Value field as its bare value
+ * (stephenh/ts-proto#756: no option turns that off), but proto-loader, like every TF Serving
+ * client, has the message `{ value }`. `version` is the only wrapper field in our protos, so it
+ * is corrected here rather than by a global protobufjs wrapper that would change every client
+ * in the process. `versionChoice` is proto-loader's name of the set oneof member (`oneofs: true`).
+ */
+type WireModelSpec = Omit<tensorflowServing.ModelSpec, 'version'> & { version?: googleProtobuf.Int64Value | null; versionChoice?: string };
+
 /** model_spec as the request gives it: version and version_label are a oneof. */
-export function specSelector(spec: tensorflowServing.ModelSpec | null | undefined): { model: string; version?: number; label?: string } {
+export function specSelector(request: tensorflowServing.ModelSpec | null | undefined): { model: string; version?: number; label?: string } {
+  const spec = request as WireModelSpec | null | undefined;
   if (!spec?.name) throw ServableError.invalid('Missing ModelSpec: model_spec.name is required');
   checkSignature(spec.signatureName);
-  const choice = (spec as { versionChoice?: string }).versionChoice;
-  const version = spec.version ? Number(spec.version.value) : undefined;
+  const choice = spec.versionChoice;
+  const version = spec.version ? int64ToNumber(spec.version.value, 'model_spec.version') : undefined;
   if (choice === 'version' || (version !== undefined && choice === undefined)) return { model: spec.name, version };
   return { model: spec.name, label: spec.versionLabel || undefined };
 }
@@ -31,11 +41,12 @@ export function checkSignature(name: string | undefined): void {
 
 /** The model_spec of an answer: it names the version that actually served. */
 export function answeredSpec(model: string, version: number): tensorflowServing.ModelSpec {
-  return { name: model, version: { value: version }, signatureName: DEFAULT_SIGNATURE };
+  const spec: WireModelSpec = { name: model, version: { value: String(version) }, signatureName: DEFAULT_SIGNATURE };
+  return spec as unknown as tensorflowServing.ModelSpec;
 }
 
-function dims(tensor: tensorflow.TensorProto): number[] {
-  return (tensor.tensorShape?.dim ?? []).map((d) => Number(d.size));
+function dims(key: string, tensor: tensorflow.TensorProto): number[] {
+  return (tensor.tensorShape?.dim ?? []).map((d, i) => int64ToNumber(d.size, `${key}: tensor_shape.dim[${i}].size`));
 }
 
 function elementCount(shape: number[]): number {
@@ -59,7 +70,7 @@ function int32sFromContent(bytes: Uint8Array, key: string): number[] {
 }
 
 function textsOf(key: string, tensor: tensorflow.TensorProto): string[] {
-  const shape = dims(tensor);
+  const shape = dims(key, tensor);
   if (shape.length > 2 || (shape.length === 2 && shape[1] !== 1)) {
     throw ServableError.invalid(`${key}: a DT_STRING input must have shape [batch] or [batch, 1], got [${shape.join(', ')}]`);
   }
@@ -71,13 +82,13 @@ function textsOf(key: string, tensor: tensorflow.TensorProto): string[] {
 }
 
 function idsOf(key: string, tensor: tensorflow.TensorProto): number[][] {
-  const shape = dims(tensor);
+  const shape = dims(key, tensor);
   if (shape.length !== 2) throw ServableError.invalid(`${key}: ids must be a [batch, sequence] tensor, got shape [${shape.join(', ')}]`);
   const content = tensor.tensorContent?.byteLength ? tensor.tensorContent : undefined;
   const values =
     tensor.dtype === 'DT_INT32'
       ? content ? int32sFromContent(content, key) : tensor.intVal
-      : content ? int64sFromContent(content, key) : tensor.int64Val.map(Number);
+      : content ? int64sFromContent(content, key) : tensor.int64Val.map((v, i) => int64ToNumber(v, `${key}: int64_val[${i}]`));
   const [rows, cols] = shape;
   if (values.length !== rows * cols) throw ServableError.invalid(`${key}: shape [${rows}, ${cols}] needs ${rows * cols} values, got ${values.length}`);
   for (const v of values) {
@@ -117,7 +128,7 @@ export function predictOutputs(outcome: PredictOutcome, outputName: string, filt
   return {
     [outputName]: {
       dtype: 'DT_FLOAT',
-      tensorShape: { dim: [{ size: outcome.rows, name: '' }, { size: outcome.classes, name: '' }], unknownRank: false },
+      tensorShape: { dim: [{ size: String(outcome.rows), name: '' }, { size: String(outcome.classes), name: '' }], unknownRank: false },
       floatVal: Array.from(outcome.probabilities),
     } as tensorflow.TensorProto,
   };
@@ -147,7 +158,7 @@ function tensorInfo(name: string, t: { dtype: TensorSpec['dtype'] | 'string'; sh
   return {
     name,
     dtype: TF_DTYPE[t.dtype] ?? 'DT_INVALID',
-    tensorShape: { dim: t.shape.map((size) => ({ size, name: '' })), unknownRank: false },
+    tensorShape: { dim: t.shape.map((size) => ({ size: String(size), name: '' })), unknownRank: false },
   };
 }
 

@@ -1,7 +1,7 @@
 import { Controller, Inject, UseFilters, UseGuards } from '@nestjs/common';
 import type { Metadata } from '@grpc/grpc-js';
 import { ErrorCode, ServableError } from '@servable/contracts';
-import { packAny, tensorflowError, tensorflowServing, type DeepPartial } from '@servable/contracts/grpc';
+import { packAny, tensorflowError, tensorflowServing } from '@servable/contracts/grpc';
 import { GrpcExceptionFilter, grpcRequestContext } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway.config';
 import { PredictionService } from '../../inference/prediction.service';
@@ -46,7 +46,7 @@ export class TfServingPredictionController implements tfs.PredictionServiceContr
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
   ) {}
 
-  async predict(request: tfs.PredictRequest, metadata: Metadata, call?: unknown): Promise<DeepPartial<tfs.PredictResponse>> {
+  async predict(request: tfs.PredictRequest, metadata: Metadata, call?: unknown): Promise<tfs.PredictResponse> {
     const { model, version, label } = specSelector(request.modelSpec);
     const meta = grpcMetadata(metadata, call);
     const outcome = await this.predictions.predict({
@@ -62,7 +62,7 @@ export class TfServingPredictionController implements tfs.PredictionServiceContr
     return { modelSpec: answeredSpec(outcome.model, outcome.version), outputs: predictOutputs(outcome, outputName(manifest), request.outputFilter) };
   }
 
-  async classify(request: tfs.ClassificationRequest, metadata: Metadata, call?: unknown): Promise<DeepPartial<tfs.ClassificationResponse>> {
+  async classify(request: tfs.ClassificationRequest, metadata: Metadata, call?: unknown): Promise<tfs.ClassificationResponse> {
     const { model, version, label } = specSelector(request.modelSpec);
     return this.runClassify(model, { version, label }, exampleTexts(request.input), metadata, call);
   }
@@ -74,7 +74,7 @@ export class TfServingPredictionController implements tfs.PredictionServiceContr
   }
 
   /** Classify tasks on one model and one input, the only kind a classifier can answer. */
-  async multiInference(request: tfs.MultiInferenceRequest, metadata: Metadata, call?: unknown): Promise<DeepPartial<tfs.MultiInferenceResponse>> {
+  async multiInference(request: tfs.MultiInferenceRequest, metadata: Metadata, call?: unknown): Promise<tfs.MultiInferenceResponse> {
     if (!request.tasks.length) throw ServableError.invalid('MultiInferenceRequest must have at least one task');
     const texts = exampleTexts(request.input);
     const results = [];
@@ -87,7 +87,7 @@ export class TfServingPredictionController implements tfs.PredictionServiceContr
     return { results };
   }
 
-  getModelMetadata(request: tfs.GetModelMetadataRequest, metadata: Metadata): DeepPartial<tfs.GetModelMetadataResponse> {
+  getModelMetadata(request: tfs.GetModelMetadataRequest, metadata: Metadata): tfs.GetModelMetadataResponse {
     const { model, version, label } = specSelector(request.modelSpec);
     if (!request.metadataField.length) throw ServableError.invalid('GetModelMetadataRequest must specify at least one metadata_field');
     const unsupported = request.metadataField.filter((f) => f !== SIGNATURE_DEF_FIELD);
@@ -105,7 +105,7 @@ export class TfServingPredictionController implements tfs.PredictionServiceContr
     texts: string[],
     metadata: Metadata,
     call: unknown,
-  ): Promise<{ modelSpec: tfs.ModelSpec; result: DeepPartial<tfs.ClassificationResult> }> {
+  ): Promise<{ modelSpec: tfs.ModelSpec; result: tfs.ClassificationResult }> {
     const meta = grpcMetadata(metadata, call);
     const { outcome } = await this.predictions.classify({
       api: 'grpc',
@@ -131,12 +131,12 @@ export class TfServingPredictionController implements tfs.PredictionServiceContr
 export class TfServingModelController implements tfs.ModelServiceController {
   constructor(private readonly info: ModelInfoService) {}
 
-  getModelStatus(request: tfs.GetModelStatusRequest): DeepPartial<tfs.GetModelStatusResponse> {
+  getModelStatus(request: tfs.GetModelStatusRequest): tfs.GetModelStatusResponse {
     const { model, version, label } = specSelector(request.modelSpec);
     const statuses = this.info.status(model, { version, label });
     return {
       modelVersionStatus: statuses.map((s) => ({
-        version: s.version,
+        version: String(s.version),
         state: s.state in tfs.ModelVersionStatus_State ? (s.state as tfs.ModelVersionStatus_State) : 'UNKNOWN',
         status: { errorCode: tfErrorCode(s.errorCode), errorMessage: s.errorMessage },
       })),
