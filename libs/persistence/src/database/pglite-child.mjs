@@ -6,7 +6,9 @@
 //
 // Plain JavaScript: it runs as it is, beside the bundled gateway (a build asset) or from
 // libs/persistence in tests.
+import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketHandler } from '@electric-sql/pglite-socket';
@@ -185,6 +187,8 @@ async function main() {
     (closing ??= (async () => {
       await server?.close().catch(() => undefined);
       if (db && !db.closed) await db.close();
+      // The directory is this server's alone (PgliteServer made it); a parent that died cannot remove it.
+      rmSync(dirname(values.socket), { recursive: true, force: true });
       process.exit(0);
     })());
   process.on('disconnect', close);
