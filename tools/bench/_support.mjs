@@ -5,17 +5,16 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ROOT, Service, appMain, buildApps } from '../launcher/services.mjs';
 
-export const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+export const root = ROOT;
 const require = createRequire(join(root, 'package.json'));
 export const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
 
 export function ensureBuilt(...apps) {
-  const missing = apps.filter((a) => !existsSync(join(root, 'dist/apps', a, 'main.js')));
-  if (missing.length === 0) return;
-  const r = spawnSync('npx', ['nx', 'run-many', '-t', 'build', '-p', ...missing, '--outputStyle=static'], { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) throw new Error('build failed');
+  const missing = apps.filter((a) => !existsSync(appMain(a)));
+  if (missing.length > 0) buildApps(missing);
 }
 
 export async function freePort() {
@@ -35,45 +34,29 @@ export async function freePort() {
  */
 export async function startService(app, env, readyUrl, timeoutMs = 120_000) {
   const profile = process.env.BENCH_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}`, `--cpu-prof-name=${app}.${Date.now()}.cpuprofile`] : [];
-  const child = spawn(process.execPath, [...profile, join(root, 'dist/apps', app, 'main.js')], {
-    cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'warn', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${app} exited with ${child.exitCode}`);
-    try {
-      if ((await fetch(readyUrl)).status === 200) break;
-    } catch {
-      /* not listening yet */
-    }
-    if (Date.now() > until) throw new Error(`${app} not ready after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const service = new Service({ name: app, app, nodeArgs: profile, env: { LOG_LEVEL: 'warn', ...env }, readyUrl, output: 'stderr' });
+  await service.start(timeoutMs);
   return {
-    child,
-    stop: () =>
-      new Promise((res) => {
-        if (child.exitCode !== null) return res();
-        child.once('exit', res);
-        // SIGINT: stop without SHUTDOWN_GRACE_MS (no load balancer routes around a benchmark's services).
-        child.kill('SIGINT');
-      }),
+    child: service.child,
+    // SIGINT: stop without SHUTDOWN_GRACE_MS (no load balancer routes around a benchmark's services).
+    stop: async () => void (await service.stop({ signal: 'SIGINT', graceMs: 30_000 })),
   };
+}
+
+/** The proto-loader options every Servable server and client uses, from libs/contracts (TypeScript, loaded through SWC). */
+let contracts;
+function protoFiles() {
+  if (!contracts) {
+    require('@swc-node/register');
+    contracts = require(join(root, 'libs/contracts/src/grpc/proto-files.ts'));
+  }
+  return contracts;
 }
 
 /** The proto-loader definition of `files` (relative to libs/contracts/proto): serializers and paths per method. */
 export function grpcDefinition(files) {
-  return protoLoader.loadSync(files, {
-    includeDirs: [join(root, 'libs/contracts/proto')],
-    keepCase: false,
-    longs: Number,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-    arrays: true,
-  });
+  const { LOADER_OPTIONS, protoRoot } = protoFiles();
+  return protoLoader.loadSync(files, { ...LOADER_OPTIONS, includeDirs: [protoRoot()] });
 }
 
 export function grpcPackage(files) {

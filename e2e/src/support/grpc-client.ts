@@ -1,20 +1,18 @@
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { join } from 'node:path';
+import { LOADER_OPTIONS } from '@servable/contracts/grpc';
 import { ROOT } from './platform';
 
 /**
  * A plain grpc-js client from the repository's proto files, as any outside
- * client would build one (no Servable code involved).
+ * client would build one: no Servable code involved but the loader options the
+ * services themselves use, so both sides agree on a message's JS shape.
  */
 export function grpcClients(url: string, tokenizerUrl?: string) {
   const definition = protoLoader.loadSync(['servable/gateway/v1/gateway.proto', 'inference/grpc_predict_v2.proto', 'servable/tokenizer/v1/tokenizer.proto'], {
+    ...LOADER_OPTIONS,
     includeDirs: [join(ROOT, 'libs/contracts/proto')],
-    keepCase: false,
-    longs: Number,
-    enums: String,
-    defaults: true,
-    oneofs: true,
   });
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a dynamically loaded package
   const root = grpc.loadPackageDefinition(definition) as any;
@@ -51,12 +49,8 @@ export function unary(client: grpc.Client, method: string, request: unknown, met
  */
 export function inferenceClient(url: string): grpc.Client {
   const definition = protoLoader.loadSync(['servable/inference/v1/inference.proto'], {
+    ...LOADER_OPTIONS,
     includeDirs: [join(ROOT, 'libs/contracts/proto')],
-    keepCase: false,
-    longs: Number,
-    enums: String,
-    defaults: true,
-    oneofs: true,
   });
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a dynamically loaded package
   const root = grpc.loadPackageDefinition(definition) as any;

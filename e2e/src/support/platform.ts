@@ -1,11 +1,11 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { freePort } from '@servable/observability/testing';
 import { TestDatabase } from '@servable/persistence/testing';
+import { ROOT, Service, buildApps, type Exit } from '@servable/launcher';
 
-export const ROOT = resolve(__dirname, '../../..');
+export { ROOT };
 export const MODELS = join(ROOT, 'models');
 const APPS = ['tokenizer', 'inference', 'gateway'] as const;
 export type AppName = (typeof APPS)[number];
@@ -18,8 +18,7 @@ export type AppName = (typeof APPS)[number];
 let built = false;
 export function ensureBuilt(): void {
   if (built || process.env['E2E_NO_BUILD']) return;
-  const r = spawnSync('npx', ['nx', 'run-many', '-t', 'build', '-p', ...APPS, 'admin', '--outputStyle=static'], { cwd: ROOT, stdio: 'inherit' });
-  if (r.status !== 0) throw new Error('building tokenizer, inference, gateway and admin failed');
+  buildApps([...APPS, 'admin']);
   built = true;
 }
 
@@ -44,108 +43,24 @@ export interface ServiceSpec {
   readyUrl: string;
 }
 
-/** How a process ended: its exit code, or the signal that ended it. */
-export interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
+export type { Exit };
 
 /**
  * One app process started from dist as a user would, in its own process group
- * (detached) so a signal reaches all it spawned. It can be started again after it
- * stopped, with the same env and ports, as an orchestrator restarts a container.
+ * (detached) so a signal reaches all it spawned, its output appended to <logDir>/<name>.log.
+ * It can be started again after it stopped, with the same env and ports, as an
+ * orchestrator restarts a container.
  */
-export class ServiceProcess {
-  private child?: ChildProcess;
-  private exit?: Promise<Exit>;
-
+export class ServiceProcess extends Service {
   constructor(
     readonly spec: ServiceSpec,
     readonly logDir: string,
-  ) {}
-
-  get name(): string {
-    return this.spec.name;
+  ) {
+    super({ name: spec.name, app: spec.app, env: spec.env, readyUrl: spec.readyUrl, detached: true, output: { file: join(logDir, `${spec.name}.log`) } });
   }
 
   get logFile(): string {
     return join(this.logDir, `${this.spec.name}.log`);
-  }
-
-  /** True from start() until the process has exited. */
-  get running(): boolean {
-    return !!this.child && this.child.exitCode === null && this.child.signalCode === null;
-  }
-
-  /** Spawns the process and resolves once its readyUrl answers 200. */
-  async start(timeoutMs = 180_000): Promise<void> {
-    this.spawn();
-    await this.waitReady(timeoutMs);
-  }
-
-  /** Spawns the process without waiting for it to be ready (to time its start-up). */
-  spawn(): void {
-    if (this.running) throw new Error(`${this.name} is already running`);
-    const log = createWriteStream(this.logFile, { flags: 'a' });
-    const child = spawn(process.execPath, [join(ROOT, 'dist/apps', this.spec.app, 'main.js')], {
-      cwd: ROOT,
-      env: { ...process.env, ...this.spec.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    child.stdout?.pipe(log);
-    child.stderr?.pipe(log);
-    this.child = child;
-    this.exit = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
-  }
-
-  async waitReady(timeoutMs = 180_000): Promise<void> {
-    const until = Date.now() + timeoutMs;
-    for (;;) {
-      if (!this.running) {
-        const how = this.child ? await this.exit : undefined;
-        throw new Error(`${this.name} exited (${how ? `code ${how.code}, signal ${how.signal}` : 'never started'}); see ${this.logFile}`);
-      }
-      try {
-        if ((await fetch(this.spec.readyUrl)).status === 200) return;
-      } catch {
-        /* not listening yet */
-      }
-      if (Date.now() > until) throw new Error(`${this.name} not ready after ${timeoutMs} ms; see ${this.logFile}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-
-  /** Sends `signal` to the process group; a no-op once it has exited. */
-  signal(signal: NodeJS.Signals): void {
-    const pid = this.child?.pid;
-    if (!this.running || pid === undefined) return;
-    try {
-      process.kill(-pid, signal);
-    } catch {
-      /* already gone */
-    }
-  }
-
-  /** Resolves with how the process ended (at once if it already has); undefined if it never started. */
-  exited(): Promise<Exit | undefined> {
-    return this.exit ?? Promise.resolve(undefined);
-  }
-
-  /** SIGTERM to the process group, SIGKILL if it has not exited after a grace period. */
-  async stop(graceMs = 5_000): Promise<Exit | undefined> {
-    if (!this.running) return this.exited();
-    this.signal('SIGTERM');
-    const timer = setTimeout(() => this.signal('SIGKILL'), graceMs);
-    const how = await this.exited();
-    clearTimeout(timer);
-    return how;
-  }
-
-  /** SIGKILL to the process group (kill -9: no shutdown code runs); resolves once it has exited. */
-  async kill(): Promise<Exit | undefined> {
-    this.signal('SIGKILL');
-    return this.exited();
   }
 }
 

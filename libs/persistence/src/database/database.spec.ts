@@ -19,7 +19,7 @@ describe('database', () => {
   });
 
   it('keeps concurrent transactions from two replicas apart', async () => {
-    // On PGlite, one session serves both: without the lease their statements would interleave.
+    // On PGlite, one session serves both: without the server's session queue their statements would interleave.
     const start: number = (await a.dataSource.query(`SELECT revision FROM config_state`))[0].revision;
     const keys = [a, b].map((db) => new ApiKeyService(db.dataSource, new AuditService(db.dataSource)));
     const failing = a.dataSource.transaction(async (m) => {

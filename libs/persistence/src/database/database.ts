@@ -1,21 +1,18 @@
-import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { initPgliteDir } from './pglite-init';
 import pg from 'pg';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 import { ENTITIES } from '../entities';
 import { MIGRATIONS } from '../migrations';
-import { pglitePoolDriver, pgCompatibleParsers } from './pglite-pool';
+import { PgliteServer } from './pglite-server';
 
 export interface DatabaseOptions {
   /** postgres://… selects PostgreSQL; unset selects the embedded PGlite. */
   url?: string;
   /** PGlite data directory; unset keeps PGlite in memory (tests). */
   dataDir?: string;
-  /** An in-process PGlite to share, so two Database objects see one database (tests of two replicas). */
-  pglite?: PGlite;
-  /** Connections in the Postgres pool. PGlite has one session and ignores it. */
+  /** An embedded PGlite server to share, so two Database objects see one database (tests of two replicas). */
+  pglite?: PgliteServer;
+  /** Connections in the pool. On PGlite they take turns on its one session (see pglite-child.mjs). */
   poolSize?: number;
   /** Run pending migrations on open (start-up). */
   migrate?: boolean;
@@ -31,9 +28,9 @@ export function databaseOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Da
 
 export type Unlisten = () => Promise<void>;
 
-const pgliteLocks = new WeakMap<PGlite, Map<string, Promise<unknown>>>();
+const pgliteLocks = new WeakMap<PgliteServer, Map<string, Promise<unknown>>>();
 
-function inProcessLock<T>(db: PGlite, name: string, fn: () => Promise<T>): Promise<T> {
+function inProcessLock<T>(db: PgliteServer, name: string, fn: () => Promise<T>): Promise<T> {
   let locks = pgliteLocks.get(db);
   if (!locks) pgliteLocks.set(db, (locks = new Map()));
   const previous = locks.get(name) ?? Promise.resolve();
@@ -44,15 +41,15 @@ function inProcessLock<T>(db: PGlite, name: string, fn: () => Promise<T>): Promi
 
 /**
  * One database: a TypeORM DataSource (synchronize off, the committed migrations run at
- * open) plus LISTEN for the change notifier. The same entities and migrations serve
- * PostgreSQL and PGlite.
+ * open) plus LISTEN for the change notifier. The same entities, migrations and driver
+ * (TypeORM's postgres over node-postgres) serve PostgreSQL and the embedded PGlite server.
  */
 export class Database {
   private constructor(
     readonly dataSource: DataSource,
     readonly kind: 'postgres' | 'pglite',
-    private readonly url: string | undefined,
-    private readonly pglite: PGlite | undefined,
+    private readonly connection: pg.ClientConfig,
+    private readonly pglite: PgliteServer | undefined,
     private readonly ownsPglite: boolean,
   ) {}
 
@@ -68,30 +65,23 @@ export class Database {
     let db: Database;
     if (options.url) {
       const ds = new DataSource({ ...base, url: options.url, poolSize: options.poolSize ?? 10 } as DataSourceOptions);
-      db = new Database(ds, 'postgres', options.url, undefined, false);
+      db = new Database(ds, 'postgres', { connectionString: options.url }, undefined, false);
     } else {
-      let pglite = options.pglite;
-      const owns = !pglite;
-      if (!pglite) {
-        if (options.dataDir) {
-          mkdirSync(options.dataDir, { recursive: true });
-          initPgliteDir(options.dataDir);
-        }
-        pglite = await PGlite.create({
-          dataDir: options.dataDir,
-          parsers: pgCompatibleParsers,
-          // The control plane's tables are a few MB; Postgres' default 128 MB of shared buffers would
-          // live in PGlite's WASM memory for good (about 120 MB of the gateway's RSS, measured).
-          startParams: [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'],
-        });
-      }
-      const ds = new DataSource({ ...base, driver: pglitePoolDriver(pglite) } as DataSourceOptions);
-      db = new Database(ds, 'pglite', undefined, pglite, owns);
+      const pglite = options.pglite ?? (await PgliteServer.start({ dataDir: options.dataDir }));
+      const { host, port, user, database } = pglite.connection;
+      // A few connections: they queue for PGlite's one session at the server, not in the pool.
+      const ds = new DataSource({ ...base, host, port, username: user, database, poolSize: options.poolSize ?? 4 } as DataSourceOptions);
+      db = new Database(ds, 'pglite', pglite.connection, pglite, !options.pglite);
     }
-    await db.dataSource.initialize();
-    if (options.migrate ?? true) {
-      // Replicas starting together would race to create the same tables.
-      await db.withExclusiveLock('migrations', () => db.dataSource.runMigrations({ transaction: 'each' }));
+    try {
+      await db.dataSource.initialize();
+      if (options.migrate ?? true) {
+        // Replicas starting together would race to create the same tables.
+        await db.withExclusiveLock('migrations', () => db.dataSource.runMigrations({ transaction: 'each' }));
+      }
+    } catch (err) {
+      await db.close().catch(() => undefined);
+      throw err;
     }
     return db;
   }
@@ -99,7 +89,8 @@ export class Database {
   /**
    * Runs `fn` while no other process holds the same named lock (a session advisory lock
    * on Postgres). For start-up work every replica does: migrations, import, the first
-   * admin key. PGlite serves one process, so there an in-process lock is enough.
+   * admin key. PGlite serves one process, so there an in-process lock is enough (and the
+   * only one that works: its connections share one session, where advisory locks never block).
    */
   async withExclusiveLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
     if (this.pglite) return inProcessLock(this.pglite, name, fn);
@@ -117,16 +108,13 @@ export class Database {
   }
 
   /**
-   * LISTEN on a channel. On Postgres this holds a dedicated connection outside the
+   * LISTEN on a channel. This holds a dedicated connection outside the
    * pool (a pooled one would drop the subscription when returned); `onLost` fires when
    * it breaks, and the caller's polling covers the gap.
    */
   async listen(channel: string, onPayload: (payload: string) => void, onLost?: (err: Error) => void): Promise<Unlisten> {
     if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`bad channel name ${channel}`);
-    if (this.pglite) {
-      return this.pglite.listen(channel, onPayload);
-    }
-    const client = new pg.Client({ connectionString: this.url });
+    const client = new pg.Client(this.connection);
     let closing = false;
     client.on('notification', (msg) => {
       if (msg.channel === channel) onPayload(msg.payload ?? '');
@@ -169,6 +157,6 @@ export class Database {
 
   async close(): Promise<void> {
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
-    if (this.pglite && this.ownsPglite && !this.pglite.closed) await this.pglite.close();
+    if (this.pglite && this.ownsPglite) await this.pglite.close();
   }
 }

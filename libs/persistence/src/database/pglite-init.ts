@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /**
- * Creates a new PGlite data directory in a child process. PGlite's initdb grows its WASM
- * memory to about 800 MB, and WASM memory never shrinks: done in the gateway it would stay
- * for the life of the process. Opening an initialised directory takes about 250 MB
- * (measured on this project's 2-core machine: gateway RSS at idle 877 MB before, see
- * docs/benchmarks.md). An existing directory is left alone.
+ * Creates a new PGlite data directory in a short-lived process. PGlite's initdb grows its WASM
+ * memory to about 800 MB, and WASM memory never shrinks: done in the PGlite server (or, before
+ * it, the gateway) it would stay for the life of that process. Opening an initialised
+ * directory takes about 150 MB (the server's RSS at idle is about 200 MB, Node included). An
+ * existing directory is left alone.
  */
 export function initPgliteDir(dir: string): void {
   if (existsSync(join(dir, 'PG_VERSION'))) return;

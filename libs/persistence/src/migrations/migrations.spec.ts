@@ -56,7 +56,8 @@ describe('migrations', () => {
     expect((await db.dataSource.driver.createSchemaBuilder().log()).upQueries).toEqual([]);
   });
 
-  it.skipIf(!!process.env['DATABASE_URL'])('keep PGlite data in its directory across a restart', async () => {
+  // initdb, then two PGlite server processes one after the other: tens of seconds on a busy 2-core machine.
+  it.skipIf(!!process.env['DATABASE_URL'])('keep PGlite data in its directory across a restart', { timeout: 90_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'servable-pgdata-'));
     try {
       const first = await Database.open({ dataDir: dir });

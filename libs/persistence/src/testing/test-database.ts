@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { Database, type DatabaseOptions } from '../database/database';
-import { pgCompatibleParsers } from '../database/pglite-pool';
+import { PgliteServer } from '../database/pglite-server';
 
 /**
  * A throw-away database for one test file. With DATABASE_URL it creates
  * servable_test_<random> on that server (other suites share the server's database),
- * otherwise an in-memory PGlite. `open()` gives another Database on the same data,
+ * otherwise an in-memory PGlite server. `open()` gives another Database on the same data,
  * as a second gateway replica would have.
  */
 export class TestDatabase {
@@ -15,14 +14,14 @@ export class TestDatabase {
 
   private constructor(
     readonly url: string | undefined,
-    private readonly pglite: PGlite | undefined,
+    private readonly pglite: PgliteServer | undefined,
     private readonly adminUrl: string | undefined,
     private readonly name: string | undefined,
   ) {}
 
   static async create(env: NodeJS.ProcessEnv = process.env): Promise<TestDatabase> {
     const adminUrl = env['DATABASE_URL']?.trim();
-    if (!adminUrl) return new TestDatabase(undefined, await PGlite.create({ parsers: pgCompatibleParsers }), undefined, undefined);
+    if (!adminUrl) return new TestDatabase(undefined, await PgliteServer.start(), undefined, undefined);
     const name = `servable_test_${randomBytes(6).toString('hex')}`;
     const admin = new pg.Client({ connectionString: adminUrl });
     await admin.connect();
