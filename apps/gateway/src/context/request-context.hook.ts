@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { REQUEST_ID_HEADER, TRACEPARENT_HEADER, bindRequestContext, requestContextFrom } from '@servable/observability';
 
 /**
@@ -6,11 +6,15 @@ import { REQUEST_ID_HEADER, TRACEPARENT_HEADER, bindRequestContext, requestConte
  * pass it to the downstream calls, and the request log line carries it. The
  * id is echoed back.
  */
-export function requestContextMiddleware(req: IncomingMessage, res: ServerResponse, next: () => void): void {
-  const ctx = requestContextFrom(req.headers[REQUEST_ID_HEADER], req.headers[TRACEPARENT_HEADER]);
-  // pino-http names the request by this header: keep its id and ours the same.
-  req.headers[REQUEST_ID_HEADER] = ctx.requestId;
-  res.setHeader(REQUEST_ID_HEADER, ctx.requestId);
-  bindRequestContext(req, ctx);
-  next();
+export function requestContextHook(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  const ctx = requestContextFrom(request.headers[REQUEST_ID_HEADER], request.headers[TRACEPARENT_HEADER]);
+  // The access log names the request by this header: keep its id and ours the same.
+  request.headers[REQUEST_ID_HEADER] = ctx.requestId;
+  // On Node's response (Fastify merges it into the one it sends): the access log's line about a
+  // failed request then shows every header of the answer, as res.getHeaders() sees only these.
+  reply.raw.setHeader(REQUEST_ID_HEADER, ctx.requestId);
+  // Handlers see Fastify's request, the access log (Node-level) the raw one.
+  bindRequestContext(request, ctx);
+  bindRequestContext(request.raw, ctx);
+  done();
 }

@@ -1,11 +1,12 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyRequest } from 'fastify';
+import type { ServerResponse } from 'node:http';
 import { ServableError } from '@servable/contracts';
 import type { GatewayConfig } from '../config/gateway.config';
 import { deadlineFrom, parseTimeoutHeader } from '../inference/deadline';
 import type { PredictOutcome } from '../inference/prediction.types';
 import type { VersionSelector } from '../models/model-catalog.service';
 
-export type HttpRequest = IncomingMessage & { body?: unknown };
+export type HttpRequest = FastifyRequest;
 
 export const PIN_HEADER = 'x-servable-version';
 export const TOKENIZER_HEADER = 'x-servable-tokenizer';

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, Res, StreamableFile } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { ServerResponse } from 'node:http';
+import type { FastifyReply } from 'fastify';
 import { ErrorCode } from '@servable/contracts';
 import { requestContextOf } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
@@ -45,11 +45,11 @@ export class OipController {
 
   @Get('health/ready')
   @Access('public')
-  async ready(@Res({ passthrough: true }) res: ServerResponse) {
+  async ready(@Res({ passthrough: true }) res: FastifyReply) {
     const report = await this.readiness.check();
     if (!report.ready) {
-      res.statusCode = 503;
-      res.setHeader('retry-after', '1');
+      res.code(503);
+      res.header('retry-after', '1');
       return { ready: false, error: 'not ready', code: ErrorCode.UNAVAILABLE, checks: report.checks };
     }
     return { ready: true };
@@ -64,10 +64,10 @@ export class OipController {
 
   @Get(['models/:model/ready', 'models/:model/versions/:version/ready'])
   @ApiOperation({ summary: 'Whether the version that would serve is loaded (200) or not (409)' })
-  modelReady(@Param() path: OipPath, @Res({ passthrough: true }) res: ServerResponse) {
+  modelReady(@Param() path: OipPath, @Res({ passthrough: true }) res: FastifyReply) {
     const ready = this.info.ready(path.model, { version: oipVersion(path.version) });
     if (!ready) {
-      res.statusCode = 409;
+      res.code(409);
       return { name: path.model, ready: false, error: 'model version is not loaded', code: ErrorCode.FAILED_PRECONDITION };
     }
     return { name: path.model, ready: true };
@@ -77,7 +77,7 @@ export class OipController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Inference: a BYTES input of texts or an INT32 input of ids' })
   @ApiBody({ schema: OIP_INFER_BODY })
-  async infer(@Param() path: OipPath, @Body() body: unknown, @Req() req: HttpRequest, @Res({ passthrough: true }) res: ServerResponse) {
+  async infer(@Param() path: OipPath, @Body() body: unknown, @Req() req: HttpRequest, @Res({ passthrough: true }) res: FastifyReply) {
     const request = splitInferBody(body, req.headers[INFERENCE_HEADER]);
     const parameters = (typeof request.json['parameters'] === 'object' && request.json['parameters']) || {};
     const declared = (parameters as Record<string, unknown>)['tokenizer'];
@@ -89,12 +89,12 @@ export class OipController {
       deadline: deadlineOf(req, this.config),
       context: requestContextOf(req),
     });
-    setTimingHeaders(res, outcome);
+    setTimingHeaders(res.raw, outcome);
     const answer = inferAnswer(outcome, request.json);
     if (!answer.binary) return answer.json;
     // Binary tensor data: the JSON header, then the output bytes; the header length tells a client where to split.
     const header = Buffer.from(JSON.stringify(answer.json));
-    res.setHeader(INFERENCE_HEADER, String(header.length));
+    res.header(INFERENCE_HEADER, String(header.length));
     return new StreamableFile(Buffer.concat([header, answer.binary]), { type: 'application/octet-stream' });
   }
 }

@@ -1,7 +1,7 @@
 // JSON schemas for the OpenAPI document at /docs. The bodies are free-form
 // JSON protocols (TF Serving, OIP), so they are described here rather than
 // through DTO classes that would also try to validate them.
-import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import type { SchemaObject } from '@nestjs/swagger';
 
 export const ERROR_SCHEMA: SchemaObject = {
   type: 'object',

@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { ServerResponse } from 'node:http';
+import type { FastifyReply } from 'fastify';
 import { ServableError } from '@servable/contracts';
 import { requestContextOf } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
@@ -26,7 +26,7 @@ export class ProductController {
   @ApiOperation({ summary: 'Classify texts; {"texts"} gets the product answer, {"examples"} gets TF Serving\'s' })
   @ApiBody({ schema: CLASSIFY_BODY })
   @ApiOkResponse({ schema: CLASSIFY_RESPONSE })
-  async classify(@Param() path: ModelPath, @Body() body: unknown, @Req() req: HttpRequest, @Res({ passthrough: true }) res: ServerResponse) {
+  async classify(@Param() path: ModelPath, @Body() body: unknown, @Req() req: HttpRequest, @Res({ passthrough: true }) res: FastifyReply) {
     const json = jsonObject(body);
     const tfServing = 'examples' in json;
     if (tfServing && 'texts' in json) throw ServableError.invalid('send either "texts" or "examples", not both');
@@ -40,7 +40,7 @@ export class ProductController {
       deadline: deadlineOf(req, this.config),
       context: requestContextOf(req),
     });
-    setTimingHeaders(res, outcome);
+    setTimingHeaders(res.raw, outcome);
     if (tfServing) return classifyResultTfServing(outcome);
     return { predictions, model_version: String(outcome.version), tokenizer: outcome.tokenizer };
   }

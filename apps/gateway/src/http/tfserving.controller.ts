@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { ServerResponse } from 'node:http';
+import type { FastifyReply } from 'fastify';
 import { requestContextOf } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { PredictionService } from '../inference/prediction.service';
@@ -74,7 +74,7 @@ export class TfServingController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Predict from texts or int32 ids, in row ("instances") or columnar ("inputs") format' })
   @ApiBody({ schema: PREDICT_BODY })
-  async predict(@Param() path: ModelPath, @Body() body: unknown, @Req() req: HttpRequest, @Res({ passthrough: true }) res: ServerResponse) {
+  async predict(@Param() path: ModelPath, @Body() body: unknown, @Req() req: HttpRequest, @Res({ passthrough: true }) res: FastifyReply) {
     const { input, format } = parsePredictBody(body, tokenizerHeader(req));
     const outcome = await this.predictions.predict({
       api: 'tfserving',
@@ -84,7 +84,7 @@ export class TfServingController {
       deadline: deadlineOf(req, this.config),
       context: requestContextOf(req),
     });
-    setTimingHeaders(res, outcome);
+    setTimingHeaders(res.raw, outcome);
     return predictResponse(outcome, format);
   }
 }

@@ -1,7 +1,6 @@
 import { Body, Controller, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
-import type { ServerResponse } from 'node:http';
+import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiTags, type SchemaObject } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
 import { ServableError } from '@servable/contracts';
 import { requestContextOf } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
@@ -70,7 +69,7 @@ export class TokenizeController {
   @ApiOperation({ summary: "Tokens, ids and offsets from the tokenizer pinned to the version classify would use" })
   @ApiBody({ schema: TOKENIZE_BODY })
   @ApiOkResponse({ schema: TOKENIZE_RESPONSE })
-  async tokenize(@Param() path: ModelPath, @Body() body: unknown, @Req() req: HttpRequest, @Res({ passthrough: true }) res: ServerResponse) {
+  async tokenize(@Param() path: ModelPath, @Body() body: unknown, @Req() req: HttpRequest, @Res({ passthrough: true }) res: FastifyReply) {
     const json = jsonObject(body);
     if (!('texts' in json)) throw ServableError.invalid('missing "texts"');
     const special = json['add_special_tokens'];
@@ -83,9 +82,9 @@ export class TokenizeController {
       deadline: deadlineOf(req, this.config),
       context: requestContextOf(req),
     });
-    res.setHeader('x-model-version', String(outcome.version));
-    res.setHeader('x-tokenizer', outcome.tokenizer);
-    res.setHeader('x-tokenization-time', outcome.tokenizationMs.toFixed(3));
+    res.header('x-model-version', String(outcome.version));
+    res.header('x-tokenizer', outcome.tokenizer);
+    res.header('x-tokenization-time', outcome.tokenizationMs.toFixed(3));
     return tokenizeResponse(outcome);
   }
 }
