@@ -90,7 +90,8 @@ function uploadError(err: unknown): unknown {
   // @fastify/multipart's other request errors (a field named __proto__, a bad JSON field) and
   // the multipart parser's own (busboy: a malformed body) are the client's.
   const message = String(e?.message ?? err);
-  return new BadRequestException(typeof e?.statusCode === 'number' && e.statusCode < 500 ? message : `Multipart: ${message}`);
+  const clients = (typeof e?.statusCode === 'number' && e.statusCode < 500) || message.startsWith('Multipart:');
+  return new BadRequestException(clients ? message : `Multipart: ${message}`);
 }
 
 /** The files MultipartFilesInterceptor read, by field (undefined for a request that is not multipart). */

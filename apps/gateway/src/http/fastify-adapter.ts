@@ -59,11 +59,11 @@ function readBodies(fastify: FastifyInstance, limit: number): void {
   });
 }
 
-/** JSON as the Express body parser read it: an empty body is `{}`, and the top level is an object or an array. */
+/** JSON as the Express body parser read it: an empty body is no body, and the top level is an object or an array. */
 function parseJson(text: string): unknown {
   const first = /\S/.exec(text);
-  if (!first) return {};
-  if (first[0] !== '{' && first[0] !== '[') throw ServableError.invalid(`malformed JSON body: a JSON object or array must come first, got "${first[0]}"`);
+  if (!first) return undefined;
+  if (first[0] !== '{' && first[0] !== '[') throw ServableError.invalid('malformed JSON body: the top level must be an object or an array');
   try {
     return JSON.parse(text);
   } catch (err) {
