@@ -1,21 +1,21 @@
+import fastifyMultipart from '@fastify/multipart';
+import type {} from '@fastify/static'; // reply.sendFile()
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
-import { createReadStream, existsSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Logger } from 'nestjs-pino';
 import { HealthRegistry, grpcOptions } from '@servable/contracts/grpc';
 import { bindWithRetry, createLogger, drainGrpcServer, drainHttpServer, grpcServerStrategy, requestLoggingMiddleware, sleep } from '@servable/observability';
-import { isBinaryInferRequest } from './http/oip-binary';
 import { withReflection } from './grpc/reflection';
 import { ControlPlane, controlPlaneOptionsFromEnv, type DatabaseOptions } from '@servable/persistence';
 import { AppModule } from './app.module';
 import type { GatewayConfig } from './config/gateway.config';
-import { requestContextMiddleware } from './context/request-context.middleware';
-import { bodyErrorMiddleware } from './errors/body-error.middleware';
+import { requestContextHook } from './context/request-context.hook';
 import { HttpExceptionFilter } from './errors/http-exception.filter';
+import { createFastifyAdapter } from './http/fastify-adapter';
 import { ReadinessService } from './health/readiness.service';
 import { openApiDocument } from './http/openapi';
 
@@ -23,7 +23,7 @@ import { openApiDocument } from './http/openapi';
 const DRAIN_TIMEOUT_MS = 30_000;
 
 export interface RunningGateway {
-  app: NestExpressApplication;
+  app: NestFastifyApplication;
   httpUrl: string;
   grpcUrl: string;
   controlPlane: ControlPlane;
@@ -48,11 +48,12 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
   // Migrations, repository import and the first admin key happen before anything listens.
   const controlPlane = await ControlPlane.open({ ...options, database: deps.database ?? options.database });
   const logger = createLogger('gateway');
-  let app: NestExpressApplication;
+  let app: NestFastifyApplication;
   let createdAdminKey: string | undefined;
   try {
     ({ createdAdminKey } = await controlPlane.startUp(config.SERVABLE_ADMIN_KEY));
-    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, controlPlane, logger), { bodyParser: false, bufferLogs: true });
+    // bodyParser off: createFastifyAdapter reads the bodies.
+    app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, controlPlane, logger), createFastifyAdapter(config), { bodyParser: false, bufferLogs: true });
   } catch (err) {
     await controlPlane.close().catch(() => undefined);
     throw err;
@@ -61,28 +62,18 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
   if (config.SERVABLE_AUTH === 'off') {
     app.get(Logger).warn('SERVABLE_AUTH=off: dev mode, no API key is checked and every caller is admin. Never expose this gateway.', 'Auth');
   }
-  // An ETag costs a hash of every answer, and no client revalidates a prediction.
-  app.set('etag', false);
-  app.disable('x-powered-by');
-  // API answers are computed per request: an ETag (a hash of every body) would never be used.
-  app.set('etag', false);
+  const fastify = app.getHttpAdapter().getInstance();
   let draining = false;
   // While draining, every answer closes its connection, so keep-alive clients reconnect (to another replica).
-  app.use((_req: IncomingMessage, res: ServerResponse, next: () => void) => {
-    if (draining) res.setHeader('connection', 'close');
-    next();
+  fastify.addHook('onRequest', (_request, reply, done) => {
+    if (draining) reply.header('connection', 'close');
+    done();
   });
-  app.use(requestContextMiddleware);
-  app.use(requestLoggingMiddleware(logger));
-  // Every body but a multipart upload or an OIP binary-tensor request is read as JSON whatever its content-type
-  // (curl -d sends form encoding), up to MAX_BODY_BYTES.
-  app.useBodyParser('json', {
-    limit: config.MAX_BODY_BYTES,
-    type: (req) => !/^multipart\//i.test(String(req.headers['content-type'] ?? '')) && !isBinaryInferRequest(req),
-  });
-  // OIP binary tensor data (tritonclient.http's default): JSON header + raw tensors, split by the OIP controller.
-  app.useBodyParser('raw', { limit: config.MAX_BODY_BYTES, type: isBinaryInferRequest });
-  app.use(bodyErrorMiddleware);
+  fastify.addHook('onRequest', requestContextHook);
+  const logRequest = requestLoggingMiddleware(logger);
+  fastify.addHook('onRequest', (request, reply, done) => logRequest(request.raw, reply.raw, done));
+  // Only the admin upload reads its parts (MultipartFilesInterceptor, with the route's limits).
+  await app.register(fastifyMultipart);
   app.useGlobalFilters(new HttpExceptionFilter());
   serveAdmin(app, config.ADMIN_STATIC_DIR);
   SwaggerModule.setup('docs', app, openApiDocument(app));
@@ -131,18 +122,18 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
   };
 }
 
-/** Under the /admin mount: the admin API, which the console's SPA fallback must leave to Nest. */
-const ADMIN_API_PATH = /^\/api(?:[/?]|$)/;
+/** The admin API, which the console's SPA fallback must leave to Nest. */
+const ADMIN_API_PATH = /^\/admin\/api(?:[/?]|$)/i;
 
 /** The admin console build at /admin, with index.html for any client-side route (SPA fallback). */
-function serveAdmin(app: NestExpressApplication, dir: string): void {
-  const index = join(dir, 'index.html');
-  if (!existsSync(index)) return;
-  app.useStaticAssets(dir, { prefix: '/admin', index: 'index.html' });
-  app.use('/admin', (req: IncomingMessage, res: ServerResponse, next: () => void) => {
-    // It runs before Nest's routes, so it must let the admin API through.
-    if ((req.method !== 'GET' && req.method !== 'HEAD') || ADMIN_API_PATH.test(req.url ?? '')) return next();
-    res.setHeader('content-type', 'text/html; charset=utf-8');
-    createReadStream(index).pipe(res);
+function serveAdmin(app: NestFastifyApplication, dir: string): void {
+  if (!existsSync(join(dir, 'index.html'))) return;
+  // One route per file of the build (it does not change while the gateway runs): the router
+  // prefers them to the fallback below, and Nest's /admin/api routes to both.
+  app.useStaticAssets({ root: dir, prefix: '/admin/', wildcard: false, index: 'index.html' });
+  app.getHttpAdapter().getInstance().get('/admin/*', (request, reply) => {
+    // An unknown admin API path is the API's 404 ({"error", "code"}), not the console.
+    if (ADMIN_API_PATH.test(request.url)) return reply.callNotFound();
+    return reply.type('text/html; charset=utf-8').sendFile('index.html');
   });
 }

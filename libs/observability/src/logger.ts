@@ -45,7 +45,7 @@ function levelFor(status: number, err: unknown): Level {
   return status >= 400 ? 'warn' : 'info';
 }
 
-type Next = (err?: unknown) => void;
+type Next = () => void;
 
 /**
  * One line per finished HTTP request: at info for a success (method, url, status,

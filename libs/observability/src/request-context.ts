@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { randomUUID } from 'node:crypto';
 
 /** What identifies one request across gateway, tokenizer and inference. */
@@ -38,15 +38,20 @@ export function grpcRequestContext(metadata: MetadataLike | undefined): RequestC
 }
 
 const CONTEXT = Symbol('servable.requestContext');
-type WithContext = IncomingMessage & { [CONTEXT]?: RequestContext };
+
+/** Node's IncomingMessage, or a framework's request object around it (Fastify's): anything with the headers. */
+export interface HttpRequestLike {
+  headers: IncomingHttpHeaders;
+}
+type WithContext = HttpRequestLike & { [CONTEXT]?: RequestContext };
 
 /** Attaches the context to an HTTP request, for the handlers and the request log line. */
-export function bindRequestContext(req: IncomingMessage, context: RequestContext): void {
+export function bindRequestContext(req: HttpRequestLike, context: RequestContext): void {
   (req as WithContext)[CONTEXT] = context;
 }
 
 /** The context bound to an HTTP request; one from its headers if none was bound. */
-export function requestContextOf(req: IncomingMessage): RequestContext {
+export function requestContextOf(req: HttpRequestLike): RequestContext {
   return (req as WithContext)[CONTEXT] ?? requestContextFrom(req.headers[REQUEST_ID_HEADER], req.headers[TRACEPARENT_HEADER]);
 }
 

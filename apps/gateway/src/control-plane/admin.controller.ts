@@ -1,5 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req, UploadedFiles, UseInterceptors } from '@nestjs/common';
-import { FileFieldsInterceptor } from '@nestjs/platform-express';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ServableError } from '@servable/contracts';
 import type { ModelView } from '@servable/contracts/admin-api';
@@ -8,15 +7,8 @@ import { DownstreamService } from '../downstream/downstream.service';
 import { Access } from './access.decorator';
 import { ApiKeyInputDto, LabelsInputDto, PinInputDto, RolloutInputDto } from './admin.dto';
 import { ANONYMOUS, type AuthenticatedRequest, type Caller } from './auth.guard';
+import { MultipartFilesInterceptor, UploadedFileFields } from './multipart-files.interceptor';
 import { OverviewService } from './overview.service';
-
-/** A file as multer's memory storage hands it over. */
-interface MultipartFile {
-  fieldname: string;
-  originalname: string;
-  buffer: Buffer;
-  size: number;
-}
 
 const MAX_UPLOAD_FILES = 64;
 
@@ -98,12 +90,12 @@ export class AdminController {
   @Post('models/:model/versions')
   @Access('admin')
   @UseInterceptors(
-    FileFieldsInterceptor(
+    MultipartFilesInterceptor(
       [
         { name: 'files', maxCount: MAX_UPLOAD_FILES },
         { name: 'tokenizer', maxCount: 1 },
       ],
-      { limits: { fileSize: 512 * 1024 * 1024, files: MAX_UPLOAD_FILES + 1 } },
+      { fileSize: 512 * 1024 * 1024, files: MAX_UPLOAD_FILES + 1 },
     ),
   )
   @ApiConsumes('multipart/form-data')
@@ -118,7 +110,7 @@ export class AdminController {
     },
   })
   @ApiOperation({ summary: 'Register a version: validated (tokenizer hash, signature, loads and answers a warm-up) before anything is written' })
-  async register(@Param('model') model: string, @UploadedFiles() uploaded: { files?: MultipartFile[]; tokenizer?: MultipartFile[] } | undefined, @Req() req: AuthenticatedRequest) {
+  async register(@Param('model') model: string, @UploadedFileFields() uploaded: UploadedFileFields | undefined, @Req() req: AuthenticatedRequest) {
     const files = uploaded?.files ?? [];
     const tokenizer = uploaded?.tokenizer?.[0];
     if (files.length === 0) throw ServableError.invalid('the upload has no model files: send them as multipart field "files"');

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
+import { errorCodes, type FastifyReply } from 'fastify';
 import { ErrorCode, HTTP_STATUS, ServableError, isErrorCode, type ErrorBody } from '@servable/contracts';
+
+/** Fastify's answer to a body over bodyLimit (MAX_BODY_BYTES); Nest hands it to the filter as an HttpException with this message. */
+const BODY_TOO_LARGE = new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE().message;
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = Object.fromEntries(
   Object.entries(HTTP_STATUS).map(([code, status]) => [status, code as ErrorCode]),
@@ -24,16 +27,13 @@ export function toHttpError(exception: unknown): HttpError {
     const retryAfterSeconds = exception.retryAfterSeconds ?? (exception.code === ErrorCode.UNAVAILABLE || exception.code === ErrorCode.RESOURCE_EXHAUSTED ? 1 : undefined);
     return { status: exception.httpStatus, body: { error: exception.message, code: exception.code }, retryAfterSeconds };
   }
-  const e = exception as { status?: unknown; statusCode?: unknown; type?: unknown; message?: unknown; getStatus?: () => number; getResponse?: () => unknown };
-  // body-parser's errors: malformed JSON and an oversized body.
-  if (e?.type === 'entity.parse.failed') {
-    return { status: 400, body: { error: `malformed JSON body: ${String(e.message)}`, code: ErrorCode.INVALID_ARGUMENT } };
-  }
-  if (e?.type === 'entity.too.large') {
+  const e = exception as { status?: unknown; statusCode?: unknown; message?: unknown; getStatus?: () => number; getResponse?: () => unknown };
+  // Nest's HttpException has getStatus(); Fastify's own errors (a bad content-length, media type) carry statusCode.
+  const status = typeof e?.getStatus === 'function' ? e.getStatus() : typeof e?.statusCode === 'number' ? e.statusCode : typeof e?.status === 'number' ? e.status : undefined;
+  if (status === 413 && e.message === BODY_TOO_LARGE) {
     // 413 rather than the table's 400: proxies and clients know it means "send less".
-    return { status: 413, body: { error: `request body is over the MAX_BODY_BYTES limit (${String(e.message)})`, code: ErrorCode.INVALID_ARGUMENT } };
+    return { status: 413, body: { error: `request body is over the MAX_BODY_BYTES limit (${BODY_TOO_LARGE})`, code: ErrorCode.INVALID_ARGUMENT } };
   }
-  const status = typeof e?.getStatus === 'function' ? e.getStatus() : typeof e?.status === 'number' ? e.status : undefined;
   if (status !== undefined && status < 500) {
     const code = CODE_BY_STATUS[status] ?? ErrorCode.INVALID_ARGUMENT;
     const response = e.getResponse?.();
@@ -44,13 +44,11 @@ export function toHttpError(exception: unknown): HttpError {
   return { status: 500, body: { error: `internal error (errorId ${errorId})`, code: ErrorCode.INTERNAL, errorId }, errorId };
 }
 
-export function sendHttpError(res: ServerResponse, error: HttpError): void {
-  if (res.headersSent) {
-    res.end();
+export function sendHttpError(reply: FastifyReply, error: HttpError): void {
+  if (reply.sent || reply.raw.headersSent) {
+    reply.raw.end();
     return;
   }
-  if (error.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(error.retryAfterSeconds));
-  res.statusCode = error.status;
-  res.setHeader('content-type', 'application/json; charset=utf-8');
-  res.end(JSON.stringify(error.body));
+  if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+  reply.code(error.status).type('application/json; charset=utf-8').send(JSON.stringify(error.body));
 }

@@ -1,5 +1,5 @@
 import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { requestContextOf, requestLogFields } from '@servable/observability';
 import { sendHttpError, toHttpError } from './error-response';
 
@@ -11,9 +11,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const error = toHttpError(exception);
     if (error.errorId) {
-      const ids = requestLogFields(requestContextOf(host.switchToHttp().getRequest<IncomingMessage>()));
+      const ids = requestLogFields(requestContextOf(host.switchToHttp().getRequest<FastifyRequest>()));
       this.logger.error({ ...ids, err: exception, errorId: error.errorId }, `unhandled error ${error.errorId}`);
     }
-    sendHttpError(host.switchToHttp().getResponse<ServerResponse>(), error);
+    sendHttpError(host.switchToHttp().getResponse<FastifyReply>(), error);
   }
 }

@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { ServerResponse } from 'node:http';
+import type { FastifyReply } from 'fastify';
 import { withTimeout } from '@servable/observability';
 import { GatewayMetrics } from '../metrics/gateway.metrics';
 import { ReadinessService } from './readiness.service';
@@ -23,12 +23,12 @@ export class HealthController {
 
   /** 503 names the hop that is down, so an operator knows where to look. */
   @Get('readyz')
-  async ready(@Res({ passthrough: true }) res: ServerResponse) {
+  async ready(@Res({ passthrough: true }) res: FastifyReply) {
     const report = await withTimeout(this.readiness.check(), 2_000, 'readiness check').catch((err: Error) => ({
       ready: false,
       checks: { error: err.message },
     }));
-    if (!report.ready) res.statusCode = 503;
+    if (!report.ready) res.code(503);
     return report;
   }
 

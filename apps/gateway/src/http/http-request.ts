@@ -1,8 +1,8 @@
-import type { IncomingMessage } from 'node:http';
+import type { FastifyRequest } from 'fastify';
 import { ServableError } from '@servable/contracts';
 import type { NamedVersion } from '../request-metadata/request-metadata';
 
-export type HttpRequest = IncomingMessage & { body?: unknown };
+export type HttpRequest = FastifyRequest;
 
 /** Path parameters of /v1/models/{model}[/versions/{v}|/labels/{l}]. */
 export interface ModelPath {

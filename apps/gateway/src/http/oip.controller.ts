@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, Res, StreamableFile } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { ServerResponse } from 'node:http';
+import type { FastifyReply } from 'fastify';
 import { ErrorCode } from '@servable/contracts';
 import { requestContextOf } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
@@ -47,11 +47,11 @@ export class OipController {
 
   @Get('health/ready')
   @Access('public')
-  async ready(@Res({ passthrough: true }) res: ServerResponse) {
+  async ready(@Res({ passthrough: true }) res: FastifyReply) {
     const report = await this.readiness.check();
     if (!report.ready) {
-      res.statusCode = 503;
-      res.setHeader('retry-after', '1');
+      res.code(503);
+      res.header('retry-after', '1');
       return { ready: false, error: 'not ready', code: ErrorCode.UNAVAILABLE, checks: report.checks };
     }
     return { ready: true };
@@ -66,10 +66,10 @@ export class OipController {
 
   @Get(['models/:model/ready', 'models/:model/versions/:version/ready'])
   @ApiOperation({ summary: 'Whether the version that would serve is loaded (200) or not (409)' })
-  modelReady(@Param() path: OipPath, @Res({ passthrough: true }) res: ServerResponse) {
+  modelReady(@Param() path: OipPath, @Res({ passthrough: true }) res: FastifyReply) {
     const ready = this.info.ready(path.model, { version: oipVersion(path.version) });
     if (!ready) {
-      res.statusCode = 409;
+      res.code(409);
       return { name: path.model, ready: false, error: 'model version is not loaded', code: ErrorCode.FAILED_PRECONDITION };
     }
     return { name: path.model, ready: true };
@@ -80,7 +80,7 @@ export class OipController {
   @ApiOperation({ summary: 'Inference: a BYTES input of texts or an INT32 input of ids' })
   // Not the parameter's type: a binary request's body is bytes, which splitInferBody parses past the validation pipe.
   @ApiBody({ type: InferRequestDto })
-  async infer(@Param() path: OipPath, @Body() body: unknown, @Req() req: HttpRequest, @Res({ passthrough: true }) res: ServerResponse) {
+  async infer(@Param() path: OipPath, @Body() body: unknown, @Req() req: HttpRequest, @Res({ passthrough: true }) res: FastifyReply) {
     const request = splitInferBody(body, req.headers[INFERENCE_HEADER]);
     const declared = request.json.parameters?.['tokenizer'];
     const meta = httpMetadata(req);
@@ -97,7 +97,7 @@ export class OipController {
     if (!answer.binary) return answer.json;
     // Binary tensor data: the JSON header, then the output bytes; the header length tells a client where to split.
     const header = Buffer.from(JSON.stringify(answer.json));
-    res.setHeader(INFERENCE_HEADER, String(header.length));
+    res.header(INFERENCE_HEADER, String(header.length));
     return new StreamableFile(Buffer.concat([header, answer.binary]), { type: 'application/octet-stream' });
   }
 }

@@ -1,6 +1,6 @@
 // Answers of the product API for the OpenAPI document at /docs. Request bodies and the
 // error body are zod schemas in @servable/contracts, which validate as well as document.
-import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
+import type { SchemaObject } from '@nestjs/swagger';
 
 export const CLASSIFY_RESPONSE: SchemaObject = {
   oneOf: [

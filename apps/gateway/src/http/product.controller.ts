@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { ServerResponse } from 'node:http';
+import type { FastifyReply } from 'fastify';
 import { requestContextOf } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { PredictionService } from '../inference/prediction.service';
@@ -26,7 +26,7 @@ export class ProductController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Classify texts; {"texts"} gets the product answer, {"examples"} gets TF Serving\'s' })
   @ApiOkResponse({ schema: CLASSIFY_RESPONSE })
-  async classify(@Param() path: ModelPath, @Body() body: ClassifyRequestDto, @Req() req: HttpRequest, @Res({ passthrough: true }) res: ServerResponse) {
+  async classify(@Param() path: ModelPath, @Body() body: ClassifyRequestDto, @Req() req: HttpRequest, @Res({ passthrough: true }) res: FastifyReply) {
     // The schema lets exactly one of the two through.
     const tfServing = body.examples !== undefined;
     const texts = body.examples?.map((e) => e.text) ?? body.texts ?? [];

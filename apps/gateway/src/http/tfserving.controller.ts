@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { ServerResponse } from 'node:http';
+import type { FastifyReply } from 'fastify';
 import { requestContextOf } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { PredictionService } from '../inference/prediction.service';
@@ -75,7 +75,7 @@ export class TfServingController {
   @Post(['v1/models/:model\\:predict', 'v1/models/:model/versions/:version\\:predict', 'v1/models/:model/labels/:label\\:predict'])
   @HttpCode(200)
   @ApiOperation({ summary: 'Predict from texts or int32 ids, in row ("instances") or columnar ("inputs") format' })
-  async predict(@Param() path: ModelPath, @Body() body: PredictRequestDto, @Req() req: HttpRequest, @Res({ passthrough: true }) res: ServerResponse) {
+  async predict(@Param() path: ModelPath, @Body() body: PredictRequestDto, @Req() req: HttpRequest, @Res({ passthrough: true }) res: FastifyReply) {
     const meta = httpMetadata(req);
     const { input, format } = parsePredictBody(body, declaredTokenizer(meta));
     const outcome = await this.predictions.predict({

@@ -1,7 +1,6 @@
 import { Body, Controller, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
-import type { ServerResponse } from 'node:http';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiTags, type SchemaObject } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
 import { requestContextOf } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { TokenizeService, type TokenizeOutcome } from '../inference/tokenize.service';
@@ -61,7 +60,7 @@ export class TokenizeController {
   @HttpCode(200)
   @ApiOperation({ summary: "Tokens, ids and offsets from the tokenizer pinned to the version classify would use" })
   @ApiOkResponse({ schema: TOKENIZE_RESPONSE })
-  async tokenize(@Param() path: ModelPath, @Body() body: TokenizeRequestDto, @Req() req: HttpRequest, @Res({ passthrough: true }) res: ServerResponse) {
+  async tokenize(@Param() path: ModelPath, @Body() body: TokenizeRequestDto, @Req() req: HttpRequest, @Res({ passthrough: true }) res: FastifyReply) {
     const meta = httpMetadata(req);
     const outcome = await this.tokenizer.tokenize({
       model: path.model,

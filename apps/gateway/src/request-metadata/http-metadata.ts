@@ -7,9 +7,9 @@ export interface HttpHeadersSource {
   headers: IncomingHttpHeaders;
 }
 
-/** Any HTTP response that takes headers one at a time. */
+/** Any HTTP response that takes headers one at a time (Fastify's reply; Express's response has the same method). */
 export interface HttpHeadersSink {
-  setHeader(name: string, value: string): unknown;
+  header(name: string, value: string): unknown;
 }
 
 export function httpMetadata(req: HttpHeadersSource): RequestMetadata {
@@ -24,5 +24,5 @@ export function httpMetadata(req: HttpHeadersSource): RequestMetadata {
 }
 
 export function setResponseHeaders(res: HttpHeadersSink, headers: ResponseMetadata): void {
-  for (const [name, value] of headers) res.setHeader(name, value);
+  for (const [name, value] of headers) res.header(name, value);
 }

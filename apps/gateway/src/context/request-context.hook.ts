@@ -1,0 +1,20 @@
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import { REQUEST_ID_HEADER, TRACEPARENT_HEADER, bindRequestContext, requestContextFrom } from '@servable/observability';
+
+/**
+ * Binds each request's context (x-request-id, traceparent) to it: handlers
+ * pass it to the downstream calls, and the request log line carries it. The
+ * id is echoed back.
+ */
+export function requestContextHook(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  const ctx = requestContextFrom(request.headers[REQUEST_ID_HEADER], request.headers[TRACEPARENT_HEADER]);
+  // The access log names the request by this header: keep its id and ours the same.
+  request.headers[REQUEST_ID_HEADER] = ctx.requestId;
+  // On Node's response (Fastify merges it into the one it sends): the access log's line about a
+  // failed request then shows every header of the answer, as res.getHeaders() sees only these.
+  reply.raw.setHeader(REQUEST_ID_HEADER, ctx.requestId);
+  // Handlers see Fastify's request, the access log (Node-level) the raw one.
+  bindRequestContext(request, ctx);
+  bindRequestContext(request.raw, ctx);
+  done();
+}

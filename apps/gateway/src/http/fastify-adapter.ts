@@ -1,0 +1,72 @@
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import { ServableError } from '@servable/contracts';
+import type { GatewayConfig } from '../config/gateway.config';
+import { isBinaryInferRequest } from './oip-binary';
+
+/**
+ * Nest's Fastify adapter, set up to route and read bodies the way the gateway's clients
+ * expect (docs/api.md): trailing slashes and letter case do not matter, a body is JSON
+ * whatever its content-type, and Node's own connection timeouts apply.
+ */
+export function createFastifyAdapter(config: GatewayConfig): FastifyAdapter {
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.MAX_BODY_BYTES,
+    // Express-style middleware (@fastify/middie) runs on every request; the gateway needs none: hooks instead.
+    skipMiddie: true,
+    routerOptions: {
+      ignoreTrailingSlash: true,
+      caseSensitive: false,
+      // find-my-way's default (100) would 404 a longer model name before the registry could say why.
+      maxParamLength: 1_000,
+    },
+    // Node's http defaults rather than Fastify's (72 s keep-alive, no request timeout).
+    keepAliveTimeout: 5_000,
+    requestTimeout: 300_000,
+  });
+  const fastify = adapter.getInstance();
+  fastify.addHook('onRoute', (route: RouteOptions) => {
+    route.url = fastifyPath(route.url);
+  });
+  readBodies(fastify, config.MAX_BODY_BYTES);
+  return adapter;
+}
+
+/**
+ * The routes keep path-to-regexp's syntax (Swagger reads it): a custom method after a
+ * parameter is `:model\:classify`. find-my-way knows no escape there: a parameter
+ * followed by a literal colon needs a pattern to end it and `::` for the colon.
+ */
+export function fastifyPath(path: string): string {
+  return path.replace(/:(\w+)\\:/g, ':$1([^/:]+)::');
+}
+
+/**
+ * Every body but a multipart upload (@fastify/multipart's parser) or an OIP binary-tensor
+ * request is read as JSON whatever its content-type (curl -d sends form encoding), up to
+ * MAX_BODY_BYTES. OIP binary tensor data (tritonclient.http's default) stays a Buffer: a JSON
+ * header and raw tensors, split by the OIP controller.
+ */
+function readBodies(fastify: FastifyInstance, limit: number): void {
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limit }, (req: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void) => {
+    if (isBinaryInferRequest(req)) return done(null, body);
+    try {
+      done(null, parseJson(body.toString('utf8')));
+    } catch (err) {
+      done(err as Error);
+    }
+  });
+}
+
+/** JSON as the Express body parser read it: an empty body is no body, and the top level is an object or an array. */
+function parseJson(text: string): unknown {
+  const first = /\S/.exec(text);
+  if (!first) return undefined;
+  if (first[0] !== '{' && first[0] !== '[') throw ServableError.invalid('malformed JSON body: the top level must be an object or an array');
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw ServableError.invalid(`malformed JSON body: ${(err as Error).message}`);
+  }
+}
