@@ -160,7 +160,7 @@ describe('gateway end to end (tokenizer + inference + gateway processes)', () =>
 
   it('serves gRPC Classify and OIP ModelInfer, ModelReady and ServerReady with the same predictions as REST', async () => {
     const classified = await unary(clients.gateway, 'classify', { modelSpec: { name: 'spam' }, texts: TEXTS });
-    expect(classified.modelVersion).toBe(latest);
+    expect(classified.modelVersion).toBe(String(latest));
     expect(classified.tokenizer).toBe(manifest.tokenizer.hash);
     classified.predictions.forEach((p: any, i: number) => manifest.labels.forEach((l, c) => expect(p.scores[l]).toBeCloseTo(reference[i][c], TOLERANCE)));
 
