@@ -75,10 +75,10 @@ export const ARCHITECTURES: Record<1 | 2, Architecture> = {
     embeddingDim: 64,
     filters: 128,
     kernelSize: 3,
-    epochs: 4,
+    epochs: 3,
     learningRate: 2e-3,
     dropout: 0.5,
-    hamWeight: 3,
+    hamWeight: 1.5,
   },
 };
 
