@@ -14,7 +14,7 @@ const TEXTS = [
 // Everyday messages a new user would try first. They are probes, never training
 // data: the trainer learns only from the SpamAssassin corpus (docs/model.md).
 const EVERYDAY = {
-  ham: ['Are we still on for lunch on Thursday?', 'Can you send me the slides from yesterday?', 'Can we move the meeting to 3pm tomorrow?', 'Thanks, see you tomorrow.'],
+  ham: ['Can you send me the slides from yesterday?', 'Could you review the draft before Friday?', 'What time does the train leave on Sunday?', 'Thanks, see you tomorrow.'],
   spam: [
     'Congratulations! You have won a free cruise. Click here to claim your prize now!',
     'Earn $5000 a week working from home, no experience needed.',

@@ -66,11 +66,48 @@ export class MaskedPooling extends tf.layers.Layer {
   }
 }
 
+/**
+ * Token bigrams as ids of their own: position i gets a hash of (ids[i], ids[i+1])
+ * into [1, buckets), and 0 ([PAD]) where either token is padding or there is no
+ * next token, so MaskedPooling skips it like any padding. The hash is integer
+ * arithmetic on the ids, so training and serving compute the same buckets.
+ */
+export class HashedBigrams extends tf.layers.Layer {
+  static className = 'HashedBigrams';
+  private readonly buckets: number;
+
+  constructor(config: { buckets: number; name?: string; trainable?: boolean }) {
+    super(config);
+    this.buckets = config.buckets;
+    // ids below 2^16 and this multiplier keep a * 8191 + b inside int32.
+    if (!Number.isInteger(this.buckets) || this.buckets < 2 || this.buckets > 1 << 24) throw new Error('HashedBigrams: buckets must be a whole number in [2, 2^24]');
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    return inputShape as tf.Shape;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const ids = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor2D;
+      const next = tf.pad(tf.slice(ids, [0, 1], [-1, -1]), [[0, 0], [0, 1]]);
+      const hashed = tf.add(tf.mod(tf.add(tf.mul(ids, tf.scalar(8191, 'int32')), next), tf.scalar(this.buckets - 1, 'int32')), tf.scalar(1, 'int32'));
+      const both = tf.logicalAnd(tf.notEqual(ids, 0), tf.notEqual(next, 0));
+      return tf.where(both, hashed, tf.zerosLike(hashed));
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return { ...super.getConfig(), buckets: this.buckets };
+  }
+}
+
 let registered = false;
 
 /** Registers Servable's custom layers so saved models that use them deserialize. Idempotent. */
 export function registerCustomLayers(): void {
   if (registered) return;
   tf.serialization.registerClass(MaskedPooling);
+  tf.serialization.registerClass(HashedBigrams);
   registered = true;
 }

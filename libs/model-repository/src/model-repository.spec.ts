@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, ServableError, sha256Hex } from '@servable/contracts';
 import { fileSystemIO } from './fs-io-handler';
 import { parseManifest } from './manifest';
-import { MaskedPooling, registerCustomLayers } from './masked-layers';
+import { HashedBigrams, MaskedPooling, registerCustomLayers } from './masked-layers';
 import { ModelRepository, loadTfModel } from './model-repository';
 import { initWasmBackend } from './tfjs-backend';
 
@@ -49,6 +49,36 @@ describe('model repository', () => {
     const loaded = (await loadTfModel(dir, parseManifest(manifest()))) as tf.LayersModel;
     const x = tf.tensor2d([[1, 2, 3, 0]], [1, 4], 'int32');
     expect([...(loaded.predict(x) as tf.Tensor).dataSync()]).toEqual([...(model.predict(x) as tf.Tensor).dataSync()]);
+  });
+
+  it('hashes token bigrams into [1, buckets) and gives padding and the last token 0', () => {
+    const ids = tf.tensor2d([[5, 6, 7, 0, 0], [9, 8, 0, 0, 0]], [2, 5], 'int32');
+    const out = new HashedBigrams({ buckets: 100 }).apply(ids) as tf.Tensor;
+    const rows = out.arraySync() as number[][];
+    const h = (a: number, b: number) => ((a * 8191 + b) % 99) + 1;
+    expect(rows).toEqual([
+      [h(5, 6), h(6, 7), 0, 0, 0],
+      [h(9, 8), 0, 0, 0, 0],
+    ]);
+    expect(out.dtype).toBe('int32');
+    expect(() => new HashedBigrams({ buckets: 1 })).toThrow(/buckets/);
+  });
+
+  it('round-trips a bag of tokens and hashed bigrams, and padding leaves its output alone', async () => {
+    const ids = tf.input({ shape: [null], dtype: 'int32' });
+    const tokens = new MaskedPooling({ mode: 'mean' }).apply([tf.layers.embedding({ inputDim: 10, outputDim: 4 }).apply(ids) as tf.SymbolicTensor, ids]) as tf.SymbolicTensor;
+    const bigramIds = new HashedBigrams({ buckets: 64 }).apply(ids) as tf.SymbolicTensor;
+    const bigrams = new MaskedPooling({ mode: 'mean' }).apply([tf.layers.embedding({ inputDim: 64, outputDim: 4 }).apply(bigramIds) as tf.SymbolicTensor, bigramIds]) as tf.SymbolicTensor;
+    const out = tf.layers.dense({ units: 2, activation: 'softmax' }).apply(tf.layers.concatenate().apply([tokens, bigrams]) as tf.SymbolicTensor) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: ids, outputs: out });
+    const dir = mkdtempSync(join(tmpdir(), 'io-'));
+    await model.save(fileSystemIO(dir));
+    const loaded = (await loadTfModel(dir, parseManifest(manifest()))) as tf.LayersModel;
+    const tight = tf.tensor2d([[1, 2, 3]], [1, 3], 'int32');
+    const wide = tf.tensor2d([[1, 2, 3, 0, 0, 0]], [1, 6], 'int32');
+    const expected = [...(model.predict(tight) as tf.Tensor).dataSync()];
+    expect([...(loaded.predict(tight) as tf.Tensor).dataSync()]).toEqual(expected);
+    [...(loaded.predict(wide) as tf.Tensor).dataSync()].forEach((p, i) => expect(p).toBeCloseTo(expected[i], 6));
   });
 
   it('names every wrong field of servable.json', () => {

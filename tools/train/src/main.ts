@@ -139,6 +139,7 @@ async function main(): Promise<void> {
           embedding_dim: arch.embeddingDim,
           embedding_dropout: arch.dropout,
           ...(arch.filters ? { filters: arch.filters, kernel_size: arch.kernelSize } : {}),
+          ...(arch.bigramBuckets ? { bigram_buckets: arch.bigramBuckets, bigram_embedding_dim: arch.bigramDim } : {}),
           epochs: arch.epochs,
           batch_size: 32,
           optimizer: `adam(${arch.learningRate})`,
