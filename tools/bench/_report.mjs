@@ -1,6 +1,7 @@
 // Results of every benchmark as JSON (tools/bench/results/<name>.json), and docs/benchmarks.md
 // generated from all of them, so the numbers the docs quote are the ones last measured.
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
 import { join } from 'node:path';
 import { fmt, root } from './_support.mjs';
 
@@ -15,6 +16,11 @@ export const PROCESSES = [
 ];
 const SERVING = ['gateway', 'tokenizer', 'inference', 'inProcess'];
 const ORDER = ['gateway', 'inference', 'tokenizer'];
+
+/** What every result records of the machine it ran on, then the benchmark's own settings. */
+export function machine(h2loadVersion, settings = {}) {
+  return { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.version, h2load: h2loadVersion.replace(/^h2load /, ''), ...settings };
+}
 
 /** Writes one benchmark's result and regenerates docs/benchmarks.md from every result there is. */
 export function writeResults(name, result, { dir = join(root, 'tools/bench/results'), docs = join(root, 'docs/benchmarks.md') } = {}) {

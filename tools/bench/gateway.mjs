@@ -11,13 +11,13 @@
 // The services run twice, a stack at LOG_LEVEL=info (npm start's default) and one at warn, and
 // every run reports each process's CPU per request and RSS, the load generator's apart.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { grpcRequest } from './_grpc-frame.mjs';
 import { startInProcessInference } from './_in-process.mjs';
 import { closedLoop, grpcLoad, httpLoad, lengthQuantiles, requireH2load } from './_load.mjs';
-import { servingCpu, writeResults } from './_report.mjs';
+import { machine, servingCpu, writeResults } from './_report.mjs';
 import { corpusTexts, cpuMeter, ensureBuilt, fmt, freePort, grpcDefinition, root, rssMb, startService } from './_support.mjs';
 
 const MODEL = process.env.BENCH_MODEL ?? 'spam';
@@ -264,15 +264,7 @@ try {
   const file = writeResults('gateway', {
     title: `Classify, one text per request, on ${MODEL} v${version}.`,
     at: new Date().toISOString(),
-    machine: {
-      cores: availableParallelism(),
-      cpu: cpus()[0]?.model ?? 'unknown',
-      node: process.version,
-      h2load: h2loadVersion.replace(/^h2load /, ''),
-      'inference worker threads': WORKERS,
-      backend,
-      DOWNSTREAM_MAX_IN_FLIGHT: process.env.DOWNSTREAM_MAX_IN_FLIGHT ?? 'default',
-    },
+    machine: machine(h2loadVersion, { 'inference worker threads': WORKERS, backend, DOWNSTREAM_MAX_IN_FLIGHT: process.env.DOWNSTREAM_MAX_IN_FLIGHT ?? 'default' }),
     description: [
       `${texts.length} SpamAssassin paragraphs of ${picked.map((x) => x.ids).join(', ')} ids (spread-out length quantiles, the median first): at concurrency 1 the median one only, else connection, h2load process or in-process loop k sends text k % ${texts.length}. ${SECONDS} s per run after a warm-up that also puts every text in the tokenizer's cache.`,
       'in-process: the native tokenizer (no cache) and the inference app\'s own DynamicBatcher and WorkerPool, with the service\'s batching, in the benchmark process.',

@@ -8,13 +8,13 @@
 // again, against quiet windows in between; and one worker thread against the default count.
 // Rows are real: 8 SpamAssassin paragraphs at spread-out lengths through the version's tokenizer.
 import { readFileSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { grpcRequest } from './_grpc-frame.mjs';
 import { startInProcessInference } from './_in-process.mjs';
 import { closedLoop, grpcLoad, lengthQuantiles, metricTotals, requireH2load } from './_load.mjs';
-import { writeResults } from './_report.mjs';
+import { machine, writeResults } from './_report.mjs';
 import { corpusTexts, cpuMeter, ensureBuilt, fmt, freePort, grpc, grpcDefinition, grpcPackage, root, rssMb, startService, unary } from './_support.mjs';
 
 const require = createRequire(join(root, 'package.json'));
@@ -301,7 +301,7 @@ try {
   const file = writeResults('inference', {
     title: `Predict, one row per request, on ${MODEL} v${VERSION}.`,
     at: new Date().toISOString(),
-    machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.version, h2load: h2loadVersion.replace(/^h2load /, ''), 'worker threads': WORKERS, backend: BACKEND },
+    machine: machine(h2loadVersion, { 'worker threads': WORKERS, backend: BACKEND }),
     description: [
       `${rows.length} real rows of ${rows.map((r) => r.length).join(', ')} ids (SpamAssassin paragraphs at spread-out length quantiles, the median first): at concurrency 1 the median row only, else each row from an h2load process of its own (the in-process loop k sends row k % ${rows.length}). ${SECONDS} s per run after a warm-up.`,
       `in-process: the service's DynamicBatcher (batching from the service's batchingOf and config: max_batch_size ${b.maxBatchSize}, batch_timeout ${b.batchTimeoutMicros} µs) and WorkerPool with the same ${WORKERS} predict-worker threads, in the benchmark process: everything but gRPC.`,

@@ -10,12 +10,12 @@
 // Eight different calls of 32 texts: h2load sends call k from process k, the in-process loop k % 8.
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { availableParallelism, cpus } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { grpcRequest } from './_grpc-frame.mjs';
 import { closedLoop, grpcLoad, requireH2load } from './_load.mjs';
-import { writeResults } from './_report.mjs';
+import { machine, writeResults } from './_report.mjs';
 import { corpusTexts, cpuMeter, ensureBuilt, fmt, freePort, grpcDefinition, root, rssMb, startService } from './_support.mjs';
 
 const require = createRequire(join(root, 'package.json'));
@@ -164,7 +164,7 @@ for (const t of targets) console.log(`${t.met ? 'met    ' : 'NOT met'}  ${t.targ
 const file = writeResults('tokenizer', {
   title: `Encode, ${PER_CALL} texts per call (throughput and CPU per text, latency per call).`,
   at: new Date().toISOString(),
-  machine: { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.version, h2load: h2loadVersion.replace(/^h2load /, '') },
+  machine: machine(h2loadVersion),
   unit: 'text',
   description: [
     `${CALLS} different calls of ${PER_CALL} SpamAssassin paragraphs (max_length ${MAX_LENGTH}); h2load process k sends call k, the in-process loop k sends call k % ${CALLS}; ${SECONDS} s per run after a warm-up.`,
