@@ -228,6 +228,9 @@ describe('gateway end to end (tokenizer + inference + gateway processes)', () =>
     expect(ready.body.checks.tokenizer.serving).toBe(1);
 
     await platform.start('inference');
+    // Inference answers its own /readyz before the gateway's next health check (every second) has
+    // seen it SERVING; until then the gateway rightly answers 503. Recovery is the gateway ready again.
+    await waitFor('/readyz 200', async () => (await get('/readyz')).status === 200, 10_000);
     const again = await post('/v1/models/spam:classify', { texts: TEXTS });
     expect(again.status).toBe(200);
     expect(((await again.json()) as any).predictions.map((p: any) => p.label)).toEqual(['spam', 'ham']);
