@@ -1,10 +1,11 @@
 import 'reflect-metadata';
-import { onShutdownSignals, startTracing, stopTracing } from '@servable/observability';
+import { installLeanAsyncResourceBind, onShutdownSignals, startTracing, stopTracing } from '@servable/observability';
 import { loadGatewayConfig } from './config/gateway.config';
 import { startGateway, type RunningGateway } from './gateway-server';
 
 async function main(): Promise<void> {
   const config = loadGatewayConfig();
+  installLeanAsyncResourceBind();
   startTracing('gateway');
   let server: RunningGateway | undefined = undefined;
   // SIGTERM (Kubernetes) waits SHUTDOWN_GRACE_MS unready before it stops taking work; Ctrl-C does not wait.

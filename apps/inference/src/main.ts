@@ -1,11 +1,12 @@
 import 'reflect-metadata';
-import { onShutdownSignals, startTracing, stopTracing } from '@servable/observability';
+import { installLeanAsyncResourceBind, onShutdownSignals, startTracing, stopTracing } from '@servable/observability';
 import { loadInferenceConfig } from './config/inference.config';
 import { startInference, type RunningInference } from './inference-server';
 import { repositorySource } from './models/repository-source';
 
 async function main(): Promise<void> {
   const config = loadInferenceConfig();
+  installLeanAsyncResourceBind();
   startTracing('inference');
   let server: RunningInference | undefined = undefined;
   // SIGTERM waits SHUTDOWN_GRACE_MS unready, then drains the queues; Ctrl-C drains at once.

@@ -2,12 +2,13 @@
 process.env['UV_THREADPOOL_SIZE'] ??= String(Math.max(4, require('node:os').availableParallelism()));
 
 import 'reflect-metadata';
-import { onShutdownSignals, startTracing, stopTracing } from '@servable/observability';
+import { installLeanAsyncResourceBind, onShutdownSignals, startTracing, stopTracing } from '@servable/observability';
 import { loadTokenizerConfig } from './config/tokenizer.config';
 import { startTokenizer, type RunningTokenizer } from './tokenizer-server';
 
 async function main(): Promise<void> {
   const config = loadTokenizerConfig();
+  installLeanAsyncResourceBind();
   startTracing('tokenizer');
   let server: RunningTokenizer | undefined = undefined;
   // SIGTERM waits SHUTDOWN_GRACE_MS unready before it stops taking calls; Ctrl-C does not wait.

@@ -13,6 +13,7 @@ export { grpcServerStrategy } from './grpc-server';
 export { GrpcExceptionFilter } from './grpc-exception.filter';
 export { GrpcHealthController } from './grpc-health.controller';
 export { withTimeout } from './with-timeout';
+export { installLeanAsyncResourceBind } from './async-resource-bind';
 export { createMetricsRegistry, UNKNOWN_MODEL } from './metrics-registry';
 export { startSidecarHttp, serverAddress, type SidecarHttpOptions, type ReadinessReport } from './sidecar-http';
 export { envSchema, loadConfig } from './config';
