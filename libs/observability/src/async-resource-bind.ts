@@ -18,19 +18,20 @@ export function installLeanAsyncResourceBind(nodeVersion = process.versions.node
     enumerable: false,
     // Typed loosely: AsyncResource's own declaration types the public signature.
     value: function bind(this: AsyncResource, fn: (...args: unknown[]) => unknown, thisArg?: unknown) {
-      if (typeof fn !== 'function') throw new TypeError(`The "fn" argument must be of type function. Received ${typeof fn}`);
-      let bound: (...args: unknown[]) => unknown;
-      if (thisArg === undefined) {
-        const resource = this;
-        bound = function (this: unknown, ...args: unknown[]) {
-          return resource.runInAsyncScope(fn, this, ...args);
-        };
-      } else {
-        bound = (...args: unknown[]) => this.runInAsyncScope(fn, thisArg, ...args);
-      }
-      Object.defineProperty(bound, 'length', { configurable: true, enumerable: false, value: fn.length, writable: false });
-      return bound;
+      return leanBind(this, fn, thisArg);
     },
   });
   return true;
+}
+
+function leanBind(resource: AsyncResource, fn: (...args: unknown[]) => unknown, thisArg: unknown) {
+  if (typeof fn !== 'function') throw new TypeError(`The "fn" argument must be of type function. Received ${typeof fn}`);
+  const bound =
+    thisArg === undefined
+      ? function (this: unknown, ...args: unknown[]) {
+          return resource.runInAsyncScope(fn, this, ...args);
+        }
+      : (...args: unknown[]) => resource.runInAsyncScope(fn, thisArg, ...args);
+  Object.defineProperty(bound, 'length', { configurable: true, enumerable: false, value: fn.length, writable: false });
+  return bound;
 }
