@@ -23,7 +23,8 @@ async function serve(level: string): Promise<{ server: Server; url: string; line
     bindRequestContext(req, { requestId: String(req.headers['x-request-id']), traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' });
     log(req, res, () => {
       res.statusCode = Number(req.url?.split('/')[2] ?? 200);
-      res.end('{}');
+      // /hang never answers: the client gives up and the line says so.
+      if (req.url !== '/hang') res.end('{}');
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -84,6 +85,23 @@ describe('request logging', () => {
     expect(s.lines.map((l) => [l.level, l.res?.statusCode, l.msg])).toEqual([
       [40, 404, 'request completed'],
       [50, 503, 'request errored'],
+    ]);
+  });
+
+  it('logs a request the client gave up on as aborted, once', async () => {
+    const s = await serve('info');
+    server = s.server;
+    await new Promise<void>((resolve) => {
+      const req = request(`${s.url}/hang`, { headers: { 'x-request-id': 'req-hang' } });
+      req.on('error', () => resolve());
+      req.end();
+      setTimeout(() => req.destroy(), 50);
+    });
+    await get(s.url, '/status/200');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(s.lines.map((l) => [l.requestId, l.msg])).toEqual([
+      ['req-hang', 'request aborted'],
+      ['req-/status/200', 'request completed'],
     ]);
   });
 });
