@@ -26,12 +26,18 @@ export function installLeanAsyncResourceBind(nodeVersion = process.versions.node
 
 function leanBind(resource: AsyncResource, fn: (...args: unknown[]) => unknown, thisArg: unknown) {
   if (typeof fn !== 'function') throw new TypeError(`The "fn" argument must be of type function. Received ${typeof fn}`);
-  const bound =
+  // Passed straight to withLength, not held in a const: the bundle (esbuild keepNames) would
+  // name a function held in a const with one more defineProperty per call.
+  return withLength(
     thisArg === undefined
       ? function (this: unknown, ...args: unknown[]) {
           return resource.runInAsyncScope(fn, this, ...args);
         }
-      : (...args: unknown[]) => resource.runInAsyncScope(fn, thisArg, ...args);
-  Object.defineProperty(bound, 'length', { configurable: true, enumerable: false, value: fn.length, writable: false });
-  return bound;
+      : (...args: unknown[]) => resource.runInAsyncScope(fn, thisArg, ...args),
+    fn.length,
+  );
+}
+
+function withLength<F extends (...args: unknown[]) => unknown>(bound: F, length: number): F {
+  return Object.defineProperty(bound, 'length', { configurable: true, enumerable: false, value: length, writable: false });
 }

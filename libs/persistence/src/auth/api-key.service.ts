@@ -16,8 +16,12 @@ export function actorOf(key: Pick<ApiKeyView, 'id' | 'name'>): string {
 }
 
 /** The key from `Authorization: Bearer <key>` or `x-api-key: <key>`. */
+// Module level: the bundle names a closure made per call (esbuild keepNames) with a defineProperty.
+function first(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
 export function extractApiKey(headers: Record<string, string | string[] | undefined>): string | undefined {
-  const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
   const auth = first(headers['authorization']);
   const bearer = auth ? /^Bearer\s+(\S+)\s*$/i.exec(auth)?.[1] : undefined;
   return bearer ?? first(headers['x-api-key'])?.trim() ?? undefined;
