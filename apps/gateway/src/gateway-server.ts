@@ -65,13 +65,13 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
   const fastify = app.getHttpAdapter().getInstance();
   let draining = false;
   // While draining, every answer closes its connection, so keep-alive clients reconnect (to another replica).
-  fastify.addHook('onRequest', (_request, reply, done) => {
-    if (draining) reply.header('connection', 'close');
-    done();
-  });
-  fastify.addHook('onRequest', requestContextHook);
+  // One hook for all three (each hook is a step of Fastify's runner for every request).
   const logRequest = requestLoggingMiddleware(logger);
-  fastify.addHook('onRequest', (request, reply, done) => logRequest(request.raw, reply.raw, done));
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (draining) reply.header('connection', 'close');
+    requestContextHook(request, reply);
+    logRequest(request.raw, reply.raw, done);
+  });
   // Only the admin upload reads its parts (MultipartFilesInterceptor, with the route's limits).
   await app.register(fastifyMultipart);
   app.useGlobalFilters(new HttpExceptionFilter());

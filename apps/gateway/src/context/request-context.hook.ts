@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { REQUEST_ID_HEADER, TRACEPARENT_HEADER, bindRequestContext, requestContextFrom } from '@servable/observability';
 
 /**
@@ -6,7 +6,7 @@ import { REQUEST_ID_HEADER, TRACEPARENT_HEADER, bindRequestContext, requestConte
  * pass it to the downstream calls, and the request log line carries it. The
  * id is echoed back.
  */
-export function requestContextHook(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+export function requestContextHook(request: FastifyRequest, reply: FastifyReply): void {
   const ctx = requestContextFrom(request.headers[REQUEST_ID_HEADER], request.headers[TRACEPARENT_HEADER]);
   // The access log names the request by this header: keep its id and ours the same.
   request.headers[REQUEST_ID_HEADER] = ctx.requestId;
@@ -16,5 +16,4 @@ export function requestContextHook(request: FastifyRequest, reply: FastifyReply,
   // Handlers see Fastify's request, the access log (Node-level) the raw one.
   bindRequestContext(request, ctx);
   bindRequestContext(request.raw, ctx);
-  done();
 }
