@@ -16,6 +16,9 @@ export default [
         {
           enforceBuildableLibDependency: true,
           allow: [],
+          // The gateway imports TensorFlow.js (model-repository/tfjs) on its first upload only;
+          // everything else imports model-repository statically.
+          checkDynamicDependenciesExceptions: ['@servable/model-repository'],
           depConstraints: [
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:feature', 'type:data', 'type:contracts', 'type:ui'] },
             { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:feature', 'type:data', 'type:contracts'] },

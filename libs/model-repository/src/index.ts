@@ -1,5 +1,4 @@
-export { ModelRepository, loadTfModel } from './model-repository';
+export { ModelRepository } from './model-repository';
 export { parseManifest, manifestSchema, type ModelManifest, type ManifestBatching, type TensorSpec } from './manifest';
 export { FileSystemIOHandler, fileSystemIO } from './fs-io-handler';
-export { HashedBigrams, MaskedPooling, registerCustomLayers } from './masked-layers';
-export { initWasmBackend } from './tfjs-backend';
+// TensorFlow.js itself: '@servable/model-repository/tfjs' (tfjs.ts).

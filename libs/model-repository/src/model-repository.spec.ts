@@ -7,7 +7,8 @@ import { ErrorCode, ServableError, sha256Hex } from '@servable/contracts';
 import { fileSystemIO } from './fs-io-handler';
 import { parseManifest } from './manifest';
 import { HashedBigrams, MaskedPooling, registerCustomLayers } from './masked-layers';
-import { ModelRepository, loadTfModel } from './model-repository';
+import { ModelRepository } from './model-repository';
+import { loadTfModel } from './tf-model';
 import { initWasmBackend } from './tfjs-backend';
 
 const manifest = (over: Record<string, unknown> = {}) => ({

@@ -1,11 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import { ErrorCode, ServableError, sha256Hex } from '@servable/contracts';
-import { fileSystemIO } from './fs-io-handler';
 import { parseManifest, type ModelManifest } from './manifest';
-import { registerCustomLayers } from './masked-layers';
 
 const HASH = /^[0-9a-f]{64}$/;
 
@@ -86,18 +83,3 @@ export class ModelRepository {
   }
 }
 
-/** Loads a version's TF.js model through the filesystem IOHandler. */
-export async function loadTfModel(dir: string, manifest: ModelManifest): Promise<tf.LayersModel | tf.GraphModel> {
-  registerCustomLayers();
-  switch (manifest.framework) {
-    case 'tfjs-layers':
-      return tf.loadLayersModel(fileSystemIO(dir));
-    case 'tfjs-graph':
-      return tf.loadGraphModel(fileSystemIO(dir));
-    default:
-      throw new ServableError(
-        ErrorCode.FAILED_PRECONDITION,
-        `${manifest.name}/${manifest.version} is a TensorFlow SavedModel, which needs the tfjs-node backend: install @tensorflow/tfjs-node (or -gpu) where libtensorflow can be downloaded and set INFERENCE_BACKEND=tensorflow`,
-      );
-  }
-}

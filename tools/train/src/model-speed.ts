@@ -3,7 +3,8 @@
 import { resolve } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { Tokenizer } from 'tokenizers';
-import { ModelRepository, initWasmBackend, loadTfModel } from '@servable/model-repository';
+import { ModelRepository } from '@servable/model-repository';
+import { initWasmBackend, loadTfModel } from '@servable/model-repository/tfjs';
 import { loadCorpus, splitCorpus } from './corpus';
 import { padBatch } from './training';
 

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { HashedBigrams, MaskedPooling, registerCustomLayers } from '@servable/model-repository';
+import { HashedBigrams, MaskedPooling, registerCustomLayers } from '@servable/model-repository/tfjs';
 
 export interface Architecture {
   version: 1 | 2;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { loadTfModel, registerCustomLayers, type ModelManifest } from '@servable/model-repository';
+import type { ModelManifest } from '@servable/model-repository';
+import { loadTfModel, registerCustomLayers } from '@servable/model-repository/tfjs';
 import { SAVED_MODEL_NEEDS_NATIVE } from '../models/manifest';
 import { tfNode } from './backend-init';
 

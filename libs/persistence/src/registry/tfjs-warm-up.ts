@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
-import { initWasmBackend, loadTfModel, type ModelManifest } from '@servable/model-repository';
+import type * as Tf from '@tensorflow/tfjs';
+import type { ModelManifest } from '@servable/model-repository';
 
 /**
  * A LoadValidator that loads the staged version with TF.js in this process and runs one
@@ -8,6 +8,10 @@ import { initWasmBackend, loadTfModel, type ModelManifest } from '@servable/mode
  * version.
  */
 export async function tfjsWarmUp(dir: string, manifest: ModelManifest): Promise<void> {
+  // Loaded on the first upload, not at start: TensorFlow.js is about 80 MB of a process's memory,
+  // and a gateway that never takes an upload has no use for it.
+  const tf: typeof Tf = await import('@tensorflow/tfjs');
+  const { initWasmBackend, loadTfModel } = await import('@servable/model-repository/tfjs');
   // A process that already chose a backend keeps it; otherwise the WASM one, as inference uses.
   if (!tf.engine().backendName) await initWasmBackend();
   const model = await loadTfModel(dir, manifest);
@@ -16,7 +20,7 @@ export async function tfjsWarmUp(dir: string, manifest: ModelManifest): Promise<
     const length = Math.min(manifest.max_length, 16);
     const ids = tf.fill([1, length], manifest.tokenizer.pad_id + 1, input.dtype);
     try {
-      const out = model.predict(ids) as tf.Tensor | tf.Tensor[];
+      const out = model.predict(ids) as Tf.Tensor | Tf.Tensor[];
       const outputs = Array.isArray(out) ? out : [out];
       const values = await outputs[0].data();
       outputs.forEach((t) => t.dispose());
