@@ -6,7 +6,7 @@ import { startGateway, type RunningGateway } from './gateway-server';
 async function main(): Promise<void> {
   const config = loadGatewayConfig();
   installLeanAsyncResourceBind();
-  startTracing('gateway');
+  await startTracing('gateway');
   let server: RunningGateway | undefined = undefined;
   // SIGTERM (Kubernetes) waits SHUTDOWN_GRACE_MS unready before it stops taking work; Ctrl-C does not wait.
   // Installed first, so a SIGTERM is never ignored (node as PID 1 has no default handler in a container).

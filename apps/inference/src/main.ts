@@ -7,7 +7,7 @@ import { repositorySource } from './models/repository-source';
 async function main(): Promise<void> {
   const config = loadInferenceConfig();
   installLeanAsyncResourceBind();
-  startTracing('inference');
+  await startTracing('inference');
   let server: RunningInference | undefined = undefined;
   // SIGTERM waits SHUTDOWN_GRACE_MS unready, then drains the queues; Ctrl-C drains at once.
   // Installed first, so a SIGTERM is never ignored (node as PID 1 has no default handler in a container).

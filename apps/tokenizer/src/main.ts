@@ -9,7 +9,7 @@ import { startTokenizer, type RunningTokenizer } from './tokenizer-server';
 async function main(): Promise<void> {
   const config = loadTokenizerConfig();
   installLeanAsyncResourceBind();
-  startTracing('tokenizer');
+  await startTracing('tokenizer');
   let server: RunningTokenizer | undefined = undefined;
   // SIGTERM waits SHUTDOWN_GRACE_MS unready before it stops taking calls; Ctrl-C does not wait.
   // Installed first, so a SIGTERM is never ignored (node as PID 1 has no default handler in a container).

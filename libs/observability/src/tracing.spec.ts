@@ -40,16 +40,16 @@ describe('tracing', () => {
     server = undefined;
   });
 
-  it('is off without an endpoint: no provider, and no span is made', () => {
+  it('is off without an endpoint: no provider, and no span is made', async () => {
     for (const k of OTEL_VARIABLES) delete process.env[k];
-    expect(startTracing('gateway')).toBe(false);
+    expect(await startTracing('gateway')).toBe(false);
     expect(tracingEnabled()).toBe(false);
     expect(startSpan('predict spam', { requestId: 'r1', traceparent: CALLER })).toBeUndefined();
   });
 
-  it('refuses OTLP over gRPC at start rather than dropping spans later', () => {
+  it('refuses OTLP over gRPC at start rather than dropping spans later', async () => {
     setEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' });
-    expect(() => startTracing('gateway')).toThrow(/http\/protobuf or http\/json/);
+    await expect(startTracing('gateway')).rejects.toThrow(/http\/protobuf or http\/json/);
     expect(tracingEnabled()).toBe(false);
   });
 
@@ -57,7 +57,7 @@ describe('tracing', () => {
     const otlp = await collector();
     server = otlp.server;
     setEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
-    expect(startTracing('gateway')).toBe(true);
+    expect(await startTracing('gateway')).toBe(true);
     const traced = startSpan('predict spam', { requestId: 'r1', traceparent: CALLER }, { kind: SpanKind.SERVER })!;
     // The next hop gets a traceparent of the same trace that names the new span.
     expect(traced.context.requestId).toBe('r1');
@@ -82,7 +82,7 @@ describe('tracing', () => {
     const otlp = await collector();
     server = otlp.server;
     setEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_SERVICE_NAME: 'inference-eu' });
-    expect(startTracing('inference')).toBe(true);
+    expect(await startTracing('inference')).toBe(true);
     endSpan(startSpan('Predict', undefined)?.span);
     await stopTracing();
     expect(otlp.received).toHaveLength(1);

@@ -10,10 +10,6 @@ import {
   type SpanContext,
   type TimeInput,
 } from '@opentelemetry/api';
-import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as ProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { defaultResource, detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { RequestContext } from './request-context';
 
 export { SpanKind, type Span, type SpanContext };
@@ -39,7 +35,7 @@ let state: TracingState | undefined;
  * OTEL_TRACES_SAMPLER(_ARG), OTEL_BSP_*. No auto-instrumentation patches http or
  * gRPC: the spans are the ones Servable makes where it knows what a request is.
  */
-export function startTracing(component: string): boolean {
+export async function startTracing(component: string): Promise<boolean> {
   // The SDK and the exporters read process.env themselves, so this does too: one source.
   const env = process.env;
   if (state) return true;
@@ -49,6 +45,15 @@ export function startTracing(component: string): boolean {
   if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
     throw new Error(`OTEL_EXPORTER_OTLP_PROTOCOL=${protocol} is not supported: use http/protobuf or http/json (OTLP over HTTP)`);
   }
+  // The SDK is loaded only when tracing is on: it is about 10 MB of every process's memory.
+  const [{ OTLPTraceExporter: JsonExporter }, { OTLPTraceExporter: ProtobufExporter }, { defaultResource, detectResources, envDetector, resourceFromAttributes }, { BatchSpanProcessor, NodeTracerProvider }] =
+    await Promise.all([
+      import('@opentelemetry/exporter-trace-otlp-http'),
+      import('@opentelemetry/exporter-trace-otlp-proto'),
+      import('@opentelemetry/resources'),
+      import('@opentelemetry/sdk-trace-node'),
+    ]);
+  if (state) return true;
   // The exporters read the endpoint, headers and timeout from the same OTEL_* variables.
   const exporter = protocol === 'http/json' ? new JsonExporter() : new ProtobufExporter();
   const resource = defaultResource()
