@@ -67,38 +67,83 @@ export class MaskedPooling extends tf.layers.Layer {
 }
 
 /**
- * Token bigrams as ids of their own: position i gets a hash of (ids[i], ids[i+1])
- * into [1, buckets), and 0 ([PAD]) where either token is padding or there is no
- * next token, so MaskedPooling skips it like any padding. The hash is integer
- * arithmetic on the ids, so training and serving compute the same buckets.
+ * Token n-grams as ids of their own, for every order in `orders` (2 = bigrams,
+ * 3 = trigrams, ...), all hashed into one table of `buckets` ids. For order n,
+ * position i gets h(ids[i], ..., ids[i+n-1]) in [1, buckets), where
+ * h = a, then h = (h * 8191 + next) mod (buckets - 1) for each next id, plus 1;
+ * and 0 ([PAD]) where any of the n tokens is padding or past the end, so
+ * MaskedPooling skips it like any padding. The orders' ids are concatenated
+ * along the sequence axis ([batch, seq * orders.length]), so one embedding and
+ * one pooling read them all. For bigrams this is exactly HashedBigrams' hash.
+ * The hash is integer arithmetic on the ids, so training and serving compute
+ * the same buckets.
  */
-export class HashedBigrams extends tf.layers.Layer {
-  static className = 'HashedBigrams';
-  private readonly buckets: number;
+export class HashedNgrams extends tf.layers.Layer {
+  static className = 'HashedNgrams';
+  protected readonly buckets: number;
+  protected readonly orders: number[];
 
-  constructor(config: { buckets: number; name?: string; trainable?: boolean }) {
+  constructor(config: { buckets: number; orders?: number[]; name?: string; trainable?: boolean }) {
     super(config);
     this.buckets = config.buckets;
-    // ids below 2^16 and this multiplier keep a * 8191 + b inside int32.
-    if (!Number.isInteger(this.buckets) || this.buckets < 2 || this.buckets > 1 << 24) throw new Error('HashedBigrams: buckets must be a whole number in [2, 2^24]');
+    this.orders = config.orders ?? [2];
+    if (this.orders.length === 0 || this.orders.some((n) => !Number.isInteger(n) || n < 2 || n > 8)) throw new Error(`${this.getClassName()}: orders must be whole numbers in [2, 8]`);
+    // ids below 2^16 keep a * 8191 + b inside int32; past bigrams h is below
+    // buckets, and 2^18 keeps h * 8191 + id inside int32 too.
+    const most = Math.max(...this.orders) === 2 ? 1 << 24 : 1 << 18;
+    if (!Number.isInteger(this.buckets) || this.buckets < 2 || this.buckets > most) throw new Error(`${this.getClassName()}: buckets must be a whole number in [2, 2^${Math.log2(most)}]`);
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    return inputShape as tf.Shape;
+    const [batch, length] = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    return [batch, length === null ? null : length * this.orders.length];
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const ids = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor2D;
-      const next = tf.pad(tf.slice(ids, [0, 1], [-1, -1]), [[0, 0], [0, 1]]);
-      const hashed = tf.add(tf.mod(tf.add(tf.mul(ids, tf.scalar(8191, 'int32')), next), tf.scalar(this.buckets - 1, 'int32')), tf.scalar(1, 'int32'));
-      const both = tf.logicalAnd(tf.notEqual(ids, 0), tf.notEqual(next, 0));
-      return tf.where(both, hashed, tf.zerosLike(hashed));
+      const length = ids.shape[1];
+      const modulus = tf.scalar(this.buckets - 1, 'int32');
+      const multiplier = tf.scalar(8191, 'int32');
+      // shifted(k)[i] = ids[i + k], 0 past the end.
+      const shifted = (k: number) => (k >= length ? tf.zerosLike(ids) : tf.pad(tf.slice(ids, [0, k], [-1, -1]), [[0, 0], [0, k]]));
+      const parts = this.orders.map((n) => {
+        let hash: tf.Tensor = ids;
+        let valid: tf.Tensor = tf.notEqual(ids, 0);
+        for (let k = 1; k < n; k++) {
+          const next = shifted(k);
+          hash = tf.mod(tf.add(tf.mul(hash, multiplier), next), modulus);
+          valid = tf.logicalAnd(valid, tf.notEqual(next, 0));
+        }
+        hash = tf.add(hash, tf.scalar(1, 'int32'));
+        return tf.where(valid, hash, tf.zerosLike(hash));
+      });
+      return parts.length === 1 ? parts[0] : tf.concat(parts, 1);
     });
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), buckets: this.buckets };
+    return { ...super.getConfig(), buckets: this.buckets, orders: this.orders };
+  }
+}
+
+/**
+ * Token bigrams as ids of their own: position i gets a hash of (ids[i], ids[i+1])
+ * into [1, buckets), and 0 ([PAD]) where either token is padding or there is no
+ * next token, so MaskedPooling skips it like any padding. HashedNgrams with
+ * orders [2], under the name the models saved before n-grams load by.
+ */
+export class HashedBigrams extends HashedNgrams {
+  static override className = 'HashedBigrams';
+
+  constructor(config: { buckets: number; name?: string; trainable?: boolean }) {
+    super({ ...config, orders: [2] });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    const config = super.getConfig();
+    delete config['orders'];
+    return config;
   }
 }
 
@@ -109,5 +154,6 @@ export function registerCustomLayers(): void {
   if (registered) return;
   tf.serialization.registerClass(MaskedPooling);
   tf.serialization.registerClass(HashedBigrams);
+  tf.serialization.registerClass(HashedNgrams);
   registered = true;
 }

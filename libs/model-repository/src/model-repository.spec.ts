@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, ServableError, sha256Hex } from '@servable/contracts';
 import { fileSystemIO } from './fs-io-handler';
 import { parseManifest } from './manifest';
-import { HashedBigrams, MaskedPooling, registerCustomLayers } from './masked-layers';
+import { HashedBigrams, HashedNgrams, MaskedPooling, registerCustomLayers } from './masked-layers';
 import { ModelRepository } from './model-repository';
 import { loadTfModel } from './tf-model';
 import { initWasmBackend } from './tfjs-backend';
@@ -77,6 +77,44 @@ describe('model repository', () => {
     const loaded = (await loadTfModel(dir, parseManifest(manifest()))) as tf.LayersModel;
     const tight = tf.tensor2d([[1, 2, 3]], [1, 3], 'int32');
     const wide = tf.tensor2d([[1, 2, 3, 0, 0, 0]], [1, 6], 'int32');
+    const expected = [...(model.predict(tight) as tf.Tensor).dataSync()];
+    expect([...(loaded.predict(tight) as tf.Tensor).dataSync()]).toEqual(expected);
+    [...(loaded.predict(wide) as tf.Tensor).dataSync()].forEach((p, i) => expect(p).toBeCloseTo(expected[i], 6));
+  });
+
+  it('hashes token bigrams and trigrams into [1, buckets), one order after the other, and gives padding and the last tokens 0', () => {
+    const ids = tf.tensor2d([[5, 6, 7, 0, 0], [9, 8, 0, 0, 0]], [2, 5], 'int32');
+    const out = new HashedNgrams({ buckets: 100, orders: [2, 3] }).apply(ids) as tf.Tensor;
+    const rows = out.arraySync() as number[][];
+    const h = (...t: number[]) => t.slice(1).reduce((acc, x) => (acc * 8191 + x) % 99, t[0]) + 1;
+    expect(rows).toEqual([
+      [h(5, 6), h(6, 7), 0, 0, 0, h(5, 6, 7), 0, 0, 0, 0],
+      [h(9, 8), 0, 0, 0, 0, 0, 0, 0, 0, 0],
+    ]);
+    expect(out.dtype).toBe('int32');
+    // Bigrams alone are exactly HashedBigrams, and a row shorter than the order gives zeros, not an error.
+    expect((new HashedNgrams({ buckets: 100 }).apply(ids) as tf.Tensor).arraySync()).toEqual((new HashedBigrams({ buckets: 100 }).apply(ids) as tf.Tensor).arraySync());
+    expect((new HashedNgrams({ buckets: 100, orders: [3] }).apply(tf.tensor2d([[4]], [1, 1], 'int32')) as tf.Tensor).arraySync()).toEqual([[0]]);
+    // The largest trigram table stays inside int32: the same bucket as exact integer arithmetic.
+    const big = (new HashedNgrams({ buckets: 1 << 18, orders: [3] }).apply(tf.tensor2d([[65535, 65534, 65533]], [1, 3], 'int32')) as tf.Tensor).arraySync() as number[][];
+    expect(big[0][0]).toBe(Number((((65535n * 8191n + 65534n) % 262143n) * 8191n + 65533n) % 262143n) + 1);
+    expect(() => new HashedNgrams({ buckets: 1 })).toThrow(/buckets/);
+    expect(() => new HashedNgrams({ buckets: (1 << 18) + 1, orders: [2, 3] })).toThrow(/buckets/);
+    expect(() => new HashedNgrams({ buckets: 64, orders: [1] })).toThrow(/orders/);
+  });
+
+  it('round-trips a bag of tokens and hashed n-grams, and padding leaves its output alone', async () => {
+    const ids = tf.input({ shape: [null], dtype: 'int32' });
+    const tokens = new MaskedPooling({ mode: 'mean' }).apply([tf.layers.embedding({ inputDim: 10, outputDim: 4 }).apply(ids) as tf.SymbolicTensor, ids]) as tf.SymbolicTensor;
+    const ngramIds = new HashedNgrams({ buckets: 64, orders: [2, 3] }).apply(ids) as tf.SymbolicTensor;
+    const ngrams = new MaskedPooling({ mode: 'mean' }).apply([tf.layers.embedding({ inputDim: 64, outputDim: 4 }).apply(ngramIds) as tf.SymbolicTensor, ngramIds]) as tf.SymbolicTensor;
+    const out = tf.layers.dense({ units: 2, activation: 'softmax' }).apply(tf.layers.concatenate().apply([tokens, ngrams]) as tf.SymbolicTensor) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: ids, outputs: out });
+    const dir = mkdtempSync(join(tmpdir(), 'io-'));
+    await model.save(fileSystemIO(dir));
+    const loaded = (await loadTfModel(dir, parseManifest(manifest()))) as tf.LayersModel;
+    const tight = tf.tensor2d([[1, 2, 3, 4]], [1, 4], 'int32');
+    const wide = tf.tensor2d([[1, 2, 3, 4, 0, 0, 0]], [1, 7], 'int32');
     const expected = [...(model.predict(tight) as tf.Tensor).dataSync()];
     expect([...(loaded.predict(tight) as tf.Tensor).dataSync()]).toEqual(expected);
     [...(loaded.predict(wide) as tf.Tensor).dataSync()].forEach((p, i) => expect(p).toBeCloseTo(expected[i], 6));

@@ -3,5 +3,5 @@
 // under --enable-source-maps), and the gateway and tokenizer only read manifests and files.
 // The gateway loads this on its first model upload (tfjs-warm-up), inference and training at once.
 export { loadTfModel } from './tf-model';
-export { HashedBigrams, MaskedPooling, registerCustomLayers } from './masked-layers';
+export { HashedBigrams, HashedNgrams, MaskedPooling, registerCustomLayers } from './masked-layers';
 export { initWasmBackend } from './tfjs-backend';

@@ -91,7 +91,12 @@ async function main(): Promise<void> {
     const weighted = { ...trainSet, weights: trainExamples.map((e, i) => exampleWeight(trainSet.labels[i], e.kind, arch.hamWeight)) };
     const history = await train(model, `spam v${arch.version}`, weighted, validation, arch.epochs, SEED + arch.version, progress);
     // Calibrate on validation (whole messages and short texts together), then measure on test.
-    const temperature = fitTemperature(await predictProbabilities(model, validation.rows), validation.labels);
+    const validationProbabilities = await predictProbabilities(model, validation.rows);
+    const temperature = fitTemperature(validationProbabilities, validation.labels);
+    // Validation per kind, for choosing between runs without looking at test (printed, not recorded).
+    const wholeCount = split.validation.length;
+    const validationWhole = evaluate(validationProbabilities.slice(0, wholeCount * 2), validation.labels.slice(0, wholeCount));
+    const validationShortEval = evaluate(validationProbabilities.slice(wholeCount * 2), validation.labels.slice(wholeCount));
     const raw = { test: await predictProbabilities(model, test.rows), short: await predictProbabilities(model, shortTest.rows) };
     applyTemperature(model, temperature);
     const splits = [
@@ -155,7 +160,7 @@ async function main(): Promise<void> {
       },
     };
     writeFileSync(join(dir, 'servable.json'), JSON.stringify(manifest, null, 2) + '\n');
-    const line = `spam v${arch.version} (${Math.round((Date.now() - t0) / 1000)} s, temperature ${temperature}): ${splits
+    const line = `spam v${arch.version} (${Math.round((Date.now() - t0) / 1000)} s, temperature ${temperature}): validation accuracy ${(100 * validationWhole.accuracy).toFixed(2)}% whole, ${(100 * validationShortEval.accuracy).toFixed(2)}% short; ${splits
       .map((e) => `${e.split} accuracy ${(100 * e.accuracy).toFixed(2)}% F1 ${e.f1} ham recall ${e.recall_by_label.ham} ECE ${e.ece} ${JSON.stringify(e.confusion_matrix.matrix)}`)
       .join('; ')}`;
     progress.log(line);

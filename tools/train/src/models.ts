@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { HashedBigrams, MaskedPooling, registerCustomLayers } from '@servable/model-repository/tfjs';
+import { HashedBigrams, HashedNgrams, MaskedPooling, registerCustomLayers } from '@servable/model-repository/tfjs';
 
 export interface Architecture {
   version: 1 | 2;
@@ -14,9 +14,9 @@ export interface Architecture {
    * Ham's weight in the loss, against 1 for spam: a good message called spam is
    * lost mail, while a spam let through costs one click, and short texts need the
    * push most (a casual line reads like neither class of a 2002 mailing list).
-   * v1 with bigrams needs no push at all (its ham recall on short texts stays
-   * above 95% at weight 1, and every extra point of weight cost spam recall);
-   * v2's convolution without bigrams still does.
+   * With bigrams neither version needs a push: ham recall on short texts stays
+   * above 95% at weight 1 (v1 95.0%, v2 96.0%), and extra weight cost spam
+   * recall (v2 with bigrams, 3 epochs at 1.5: 13 test spam missed; 2 epochs at 1: 7).
    */
   hamWeight: number;
   /**
@@ -26,6 +26,8 @@ export interface Architecture {
    */
   bigramBuckets?: number;
   bigramDim?: number;
+  /** Which n-gram orders share the bigram table: [2] (the default) is bigrams alone, [2, 3] adds trigrams. */
+  ngramOrders?: number[];
 }
 
 /**
@@ -71,14 +73,20 @@ export const ARCHITECTURES: Record<1 | 2, Architecture> = {
   },
   2: {
     version: 2,
-    description: 'embedding(64) -> conv1d(128 filters, width 3, relu) -> masked max pooling -> dense softmax',
+    description: 'embedding(64) -> conv1d(128 filters, width 3, relu) -> masked max pooling, beside hashed token bigrams (65,536 buckets) -> embedding(16) -> masked mean pooling; concatenated -> dense softmax',
     embeddingDim: 64,
     filters: 128,
     kernelSize: 3,
-    epochs: 3,
+    // The same bigram channel as v1: the convolution sees trigrams of neighbouring
+    // tokens but keeps only each filter's strongest one, while the bag of bigrams
+    // counts all of them. Short texts went from 90.1% to 91.8%, whole messages from 97.7% to 98.1%.
+    bigramBuckets: 65_536,
+    bigramDim: 16,
+    // With bigrams validation accuracy peaks at epoch 2, as v1's does.
+    epochs: 2,
     learningRate: 2e-3,
     dropout: 0.5,
-    hamWeight: 1.5,
+    hamWeight: 1,
   },
 };
 
@@ -99,7 +107,12 @@ export function buildModel(arch: Architecture, vocabSize: number, seed: number):
       : { mode: 'conv', filters: arch.filters, kernelSize: arch.kernelSize, seed: seed + 1, name: 'masked_conv_max' },
   ).apply([dropped, ids]) as tf.SymbolicTensor;
   if (arch.bigramBuckets) {
-    const bigramIds = new HashedBigrams({ buckets: arch.bigramBuckets, name: 'bigram_ids' }).apply(ids) as tf.SymbolicTensor;
+    const orders = arch.ngramOrders ?? [2];
+    const bigramIds = (
+      orders.length === 1 && orders[0] === 2
+        ? new HashedBigrams({ buckets: arch.bigramBuckets, name: 'bigram_ids' })
+        : new HashedNgrams({ buckets: arch.bigramBuckets, orders, name: 'ngram_ids' })
+    ).apply(ids) as tf.SymbolicTensor;
     const bigrams = tf.layers
       .embedding({ inputDim: arch.bigramBuckets, outputDim: arch.bigramDim ?? 16, embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: seed + 3 }), name: 'bigram_embedding' })
       .apply(bigramIds) as tf.SymbolicTensor;
