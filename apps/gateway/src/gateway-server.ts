@@ -13,7 +13,7 @@ import { withReflection } from './grpc/reflection';
 import { ControlPlane, controlPlaneOptionsFromEnv, type DatabaseOptions } from '@servable/persistence';
 import { AppModule } from './app.module';
 import type { GatewayConfig } from './config/gateway.config';
-import { requestContextHook } from './context/request-context.hook';
+import { attachRequestContext } from './context/request-context.hook';
 import { HttpExceptionFilter } from './errors/http-exception.filter';
 import { createFastifyAdapter } from './http/fastify-adapter';
 import { ReadinessService } from './health/readiness.service';
@@ -69,7 +69,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
   const logRequest = requestLoggingMiddleware(logger);
   fastify.addHook('onRequest', (request, reply, done) => {
     if (draining) reply.header('connection', 'close');
-    requestContextHook(request, reply);
+    attachRequestContext(request, reply);
     logRequest(request.raw, reply.raw, done);
   });
   // Only the admin upload reads its parts (MultipartFilesInterceptor, with the route's limits).

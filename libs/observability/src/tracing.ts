@@ -45,17 +45,16 @@ export async function startTracing(component: string): Promise<boolean> {
   if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
     throw new Error(`OTEL_EXPORTER_OTLP_PROTOCOL=${protocol} is not supported: use http/protobuf or http/json (OTLP over HTTP)`);
   }
-  // The SDK is loaded only when tracing is on: it is about 10 MB of every process's memory.
-  const [{ OTLPTraceExporter: JsonExporter }, { OTLPTraceExporter: ProtobufExporter }, { defaultResource, detectResources, envDetector, resourceFromAttributes }, { BatchSpanProcessor, NodeTracerProvider }] =
-    await Promise.all([
-      import('@opentelemetry/exporter-trace-otlp-http'),
-      import('@opentelemetry/exporter-trace-otlp-proto'),
-      import('@opentelemetry/resources'),
-      import('@opentelemetry/sdk-trace-node'),
-    ]);
+  // The SDK is loaded only when tracing is on (it is about 10 MB of every process's memory), and
+  // of the two exporters only the one the protocol names. They read the endpoint, headers and
+  // timeout from the same OTEL_* variables.
+  const [{ OTLPTraceExporter }, { defaultResource, detectResources, envDetector, resourceFromAttributes }, { BatchSpanProcessor, NodeTracerProvider }] = await Promise.all([
+    protocol === 'http/json' ? import('@opentelemetry/exporter-trace-otlp-http') : import('@opentelemetry/exporter-trace-otlp-proto'),
+    import('@opentelemetry/resources'),
+    import('@opentelemetry/sdk-trace-node'),
+  ]);
   if (state) return true;
-  // The exporters read the endpoint, headers and timeout from the same OTEL_* variables.
-  const exporter = protocol === 'http/json' ? new JsonExporter() : new ProtobufExporter();
+  const exporter = new OTLPTraceExporter();
   const resource = defaultResource()
     .merge(resourceFromAttributes({ 'service.name': `servable-${component}`, 'service.namespace': 'servable' }))
     // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over the defaults above.

@@ -6,7 +6,7 @@ import { REQUEST_ID_HEADER, TRACEPARENT_HEADER, bindRequestContext, requestConte
  * pass it to the downstream calls, and the request log line carries it. The
  * id is echoed back.
  */
-export function requestContextHook(request: FastifyRequest, reply: FastifyReply): void {
+export function attachRequestContext(request: FastifyRequest, reply: FastifyReply): void {
   const ctx = requestContextFrom(request.headers[REQUEST_ID_HEADER], request.headers[TRACEPARENT_HEADER]);
   // The access log names the request by this header: keep its id and ours the same.
   request.headers[REQUEST_ID_HEADER] = ctx.requestId;
