@@ -1,10 +1,8 @@
 // Shared pieces of the benchmarks: building, spawning a service, gRPC clients, stats, CPU and memory.
-import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ROOT, Service, appMain, buildApps } from '../launcher/services.mjs';
 
 export const root = ROOT;

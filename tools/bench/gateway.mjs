@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { grpcRequest } from './_grpc-frame.mjs';
 import { startInProcessInference } from './_in-process.mjs';
-import { closedLoop, grpcLoad, httpLoad, lengthQuantiles, requireH2load } from './_load.mjs';
+import { closedLoop, grpcLoad, httpLoad, lengthQuantiles, requireH2load, warmUntilStable, warmupNote } from './_load.mjs';
 import { machine, servingCpu, writeResults } from './_report.mjs';
 import { corpusTexts, cpuMeter, ensureBuilt, fmt, freePort, grpcDefinition, root, rssMb, startService } from './_support.mjs';
 
@@ -181,19 +181,18 @@ try {
     return { concurrency: c, path: 'gateway classify (REST)', logLevel: stack.logLevel, requests: r.requests, rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, ...perProcess(stack, r, cpuUsed()) };
   };
 
-  // Warm-up: JIT and connections everywhere, and every text in each tokenizer's cache.
+  // Every path warms at each concurrency until it holds steady (warmUntilStable), which also puts
+  // every text it sends in the tokenizer's cache, and is then measured for SECONDS.
   const top = Math.max(...CONCURRENCY);
-  await measureInProcess(top, 1);
-  for (const s of stacks) {
-    await measureInference(s, top, 1);
-    await measureGateway(s, top, 1);
-  }
-  inProcess.stats();
-
+  const steady = async (measure) => {
+    const w = await warmUntilStable(measure);
+    const r = await measure(SECONDS);
+    return { ...r, notes: warmupNote(w) };
+  };
   for (const c of CONCURRENCY) {
-    const batch = [await measureInProcess(c)];
-    for (const s of stacks) batch.push(await measureGateway(s, c));
-    for (const s of stacks) batch.push(await measureInference(s, c));
+    const batch = [await steady((seconds) => measureInProcess(c, seconds))];
+    for (const s of stacks) batch.push(await steady((seconds) => measureGateway(s, c, seconds)));
+    for (const s of stacks) batch.push(await steady((seconds) => measureInference(s, c, seconds)));
     for (const x of batch) {
       console.log(
         `c=${String(c).padEnd(3)} ${x.path.padEnd(36)} ${(x.logLevel ?? '').padEnd(4)} ${fmt(x.rps, 0).padStart(6)} req/s  p50 ${fmt(x.p50Ms, 2).padStart(6)}  p99 ${fmt(x.p99Ms, 2).padStart(6)} ms  CPU ms/req ${Object.entries(x.cpuMsPerUnit).map(([k, v]) => `${k} ${fmt(v, 3)}`).join(', ')}`,
@@ -266,7 +265,7 @@ try {
     at: new Date().toISOString(),
     machine: machine(h2loadVersion, { 'inference worker threads': WORKERS, backend, DOWNSTREAM_MAX_IN_FLIGHT: process.env.DOWNSTREAM_MAX_IN_FLIGHT ?? 'default' }),
     description: [
-      `${texts.length} SpamAssassin paragraphs of ${picked.map((x) => x.ids).join(', ')} ids (spread-out length quantiles, the median first): at concurrency 1 the median one only, else connection, h2load process or in-process loop k sends text k % ${texts.length}. ${SECONDS} s per run after a warm-up that also puts every text in the tokenizer's cache.`,
+      `${texts.length} SpamAssassin paragraphs of ${picked.map((x) => x.ids).join(', ')} ids (spread-out length quantiles, the median first): at concurrency 1 the median one only, else connection, h2load process or in-process loop k sends text k % ${texts.length}. ${SECONDS} s per run, each after a warm-up of its own path at its own concurrency in 2-s windows until three in a row agree on throughput within 5% (at most 60 s; the notes say how long), which also puts every text in the tokenizer's cache.`,
       'in-process: the native tokenizer (no cache) and the inference app\'s own DynamicBatcher and WorkerPool, with the service\'s batching, in the benchmark process.',
       'inference Predict: the same texts\' ids straight to the inference process of the stack (h2load), no gateway or tokenizer.',
       'gateway classify: REST through the gateway with an API key (auth on), metrics on, PGlite, and tokenizer and inference behind it. serving total = gateway + tokenizer + inference.',

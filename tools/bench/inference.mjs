@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { grpcRequest } from './_grpc-frame.mjs';
 import { startInProcessInference } from './_in-process.mjs';
-import { closedLoop, grpcLoad, lengthQuantiles, metricTotals, requireH2load } from './_load.mjs';
+import { closedLoop, grpcLoad, lengthQuantiles, metricTotals, requireH2load, warmUntilStable, warmupNote } from './_load.mjs';
 import { machine, writeResults } from './_report.mjs';
 import { corpusTexts, cpuMeter, ensureBuilt, fmt, freePort, grpc, grpcDefinition, grpcPackage, root, rssMb, startService, unary } from './_support.mjs';
 
@@ -211,29 +211,33 @@ try {
     main.push(s);
   }
 
-  // Warm-up: JIT and connections.
+  // Every path warms at each concurrency until it holds steady (warmUntilStable), then is measured for SECONDS.
   const top = Math.max(...CONCURRENCY);
-  await closedLoop({ concurrency: top, seconds: 1, task: (loop) => inProcess.predict(rows[loop % rows.length]) });
-  inProcess.stats();
-  for (const s of main) await measureService(s, top, 1);
+  const steady = async (measure) => {
+    const w = await warmUntilStable(measure);
+    const r = await measure(SECONDS);
+    return { ...r, notes: [r.notes, warmupNote(w)].filter(Boolean).join('; ') };
+  };
+  const measureInProcess = async (c, seconds) => {
+    inProcess.stats();
+    const r = await closedLoop({ concurrency: c, seconds, task: (loop) => inProcess.predict(rows[loop % rows.length]) });
+    const st = inProcess.stats();
+    return {
+      concurrency: c,
+      path: 'in-process (same batcher)',
+      requests: r.requests,
+      rps: r.rps,
+      p50Ms: r.p50Ms,
+      p99Ms: r.p99Ms,
+      cpuMsPerUnit: { inProcess: r.cpuMs / r.requests },
+      rssMb: { inProcess: r.rssMb },
+      notes: batchNote(st.batches, st.meanBatch, st.meanPadding),
+    };
+  };
 
   for (const c of CONCURRENCY) {
-    const r = await closedLoop({ concurrency: c, seconds: SECONDS, task: (loop) => inProcess.predict(rows[loop % rows.length]) });
-    const st = inProcess.stats();
-    const batch = [
-      {
-        concurrency: c,
-        path: 'in-process (same batcher)',
-        requests: r.requests,
-        rps: r.rps,
-        p50Ms: r.p50Ms,
-        p99Ms: r.p99Ms,
-        cpuMsPerUnit: { inProcess: r.cpuMs / r.requests },
-        rssMb: { inProcess: r.rssMb },
-        notes: batchNote(st.batches, st.meanBatch, st.meanPadding),
-      },
-    ];
-    for (const s of main) batch.push(await measureService(s, c));
+    const batch = [await steady((seconds) => measureInProcess(c, seconds))];
+    for (const s of main) batch.push(await steady((seconds) => measureService(s, c, seconds)));
     for (const x of batch) {
       console.log(
         `c=${String(c).padEnd(3)} ${x.path.padEnd(26)} ${(x.logLevel ?? '').padEnd(4)} ${fmt(x.rps, 0).padStart(6)} req/s  p50 ${fmt(x.p50Ms, 2).padStart(6)}  p99 ${fmt(x.p99Ms, 2).padStart(6)} ms  CPU ms/req ${Object.entries(x.cpuMsPerUnit).map(([k, v]) => `${k} ${fmt(v, 3)}`).join(', ')}  ${x.notes}`,
@@ -255,7 +259,7 @@ try {
   const pairs = [];
   if (WORKERS !== 1) {
     const single = await startInference({ workers: 1, logLevel: main[0].logLevel, policy: `specific:${MODEL}=${VERSION}` });
-    await measureService(single, top, 1);
+    await warmUntilStable((seconds) => measureService(single, top, seconds));
     for (let k = 0; k < 3; k++) {
       const many = await measureService(main[0], top, SECONDS);
       const one = await measureService(single, top, SECONDS);
@@ -303,7 +307,7 @@ try {
     at: new Date().toISOString(),
     machine: machine(h2loadVersion, { 'worker threads': WORKERS, backend: BACKEND }),
     description: [
-      `${rows.length} real rows of ${rows.map((r) => r.length).join(', ')} ids (SpamAssassin paragraphs at spread-out length quantiles, the median first): at concurrency 1 the median row only, else each row from an h2load process of its own (the in-process loop k sends row k % ${rows.length}). ${SECONDS} s per run after a warm-up.`,
+      `${rows.length} real rows of ${rows.map((r) => r.length).join(', ')} ids (SpamAssassin paragraphs at spread-out length quantiles, the median first): at concurrency 1 the median row only, else each row from an h2load process of its own (the in-process loop k sends row k % ${rows.length}). ${SECONDS} s per run, each after a warm-up of its own path at its own concurrency in 2-s windows until three in a row agree on throughput within 5% (at most 60 s; the notes say how long).`,
       `in-process: the service's DynamicBatcher (batching from the service's batchingOf and config: max_batch_size ${b.maxBatchSize}, batch_timeout ${b.batchTimeoutMicros} µs) and WorkerPool with the same ${WORKERS} predict-worker threads, in the benchmark process: everything but gRPC.`,
       'inference gRPC main thread: the service thread that runs gRPC and batching (/proc/<pid>/task/<pid>/stat); the rest of its CPU is the worker threads and V8.',
       'Every gRPC run is checked: grpc-js calls with the same bytes answer OK before and after, and the service counted only OK calls during it. The batch counts come from its /metrics.',

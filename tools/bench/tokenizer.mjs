@@ -14,7 +14,7 @@ import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { grpcRequest } from './_grpc-frame.mjs';
-import { closedLoop, grpcLoad, requireH2load } from './_load.mjs';
+import { closedLoop, grpcLoad, requireH2load, warmUntilStable, warmupNote } from './_load.mjs';
 import { machine, writeResults } from './_report.mjs';
 import { corpusTexts, cpuMeter, ensureBuilt, fmt, freePort, grpcDefinition, root, rssMb, startService } from './_support.mjs';
 
@@ -120,13 +120,16 @@ try {
   paths.push(await startFloor());
   console.log(`tokenizer ${hash.slice(0, 12)}, ${CALLS} calls of ${PER_CALL} SpamAssassin paragraphs, max_length ${MAX_LENGTH}, ${SECONDS} s per run, ${availableParallelism()} cores, ${h2loadVersion}`);
 
-  // Warm-up: JIT and connections everywhere, and the cached services' LRU filled with every text.
-  await closedLoop({ concurrency: Math.max(...CONCURRENCY), seconds: 1, task: encodeInProcess });
-  for (const s of paths) await measureService(s, Math.max(...CONCURRENCY), 1);
-
+  // Every path warms at each concurrency until it holds steady (warmUntilStable), which also fills
+  // the cached services' LRU with every call it sends, and is then measured for SECONDS.
+  const steady = async (measure) => {
+    const w = await warmUntilStable(measure);
+    const r = await measure(SECONDS);
+    return { ...r, notes: [r.notes, warmupNote(w)].filter(Boolean).join('; ') };
+  };
   for (const c of CONCURRENCY) {
-    const batch = [await measureInProcess(c)];
-    for (const s of paths) batch.push(await measureService(s, c));
+    const batch = [await steady((seconds) => measureInProcess(c, seconds))];
+    for (const s of paths) batch.push(await steady((seconds) => measureService(s, c, seconds)));
     for (const r of batch) {
       console.log(
         `c=${String(c).padEnd(2)} ${r.path.padEnd(34)} ${(r.logLevel ?? '').padEnd(4)} ${fmt(r.rps, 0).padStart(8)} texts/s  p50 ${fmt(r.p50Ms, 2).padStart(6)} ms  p99 ${fmt(r.p99Ms, 2).padStart(6)} ms  CPU ms/text ${Object.entries(r.cpuMsPerUnit).map(([k, v]) => `${k} ${fmt(v, 4)}`).join(', ')}`,
@@ -167,7 +170,7 @@ const file = writeResults('tokenizer', {
   machine: machine(h2loadVersion),
   unit: 'text',
   description: [
-    `${CALLS} different calls of ${PER_CALL} SpamAssassin paragraphs (max_length ${MAX_LENGTH}); h2load process k sends call k, the in-process loop k sends call k % ${CALLS}; ${SECONDS} s per run after a warm-up.`,
+    `${CALLS} different calls of ${PER_CALL} SpamAssassin paragraphs (max_length ${MAX_LENGTH}); h2load process k sends call k, the in-process loop k sends call k % ${CALLS}; ${SECONDS} s per run, each after a warm-up of its own path at its own concurrency in 2-s windows until three in a row agree on throughput within 5% (at most 60 s; the notes say how long).`,
     'uncached: the service with CACHE_MAX_BYTES=1, so no entry fits and every text is looked up, missed and encoded; cached: the service at its defaults with every text in its LRU.',
     'floor: a bare grpc-js server around the same encodeBatch (no Nest, cache, validation or metrics).',
     'Every gRPC run is checked: grpc-js calls with the same bytes answer OK before and after, and the service counted only OK calls during it.',
