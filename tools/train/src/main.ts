@@ -1,12 +1,14 @@
 import { parseArgs } from 'node:util';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { Tokenizer } from 'tokenizers';
 import { sha256Hex } from '@servable/contracts';
 import { fileSystemIO, type ModelManifest } from '@servable/model-repository';
 import { initWasmBackend } from '@servable/model-repository/tfjs';
 import { loadCorpus, normalise, splitCorpus } from './corpus';
 import { evaluate, fitTemperature } from './evaluation';
+import { float16IO } from './float16-io';
 import { ARCHITECTURES, MESSAGE_WEIGHT, applyTemperature, buildModel, exampleWeight } from './models';
 import { heldOutShortTexts, shortTexts, wholeMessage, type Example } from './short-texts';
 import { buildVocabulary, tokenizerJson } from './tokenizer-builder';
@@ -25,12 +27,20 @@ const { values: args } = parseArgs({
     'tokenizer-only': { type: 'boolean', default: false },
     versions: { type: 'string', default: '1,2' },
     epochs: { type: 'string' },
+    // Experiments only: override every chosen version's ensemble size (--members K, members trained
+    // apart unless --separate false), bigram table (--buckets, --bigram-dim) and weight storage (--float16 true).
+    members: { type: 'string' },
+    buckets: { type: 'string' },
+    'bigram-dim': { type: 'string' },
+    float16: { type: 'string' },
+    separate: { type: 'string', default: 'true' },
   },
 });
 const outDir = resolve(args.out);
 const tokenizerOnly = args['tokenizer-only'];
 const versions = args.versions.split(',').map(Number);
 if (versions.some((v) => !Number.isInteger(v) || v < 1)) throw new Error(`--versions takes version numbers like 1,2, got "${args.versions}"`);
+const separate = args.separate === 'true';
 const epochsOverride = args.epochs === undefined ? undefined : Number(args.epochs);
 if (epochsOverride !== undefined && !(Number.isInteger(epochsOverride) && epochsOverride > 0)) throw new Error(`--epochs takes a positive whole number, got "${args.epochs}"`);
 
@@ -82,14 +92,41 @@ async function main(): Promise<void> {
     encode(tokenizer, testShort),
   ]);
 
-  const chosen = [ARCHITECTURES[1], ARCHITECTURES[2]].filter((a) => versions.includes(a.version)).map((a) => ({ ...a, epochs: epochsOverride ?? a.epochs }));
-  const progress = new Progress(chosen.reduce((sum, a) => sum + a.epochs * batchesPerEpoch(trainSet.rows.length), 0));
+  const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+  const overrides = {
+    ...(args.members !== undefined ? { members: num(args.members) } : {}),
+    ...(args.buckets !== undefined ? { bigramBuckets: num(args.buckets) } : {}),
+    ...(args['bigram-dim'] !== undefined ? { bigramDim: num(args['bigram-dim']) } : {}),
+    ...(args.float16 !== undefined ? { float16: args.float16 === 'true' } : {}),
+  };
+  const chosen = [ARCHITECTURES[1], ARCHITECTURES[2]].filter((a) => versions.includes(a.version)).map((a) => ({ ...a, ...overrides, epochs: epochsOverride ?? a.epochs }));
+  if (Object.keys(overrides).length > 0) console.log(`overrides (experiment): ${JSON.stringify(overrides)}`);
+  const progress = new Progress(chosen.reduce((sum, a) => sum + a.epochs * (a.members ?? 1) * batchesPerEpoch(trainSet.rows.length), 0));
   const summaries: string[] = [];
   for (const arch of chosen) {
     const t0 = Date.now();
-    const model = buildModel(arch, vocab.length, SEED + arch.version * 100);
     const weighted = { ...trainSet, weights: trainExamples.map((e, i) => exampleWeight(trainSet.labels[i], e.kind, arch.hamWeight)) };
-    const history = await train(model, `spam v${arch.version}`, weighted, validation, arch.epochs, SEED + arch.version, progress);
+    const members = arch.members ?? 1;
+    let model: tf.LayersModel;
+    let history: Awaited<ReturnType<typeof train>>;
+    if (members === 1 || !separate) {
+      model = buildModel(arch, vocab.length, SEED + arch.version * 100);
+      history = await train(model, `spam v${arch.version}`, weighted, validation, arch.epochs, SEED + arch.version, progress);
+    } else {
+      // Each member trains alone, with its own initial and shuffle seeds (member 0's are the single network's),
+      // then the members' weights go into one graph that averages their logits.
+      model = buildModel(arch, vocab.length, SEED + arch.version * 100);
+      history = [];
+      for (let k = 0; k < members; k++) {
+        const member = buildModel({ ...arch, members: 1 }, vocab.length, SEED + arch.version * 100 + 1000 * k);
+        history.push(...(await train(member, `spam v${arch.version} member ${k + 1}/${members}`, weighted, validation, arch.epochs, SEED + arch.version + 1000 * k, progress)));
+        for (const layer of member.layers) {
+          const weights = layer.getWeights();
+          if (weights.length > 0) model.getLayer(layer.name === 'probabilities' ? `logits_${k}` : `${layer.name}_${k}`).setWeights(weights);
+        }
+        member.dispose();
+      }
+    }
     // Calibrate on validation (whole messages and short texts together), then measure on test.
     const validationProbabilities = await predictProbabilities(model, validation.rows);
     const temperature = fitTemperature(validationProbabilities, validation.labels);
@@ -99,9 +136,14 @@ async function main(): Promise<void> {
     const validationShortEval = evaluate(validationProbabilities.slice(wholeCount * 2), validation.labels.slice(wholeCount));
     const raw = { test: await predictProbabilities(model, test.rows), short: await predictProbabilities(model, shortTest.rows) };
     applyTemperature(model, temperature);
+    const dir = join(outDir, 'spam', String(arch.version));
+    rmSync(dir, { recursive: true, force: true });
+    await model.save(arch.float16 ? float16IO(fileSystemIO(dir)) : fileSystemIO(dir));
+    // Measure what is served: the saved model as the inference service loads it (float16 weights rounded).
+    const served = await tf.loadLayersModel(fileSystemIO(dir));
     const splits = [
-      evaluate(await predictProbabilities(model, test.rows), test.labels, 'test', 'whole held-out messages: Subject + body'),
-      evaluate(await predictProbabilities(model, shortTest.rows), shortTest.labels, 'test_short', 'subjects (list tags removed) and body sentences (3 to 30 words) of the same held-out messages; texts also seen in training dropped'),
+      evaluate(await predictProbabilities(served, test.rows), test.labels, 'test', 'whole held-out messages: Subject + body'),
+      evaluate(await predictProbabilities(served, shortTest.rows), shortTest.labels, 'test_short', 'subjects (list tags removed) and body sentences (3 to 30 words) of the same held-out messages; texts also seen in training dropped'),
     ];
     const evaluation = {
       splits,
@@ -112,9 +154,6 @@ async function main(): Promise<void> {
         ece_uncalibrated: { test: evaluate(raw.test, test.labels).ece, test_short: evaluate(raw.short, shortTest.labels).ece },
       },
     };
-    const dir = join(outDir, 'spam', String(arch.version));
-    rmSync(dir, { recursive: true, force: true });
-    await model.save(fileSystemIO(dir));
     const manifest: ModelManifest = {
       format: 'servable.model/v1',
       name: 'spam',
@@ -145,6 +184,8 @@ async function main(): Promise<void> {
           embedding_dim: arch.embeddingDim,
           embedding_dropout: arch.dropout,
           ...(arch.filters ? { filters: arch.filters, kernel_size: arch.kernelSize } : {}),
+          ...(arch.members && arch.members > 1 ? { ensemble_members: arch.members, ensemble: 'members trained jointly, logits averaged, then softmax' } : {}),
+          ...(arch.float16 ? { weights_dtype: 'float16' } : {}),
           ...(arch.bigramBuckets ? { bigram_buckets: arch.bigramBuckets, bigram_embedding_dim: arch.bigramDim } : {}),
           epochs: arch.epochs,
           batch_size: 32,
@@ -166,6 +207,7 @@ async function main(): Promise<void> {
     progress.log(line);
     summaries.push(line);
     model.dispose();
+    served.dispose();
   }
   progress.stop();
   for (const line of summaries) console.log(line);

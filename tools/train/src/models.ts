@@ -28,6 +28,14 @@ export interface Architecture {
   bigramDim?: number;
   /** Which n-gram orders share the bigram table: [2] (the default) is bigrams alone, [2, 3] adds trigrams. */
   ngramOrders?: number[];
+  /**
+   * Independently initialised copies of the whole network inside one graph, each
+   * with its own seeds, trained jointly; their logits are averaged, then one
+   * softmax. 1 (the default) is the single network, layer names unchanged.
+   */
+  members?: number;
+  /** Store the weights as float16 (see float16IO): half the bytes on disk. */
+  float16?: boolean;
 }
 
 /**
@@ -54,8 +62,13 @@ export const exampleWeight = (label: number, kind: 'message' | 'subject' | 'segm
  * at serving time needs to know.
  */
 export function applyTemperature(model: tf.LayersModel, temperature: number): void {
-  const dense = model.getLayer('probabilities');
-  dense.setWeights(dense.getWeights().map((w) => tf.tidy(() => tf.div(w, temperature))));
+  // A single network's output layer is the dense softmax itself; an ensemble's is a
+  // softmax over the mean of its members' logit layers, so each of those is scaled
+  // (dividing every member's logits by T divides their mean by T).
+  const single = model.getLayer('probabilities');
+  const dense = single.getWeights().length > 0 ? [single] : model.layers.filter((l) => /^logits_\d+$/.test(l.name));
+  if (dense.length === 0) throw new Error('applyTemperature: no output layer with weights');
+  for (const layer of dense) layer.setWeights(layer.getWeights().map((w) => tf.tidy(() => tf.div(w, temperature))));
 }
 
 export const ARCHITECTURES: Record<1 | 2, Architecture> = {
@@ -94,36 +107,54 @@ export const ARCHITECTURES: Record<1 | 2, Architecture> = {
 export function buildModel(arch: Architecture, vocabSize: number, seed: number): tf.LayersModel {
   registerCustomLayers();
   const ids = tf.input({ shape: [null], dtype: 'int32', name: 'input_ids' });
+  const members = arch.members ?? 1;
+  let probabilities: tf.SymbolicTensor;
+  if (members === 1) {
+    probabilities = tf.layers
+      .dense({ units: 2, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 2 }), name: 'probabilities' })
+      .apply(memberFeatures(arch, vocabSize, seed, ids, '')) as tf.SymbolicTensor;
+  } else {
+    // Member k has its own seeds (seed + 1000 k) and layer names (suffix _k).
+    const logits = Array.from({ length: members }, (_, k) =>
+      tf.layers
+        .dense({ units: 2, kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 1000 * k + 2 }), name: `logits_${k}` })
+        .apply(memberFeatures(arch, vocabSize, seed + 1000 * k, ids, `_${k}`)) as tf.SymbolicTensor,
+    );
+    const mean = tf.layers.average({ name: 'mean_logits' }).apply(logits) as tf.SymbolicTensor;
+    probabilities = tf.layers.activation({ activation: 'softmax', name: 'probabilities' }).apply(mean) as tf.SymbolicTensor;
+  }
+  const model = tf.model({ inputs: ids, outputs: probabilities, name: `spam_v${arch.version}` });
+  model.compile({ optimizer: tf.train.adam(arch.learningRate), loss: weightedCrossEntropy });
+  return model;
+}
+
+/** One network up to its pooled features; `suffix` names its layers apart from another member's. */
+function memberFeatures(arch: Architecture, vocabSize: number, seed: number, ids: tf.SymbolicTensor, suffix: string): tf.SymbolicTensor {
   const embedded = tf.layers
-    .embedding({ inputDim: vocabSize, outputDim: arch.embeddingDim, embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed }), name: 'embedding' })
+    .embedding({ inputDim: vocabSize, outputDim: arch.embeddingDim, embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed }), name: `embedding${suffix}` })
     .apply(ids) as tf.SymbolicTensor;
   // Dropout on the embeddings: with ~8000 rows and few examples per rare word, the
   // embedding memorises the training texts within two epochs otherwise. Inert at serving.
   // No seed here: a fixed seed gives every batch the same mask; train() seeds the masks instead.
-  const dropped = tf.layers.dropout({ rate: arch.dropout, name: 'embedding_dropout' }).apply(embedded) as tf.SymbolicTensor;
+  const dropped = tf.layers.dropout({ rate: arch.dropout, name: `embedding_dropout${suffix}` }).apply(embedded) as tf.SymbolicTensor;
   let pooled = new MaskedPooling(
     arch.version === 1
-      ? { mode: 'mean', name: 'masked_mean' }
-      : { mode: 'conv', filters: arch.filters, kernelSize: arch.kernelSize, seed: seed + 1, name: 'masked_conv_max' },
+      ? { mode: 'mean', name: `masked_mean${suffix}` }
+      : { mode: 'conv', filters: arch.filters, kernelSize: arch.kernelSize, seed: seed + 1, name: `masked_conv_max${suffix}` },
   ).apply([dropped, ids]) as tf.SymbolicTensor;
   if (arch.bigramBuckets) {
     const orders = arch.ngramOrders ?? [2];
     const bigramIds = (
       orders.length === 1 && orders[0] === 2
-        ? new HashedBigrams({ buckets: arch.bigramBuckets, name: 'bigram_ids' })
-        : new HashedNgrams({ buckets: arch.bigramBuckets, orders, name: 'ngram_ids' })
+        ? new HashedBigrams({ buckets: arch.bigramBuckets, name: `bigram_ids${suffix}` })
+        : new HashedNgrams({ buckets: arch.bigramBuckets, orders, name: `ngram_ids${suffix}` })
     ).apply(ids) as tf.SymbolicTensor;
     const bigrams = tf.layers
-      .embedding({ inputDim: arch.bigramBuckets, outputDim: arch.bigramDim ?? 16, embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: seed + 3 }), name: 'bigram_embedding' })
+      .embedding({ inputDim: arch.bigramBuckets, outputDim: arch.bigramDim ?? 16, embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: seed + 3 }), name: `bigram_embedding${suffix}` })
       .apply(bigramIds) as tf.SymbolicTensor;
-    const droppedBigrams = tf.layers.dropout({ rate: arch.dropout, name: 'bigram_dropout' }).apply(bigrams) as tf.SymbolicTensor;
-    const pooledBigrams = new MaskedPooling({ mode: 'mean', name: 'bigram_mean' }).apply([droppedBigrams, bigramIds]) as tf.SymbolicTensor;
-    pooled = tf.layers.concatenate({ name: 'pooled' }).apply([pooled, pooledBigrams]) as tf.SymbolicTensor;
+    const droppedBigrams = tf.layers.dropout({ rate: arch.dropout, name: `bigram_dropout${suffix}` }).apply(bigrams) as tf.SymbolicTensor;
+    const pooledBigrams = new MaskedPooling({ mode: 'mean', name: `bigram_mean${suffix}` }).apply([droppedBigrams, bigramIds]) as tf.SymbolicTensor;
+    pooled = tf.layers.concatenate({ name: `pooled${suffix}` }).apply([pooled, pooledBigrams]) as tf.SymbolicTensor;
   }
-  const probabilities = tf.layers
-    .dense({ units: 2, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: seed + 2 }), name: 'probabilities' })
-    .apply(pooled) as tf.SymbolicTensor;
-  const model = tf.model({ inputs: ids, outputs: probabilities, name: `spam_v${arch.version}` });
-  model.compile({ optimizer: tf.train.adam(arch.learningRate), loss: weightedCrossEntropy });
-  return model;
+  return pooled;
 }
