@@ -184,7 +184,7 @@ async function main(): Promise<void> {
           embedding_dim: arch.embeddingDim,
           embedding_dropout: arch.dropout,
           ...(arch.filters ? { filters: arch.filters, kernel_size: arch.kernelSize } : {}),
-          ...(arch.members && arch.members > 1 ? { ensemble_members: arch.members, ensemble: 'members trained jointly, logits averaged, then softmax' } : {}),
+          ...(arch.members && arch.members > 1 ? { ensemble_members: arch.members, ensemble: `members trained ${separate ? 'apart' : 'jointly'}, logits averaged, then softmax` } : {}),
           ...(arch.float16 ? { weights_dtype: 'float16' } : {}),
           ...(arch.bigramBuckets ? { bigram_buckets: arch.bigramBuckets, bigram_embedding_dim: arch.bigramDim } : {}),
           epochs: arch.epochs,

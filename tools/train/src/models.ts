@@ -30,7 +30,7 @@ export interface Architecture {
   ngramOrders?: number[];
   /**
    * Independently initialised copies of the whole network inside one graph, each
-   * with its own seeds, trained jointly; their logits are averaged, then one
+   * with its own seeds (trained apart by default, see main.ts); their logits are averaged, then one
    * softmax. 1 (the default) is the single network, layer names unchanged.
    */
   members?: number;
