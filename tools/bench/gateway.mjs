@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { grpcRequest } from './_grpc-frame.mjs';
 import { startInProcessInference } from './_in-process.mjs';
-import { closedLoop, grpcLoad, httpLoad, lengthQuantiles, requireH2load, warmUntilStable, warmupNote } from './_load.mjs';
+import { closedLoop, grpcLoad, httpLoad, lengthQuantiles, requireH2load, FIRST_WARMUP_SECONDS, warmUntilStable, warmupNote } from './_load.mjs';
 import { machine, servingCpu, writeResults } from './_report.mjs';
 import { corpusTexts, cpuMeter, ensureBuilt, fmt, freePort, grpcDefinition, root, rssMb, startService } from './_support.mjs';
 
@@ -189,6 +189,11 @@ try {
     const r = await measure(SECONDS);
     return { ...r, notes: warmupNote(w) };
   };
+  await measureInProcess(top, FIRST_WARMUP_SECONDS);
+  for (const s of stacks) {
+    await measureGateway(s, top, FIRST_WARMUP_SECONDS);
+    await measureInference(s, top, FIRST_WARMUP_SECONDS);
+  }
   for (const c of CONCURRENCY) {
     const batch = [await steady((seconds) => measureInProcess(c, seconds))];
     for (const s of stacks) batch.push(await steady((seconds) => measureGateway(s, c, seconds)));
@@ -265,7 +270,7 @@ try {
     at: new Date().toISOString(),
     machine: machine(h2loadVersion, { 'inference worker threads': WORKERS, backend, DOWNSTREAM_MAX_IN_FLIGHT: process.env.DOWNSTREAM_MAX_IN_FLIGHT ?? 'default' }),
     description: [
-      `${texts.length} SpamAssassin paragraphs of ${picked.map((x) => x.ids).join(', ')} ids (spread-out length quantiles, the median first): at concurrency 1 the median one only, else connection, h2load process or in-process loop k sends text k % ${texts.length}. ${SECONDS} s per run, each after a warm-up of its own path at its own concurrency in 2-s windows until three in a row agree on throughput within 5% (at most 60 s; the notes say how long), which also puts every text in the tokenizer's cache.`,
+      `${texts.length} SpamAssassin paragraphs of ${picked.map((x) => x.ids).join(', ')} ids (spread-out length quantiles, the median first): at concurrency 1 the median one only, else connection, h2load process or in-process loop k sends text k % ${texts.length}. ${SECONDS} s per run, each after ${FIRST_WARMUP_SECONDS} s of its path at c=${Math.max(...CONCURRENCY)} and a warm-up of its own path at its own concurrency in 2-s windows until three in a row agree on throughput within 5% (at most 60 s; the notes say how long), which also puts every text in the tokenizer's cache.`,
       'in-process: the native tokenizer (no cache) and the inference app\'s own DynamicBatcher and WorkerPool, with the service\'s batching, in the benchmark process.',
       'inference Predict: the same texts\' ids straight to the inference process of the stack (h2load), no gateway or tokenizer.',
       'gateway classify: REST through the gateway with an API key (auth on), metrics on, PGlite, and tokenizer and inference behind it. serving total = gateway + tokenizer + inference.',

@@ -14,7 +14,7 @@ import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { grpcRequest } from './_grpc-frame.mjs';
-import { closedLoop, grpcLoad, requireH2load, warmUntilStable, warmupNote } from './_load.mjs';
+import { closedLoop, grpcLoad, requireH2load, FIRST_WARMUP_SECONDS, warmUntilStable, warmupNote } from './_load.mjs';
 import { machine, writeResults } from './_report.mjs';
 import { corpusTexts, cpuMeter, ensureBuilt, fmt, freePort, grpcDefinition, root, rssMb, startService } from './_support.mjs';
 
@@ -127,6 +127,9 @@ try {
     const r = await measure(SECONDS);
     return { ...r, notes: [r.notes, warmupNote(w)].filter(Boolean).join('; ') };
   };
+  const top = Math.max(...CONCURRENCY);
+  await measureInProcess(top, FIRST_WARMUP_SECONDS);
+  for (const s of paths) await measureService(s, top, FIRST_WARMUP_SECONDS);
   for (const c of CONCURRENCY) {
     const batch = [await steady((seconds) => measureInProcess(c, seconds))];
     for (const s of paths) batch.push(await steady((seconds) => measureService(s, c, seconds)));
@@ -170,7 +173,7 @@ const file = writeResults('tokenizer', {
   machine: machine(h2loadVersion),
   unit: 'text',
   description: [
-    `${CALLS} different calls of ${PER_CALL} SpamAssassin paragraphs (max_length ${MAX_LENGTH}); h2load process k sends call k, the in-process loop k sends call k % ${CALLS}; ${SECONDS} s per run, each after a warm-up of its own path at its own concurrency in 2-s windows until three in a row agree on throughput within 5% (at most 60 s; the notes say how long).`,
+    `${CALLS} different calls of ${PER_CALL} SpamAssassin paragraphs (max_length ${MAX_LENGTH}); h2load process k sends call k, the in-process loop k sends call k % ${CALLS}; ${SECONDS} s per run, each after ${FIRST_WARMUP_SECONDS} s of its path at c=${Math.max(...CONCURRENCY)} and a warm-up of its own path at its own concurrency in 2-s windows until three in a row agree on throughput within 5% (at most 60 s; the notes say how long).`,
     'uncached: the service with CACHE_MAX_BYTES=1, so no entry fits and every text is looked up, missed and encoded; cached: the service at its defaults with every text in its LRU.',
     'floor: a bare grpc-js server around the same encodeBatch (no Nest, cache, validation or metrics).',
     'Every gRPC run is checked: grpc-js calls with the same bytes answer OK before and after, and the service counted only OK calls during it.',
