@@ -136,3 +136,36 @@ export const rssMb = (pid) => statusMb(pid, 'VmRSS');
 
 /** The most a process has been resident so far in MB (VmHWM), or NaN when it is gone. */
 export const peakRssMb = (pid) => statusMb(pid, 'VmHWM');
+
+/**
+ * What this machine charges a thread in CPU for going to sleep and waking up, which every
+ * per-request figure at concurrency 1 pays several times over (each hop wakes a process, and
+ * inference's main thread and a worker wake each other). The same unit of JavaScript is timed
+ * back to back and then with the thread asleep `gapMs` between units; the difference in CPU per
+ * unit is the sleep and wake-up. Measured on this project's 2-core VM: 0.35 ms per unit back to
+ * back, 0.64-0.85 ms with a 10-40 ms sleep, so about 0.3-0.4 ms per wake-up. It is why CPU per
+ * request at concurrency 1 is several times that at 64 in every service here.
+ */
+export async function wakeUpCpuMs({ gapMs = 10, units = 150 } = {}) {
+  const unit = () => {
+    const rows = [];
+    for (let i = 0; i < 3000; i++) rows.push({ a: i, b: String(i) });
+    return JSON.stringify(rows).length;
+  };
+  for (let i = 0; i < 1000; i++) unit();
+  const cpuMs = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
+  const perUnit = async (gap) => {
+    const c0 = cpuMs();
+    for (let i = 0; i < units; i++) {
+      unit();
+      if (gap) await new Promise((resolve) => setTimeout(resolve, gap));
+    }
+    return (cpuMs() - c0) / units;
+  };
+  const busy = await perUnit(0);
+  const sleeping = await perUnit(gapMs);
+  return { busy, sleeping, wake: sleeping - busy, gapMs };
+}

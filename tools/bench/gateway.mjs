@@ -18,7 +18,7 @@ import { grpcRequest } from './_grpc-frame.mjs';
 import { startInProcessInference } from './_in-process.mjs';
 import { closedLoop, grpcLoad, httpLoad, lengthQuantiles, requireH2load, FIRST_WARMUP_SECONDS, warmUntilStable, warmupNote } from './_load.mjs';
 import { machine, servingCpu, writeResults } from './_report.mjs';
-import { corpusTexts, cpuMeter, ensureBuilt, fmt, freePort, grpcDefinition, root, rssMb, startService } from './_support.mjs';
+import { corpusTexts, cpuMeter, ensureBuilt, fmt, freePort, grpcDefinition, root, rssMb, startService, wakeUpCpuMs } from './_support.mjs';
 
 const MODEL = process.env.BENCH_MODEL ?? 'spam';
 const repository = process.env.MODEL_REPOSITORY ?? join(root, 'models');
@@ -227,6 +227,10 @@ try {
     pgIdle = rssMb(g.pid);
     extra.push(`gateway idle RSS, PostgreSQL (BENCH_DATABASE_URL), LOG_LEVEL=info: ${fmt(pgIdle, 0)} MB.`);
   }
+  const wake = await wakeUpCpuMs();
+  extra.push(
+    `this machine's cost of a thread's sleep and wake-up, which each hop at c=1 pays: a unit of JavaScript took ${fmt(wake.busy, 3)} ms of CPU back to back and ${fmt(wake.sleeping, 3)} ms with ${wake.gapMs} ms of sleep after each, so ${fmt(wake.wake, 3)} ms of CPU per sleep and wake-up.`,
+  );
   for (const line of extra) console.log(line);
 
   // --- targets (at the defaults: LOG_LEVEL=info) -------------------------------------
