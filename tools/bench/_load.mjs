@@ -216,7 +216,10 @@ export async function closedLoop({ concurrency, seconds, task }) {
  * own (a lone request is never merged with others downstream, for one).
  * Returns how long it took and whether it settled; the caller reports both.
  */
-export async function warmUntilStable(run, { windowSeconds = Number(process.env.BENCH_WARMUP_WINDOW_S ?? 2), maxSeconds = Number(process.env.BENCH_WARMUP_MAX_S ?? 60), tolerance = 0.05 } = {}) {
+const WARMUP_WINDOW_SECONDS = Number(process.env.BENCH_WARMUP_WINDOW_S ?? 2);
+const WARMUP_MAX_SECONDS = Number(process.env.BENCH_WARMUP_MAX_S ?? 60);
+
+export async function warmUntilStable(run, { windowSeconds = WARMUP_WINDOW_SECONDS, maxSeconds = WARMUP_MAX_SECONDS, tolerance = 0.05 } = {}) {
   const rates = [];
   let seconds = 0;
   while (seconds < maxSeconds) {
@@ -239,6 +242,17 @@ export const FIRST_WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_S ?? 20);
 
 /** How a run's warm-up went, for its notes. */
 export const warmupNote = (w) => `warmed ${w.seconds} s${w.stable ? '' : ' (not steady within the limit)'}`;
+
+/** One benchmark row at steady state: `measure(seconds)` warmed until stable, then run for `seconds`, its notes saying how the warm-up went. */
+export async function measureSteady(measure, seconds) {
+  const w = await warmUntilStable(measure);
+  const r = await measure(seconds);
+  return { ...r, notes: [r.notes, warmupNote(w)].filter(Boolean).join('; ') };
+}
+
+/** How every benchmark warms its paths, for its description (`top`: its highest concurrency). */
+export const warmupDescription = (top) =>
+  `each after ${FIRST_WARMUP_SECONDS} s of its path at c=${top} and a warm-up of its own path at its own concurrency in ${WARMUP_WINDOW_SECONDS}-s windows until three in a row agree on throughput within 5% (at most ${WARMUP_MAX_SECONDS} s; the notes say how long)`;
 
 /**
  * `count` items spread over the length distribution, the median first: item k sits at length

@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { grpcRequest } from './_grpc-frame.mjs';
 import { startInProcessInference } from './_in-process.mjs';
-import { closedLoop, grpcLoad, httpLoad, lengthQuantiles, requireH2load, FIRST_WARMUP_SECONDS, warmUntilStable, warmupNote } from './_load.mjs';
+import { closedLoop, grpcLoad, httpLoad, lengthQuantiles, requireH2load, FIRST_WARMUP_SECONDS, measureSteady, warmupDescription } from './_load.mjs';
 import { machine, servingCpu, writeResults } from './_report.mjs';
 import { corpusTexts, cpuMeter, ensureBuilt, fmt, freePort, grpcDefinition, root, rssMb, startService, wakeUpCpuMs } from './_support.mjs';
 
@@ -184,20 +184,15 @@ try {
   // Every path warms at each concurrency until it holds steady (warmUntilStable), which also puts
   // every text it sends in the tokenizer's cache, and is then measured for SECONDS.
   const top = Math.max(...CONCURRENCY);
-  const steady = async (measure) => {
-    const w = await warmUntilStable(measure);
-    const r = await measure(SECONDS);
-    return { ...r, notes: warmupNote(w) };
-  };
   await measureInProcess(top, FIRST_WARMUP_SECONDS);
   for (const s of stacks) {
     await measureGateway(s, top, FIRST_WARMUP_SECONDS);
     await measureInference(s, top, FIRST_WARMUP_SECONDS);
   }
   for (const c of CONCURRENCY) {
-    const batch = [await steady((seconds) => measureInProcess(c, seconds))];
-    for (const s of stacks) batch.push(await steady((seconds) => measureGateway(s, c, seconds)));
-    for (const s of stacks) batch.push(await steady((seconds) => measureInference(s, c, seconds)));
+    const batch = [await measureSteady((seconds) => measureInProcess(c, seconds), SECONDS)];
+    for (const s of stacks) batch.push(await measureSteady((seconds) => measureGateway(s, c, seconds), SECONDS));
+    for (const s of stacks) batch.push(await measureSteady((seconds) => measureInference(s, c, seconds), SECONDS));
     for (const x of batch) {
       console.log(
         `c=${String(c).padEnd(3)} ${x.path.padEnd(36)} ${(x.logLevel ?? '').padEnd(4)} ${fmt(x.rps, 0).padStart(6)} req/s  p50 ${fmt(x.p50Ms, 2).padStart(6)}  p99 ${fmt(x.p99Ms, 2).padStart(6)} ms  CPU ms/req ${Object.entries(x.cpuMsPerUnit).map(([k, v]) => `${k} ${fmt(v, 3)}`).join(', ')}`,
@@ -274,7 +269,7 @@ try {
     at: new Date().toISOString(),
     machine: machine(h2loadVersion, { 'inference worker threads': WORKERS, backend, DOWNSTREAM_MAX_IN_FLIGHT: process.env.DOWNSTREAM_MAX_IN_FLIGHT ?? 'default' }),
     description: [
-      `${texts.length} SpamAssassin paragraphs of ${picked.map((x) => x.ids).join(', ')} ids (spread-out length quantiles, the median first): at concurrency 1 the median one only, else connection, h2load process or in-process loop k sends text k % ${texts.length}. ${SECONDS} s per run, each after ${FIRST_WARMUP_SECONDS} s of its path at c=${Math.max(...CONCURRENCY)} and a warm-up of its own path at its own concurrency in 2-s windows until three in a row agree on throughput within 5% (at most 60 s; the notes say how long), which also puts every text in the tokenizer's cache.`,
+      `${texts.length} SpamAssassin paragraphs of ${picked.map((x) => x.ids).join(', ')} ids (spread-out length quantiles, the median first): at concurrency 1 the median one only, else connection, h2load process or in-process loop k sends text k % ${texts.length}. ${SECONDS} s per run, ${warmupDescription(Math.max(...CONCURRENCY))}, which also puts every text in the tokenizer's cache.`,
       'in-process: the native tokenizer (no cache) and the inference app\'s own DynamicBatcher and WorkerPool, with the service\'s batching, in the benchmark process.',
       'inference Predict: the same texts\' ids straight to the inference process of the stack (h2load), no gateway or tokenizer.',
       'gateway classify: REST through the gateway with an API key (auth on), metrics on, PGlite, and tokenizer and inference behind it. serving total = gateway + tokenizer + inference.',

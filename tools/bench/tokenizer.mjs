@@ -14,7 +14,7 @@ import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { grpcRequest } from './_grpc-frame.mjs';
-import { closedLoop, grpcLoad, requireH2load, FIRST_WARMUP_SECONDS, warmUntilStable, warmupNote } from './_load.mjs';
+import { closedLoop, grpcLoad, requireH2load, FIRST_WARMUP_SECONDS, measureSteady, warmupDescription } from './_load.mjs';
 import { machine, writeResults } from './_report.mjs';
 import { corpusTexts, cpuMeter, ensureBuilt, fmt, freePort, grpcDefinition, root, rssMb, startService } from './_support.mjs';
 
@@ -122,17 +122,12 @@ try {
 
   // Every path warms at each concurrency until it holds steady (warmUntilStable), which also fills
   // the cached services' LRU with every call it sends, and is then measured for SECONDS.
-  const steady = async (measure) => {
-    const w = await warmUntilStable(measure);
-    const r = await measure(SECONDS);
-    return { ...r, notes: [r.notes, warmupNote(w)].filter(Boolean).join('; ') };
-  };
   const top = Math.max(...CONCURRENCY);
   await measureInProcess(top, FIRST_WARMUP_SECONDS);
   for (const s of paths) await measureService(s, top, FIRST_WARMUP_SECONDS);
   for (const c of CONCURRENCY) {
-    const batch = [await steady((seconds) => measureInProcess(c, seconds))];
-    for (const s of paths) batch.push(await steady((seconds) => measureService(s, c, seconds)));
+    const batch = [await measureSteady((seconds) => measureInProcess(c, seconds), SECONDS)];
+    for (const s of paths) batch.push(await measureSteady((seconds) => measureService(s, c, seconds), SECONDS));
     for (const r of batch) {
       console.log(
         `c=${String(c).padEnd(2)} ${r.path.padEnd(34)} ${(r.logLevel ?? '').padEnd(4)} ${fmt(r.rps, 0).padStart(8)} texts/s  p50 ${fmt(r.p50Ms, 2).padStart(6)} ms  p99 ${fmt(r.p99Ms, 2).padStart(6)} ms  CPU ms/text ${Object.entries(r.cpuMsPerUnit).map(([k, v]) => `${k} ${fmt(v, 4)}`).join(', ')}`,
@@ -173,7 +168,7 @@ const file = writeResults('tokenizer', {
   machine: machine(h2loadVersion),
   unit: 'text',
   description: [
-    `${CALLS} different calls of ${PER_CALL} SpamAssassin paragraphs (max_length ${MAX_LENGTH}); h2load process k sends call k, the in-process loop k sends call k % ${CALLS}; ${SECONDS} s per run, each after ${FIRST_WARMUP_SECONDS} s of its path at c=${Math.max(...CONCURRENCY)} and a warm-up of its own path at its own concurrency in 2-s windows until three in a row agree on throughput within 5% (at most 60 s; the notes say how long).`,
+    `${CALLS} different calls of ${PER_CALL} SpamAssassin paragraphs (max_length ${MAX_LENGTH}); h2load process k sends call k, the in-process loop k sends call k % ${CALLS}; ${SECONDS} s per run, ${warmupDescription(Math.max(...CONCURRENCY))}.`,
     'uncached: the service with CACHE_MAX_BYTES=1, so no entry fits and every text is looked up, missed and encoded; cached: the service at its defaults with every text in its LRU.',
     'floor: a bare grpc-js server around the same encodeBatch (no Nest, cache, validation or metrics).',
     'Every gRPC run is checked: grpc-js calls with the same bytes answer OK before and after, and the service counted only OK calls during it.',
