@@ -65,23 +65,6 @@ describe('model repository', () => {
     expect(() => new HashedBigrams({ buckets: 1 })).toThrow(/buckets/);
   });
 
-  it('round-trips a bag of tokens and hashed bigrams, and padding leaves its output alone', async () => {
-    const ids = tf.input({ shape: [null], dtype: 'int32' });
-    const tokens = new MaskedPooling({ mode: 'mean' }).apply([tf.layers.embedding({ inputDim: 10, outputDim: 4 }).apply(ids) as tf.SymbolicTensor, ids]) as tf.SymbolicTensor;
-    const bigramIds = new HashedBigrams({ buckets: 64 }).apply(ids) as tf.SymbolicTensor;
-    const bigrams = new MaskedPooling({ mode: 'mean' }).apply([tf.layers.embedding({ inputDim: 64, outputDim: 4 }).apply(bigramIds) as tf.SymbolicTensor, bigramIds]) as tf.SymbolicTensor;
-    const out = tf.layers.dense({ units: 2, activation: 'softmax' }).apply(tf.layers.concatenate().apply([tokens, bigrams]) as tf.SymbolicTensor) as tf.SymbolicTensor;
-    const model = tf.model({ inputs: ids, outputs: out });
-    const dir = mkdtempSync(join(tmpdir(), 'io-'));
-    await model.save(fileSystemIO(dir));
-    const loaded = (await loadTfModel(dir, parseManifest(manifest()))) as tf.LayersModel;
-    const tight = tf.tensor2d([[1, 2, 3]], [1, 3], 'int32');
-    const wide = tf.tensor2d([[1, 2, 3, 0, 0, 0]], [1, 6], 'int32');
-    const expected = [...(model.predict(tight) as tf.Tensor).dataSync()];
-    expect([...(loaded.predict(tight) as tf.Tensor).dataSync()]).toEqual(expected);
-    [...(loaded.predict(wide) as tf.Tensor).dataSync()].forEach((p, i) => expect(p).toBeCloseTo(expected[i], 6));
-  });
-
   it('hashes token bigrams and trigrams into [1, buckets), one order after the other, and gives padding and the last tokens 0', () => {
     const ids = tf.tensor2d([[5, 6, 7, 0, 0], [9, 8, 0, 0, 0]], [2, 5], 'int32');
     const out = new HashedNgrams({ buckets: 100, orders: [2, 3] }).apply(ids) as tf.Tensor;
@@ -103,18 +86,21 @@ describe('model repository', () => {
     expect(() => new HashedNgrams({ buckets: 64, orders: [1] })).toThrow(/orders/);
   });
 
-  it('round-trips a bag of tokens and hashed n-grams, and padding leaves its output alone', async () => {
+  it.each([
+    { what: 'hashed bigrams', layer: () => new HashedBigrams({ buckets: 64 }), tokens: [1, 2, 3] },
+    { what: 'hashed n-grams', layer: () => new HashedNgrams({ buckets: 64, orders: [2, 3] }), tokens: [1, 2, 3, 4] },
+  ])('round-trips a bag of tokens and $what, and padding leaves its output alone', async ({ layer, tokens }) => {
     const ids = tf.input({ shape: [null], dtype: 'int32' });
-    const tokens = new MaskedPooling({ mode: 'mean' }).apply([tf.layers.embedding({ inputDim: 10, outputDim: 4 }).apply(ids) as tf.SymbolicTensor, ids]) as tf.SymbolicTensor;
-    const ngramIds = new HashedNgrams({ buckets: 64, orders: [2, 3] }).apply(ids) as tf.SymbolicTensor;
+    const pooled = new MaskedPooling({ mode: 'mean' }).apply([tf.layers.embedding({ inputDim: 10, outputDim: 4 }).apply(ids) as tf.SymbolicTensor, ids]) as tf.SymbolicTensor;
+    const ngramIds = layer().apply(ids) as tf.SymbolicTensor;
     const ngrams = new MaskedPooling({ mode: 'mean' }).apply([tf.layers.embedding({ inputDim: 64, outputDim: 4 }).apply(ngramIds) as tf.SymbolicTensor, ngramIds]) as tf.SymbolicTensor;
-    const out = tf.layers.dense({ units: 2, activation: 'softmax' }).apply(tf.layers.concatenate().apply([tokens, ngrams]) as tf.SymbolicTensor) as tf.SymbolicTensor;
+    const out = tf.layers.dense({ units: 2, activation: 'softmax' }).apply(tf.layers.concatenate().apply([pooled, ngrams]) as tf.SymbolicTensor) as tf.SymbolicTensor;
     const model = tf.model({ inputs: ids, outputs: out });
     const dir = mkdtempSync(join(tmpdir(), 'io-'));
     await model.save(fileSystemIO(dir));
     const loaded = (await loadTfModel(dir, parseManifest(manifest()))) as tf.LayersModel;
-    const tight = tf.tensor2d([[1, 2, 3, 4]], [1, 4], 'int32');
-    const wide = tf.tensor2d([[1, 2, 3, 4, 0, 0, 0]], [1, 7], 'int32');
+    const tight = tf.tensor2d([tokens], [1, tokens.length], 'int32');
+    const wide = tf.tensor2d([[...tokens, 0, 0, 0]], [1, tokens.length + 3], 'int32');
     const expected = [...(model.predict(tight) as tf.Tensor).dataSync()];
     expect([...(loaded.predict(tight) as tf.Tensor).dataSync()]).toEqual(expected);
     [...(loaded.predict(wide) as tf.Tensor).dataSync()].forEach((p, i) => expect(p).toBeCloseTo(expected[i], 6));
