@@ -34,6 +34,8 @@ export function toFloat16Bits(value: number): number {
  * manifest as `quantization: {dtype: 'float16'}`: the standard TF.js layout, which
  * tf.loadLayersModel (and so the inference service) decodes back to float32 with no
  * change to the loader. Halves weights.bin; the values served are the rounded ones.
+ * Written here because TF.js reads float16 weights but has no writer for them (its
+ * quantisation lives in the Python converter), and Node 20 has no Float16Array.
  */
 export function float16IO(inner: tf.io.IOHandler): tf.io.IOHandler {
   return {
