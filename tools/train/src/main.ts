@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Tokenizer } from 'tokenizers';
@@ -34,10 +34,6 @@ const { values: args } = parseArgs({
     'bigram-dim': { type: 'string' },
     float16: { type: 'string' },
     separate: { type: 'string', default: 'true' },
-    pretrained: { type: 'string' },
-    'embedding-dim': { type: 'string' },
-    'pretrained-scale': { type: 'string', default: '0.5' },
-    'pretrained-frozen': { type: 'string', default: 'false' },
   },
 });
 const outDir = resolve(args.out);
@@ -55,34 +51,6 @@ async function encode(tokenizer: Tokenizer, messages: Example[]): Promise<Encode
     for (const e of encodings) rows.push(Int32Array.from(e.getIds()));
   }
   return { rows, labels: messages.map((m) => (m.label === 'spam' ? 1 : 0)) };
-}
-
-function loadPretrained(path: string, vocab: string[], scale: number): { rows: (Float32Array | undefined)[]; dim: number } {
-  const t0 = Date.now();
-  const glove = JSON.parse(readFileSync(path, 'utf8')) as { dimensions: number; vectors: Record<string, number[]> };
-  const dim = glove.dimensions;
-  let hits = 0;
-  const rows = vocab.map((token) => {
-    const word = token.startsWith('##') ? undefined : token;
-    const v = word === undefined ? undefined : glove.vectors[word];
-    if (!v) return undefined;
-    hits++;
-    const x = Float32Array.from(v.slice(0, dim));
-    const norm = Math.hypot(...x);
-    return x.map((e) => (e / norm) * scale);
-  });
-  console.log(`pretrained ${path}: ${hits} of ${vocab.length} tokens found (${Math.round((Date.now() - t0) / 1000)} s)`);
-  return { rows, dim };
-}
-
-function initEmbedding(model: tf.LayersModel, pretrained: { rows: (Float32Array | undefined)[]; dim: number }, name: string): void {
-  const layer = model.getLayer(name);
-  const [current] = layer.getWeights();
-  const embeddingDim = current.shape[1] as number;
-  if (embeddingDim !== pretrained.dim) throw new Error(`--pretrained vectors have ${pretrained.dim} dimensions, the embedding ${embeddingDim}`);
-  const values = current.dataSync().slice();
-  pretrained.rows.forEach((row, i) => row && values.set(row, i * embeddingDim));
-  layer.setWeights([tf.tensor2d(values, current.shape as [number, number])]);
 }
 
 async function main(): Promise<void> {
@@ -130,10 +98,7 @@ async function main(): Promise<void> {
     ...(args.buckets !== undefined ? { bigramBuckets: num(args.buckets) } : {}),
     ...(args['bigram-dim'] !== undefined ? { bigramDim: num(args['bigram-dim']) } : {}),
     ...(args.float16 !== undefined ? { float16: args.float16 === 'true' } : {}),
-    ...(args['embedding-dim'] !== undefined ? { embeddingDim: num(args['embedding-dim']) } : {}),
-    ...(args['pretrained-frozen'] === 'true' ? { pretrainedDim: 100 } : {}),
   };
-  const pretrained = args.pretrained ? loadPretrained(args.pretrained, vocab, Number(args['pretrained-scale'])) : undefined;
   const chosen = [ARCHITECTURES[1], ARCHITECTURES[2]].filter((a) => versions.includes(a.version)).map((a) => ({ ...a, ...overrides, epochs: epochsOverride ?? a.epochs }));
   if (Object.keys(overrides).length > 0) console.log(`overrides (experiment): ${JSON.stringify(overrides)}`);
   const progress = new Progress(chosen.reduce((sum, a) => sum + a.epochs * (a.members ?? 1) * batchesPerEpoch(trainSet.rows.length), 0));
@@ -146,7 +111,6 @@ async function main(): Promise<void> {
     let history: Awaited<ReturnType<typeof train>>;
     if (members === 1 || !separate) {
       model = buildModel(arch, vocab.length, SEED + arch.version * 100);
-      if (pretrained) initEmbedding(model, pretrained, arch.pretrainedDim ? 'pretrained_embedding' : 'embedding');
       history = await train(model, `spam v${arch.version}`, weighted, validation, arch.epochs, SEED + arch.version, progress);
     } else {
       // Each member trains alone, with its own initial and shuffle seeds (member 0's are the single network's),
@@ -242,18 +206,6 @@ async function main(): Promise<void> {
       .join('; ')}`;
     progress.log(line);
     summaries.push(line);
-    if (process.env.PROBE) {
-      const md = readFileSync('docs/model.md', 'utf8');
-      const grab = (k: string) => [...md.split(`${k}: `)[1].split('\n')[0].matchAll(/“([^”]+)”/g)].map((m) => m[1]);
-      const ham = grab('Ham'), spam = grab('Spam');
-      const enc = await encode(tokenizer, [...ham, ...spam].map((text) => ({ messageId: 'probe', text, label: 'ham', kind: 'segment' }) as Example));
-      const p = await predictProbabilities(served, enc.rows);
-      const s = (i: number) => p[2 * i + 1];
-      const hamOk = ham.filter((_, i) => s(i) < 0.5).length, spamOk = spam.filter((_, i) => s(ham.length + i) >= 0.5).length;
-      const extra = `probe: ham ${hamOk}/20 right, spam ${spamOk}/20; ham scores ${ham.map((_, i) => s(i).toFixed(2)).join(' ')}`;
-      progress.log(extra);
-      summaries.push(extra);
-    }
     model.dispose();
     served.dispose();
   }

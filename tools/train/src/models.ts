@@ -34,8 +34,6 @@ export interface Architecture {
    * softmax. 1 (the default) is the single network, layer names unchanged.
    */
   members?: number;
-  /** A frozen channel of pretrained word vectors (set after building), mean-pooled beside the others. */
-  pretrainedDim?: number;
   /** Store the weights as float16 (see float16IO): half the bytes on disk. */
   float16?: boolean;
 }
@@ -144,13 +142,6 @@ function memberFeatures(arch: Architecture, vocabSize: number, seed: number, ids
       ? { mode: 'mean', name: `masked_mean${suffix}` }
       : { mode: 'conv', filters: arch.filters, kernelSize: arch.kernelSize, seed: seed + 1, name: `masked_conv_max${suffix}` },
   ).apply([dropped, ids]) as tf.SymbolicTensor;
-  if (arch.pretrainedDim) {
-    const vectors = tf.layers
-      .embedding({ inputDim: vocabSize, outputDim: arch.pretrainedDim, trainable: false, embeddingsInitializer: 'zeros', name: `pretrained_embedding${suffix}` })
-      .apply(ids) as tf.SymbolicTensor;
-    const pooledVectors = new MaskedPooling({ mode: 'mean', name: `pretrained_mean${suffix}` }).apply([vectors, ids]) as tf.SymbolicTensor;
-    pooled = tf.layers.concatenate({ name: `with_pretrained${suffix}` }).apply([pooled, pooledVectors]) as tf.SymbolicTensor;
-  }
   if (arch.bigramBuckets) {
     const orders = arch.ngramOrders ?? [2];
     const bigramIds = (
