@@ -204,6 +204,9 @@ export async function closedLoop({ concurrency, seconds, task }) {
   };
 }
 
+const WARMUP_WINDOW_SECONDS = Number(process.env.BENCH_WARMUP_WINDOW_S ?? 2);
+const WARMUP_MAX_SECONDS = Number(process.env.BENCH_WARMUP_MAX_S ?? 60);
+
 /**
  * Warms one path at one concurrency until it holds steady: `run(seconds)` in windows of
  * BENCH_WARMUP_WINDOW_S (2 s) until the last three windows' throughputs lie within 5% of their
@@ -216,9 +219,6 @@ export async function closedLoop({ concurrency, seconds, task }) {
  * own (a lone request is never merged with others downstream, for one).
  * Returns how long it took and whether it settled; the caller reports both.
  */
-const WARMUP_WINDOW_SECONDS = Number(process.env.BENCH_WARMUP_WINDOW_S ?? 2);
-const WARMUP_MAX_SECONDS = Number(process.env.BENCH_WARMUP_MAX_S ?? 60);
-
 export async function warmUntilStable(run, { windowSeconds = WARMUP_WINDOW_SECONDS, maxSeconds = WARMUP_MAX_SECONDS, tolerance = 0.05 } = {}) {
   const rates = [];
   let seconds = 0;

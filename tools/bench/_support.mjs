@@ -143,7 +143,8 @@ export const peakRssMb = (pid) => statusMb(pid, 'VmHWM');
  * inference's main thread and a worker wake each other). The same unit of JavaScript is timed
  * back to back and then with the thread asleep `gapMs` between units; the difference in CPU per
  * unit is the sleep and wake-up. Measured on this project's 2-core VM: 0.35 ms per unit back to
- * back, 0.55-0.85 ms with a 10-40 ms sleep, so 0.2-0.5 ms per wake-up. It is why CPU per
+ * back, 0.55-0.85 ms with a 10-40 ms sleep, so 0.2-0.5 ms per wake-up (on a slower day 0.47-0.63
+ * and 0.84-0.99 ms with a 10 ms sleep: 0.26-0.37 ms). It is why CPU per
  * request at concurrency 1 is several times that at 64 in every service here.
  */
 export async function wakeUpCpuMs({ gapMs = 10, units = 150 } = {}) {

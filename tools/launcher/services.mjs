@@ -19,8 +19,9 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
  * of the scavenges for the same live set. Scavenges were 8-10% of the gateway's CPU samples
  * (perf). Measured with two gateways on one data plane, c=64 windows alternating, 5 pairs each:
  * CPU per classify 0.291 against 0.335 ms (lower in 5 of 5 pairs); 128 MB gave 0.265 against
- * 0.304 ms but 406 MB of RSS under load against 238, where 64 MB costs 267. Idle RSS is the same
- * (110-111 MB once settled): the space grows only under allocation.
+ * 0.304 ms but 406 MB of RSS under load against 238, where 64 MB costs 267. Settled idle RSS is
+ * the same (109-111 MB): start-up's allocations grow the space (163 against 148 MB for the first
+ * 15 s or so after ready, on PostgreSQL) until V8's memory reducer gives it back.
  */
 export const APP_NODE_ARGS = { gateway: ['--max-semi-space-size=64'] };
 
