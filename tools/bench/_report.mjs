@@ -94,9 +94,9 @@ export function benchmarksMarkdown(results) {
     '/proc: the unit that holds across machines. Every service runs at its defaults (`LOG_LEVEL=info`, auth',
     'and metrics on); the line below each, marked `warn`, is the same run with `LOG_LEVEL=warn`. Load comes',
     'from autocannon (HTTP) and h2load (gRPC, one pre-encoded request per h2load process), each in a process',
-    'of its own: the load generator column. In-process baselines run the same code and batching policy as',
-    'the service in the benchmark process itself. Throughput shares the cores with the load generator, so',
-    'it is the noisier column, and a shared machine adds noise of its own.',
+    'of its own: the load generator column. In-process baselines run the same code, batching policy and V8',
+    'flags as the service in the benchmark process itself. Throughput shares the cores with the load',
+    'generator, so it is the noisier column, and a shared machine adds noise of its own.',
     '',
   ];
   const targets = targetsTable(sorted);
