@@ -20,8 +20,9 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
  * (perf). Measured with two gateways on one data plane, c=64 windows alternating, 5 pairs each:
  * CPU per classify 0.291 against 0.335 ms (lower in 5 of 5 pairs); 128 MB gave 0.265 against
  * 0.304 ms but 406 MB of RSS under load against 238, where 64 MB costs 267. Settled idle RSS is
- * the same (109-111 MB): start-up's allocations grow the space (163 against 148 MB for the first
- * 15 s or so after ready, on PostgreSQL) until V8's memory reducer gives it back.
+ * the same (109-113 MB): start-up's allocations grow the space (164 against 148 MB) until V8's
+ * memory reducer gives it back, 30-70 s after ready when sampled (tools/bench/gateway.mjs reads
+ * idle RSS after 2 minutes for that reason).
  *
  * Inference: garbage collection on the thread that made the garbage (`--single-threaded-gc`), not
  * on V8's shared helper threads. Inference runs three isolates (gRPC, two predict workers), and
