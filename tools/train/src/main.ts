@@ -15,12 +15,19 @@ import { buildVocabulary, tokenizerJson } from './tokenizer-builder';
 import { batchesPerEpoch, predictProbabilities, Progress, train, type Encoded } from './training';
 import { registerTrainingKernels } from './wasm-training-kernels';
 
-const SEED = 42;
-const MAX_LENGTH = 256;
+const DEFAULT_SEED = 42;
+// Ids read per text. 512, not 256: a longer part of an e-mail is more evidence. The corpus's messages
+// have a median of 301 ids, and 59% of them were cut at 256 (27% are at 512); short texts have a
+// median of 22 ids, and 5 of 25,259 are over 256. With 256 ids, v1 (seeds 42, 1, 2 and 3) got
+// 98.95-99.30% of validation's whole messages right; with 512, 99.30-99.65%
+// (with 1,024, 99.13-99.48%). A TF-IDF logistic regression on words loses the same way: 98.7% on
+// the whole text of `test`, 97.9% on its first 180 words.
+const DEFAULT_MAX_LENGTH = 512;
 const VOCAB_SIZE = 8000;
 
 // --out <dir> (default models/); --tokenizer-only; --versions 1 retrains only v1 (quick experiments);
-// --epochs N overrides every version's epochs: for a quick look, never for the committed models.
+// --epochs N overrides every version's epochs, --seed N the seed (42), --max-length N the ids read per
+// text (512): for experiments, never for the committed models.
 const { values: args } = parseArgs({
   options: {
     out: { type: 'string', default: 'models' },
@@ -34,6 +41,8 @@ const { values: args } = parseArgs({
     'bigram-dim': { type: 'string' },
     float16: { type: 'string' },
     separate: { type: 'string', default: 'true' },
+    'max-length': { type: 'string' },
+    seed: { type: 'string' },
   },
 });
 const outDir = resolve(args.out);
@@ -41,8 +50,16 @@ const tokenizerOnly = args['tokenizer-only'];
 const versions = args.versions.split(',').map(Number);
 if (versions.some((v) => !Number.isInteger(v) || v < 1)) throw new Error(`--versions takes version numbers like 1,2, got "${args.versions}"`);
 const separate = args.separate === 'true';
-const epochsOverride = args.epochs === undefined ? undefined : Number(args.epochs);
-if (epochsOverride !== undefined && !(Number.isInteger(epochsOverride) && epochsOverride > 0)) throw new Error(`--epochs takes a positive whole number, got "${args.epochs}"`);
+function wholeNumber(name: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} takes a whole number of at least ${min}, got "${value}"`);
+  return n;
+}
+const epochsOverride = wholeNumber('epochs', args.epochs, 1);
+const SEED = wholeNumber('seed', args.seed, 0) ?? DEFAULT_SEED;
+// [CLS] and [SEP] take two of the ids.
+const MAX_LENGTH = wholeNumber('max-length', args['max-length'], 3) ?? DEFAULT_MAX_LENGTH;
 
 async function encode(tokenizer: Tokenizer, messages: Example[]): Promise<Encoded> {
   const rows: Int32Array[] = [];
