@@ -1,18 +1,18 @@
 // Shared pieces of the benchmarks: building, spawning a service, gRPC clients, stats, CPU and memory.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { ROOT, Service, appMain, buildApps } from '../launcher/services.mjs';
+import { ROOT, Service, buildApps } from '../launcher/services.mjs';
 
 export const root = ROOT;
 const require = createRequire(join(root, 'package.json'));
 export const grpc = require('@grpc/grpc-js');
 const protoLoader = require('@grpc/proto-loader');
 
+/** Builds the apps every time (Nx replays its cache when nothing changed): a dist/ left from older code would be measured instead. */
 export function ensureBuilt(...apps) {
-  const missing = apps.filter((a) => !existsSync(appMain(a)));
-  if (missing.length > 0) buildApps(missing);
+  buildApps(apps);
 }
 
 export async function freePort() {

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadInferenceConfig } from '../config/inference.config';
 import { fakeManifest } from '../testing/inference-fixtures';
-import { batchingOf } from './manifest';
+import { batchingOf, warmupPlanOf } from './manifest';
 import { repositorySource } from './repository-source';
 
 /** A one-version repository whose servable.json carries `batching` (or nothing), read the way inference reads it. */
@@ -67,5 +67,43 @@ describe('batchingOf: servable.json, else the environment, else the built-in def
         allowedBatchSizes: undefined,
       });
     }
+  });
+});
+
+describe('warmupPlanOf: the shapes a worker runs before a version takes traffic', () => {
+  const defaults = loadInferenceConfig({});
+  const shapesAt = async (maxLength: number, batching?: Record<string, unknown>) => {
+    const manifest = { ...(await readFromRepository(batching)), max_length: maxLength };
+    return warmupPlanOf(manifest, batchingOf(manifest, defaults)).shapes;
+  };
+
+  it('runs 1, 8 and 64 rows at 16 ids and at max_length when 64 full rows fit the token budget', async () => {
+    expect(await shapesAt(256)).toEqual([
+      { batch: 1, seq: 16 },
+      { batch: 1, seq: 256 },
+      { batch: 8, seq: 16 },
+      { batch: 8, seq: 256 },
+      { batch: 64, seq: 16 },
+      { batch: 64, seq: 256 },
+    ]);
+  });
+
+  it('never warms a batch the batcher could not send: 16,384 tokens hold 32 rows of 512', async () => {
+    const shapes = await shapesAt(512);
+    expect(shapes).toContainEqual({ batch: 32, seq: 512 });
+    expect(shapes).toContainEqual({ batch: 64, seq: 16 });
+    for (const { batch, seq } of shapes) expect(batch * seq).toBeLessThanOrEqual(16_384);
+  });
+
+  it('pads to the allowed batch sizes the way the batcher does, and keeps one row of the longest length', async () => {
+    expect(await shapesAt(512, { allowed_batch_sizes: [4, 16, 64] })).toEqual([
+      { batch: 4, seq: 16 },
+      { batch: 4, seq: 512 },
+      { batch: 16, seq: 16 },
+      { batch: 16, seq: 512 },
+      { batch: 64, seq: 16 },
+      { batch: 64, seq: 512 },
+    ]);
+    expect((await shapesAt(20_000)).filter((s) => s.seq === 20_000)).toEqual([{ batch: 1, seq: 20_000 }]);
   });
 });

@@ -43,11 +43,9 @@ function lowPriorityWhileLoading(): () => void {
 
 /** Runs the warm-up shapes one at a time, yielding between them so batches of other versions get in. */
 async function warmUp(runner: ModelRunner, plan: WarmupPlan): Promise<void> {
-  for (const batch of plan.batchSizes) {
-    for (const seq of plan.lengths) {
-      await yieldToMessages();
-      runner.run(new Int32Array(batch * seq).fill(1), batch, seq);
-    }
+  for (const { batch, seq } of plan.shapes) {
+    await yieldToMessages();
+    runner.run(new Int32Array(batch * seq).fill(1), batch, seq);
   }
 }
 

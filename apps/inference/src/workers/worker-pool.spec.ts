@@ -4,7 +4,7 @@ import { fakeManifest } from '../testing/inference-fixtures';
 import { WorkerPool } from './worker-pool';
 
 const FAKE = { path: join(__dirname, '../testing/fake-predict-worker.cjs') };
-const warmup = { batchSizes: [1], lengths: [1] };
+const warmup = { shapes: [{ batch: 1, seq: 1 }] };
 
 describe('WorkerPool', () => {
   let pool: WorkerPool;

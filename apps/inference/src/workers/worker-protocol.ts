@@ -9,9 +9,9 @@ export interface WorkerInit {
   backend: BackendPreference;
 }
 
+/** The [rows, ids per row] shapes a worker runs once before a version takes traffic, in order. */
 export interface WarmupPlan {
-  batchSizes: number[];
-  lengths: number[];
+  shapes: Array<{ batch: number; seq: number }>;
 }
 
 export type ToWorker =
