@@ -5,7 +5,7 @@ import { GRPC_CHANNEL_OPTIONS, loadGrpcObject } from '@servable/contracts/grpc';
 import { waitFor } from '@servable/observability/testing';
 import { RoutingTable } from './control-plane/routing-table.service';
 import type { RunningGateway } from './gateway-server';
-import { fakeEncode, fakeSpamProbability, type FakeDataPlane } from './testing/fake-data-plane';
+import { MAX_LENGTH, fakeEncode, fakeSpamProbability, type FakeDataPlane } from './testing/fake-data-plane';
 import { startTestGateway, type TestGateway } from './testing/test-gateway';
 
 process.env['LOG_LEVEL'] ??= 'warn';
@@ -130,7 +130,7 @@ describe('control plane in the gateway: keys, rollouts, shadow and metrics (fake
       [1, 'AVAILABLE'],
       [2, 'AVAILABLE'],
     ]);
-    expect(spam.versions[0]).toMatchObject({ labels: ['stable'], pinned: true, maxLength: 256, classLabels: ['ham', 'spam'] });
+    expect(spam.versions[0]).toMatchObject({ labels: ['stable'], pinned: true, maxLength: MAX_LENGTH, classLabels: ['ham', 'spam'] });
     expect(spam.versions[0].tokenizerHash).toMatch(/^[0-9a-f]{64}$/);
     // The operator's view keeps what a client has no need for.
     expect(spam.versions[0].artifactPath).toBeUndefined();

@@ -8,7 +8,7 @@ import { GRPC_CHANNEL_OPTIONS, loadGrpcObject } from '@servable/contracts/grpc';
 import { waitFor } from '@servable/observability/testing';
 import { RoutingTable } from './control-plane/routing-table.service';
 import type { RunningGateway } from './gateway-server';
-import { HASH_V1, HASH_V2, fakeEncode, fakeSpamProbability, type FakeDataPlane } from './testing/fake-data-plane';
+import { HASH_V1, HASH_V2, MAX_LENGTH, fakeEncode, fakeSpamProbability, type FakeDataPlane } from './testing/fake-data-plane';
 import { startTestGateway, type TestGateway } from './testing/test-gateway';
 
 process.env['LOG_LEVEL'] ??= 'warn';
@@ -249,18 +249,19 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
 
   it('tokenizes with the tokenizer of the version classify would use, with offsets into the text and truncation', async () => {
     const text = 'Free money 😀 now, café';
-    const long = Array.from({ length: 300 }, (_, i) => `w${i}`).join(' ');
+    // MAX_LENGTH one-letter words: more ids than fit once [CLS] and [SEP] are added, in a body the test gateway accepts.
+    const long = Array.from({ length: MAX_LENGTH }, () => 'a').join(' ');
     const res = await post('/v1/models/spam:tokenize', { texts: [text, long] }, { 'x-request-id': 'req-tokenize-1' });
     expect(res.status).toBe(200);
     const body = await res.json() as any;
-    expect(body).toMatchObject({ model_version: '1', tokenizer: HASH_V1, max_length: 256, add_special_tokens: true });
+    expect(body).toMatchObject({ model_version: '1', tokenizer: HASH_V1, max_length: MAX_LENGTH, add_special_tokens: true });
     const [first, second] = body.results;
     expect(first.truncated).toBe(false);
     expect(first.tokens.map((t: any) => t.token)).toEqual(['[CLS]', 'free', 'money', '[UNK]', 'now', 'caf', '[UNK]', '[SEP]']);
     for (const t of first.tokens.filter((t: any) => !t.special && !t.unknown)) expect(text.slice(t.start, t.end).toLowerCase()).toBe(t.token);
     expect(text.slice(first.tokens[3].start, first.tokens[3].end)).toBe('😀');
     expect(second.truncated).toBe(true);
-    expect(second.tokens).toHaveLength(256);
+    expect(second.tokens).toHaveLength(MAX_LENGTH);
     // Tokenize is its own RPC: no Encode, so the tokenizer's hot-text cache never sees it, and no Predict.
     expect(plane.seen.filter((s) => s.requestId === 'req-tokenize-1').map((s) => s.method)).toEqual(['tokenize']);
 
@@ -295,7 +296,7 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
     const unary = (req: unknown) => new Promise<any>((res, rej) => gw.tokenize(req, (err: Error | null, reply: unknown) => (err ? rej(err) : res(reply))));
     try {
       const reply = await unary({ modelSpec: { name: 'spam', versionLabel: 'canary' }, texts: ['free money'] });
-      expect(reply).toMatchObject({ modelVersion: '2', tokenizer: HASH_V2, maxLength: 256 });
+      expect(reply).toMatchObject({ modelVersion: '2', tokenizer: HASH_V2, maxLength: MAX_LENGTH });
       expect(reply.texts[0].tokens.map((t: any) => [t.token, t.start, t.end])).toEqual([['[CLS]', 0, 0], ['free', 0, 4], ['money', 5, 10], ['[SEP]', 0, 0]]);
       expect((await unary({ modelSpec: { name: 'spam' }, texts: [] }).catch((e) => e)).code).toBe(grpc.status.INVALID_ARGUMENT);
     } finally {

@@ -7,7 +7,7 @@ export { freePort };
 
 
 /** Tokenizer hashes of spam v1 and v2 in the gateway tests' repository (see gatewayTestRepository). */
-export { HASH_V1, HASH_V2 } from './test-repository';
+export { HASH_V1, HASH_V2, MAX_LENGTH } from './test-repository';
 
 /** A word's id: a stable hash into the fake vocabulary (ids 1..999). */
 const idOf = (word: string) => 1 + ([...word].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7) % 999);

@@ -3,13 +3,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SHIPPED_MODELS, copyRepository } from '@servable/persistence/testing';
 
-const shippedV1 = JSON.parse(readFileSync(join(SHIPPED_MODELS, 'spam', '1', 'servable.json'), 'utf8')) as { tokenizer: { hash: string } };
+const shippedV1 = JSON.parse(readFileSync(join(SHIPPED_MODELS, 'spam', '1', 'servable.json'), 'utf8')) as { tokenizer: { hash: string }; max_length: number };
 const shippedTokenizer = readFileSync(join(SHIPPED_MODELS, 'tokenizers', `${shippedV1.tokenizer.hash}.json`));
 /** v2's tokenizer in the test repository: the shipped one plus a trailing newline, so its bytes and hash differ from v1's. */
 const tokenizerV2 = Buffer.concat([shippedTokenizer, Buffer.from('\n')]);
 
 export const HASH_V1 = shippedV1.tokenizer.hash;
 export const HASH_V2 = createHash('sha256').update(tokenizerV2).digest('hex');
+/** The shipped versions' max_length (both versions read the same number of ids). */
+export const MAX_LENGTH = shippedV1.max_length;
 
 /**
  * A scratch copy of the shipped repository in which spam v2 is pinned to a tokenizer of its
