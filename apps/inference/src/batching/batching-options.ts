@@ -11,3 +11,9 @@ export interface BatchingOptions {
   /** If set, batches are padded up to one of these sizes: fewer distinct shapes to warm, some wasted rows. */
   allowedBatchSizes?: number[];
 }
+
+/** Rows a batch of `rows` is run with: the smallest allowed size that holds them, else `rows` itself. */
+export function paddedSizeOf(rows: number, allowedBatchSizes: number[] | undefined): number {
+  if (!allowedBatchSizes?.length) return rows;
+  return [...allowedBatchSizes].sort((a, b) => a - b).find((size) => size >= rows) ?? rows;
+}

@@ -1,6 +1,6 @@
 import type { SpanContext } from '@servable/observability';
 import { ErrorCode, ServableError } from '@servable/contracts';
-import type { BatchingOptions } from './batching-options';
+import { paddedSizeOf, type BatchingOptions } from './batching-options';
 import { systemClock, type Clock } from './clock';
 
 /** One batch as the executor receives it: unpadded rows, padded by the executor to `seqLength`. */
@@ -276,7 +276,7 @@ export class DynamicBatcher<O> {
     const taken = new Set(rows);
     this.queue = this.queue.filter((r) => !taken.has(r));
     const seqLength = rows.reduce((m, r) => Math.max(m, r.ids.length, 1), 1);
-    const paddedBatchSize = this.paddedSize(rows.length);
+    const paddedBatchSize = paddedSizeOf(rows.length, this.options.allowedBatchSizes);
     const realTokens = rows.reduce((s, r) => s + r.ids.length, 0);
     const paddingRatio = 1 - realTokens / (paddedBatchSize * seqLength);
     const requests = new Set(rows.map((r) => r.request));
@@ -314,12 +314,6 @@ export class DynamicBatcher<O> {
         this.pump();
         if (this.closed && this.queue.length === 0 && this.inFlight === 0) this.drained?.();
       });
-  }
-
-  private paddedSize(rows: number): number {
-    const allowed = this.options.allowedBatchSizes;
-    if (!allowed?.length) return rows;
-    return [...allowed].sort((a, b) => a - b).find((size) => size >= rows) ?? rows;
   }
 
   private succeed(request: PendingRequest<O>): void {

@@ -1,5 +1,5 @@
 import type { ModelManifest } from '@servable/model-repository';
-import type { BatchingOptions } from '../batching/batching-options';
+import { paddedSizeOf, type BatchingOptions } from '../batching/batching-options';
 import type { InferenceConfig } from '../config/inference.config';
 import type { WarmupPlan } from '../workers/worker-protocol';
 import type { VersionSignature } from './signature';
@@ -56,14 +56,13 @@ export function batchingOf(manifest: ModelManifest, env: BatchingEnv): BatchingO
  * warming 64 x 512 and 377-390 MB after 32 x 512; v1 258 against 232 MB.
  */
 export function warmupPlanOf(manifest: ModelManifest, batching: BatchingOptions): WarmupPlan {
-  const allowed = batching.allowedBatchSizes?.length ? [...batching.allowedBatchSizes].sort((a, b) => a - b) : undefined;
-  const largest = allowed ? allowed[allowed.length - 1] : batching.maxBatchSize;
+  const largest = batching.allowedBatchSizes?.length ? Math.max(...batching.allowedBatchSizes) : batching.maxBatchSize;
   const lengths = [...new Set([Math.min(16, manifest.max_length), manifest.max_length])];
   const shapes: WarmupPlan['shapes'] = [];
   for (const wanted of [1, Math.min(8, largest), largest]) {
     for (const seq of lengths) {
       const rows = Math.max(1, Math.min(wanted, Math.floor(batching.maxBatchTokens / seq)));
-      const batch = allowed?.find((size) => size >= rows) ?? rows;
+      const batch = paddedSizeOf(rows, batching.allowedBatchSizes);
       if (!shapes.some((s) => s.batch === batch && s.seq === seq)) shapes.push({ batch, seq });
     }
   }
