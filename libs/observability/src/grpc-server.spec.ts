@@ -1,11 +1,12 @@
 import { Metadata } from '@grpc/grpc-js';
 import { Logger } from '@nestjs/common';
-import { Transport, type ServerGrpc } from '@nestjs/microservices';
+import { Transport, type GrpcOptions, type ServerGrpc } from '@nestjs/microservices';
+import { of, throwError } from 'rxjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { grpcServerStrategy } from './grpc-server';
 
 type Hook = (transport: Transport, context: unknown, done: () => Promise<unknown>) => unknown;
-const OPTIONS = { transport: Transport.GRPC, options: { url: '127.0.0.1:0', package: [], protoPath: [] } } as const;
+const OPTIONS: GrpcOptions = { transport: Transport.GRPC, options: { url: '127.0.0.1:0', package: [], protoPath: [] } };
 const hookOf = (level: string) => (grpcServerStrategy(OPTIONS, level).strategy as unknown as { onProcessingStartHook: Hook }).onProcessingStartHook;
 
 describe('grpcServerStrategy', () => {
@@ -32,5 +33,44 @@ describe('grpcServerStrategy', () => {
 
   it('is a Nest gRPC server', () => {
     expect((grpcServerStrategy(OPTIONS).strategy as ServerGrpc).transportId).toBe(Transport.GRPC);
+  });
+});
+
+describe("grpcServerStrategy's unary calls", () => {
+  afterEach(() => vi.restoreAllMocks());
+  type Unary = (call: { request: unknown; metadata: Metadata }, callback: (err: unknown, value?: unknown) => void) => unknown;
+  const unaryOf = (level: string, handler: (...args: unknown[]) => Promise<unknown>) =>
+    (grpcServerStrategy(OPTIONS, level).strategy as unknown as { createUnaryServiceMethod(h: unknown): Unary }).createUnaryServiceMethod(handler);
+  const answer = (unary: Unary, request: unknown = { n: 1 }) =>
+    new Promise<{ err: unknown; value: unknown; calls: number }>((resolve) => {
+      let calls = 0;
+      unary({ request, metadata: new Metadata() }, (err, value) => {
+        calls++;
+        setTimeout(() => resolve({ err, value, calls }), 20);
+      });
+    });
+
+  it("hands the handler the request, metadata and call, and its answer to grpc-js's callback", async () => {
+    const handler = vi.fn(async (request: unknown, _metadata?: unknown, _call?: unknown) => ({ echoed: request }));
+    expect(await answer(unaryOf('info', handler), { n: 7 })).toEqual({ err: null, value: { echoed: { n: 7 } }, calls: 1 });
+    expect(handler.mock.calls[0]?.[1]).toBeInstanceOf(Metadata);
+    expect(handler.mock.calls[0]?.[2]).toMatchObject({ request: { n: 7 } });
+  });
+
+  it("answers with the error an exception filter turned into an Observable, once", async () => {
+    const error = { code: 3, details: 'bad input' };
+    expect(await answer(unaryOf('info', async () => throwError(() => error)))).toEqual({ err: error, value: undefined, calls: 1 });
+  });
+
+  it('answers with the first value of an Observable answer, and with a rejected handler\'s error', async () => {
+    expect(await answer(unaryOf('info', async () => of({ a: 1 })))).toEqual({ err: null, value: { a: 1 }, calls: 1 });
+    const error = new Error('boom');
+    expect(await answer(unaryOf('info', () => Promise.reject(error)))).toEqual({ err: error, value: undefined, calls: 1 });
+  });
+
+  it('runs the processing hook at debug, and still answers', async () => {
+    const debug = vi.spyOn(Logger.prototype, 'debug').mockImplementation(() => undefined);
+    expect(await answer(unaryOf('debug', async () => ({ ok: true })))).toEqual({ err: null, value: { ok: true }, calls: 1 });
+    expect(debug).toHaveBeenCalledWith(expect.objectContaining({}), 'gRPC call');
   });
 });
