@@ -11,8 +11,11 @@ import { freePort } from '@servable/observability/testing';
 
 export { freePort };
 
-/** The real bert-base-uncased vocabulary, shipped beside the repository (never committed). */
-export const BERT_VOCAB = resolve(__dirname, '../../../../../shared/data/bert-base-uncased/vocab.txt');
+/**
+ * The real bert-base-uncased vocabulary, shipped beside the repository (never committed): in
+ * SERVABLE_TEST_DATA when set (.ci/run sets it for a clone made elsewhere), else ../shared/data.
+ */
+export const BERT_VOCAB = join(process.env['SERVABLE_TEST_DATA'] ?? resolve(__dirname, '../../../../../shared/data'), 'bert-base-uncased/vocab.txt');
 
 
 /** A temporary model repository with a tokenizers/ folder. */
