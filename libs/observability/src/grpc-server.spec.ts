@@ -74,3 +74,19 @@ describe("grpcServerStrategy's unary calls", () => {
     expect(debug).toHaveBeenCalledWith(expect.objectContaining({}), 'gRPC call');
   });
 });
+
+describe("grpcServerStrategy's unary calls with an end hook", () => {
+  it("run Nest's own path, so the hook sees every call end", async () => {
+    const strategy = grpcServerStrategy(OPTIONS, 'info').strategy as unknown as {
+      setOnProcessingEndHook(hook: (transport: unknown, context: unknown) => void): void;
+      createUnaryServiceMethod(h: unknown): (call: unknown, callback: (err: unknown, value?: unknown) => void) => unknown;
+    };
+    const ended: unknown[] = [];
+    strategy.setOnProcessingEndHook((_transport, request) => ended.push(request));
+    const unary = strategy.createUnaryServiceMethod(async () => ({ ok: true }));
+    const value = await new Promise((resolve) => unary({ request: { n: 3 }, metadata: new Metadata() }, (_err, v) => resolve(v)));
+    expect(value).toEqual({ ok: true });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(ended).toEqual([{ n: 3 }]);
+  });
+});
