@@ -7,6 +7,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromiumPath, collectConsoleErrors, launchBrowser, screenshot } from './support/browser';
 import { ADMIN_KEY, startPlatform, type Platform } from './support/platform';
+import { requirePostgres, skipWithoutPostgres } from './support/postgres';
 
 /** Texts the load sends; both labels occur, so a swap of the labels changes answers. */
 const TEXTS = [
@@ -281,7 +282,8 @@ describe('canary runs end to end (tokenizer + inference + gateway processes)', (
   });
 
   // PGlite is one process: several gateways need PostgreSQL (CI sets DATABASE_URL).
-  it.runIf(!!process.env['DATABASE_URL'])('with two gateways, one drives the run and both route by it; the analysis counts both', { timeout: 120_000 }, async () => {
+  it.skipIf(skipWithoutPostgres)('with two gateways, one drives the run and both route by it; the analysis counts both', { timeout: 120_000 }, async () => {
+    requirePostgres('a second gateway process');
     const second = await platform.startGateway();
     const traffic = [load(2), load(2, second.url)];
     try {

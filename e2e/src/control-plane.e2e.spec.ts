@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { copyRepository, uploadOf } from '@servable/persistence/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_KEY, startPlatform, type Platform } from './support/platform';
+import { requirePostgres, skipWithoutPostgres } from './support/postgres';
 import { waitFor } from '@servable/observability/testing';
 
 const TEXTS = [
@@ -225,9 +226,10 @@ describe('control plane end to end (tokenizer + inference + gateway processes)',
     expect(delta(await totals())).toEqual(perVersion);
   });
 
-  it.skipIf(!process.env['DATABASE_URL'])(
+  it.skipIf(skipWithoutPostgres)(
     'applies a rollout change made through one gateway process on another within a second (needs PostgreSQL: PGlite is one process)',
     async () => {
+      requirePostgres('a second gateway process');
       const b = await platform.startGateway();
       try {
         // The same database: gateway B knows the key made through A and A's rollout (stable 2).

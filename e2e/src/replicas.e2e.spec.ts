@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inferenceClient, unary } from './support/grpc-client';
 import { startLoad, errorCode, summarise, type Outcome } from './support/load';
 import { ADMIN_KEY } from './support/platform';
+import { CI } from './support/postgres';
 import { counterSum, startReplicaPlatform, type GatewayReplica, type Replica, type ReplicaPlatform } from './support/replicas';
 
 const DATABASE_URL = process.env['DATABASE_URL'];
-const CI = !!process.env['CI'] && process.env['CI'] !== 'false';
 if (!DATABASE_URL && CI) {
   // CI has PostgreSQL: a missing DATABASE_URL there is a broken pipeline, not a reason to skip.
   throw new Error('the replica suite needs PostgreSQL (several gateways on one database): DATABASE_URL is not set under CI');

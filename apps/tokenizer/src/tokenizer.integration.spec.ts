@@ -20,7 +20,12 @@ import {
 import { grpcError, waitFor } from '@servable/observability/testing';
 
 const hasBert = existsSync(BERT_VOCAB);
-if (!hasBert) console.warn(`skipping the bert-base-uncased checks: ${BERT_VOCAB} is not there`);
+// Outside CI a missing vocabulary skips the BERT checks; under CI=true they run and fail, so CI never passes without them.
+const skipBert = !hasBert && process.env['CI'] !== 'true';
+if (skipBert) console.warn(`skipping the bert-base-uncased checks: ${BERT_VOCAB} is not there`);
+function requireBert(): void {
+  if (!hasBert) throw new Error(`${BERT_VOCAB} is missing: CI runs the bert-base-uncased checks (SERVABLE_TEST_DATA names the folder that holds bert-base-uncased/vocab.txt)`);
+}
 
 function rows(reply: v1.EncodeResponse): number[][] {
   return unpackRagged({ values: bytesToInt32(reply.ids!.values), rowLengths: reply.ids!.rowLengths }).map((r) => [...r]);
@@ -61,7 +66,8 @@ describe('tokenizer service over gRPC', () => {
 
   const encode = (req: Partial<v1.EncodeRequest>) => client.call<v1.EncodeResponse>('encode', req);
 
-  it.skipIf(!hasBert)('encodes with the real bert-base-uncased vocabulary exactly as BERT does', async () => {
+  it.skipIf(skipBert)('encodes with the real bert-base-uncased vocabulary exactly as BERT does', async () => {
+    requireBert();
     const reply = await encode({ tokenizerHash: bertHash, texts: ['Hello, my dog is cute', 'unaffable'] });
     expect(rows(reply)).toEqual([
       [101, 7592, 1010, 2026, 3899, 2003, 10140, 102],
@@ -169,7 +175,8 @@ describe('tokenizer service over gRPC', () => {
     /** What BERT's normalizer makes of a source span: lower case, accents stripped. */
     const normalized = (s: string) => s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
 
-    it.skipIf(!hasBert)('gives BERT tokens with [CLS]/[SEP] and offsets that slice the text, past emoji and accents', async () => {
+    it.skipIf(skipBert)('gives BERT tokens with [CLS]/[SEP] and offsets that slice the text, past emoji and accents', async () => {
+      requireBert();
       const text = 'Héllo 😀, my dog is cute… naïve 日本';
       const reply = await tokenize({ tokenizerHash: bertHash, texts: [text, 'unaffable'] });
       expect(reply).toMatchObject({ tokenizerHash: bertHash, maxLength: 0, addSpecialTokens: true });
