@@ -231,7 +231,8 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
       const metadata = new grpc.Metadata();
       metadata.set('x-request-id', 'req-grpc-1');
       metadata.set('traceparent', '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01');
-      await new Promise((res, rej) => gw.classify({ modelSpec: { name: 'spam' }, texts: [SPAMMY] }, metadata, (err: Error | null, reply: unknown) => (err ? rej(err) : res(reply))));
+      // A text the gateway has not encoded yet: a hot one would skip the tokenizer hop (its near cache).
+      await new Promise((res, rej) => gw.classify({ modelSpec: { name: 'spam' }, texts: [`${SPAMMY} over grpc`] }, metadata, (err: Error | null, reply: unknown) => (err ? rej(err) : res(reply))));
       const hops = plane.seen.filter((s) => s.requestId === 'req-grpc-1');
       expect(hops.map((s) => s.method).sort()).toEqual(['encode', 'predict']);
       expect(hops.every((s) => s.traceparent === '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01')).toBe(true);
@@ -313,10 +314,39 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
     expect(metrics).not.toMatch(/source="made-up"/);
   });
 
+  it('serves texts it has encoded lately from its near cache of token ids, without the tokenizer hop', async () => {
+    const [hot, other, fresh] = ['near cache: free money', 'near cache: lunch at noon', 'near cache: free lunch'];
+    const classify = async (requestId: string, texts: string[]) => {
+      const res = await post('/v1/models/spam/versions/1:classify', { texts }, { 'x-request-id': requestId });
+      expect(res.status).toBe(200);
+      const encoded = plane.seen.filter((s) => s.requestId === requestId && s.method === 'encode').flatMap((s) => s.texts ?? []);
+      return { encoded, spam: ((await res.json()) as any).predictions.map((p: any) => p.scores.spam) as number[] };
+    };
+    const first = await classify('req-near-1', [hot, other]);
+    expect(first.encoded).toEqual([hot, other]);
+    // Only the text it has not seen goes to the tokenizer; the answer keeps the request's order.
+    const second = await classify('req-near-2', [fresh, hot]);
+    expect(second.encoded).toEqual([fresh]);
+    expect(second.spam[0]).toBeCloseTo(spamOf(fresh), 5);
+    expect(second.spam[1]).toBeCloseTo(first.spam[0], 5);
+    const third = await classify('req-near-3', [other, fresh, hot]);
+    expect(third.encoded).toEqual([]);
+    expect(third.spam).toEqual([first.spam[1], second.spam[0], first.spam[0]]);
+    // Another version pinned to another tokenizer shares nothing with version 1's entries.
+    const res = await post('/v1/models/spam/versions/2:classify', { texts: [hot] }, { 'x-request-id': 'req-near-v2' });
+    expect(res.status).toBe(200);
+    expect(plane.seen.filter((s) => s.requestId === 'req-near-v2' && s.method === 'encode').flatMap((s) => s.texts ?? [])).toEqual([hot]);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const count = (result: string) => Number(new RegExp(`^servable_gateway_token_cache_lookups_total\\{result="${result}"\\} (\\d+)$`, 'm').exec(metrics)?.[1]);
+    expect(count('hit')).toBeGreaterThanOrEqual(4);
+    expect(count('miss')).toBeGreaterThanOrEqual(4);
+    expect(Number(/^servable_gateway_token_cache_bytes (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
+  });
+
   it('passes the caller deadline downstream and answers 504 when it passes', async () => {
     plane.predictDelayMs = 400;
     try {
-      const res = await post('/v1/models/spam/versions/1:classify', { texts: ['a'] }, { 'x-request-id': 'req-deadline', 'x-request-timeout-ms': '150' });
+      const res = await post('/v1/models/spam/versions/1:classify', { texts: ['a text never sent before'] }, { 'x-request-id': 'req-deadline', 'x-request-timeout-ms': '150' });
       expect(res.status).toBe(504);
       expect((await res.json() as any).code).toBe('DEADLINE_EXCEEDED');
       const hop = plane.seen.find((s) => s.requestId === 'req-deadline' && s.method === 'encode');

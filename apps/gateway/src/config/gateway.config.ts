@@ -26,6 +26,9 @@ const schema = z.object({
   DOWNSTREAM_MAX_IN_FLIGHT: int(2),
   // Rows (texts) per merged call: at most the tokenizer's MAX_TEXTS_PER_REQUEST, and a batch inference can take.
   DOWNSTREAM_MAX_ROWS: int(256),
+  // The near cache of token ids, in bytes: a hot text skips the tokenizer hop (a round trip, and
+  // CPU on both sides). 0 turns it off, so every text goes to the tokenizer (and its own cache).
+  GATEWAY_TOKEN_CACHE_BYTES: z.coerce.number().int().min(0).default(16 * 1024 * 1024),
   // SIGTERM: how long readiness fails before the server stops taking work, so endpoint updates land first (Kubernetes' contract).
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(5_000),
   // Default per-request deadline: long enough for a cold batch, short enough that a stuck hop fails the caller.

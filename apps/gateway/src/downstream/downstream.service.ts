@@ -9,6 +9,7 @@ import { GatewayMetrics } from '../metrics/gateway.metrics';
 import { Coalescer, type Member } from './coalescer';
 import type { ClientCtor } from './grpc-downstream';
 import { ReplicaSet } from './replica-set';
+import { raggedOf, TokenIdCache } from './token-id-cache';
 
 function service(root: grpc.GrpcObject, path: string): ClientCtor {
   const found = path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown>)?.[key], root);
@@ -52,6 +53,10 @@ export class DownstreamService implements OnModuleInit, OnModuleDestroy {
   private onChange: () => void = () => undefined;
   private readonly encodes: Coalescer<EncodeItem, EncodedTexts>;
   private readonly predicts: Coalescer<PredictItem, servableInferenceV1.PredictResponse>;
+  private readonly nearCache?: TokenIdCache;
+  private readonly nearHits: { inc(n?: number): void };
+  private readonly nearMisses: { inc(n?: number): void };
+  private readonly nearBytes: { set(n: number): void };
 
   constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig, metrics: GatewayMetrics) {
     const root = loadGrpcObject(['tokenizer', 'inference', 'health']);
@@ -67,6 +72,11 @@ export class DownstreamService implements OnModuleInit, OnModuleDestroy {
     const merge = { maxInFlight: config.DOWNSTREAM_MAX_IN_FLIGHT, maxRows: config.DOWNSTREAM_MAX_ROWS };
     this.encodes = new Coalescer((members) => this.encodeMerged(members), merge);
     this.predicts = new Coalescer((members) => this.predictMerged(members), merge);
+    if (config.GATEWAY_TOKEN_CACHE_BYTES > 0) this.nearCache = new TokenIdCache(config.GATEWAY_TOKEN_CACHE_BYTES);
+    // Children bound once: prom-client checks and hashes a label object on every inc.
+    this.nearHits = metrics.tokenCacheLookups.labels('hit');
+    this.nearMisses = metrics.tokenCacheLookups.labels('miss');
+    this.nearBytes = metrics.tokenCacheBytes;
   }
 
   async onModuleInit(): Promise<void> {
@@ -78,9 +88,49 @@ export class DownstreamService implements OnModuleInit, OnModuleDestroy {
     this.onChange = listener;
   }
 
-  /** Encode with the tokenizer; concurrent calls for the same tokenizer and max_length leave as one (Coalescer). */
+  /**
+   * Token ids for texts: from the near cache where it has them (TokenIdCache), the rest from the
+   * tokenizer, where concurrent calls for the same tokenizer and max_length leave as one (Coalescer).
+   * `cacheHits` counts rows from either cache level.
+   */
   encode(tokenizerHash: string, texts: string[], maxLength: number, deadline: number, context?: RequestContext): Promise<EncodedTexts> {
-    return this.encodes.submit(`${tokenizerHash}/${maxLength}`, { item: { tokenizerHash, texts, maxLength, context }, rows: texts.length, deadline });
+    const scope = `${tokenizerHash}/${maxLength}`;
+    if (!this.nearCache) {
+      this.nearMisses.inc(texts.length);
+      return this.encodeRemote(scope, tokenizerHash, texts, maxLength, deadline, context);
+    }
+    const { found, missing } = this.nearCache.lookup(scope, texts);
+    if (missing.length < texts.length) this.nearHits.inc(texts.length - missing.length);
+    if (missing.length === 0) return Promise.resolve({ ids: raggedOf(found as Int32Array[]), tokenizerHash, cacheHits: texts.length });
+    this.nearMisses.inc(missing.length);
+    return this.encodeMissing(this.nearCache, scope, tokenizerHash, texts, found, missing, maxLength, deadline, context);
+  }
+
+  private async encodeMissing(
+    cache: TokenIdCache,
+    scope: string,
+    tokenizerHash: string,
+    texts: string[],
+    found: (Int32Array | undefined)[],
+    missing: number[],
+    maxLength: number,
+    deadline: number,
+    context?: RequestContext,
+  ): Promise<EncodedTexts> {
+    const sent = missing.length === texts.length ? texts : missing.map((i) => texts[i]);
+    const encoded = await this.encodeRemote(scope, tokenizerHash, sent, maxLength, deadline, context);
+    if (encoded.ids.rowLengths.length !== sent.length) {
+      throw new Error(`tokenizer answered ${encoded.ids.rowLengths.length} rows for ${sent.length} texts`);
+    }
+    const rows = cache.store(scope, sent, encoded.ids);
+    this.nearBytes.set(cache.bytes);
+    if (sent === texts) return encoded;
+    missing.forEach((i, j) => (found[i] = rows[j]));
+    return { ids: raggedOf(found as Int32Array[]), tokenizerHash: encoded.tokenizerHash, cacheHits: texts.length - missing.length + encoded.cacheHits };
+  }
+
+  private encodeRemote(scope: string, tokenizerHash: string, texts: string[], maxLength: number, deadline: number, context?: RequestContext): Promise<EncodedTexts> {
+    return this.encodes.submit(scope, { item: { tokenizerHash, texts, maxLength, context }, rows: texts.length, deadline });
   }
 
   private async encodeMerged(members: Member<EncodeItem>[]): Promise<EncodedTexts[]> {

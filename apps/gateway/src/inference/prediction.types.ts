@@ -39,7 +39,7 @@ export interface PredictTimings {
   totalMs: number;
   /** Rows in the inference batch that served it. */
   batchSize?: number;
-  /** Tokenizer cache hits among this request's texts. */
+  /** Texts of this request served from a cache: the gateway's near cache of token ids or the tokenizer's. */
   cacheHits?: number;
 }
 

@@ -44,6 +44,24 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  /**
+   * Texts the gateway encoded, by whether its near cache of token ids had them (`hit`) or the
+   * tokenizer was asked (`miss`; every text is a miss when GATEWAY_TOKEN_CACHE_BYTES=0). With the
+   * tokenizer's own hits, the share of texts served from any cache level.
+   */
+  readonly tokenCacheLookups = new Counter({
+    name: 'servable_gateway_token_cache_lookups_total',
+    help: 'Texts to encode, by result: hit (the near cache of token ids had them) or miss (sent to the tokenizer)',
+    labelNames: ['result'],
+    registers: [this.registry],
+  });
+
+  readonly tokenCacheBytes = new Gauge({
+    name: 'servable_gateway_token_cache_bytes',
+    help: 'Bytes held by the near cache of token ids (bounded by GATEWAY_TOKEN_CACHE_BYTES)',
+    registers: [this.registry],
+  });
+
   readonly inFlight = new Gauge({
     name: 'servable_gateway_requests_in_flight',
     help: 'Inference requests being served now (bounded by MAX_CONCURRENT_REQUESTS)',

@@ -43,6 +43,8 @@ export interface SeenCall {
   requestId?: string;
   traceparent?: string;
   deadline?: number;
+  /** The texts an Encode call carried. */
+  texts?: string[];
 }
 
 export interface FakeDataPlane {
@@ -72,6 +74,7 @@ export async function startFakeDataPlane(): Promise<FakeDataPlane> {
       requestId: call.metadata.get('x-request-id')[0]?.toString(),
       traceparent: call.metadata.get('traceparent')[0]?.toString(),
       deadline: deadline instanceof Date ? deadline.getTime() : Number(deadline),
+      ...(method === 'encode' ? { texts: (call.request as { texts: string[] }).texts } : {}),
     });
   };
   const health: Record<string, Handler> = { check: (_call, cb) => cb(null, { status: 'SERVING' }), watch: () => undefined };

@@ -33,7 +33,7 @@ export const METRICS: readonly MetricDef[] = [
   { key: 'p99Ms', title: 'Latency p99', kind: 'ms' },
   { key: 'errorRate', title: 'Error rate', kind: 'fraction' },
   { key: 'meanBatchSize', title: 'Batch size (mean)', kind: 'count' },
-  { key: 'cacheHitRate', title: 'Tokenizer cache hit rate', kind: 'fraction' },
+  { key: 'cacheHitRate', title: 'Token cache hit rate', kind: 'fraction' },
   { key: 'shadowAgreement', title: 'Shadow agreement', kind: 'fraction' },
 ];
 
