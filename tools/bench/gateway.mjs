@@ -7,7 +7,9 @@
 //   inference    Predict with the same texts' ids over gRPC straight to the inference process
 //                (h2load): what inference alone costs per request;
 //   gateway      POST /v1/models/spam:classify through the gateway (autocannon, HTTP keep-alive),
-//                in front of tokenizer and inference, with auth and metrics on.
+//                in front of tokenizer and inference, with auth and metrics on. Its near cache of
+//                token ids serves the texts once warm; a second gateway at info with the cache off
+//                (GATEWAY_TOKEN_CACHE_BYTES=0) keeps the tokenizer hop measured.
 // The services run twice, a stack at LOG_LEVEL=info (npm start's default) and one at warn, and
 // every run reports each process's CPU per request and RSS, the load generator's apart.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -57,7 +59,7 @@ const stopAll = async () => {
 };
 process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
 
-async function startGateway(logLevel, tokenizerAddress, inferenceAddress, databaseUrl = '') {
+async function startGateway(logLevel, tokenizerAddress, inferenceAddress, databaseUrl = '', env = {}) {
   const [httpPort, grpcPort] = [await freePort(), await freePort()];
   const dataDir = mkdtempSync(join(tmpdir(), 'servable-bench-'));
   dataDirs.push(dataDir);
@@ -75,6 +77,7 @@ async function startGateway(logLevel, tokenizerAddress, inferenceAddress, databa
       DATABASE_URL: databaseUrl,
       SERVABLE_DATA_DIR: dataDir,
       SERVABLE_ADMIN_KEY: BENCH_KEY,
+      ...env,
     },
     `http://127.0.0.1:${httpPort}/readyz`,
   );
@@ -115,17 +118,28 @@ async function startStack(logLevel) {
   const [gwIdle, tokIdle, infIdle] = idleCpu().map((ms) => (ms * 1000) / IDLE_CPU_MS);
   // Read later (awaited before the first request), so the stacks wait out IDLE_RSS_SETTLED_MS together.
   const idleRss = settledRss(gateway.pid);
+  // After the idle readings: at the default level, a second gateway with its near cache of token
+  // ids off. Every text goes to the tokenizer (whose own cache is warm), as unseen texts would.
+  let cacheOff;
+  if (logLevel === 'info') {
+    const g = await startGateway(logLevel, `127.0.0.1:${tokGrpc}`, `127.0.0.1:${infGrpc}`, '', { GATEWAY_TOKEN_CACHE_BYTES: '0' });
+    services.push(g);
+    cacheOff = { pids: [g.pid, tokenizer.child.pid, inference.child.pid], gatewayUrl: g.url };
+  }
   return {
     logLevel,
     pids,
     idleCpuMsPerSecond: { gateway: gwIdle, tokenizer: tokIdle, inference: infIdle },
     gatewayUrl: gateway.url,
+    cacheOff,
     idleRss,
     tokenizer: `127.0.0.1:${tokGrpc}`,
     inference: { address: `127.0.0.1:${infGrpc}`, metrics: { url: `http://127.0.0.1:${infHttp}/metrics`, name: 'servable_inference_requests_total' } },
   };
 }
 
+const GATEWAY_PATH = 'gateway classify (REST)';
+const OFF_PATH = 'gateway classify (REST), token cache off';
 const headers = { 'content-type': 'application/json', authorization: `Bearer ${BENCH_KEY}` };
 
 /** What one run cost each process of `stack`, per request. */
@@ -194,10 +208,11 @@ try {
     delete p.cpuMsPerUnit.tokenizer;
     return { concurrency: c, path: 'inference Predict (gRPC)', logLevel: stack.logLevel, requests: r.requests, rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, ...p };
   };
-  const measureGateway = async (stack, c, seconds = SECONDS) => {
-    const cpuUsed = cpuMeter(stack.pids);
-    const r = await httpLoad({ url: `${stack.gatewayUrl}/v1/models/${MODEL}:classify`, headers, bodies, concurrency: c, seconds });
-    return { concurrency: c, path: 'gateway classify (REST)', logLevel: stack.logLevel, requests: r.requests, rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, ...perProcess(stack, r, cpuUsed()) };
+  const measureGateway = async (stack, c, seconds = SECONDS, off = false) => {
+    const target = off ? { ...stack, ...stack.cacheOff } : stack;
+    const cpuUsed = cpuMeter(target.pids);
+    const r = await httpLoad({ url: `${target.gatewayUrl}/v1/models/${MODEL}:classify`, headers, bodies, concurrency: c, seconds });
+    return { concurrency: c, path: off ? OFF_PATH : GATEWAY_PATH, logLevel: stack.logLevel, requests: r.requests, rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, ...perProcess(target, r, cpuUsed()) };
   };
 
   // Every path warms at each concurrency until it holds steady (warmUntilStable), which also puts
@@ -206,15 +221,17 @@ try {
   await measureInProcess(top, FIRST_WARMUP_SECONDS);
   for (const s of stacks) {
     await measureGateway(s, top, FIRST_WARMUP_SECONDS);
+    if (s.cacheOff) await measureGateway(s, top, FIRST_WARMUP_SECONDS, true);
     await measureInference(s, top, FIRST_WARMUP_SECONDS);
   }
   for (const c of CONCURRENCY) {
     const batch = [await measureSteady((seconds) => measureInProcess(c, seconds), SECONDS)];
     for (const s of stacks) batch.push(await measureSteady((seconds) => measureGateway(s, c, seconds), SECONDS));
+    for (const s of stacks.filter((x) => x.cacheOff)) batch.push(await measureSteady((seconds) => measureGateway(s, c, seconds, true), SECONDS));
     for (const s of stacks) batch.push(await measureSteady((seconds) => measureInference(s, c, seconds), SECONDS));
     for (const x of batch) {
       console.log(
-        `c=${String(c).padEnd(3)} ${x.path.padEnd(36)} ${(x.logLevel ?? '').padEnd(4)} ${fmt(x.rps, 0).padStart(6)} req/s  p50 ${fmt(x.p50Ms, 2).padStart(6)}  p99 ${fmt(x.p99Ms, 2).padStart(6)} ms  CPU ms/req ${Object.entries(x.cpuMsPerUnit).map(([k, v]) => `${k} ${fmt(v, 3)}`).join(', ')}`,
+        `c=${String(c).padEnd(3)} ${x.path.padEnd(42)} ${(x.logLevel ?? '').padEnd(4)} ${fmt(x.rps, 0).padStart(6)} req/s  p50 ${fmt(x.p50Ms, 2).padStart(6)}  p99 ${fmt(x.p99Ms, 2).padStart(6)} ms  CPU ms/req ${Object.entries(x.cpuMsPerUnit).map(([k, v]) => `${k} ${fmt(v, 3)}`).join(', ')}`,
       );
     }
     runs.push(...batch);
@@ -248,14 +265,25 @@ try {
   for (const line of extra) console.log(line);
 
   // --- targets (at the defaults: LOG_LEVEL=info) -------------------------------------
-  const run = (c, prefix) => runs.find((r) => r.concurrency === c && r.path.startsWith(prefix) && (r.logLevel ?? 'info') === 'info');
+  const run = (c, prefix) => runs.find((r) => r.concurrency === c && r.path.startsWith(prefix) && r.path !== OFF_PATH && (r.logLevel ?? 'info') === 'info');
   const targets = [];
   const gwTop = run(top, 'gateway');
   const ipTop = run(top, 'in-process');
   const infTop = run(top, 'inference');
   const gw1 = run(1, 'gateway');
   const ip1 = run(1, 'in-process');
-  const warnGwTop = runs.find((r) => r.concurrency === top && r.path.startsWith('gateway') && r.logLevel === 'warn');
+  const warnGwTop = runs.find((r) => r.concurrency === top && r.path === GATEWAY_PATH && r.logLevel === 'warn');
+  // The same targets with the near cache off: what texts the gateway has not seen lately cost.
+  const offTop = runs.find((r) => r.concurrency === top && r.path === OFF_PATH);
+  const off1 = runs.find((r) => r.concurrency === 1 && r.path === OFF_PATH);
+  if (offTop && infTop && ipTop && off1 && ip1) {
+    extra.push(
+      `token cache off (GATEWAY_TOKEN_CACHE_BYTES=0, LOG_LEVEL=info), against the same targets: gateway CPU per classify ${fmt(offTop.cpuMsPerUnit.gateway, 3)} ms (c=${top}); ` +
+        `whole stack ${fmt(servingCpu(offTop), 3)} ms = ${fmt(servingCpu(offTop) / infTop.cpuMsPerUnit.inference, 2)}× inference's own and ${fmt(servingCpu(offTop) / ipTop.cpuMsPerUnit.inProcess, 2)}× in-process; ` +
+        `throughput ${fmt((offTop.rps / ipTop.rps) * 100, 0)}% of in-process; c=1 p50 ${fmt(off1.p50Ms, 2)} ms (+${fmt(off1.p50Ms - ip1.p50Ms, 2)} ms).`,
+    );
+    console.log(extra.at(-1));
+  }
   if (gwTop) {
     const g = gwTop.cpuMsPerUnit.gateway;
     targets.push({ target: `gateway CPU per classify ≤ 0.25 ms (c=${top})`, measured: `${fmt(g, 3)} ms${warnGwTop ? ` (LOG_LEVEL=warn: ${fmt(warnGwTop.cpuMsPerUnit.gateway, 3)} ms)` : ''}`, met: g <= 0.25 });
@@ -288,10 +316,11 @@ try {
     at: new Date().toISOString(),
     machine: machine(h2loadVersion, { 'inference worker threads': WORKERS, backend, DOWNSTREAM_MAX_IN_FLIGHT: process.env.DOWNSTREAM_MAX_IN_FLIGHT ?? 'default' }),
     description: [
-      `${texts.length} SpamAssassin paragraphs of ${picked.map((x) => x.ids).join(', ')} ids (spread-out length quantiles, the median first): at concurrency 1 the median one only, else connection, h2load process or in-process loop k sends text k % ${texts.length}. ${SECONDS} s per run, ${warmupDescription(Math.max(...CONCURRENCY))}, which also puts every text in the tokenizer's cache.`,
+      `${texts.length} SpamAssassin paragraphs of ${picked.map((x) => x.ids).join(', ')} ids (spread-out length quantiles, the median first): at concurrency 1 the median one only, else connection, h2load process or in-process loop k sends text k % ${texts.length}. ${SECONDS} s per run, ${warmupDescription(Math.max(...CONCURRENCY))}, which also puts every text in the gateway's near cache of token ids and the tokenizer's cache.`,
       'in-process: the native tokenizer (no cache) and the inference app\'s own DynamicBatcher and WorkerPool, with the service\'s batching, in the benchmark process.',
       'inference Predict: the same texts\' ids straight to the inference process of the stack (h2load), no gateway or tokenizer.',
-      'gateway classify: REST through the gateway with an API key (auth on), metrics on, PGlite, and tokenizer and inference behind it. serving total = gateway + tokenizer + inference.',
+      'gateway classify: REST through the gateway with an API key (auth on), metrics on, PGlite, and tokenizer and inference behind it. serving total = gateway + tokenizer + inference. Its near cache of token ids (GATEWAY_TOKEN_CACHE_BYTES, 16 MiB) holds these texts once warm, so they skip the tokenizer hop: the tokenizer column is its idle cost.',
+      'token cache off: a second gateway at LOG_LEVEL=info beside the first, same tokenizer and inference, with GATEWAY_TOKEN_CACHE_BYTES=0: every text goes to the tokenizer (its own cache warm), as texts the gateway has not seen lately do. The targets are judged on the default row; the notes give this row against them.',
     ],
     runs,
     extra,
