@@ -1,5 +1,5 @@
 import { ErrorCode, ServableError } from '@servable/contracts';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AuditService } from '../audit/audit.service';
 import type { Database } from '../database/database';
 import { TestDatabase } from '../testing/test-database';
@@ -72,6 +72,37 @@ describe('API keys', () => {
       { action: 'api_key.revoke', actor: 'key:1:admin' },
     ]);
     expect(actorOf(apiKey)).toBe(`key:${apiKey.id}:temp`);
+  });
+
+  it('looks a key up once for all the requests that need it at the same time', async () => {
+    const { key } = await keys.create({ name: 'busy', role: 'client' }, 'key:1:admin');
+    const fresh = new ApiKeyService(db.dataSource, new AuditService(db.dataSource));
+    const repository = db.dataSource.getRepository.bind(db.dataSource);
+    let queries = 0;
+    const spy = vi.spyOn(db.dataSource, 'getRepository').mockImplementation(((target: never) => {
+      queries++;
+      return repository(target);
+    }) as typeof db.dataSource.getRepository);
+    try {
+      const views = await Promise.all(Array.from({ length: 32 }, () => fresh.verify(key)));
+      expect(new Set(views.map((v) => v.name))).toEqual(new Set(['busy']));
+      expect(queries).toBe(1);
+      // A bad key fails every request that shares its lookup, and is not remembered.
+      const codes = await Promise.all(Array.from({ length: 4 }, () => codeOf(fresh.verify('svb_not_a_key'))));
+      expect(codes).toEqual(Array(4).fill(ErrorCode.UNAUTHENTICATED));
+      expect(queries).toBe(2);
+      // A revocation (clearCache) while a lookup is out: its answer is not kept, the next request asks again.
+      fresh.clearCache();
+      const during = fresh.verify(key);
+      fresh.clearCache();
+      await during;
+      await fresh.verify(key);
+      expect(queries).toBe(4);
+      await fresh.verify(key);
+      expect(queries).toBe(4);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it('reads the key from Authorization: Bearer or x-api-key', () => {
