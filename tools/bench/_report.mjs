@@ -8,13 +8,14 @@ import { fmt, root } from './_support.mjs';
 /** The processes a run can report, in column order. `inferenceMain` is part of `inference`, not added to the total. */
 export const PROCESSES = [
   ['gateway', 'gateway'],
+  ['gatewayDb', "gateway's PGlite server"],
   ['tokenizer', 'tokenizer'],
   ['inference', 'inference'],
   ['inferenceMain', 'inference gRPC main thread'],
   ['inProcess', 'in-process (this process)'],
   ['loadgen', 'load generator'],
 ];
-const SERVING = ['gateway', 'tokenizer', 'inference', 'inProcess'];
+const SERVING = ['gateway', 'gatewayDb', 'tokenizer', 'inference', 'inProcess'];
 const ORDER = ['gateway', 'inference', 'tokenizer'];
 
 /** What every result records of the machine it ran on, then the benchmark's own settings. */

@@ -84,13 +84,27 @@ async function startGateway(logLevel, tokenizerAddress, inferenceAddress, databa
   return { ...s, pid: s.child.pid, url: `http://127.0.0.1:${httpPort}` };
 }
 
-/** RSS now (IDLE_SETTLE_MS after ready) and at IDLE_RSS_SETTLED_MS, the idle figure. */
-async function settledRss(pid) {
-  const early = rssMb(pid);
-  await sleep(IDLE_RSS_SETTLED_MS - IDLE_SETTLE_MS);
-  return { early, settled: rssMb(pid) };
+/**
+ * The embedded database's process: without DATABASE_URL the gateway forks a PGlite server
+ * (libs/persistence pglite-server.ts), whose CPU and memory are the gateway's as much as its own.
+ */
+function pgliteServerPid(gatewayPid) {
+  const children = readFileSync(`/proc/${gatewayPid}/task/${gatewayPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  const found = children.find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('pglite-child'));
+  if (!found) throw new Error(`gateway ${gatewayPid} runs no PGlite server (children: ${children.join(', ') || 'none'})`);
+  return found;
 }
-const rssNote = (r) => `${fmt(r.settled, 0)} MB ${IDLE_RSS_SETTLED_MS / 1000} s after it was ready (${fmt(r.early, 0)} MB at ${IDLE_SETTLE_MS / 1000} s)`;
+
+/** RSS now (IDLE_SETTLE_MS after ready) and at IDLE_RSS_SETTLED_MS, the idle figure: the gateway's, plus its PGlite server's where it has one. */
+async function settledRss(pid, dbPid) {
+  const read = () => ({ gateway: rssMb(pid), db: dbPid ? rssMb(dbPid) : 0 });
+  const early = read();
+  await sleep(IDLE_RSS_SETTLED_MS - IDLE_SETTLE_MS);
+  const late = read();
+  return { early: early.gateway + early.db, settled: late.gateway + late.db, settledGateway: late.gateway, settledDb: dbPid ? late.db : undefined };
+}
+const rssNote = (r) =>
+  `${fmt(r.settled, 0)} MB ${IDLE_RSS_SETTLED_MS / 1000} s after it was ready${r.settledDb === undefined ? '' : ` (gateway ${fmt(r.settledGateway, 0)} + its PGlite server ${fmt(r.settledDb, 0)})`}; ${fmt(r.early, 0)} MB at ${IDLE_SETTLE_MS / 1000} s`;
 
 /** tokenizer, inference and a gateway in front of them, all at `logLevel`. */
 async function startStack(logLevel) {
@@ -109,27 +123,27 @@ async function startStack(logLevel) {
   services.push(inference);
   const gateway = await startGateway(logLevel, `127.0.0.1:${tokGrpc}`, `127.0.0.1:${infGrpc}`);
   services.push(gateway);
-  const pids = [gateway.pid, tokenizer.child.pid, inference.child.pid];
+  const pids = [gateway.pid, tokenizer.child.pid, inference.child.pid, pgliteServerPid(gateway.pid)];
   // Idle: what each process spends with no request at all (health checks, reconcile, metrics
   // flushes), which every per-request CPU figure below includes, spread over the run's requests.
   await sleep(IDLE_SETTLE_MS - IDLE_CPU_MS);
   const idleCpu = cpuMeter(pids);
   await sleep(IDLE_CPU_MS);
-  const [gwIdle, tokIdle, infIdle] = idleCpu().map((ms) => (ms * 1000) / IDLE_CPU_MS);
+  const [gwIdle, tokIdle, infIdle, dbIdle] = idleCpu().map((ms) => (ms * 1000) / IDLE_CPU_MS);
   // Read later (awaited before the first request), so the stacks wait out IDLE_RSS_SETTLED_MS together.
-  const idleRss = settledRss(gateway.pid);
+  const idleRss = settledRss(gateway.pid, pids[3]);
   // After the idle readings: at the default level, a second gateway with its near cache of token
   // ids off. Every text goes to the tokenizer (whose own cache is warm), as unseen texts would.
   let cacheOff;
   if (logLevel === 'info') {
     const g = await startGateway(logLevel, `127.0.0.1:${tokGrpc}`, `127.0.0.1:${infGrpc}`, '', { GATEWAY_TOKEN_CACHE_BYTES: '0' });
     services.push(g);
-    cacheOff = { pids: [g.pid, tokenizer.child.pid, inference.child.pid], gatewayUrl: g.url };
+    cacheOff = { pids: [g.pid, tokenizer.child.pid, inference.child.pid, pgliteServerPid(g.pid)], gatewayUrl: g.url };
   }
   return {
     logLevel,
     pids,
-    idleCpuMsPerSecond: { gateway: gwIdle, tokenizer: tokIdle, inference: infIdle },
+    idleCpuMsPerSecond: { gateway: gwIdle, "gateway's PGlite server": dbIdle, tokenizer: tokIdle, inference: infIdle },
     gatewayUrl: gateway.url,
     cacheOff,
     idleRss,
@@ -144,11 +158,11 @@ const headers = { 'content-type': 'application/json', authorization: `Bearer ${B
 
 /** What one run cost each process of `stack`, per request. */
 function perProcess(stack, r, cpuMs) {
-  const [gateway, tokenizer, inference] = cpuMs.map((ms) => ms / r.requests);
-  const [gwRss, tokRss, infRss] = stack.pids.map(rssMb);
+  const [gateway, tokenizer, inference, gatewayDb] = cpuMs.map((ms) => ms / r.requests);
+  const [gwRss, tokRss, infRss, dbRss] = stack.pids.map(rssMb);
   return {
-    cpuMsPerUnit: { gateway, tokenizer, inference, loadgen: r.loadgen.cpuMs / r.requests },
-    rssMb: { gateway: gwRss, tokenizer: tokRss, inference: infRss, loadgen: r.loadgen.rssMb },
+    cpuMsPerUnit: { gateway, gatewayDb, tokenizer, inference, loadgen: r.loadgen.cpuMs / r.requests },
+    rssMb: { gateway: gwRss, gatewayDb: dbRss, tokenizer: tokRss, inference: infRss, loadgen: r.loadgen.rssMb },
   };
 }
 
@@ -205,6 +219,7 @@ try {
     const r = await grpcLoad({ address: stack.inference.address, path: predictPath, frames, concurrency: c, seconds, metrics: stack.inference.metrics });
     const p = perProcess(stack, r, cpuUsed());
     delete p.cpuMsPerUnit.gateway;
+    delete p.cpuMsPerUnit.gatewayDb;
     delete p.cpuMsPerUnit.tokenizer;
     return { concurrency: c, path: 'inference Predict (gRPC)', logLevel: stack.logLevel, requests: r.requests, rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, ...p };
   };
@@ -278,15 +293,18 @@ try {
   const off1 = runs.find((r) => r.concurrency === 1 && r.path === OFF_PATH);
   if (offTop && infTop && ipTop && off1 && ip1) {
     extra.push(
-      `token cache off (GATEWAY_TOKEN_CACHE_BYTES=0, LOG_LEVEL=info), against the same targets: gateway CPU per classify ${fmt(offTop.cpuMsPerUnit.gateway, 3)} ms (c=${top}); ` +
+      `token cache off (GATEWAY_TOKEN_CACHE_BYTES=0, LOG_LEVEL=info), against the same targets: gateway CPU per classify ${fmt(offTop.cpuMsPerUnit.gateway + (offTop.cpuMsPerUnit.gatewayDb ?? 0), 3)} ms with its PGlite server (c=${top}); ` +
         `whole stack ${fmt(servingCpu(offTop), 3)} ms = ${fmt(servingCpu(offTop) / infTop.cpuMsPerUnit.inference, 2)}× inference's own and ${fmt(servingCpu(offTop) / ipTop.cpuMsPerUnit.inProcess, 2)}× in-process; ` +
         `throughput ${fmt((offTop.rps / ipTop.rps) * 100, 0)}% of in-process; c=1 p50 ${fmt(off1.p50Ms, 2)} ms (+${fmt(off1.p50Ms - ip1.p50Ms, 2)} ms).`,
     );
     console.log(extra.at(-1));
   }
   if (gwTop) {
-    const g = gwTop.cpuMsPerUnit.gateway;
-    targets.push({ target: `gateway CPU per classify ≤ 0.25 ms (c=${top})`, measured: `${fmt(g, 3)} ms${warnGwTop ? ` (LOG_LEVEL=warn: ${fmt(warnGwTop.cpuMsPerUnit.gateway, 3)} ms)` : ''}`, met: g <= 0.25 });
+    // Its PGlite server is the gateway's too: the target is judged on both processes.
+    const withDb = (x) => x.cpuMsPerUnit.gateway + (x.cpuMsPerUnit.gatewayDb ?? 0);
+    const g = withDb(gwTop);
+    const split = `gateway ${fmt(gwTop.cpuMsPerUnit.gateway, 3)} + its PGlite server ${fmt(gwTop.cpuMsPerUnit.gatewayDb ?? 0, 3)}`;
+    targets.push({ target: `gateway CPU per classify ≤ 0.25 ms (c=${top})`, measured: `${fmt(g, 3)} ms (${split})${warnGwTop ? `; LOG_LEVEL=warn: ${fmt(withDb(warnGwTop), 3)} ms` : ''}`, met: g <= 0.25 });
   }
   if (gwTop && infTop) {
     const ratio = servingCpu(gwTop) / infTop.cpuMsPerUnit.inference;
@@ -319,7 +337,7 @@ try {
       `${texts.length} SpamAssassin paragraphs of ${picked.map((x) => x.ids).join(', ')} ids (spread-out length quantiles, the median first): at concurrency 1 the median one only, else connection, h2load process or in-process loop k sends text k % ${texts.length}. ${SECONDS} s per run, ${warmupDescription(Math.max(...CONCURRENCY))}, which also puts every text in the gateway's near cache of token ids and the tokenizer's cache.`,
       'in-process: the native tokenizer (no cache) and the inference app\'s own DynamicBatcher and WorkerPool, with the service\'s batching, in the benchmark process.',
       'inference Predict: the same texts\' ids straight to the inference process of the stack (h2load), no gateway or tokenizer.',
-      'gateway classify: REST through the gateway with an API key (auth on), metrics on, PGlite, and tokenizer and inference behind it. serving total = gateway + tokenizer + inference. Its near cache of token ids (GATEWAY_TOKEN_CACHE_BYTES, 16 MiB) holds these texts once warm, so they skip the tokenizer hop: the tokenizer column is its idle cost.',
+      'gateway classify: REST through the gateway with an API key (auth on), metrics on, PGlite, and tokenizer and inference behind it. serving total = gateway + its PGlite server (the embedded database, a process the gateway forks) + tokenizer + inference. Its near cache of token ids (GATEWAY_TOKEN_CACHE_BYTES, 16 MiB) holds these texts once warm, so they skip the tokenizer hop: the tokenizer column is its idle cost.',
       'token cache off: a second gateway at LOG_LEVEL=info beside the first, same tokenizer and inference, with GATEWAY_TOKEN_CACHE_BYTES=0: every text goes to the tokenizer (its own cache warm), as texts the gateway has not seen lately do. The targets are judged on the default row; the notes give this row against them.',
     ],
     runs,
