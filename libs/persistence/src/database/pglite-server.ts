@@ -16,12 +16,17 @@ const STOP_TIMEOUT_MS = 15_000;
  * - none: 229, 237;
  * - --wasm-lazy-compilation: 184, 186, 218. Postgres compiled to WASM is a large module, and V8
  *   compiled every function of it at start; lazily it compiles only what runs;
- * - both flags: 177, 174. The server only relays protocol messages between a socket and
- *   PGlite, so a 2 MB young generation is plenty and holds less garbage between scavenges.
+ * - with --max-semi-space-size=2 too: 177, 174, 190, 202. The server only relays protocol
+ *   messages between a socket and PGlite, so a 2 MB young generation is plenty;
+ * - with --single-threaded too: 170, 169, 169, and a peak of 173-176 MB against 234-241. In
+ *   /proc/<pid>/smaps, V8's background threads (compiling WASM, helping the GC) had left about
+ *   75 MB in malloc arenas of their own; without them, compiling and GC run on the server's one
+ *   thread, which is idle between queries. Start-up took as long (12 s to /healthz on a new
+ *   data folder either way). MALLOC_ARENA_MAX=1 instead saved nothing (196 MB).
  * PGlite's WASM memory cannot start smaller than its module's 128 MB minimum (a LinkError), and
- * only what Postgres touches of it is resident.
+ * only what Postgres touches of it is resident (32 MB here).
  */
-const PGLITE_NODE_ARGS = ['--wasm-lazy-compilation', '--max-semi-space-size=2'];
+const PGLITE_NODE_ARGS = ['--wasm-lazy-compilation', '--max-semi-space-size=2', '--single-threaded'];
 
 /**
  * Where pglite-child.mjs is: beside the bundled gateway (a build asset), or beside this
