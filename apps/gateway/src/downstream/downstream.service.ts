@@ -93,44 +93,22 @@ export class DownstreamService implements OnModuleInit, OnModuleDestroy {
    * tokenizer, where concurrent calls for the same tokenizer and max_length leave as one (Coalescer).
    * `cacheHits` counts rows from either cache level.
    */
-  encode(tokenizerHash: string, texts: string[], maxLength: number, deadline: number, context?: RequestContext): Promise<EncodedTexts> {
+  async encode(tokenizerHash: string, texts: string[], maxLength: number, deadline: number, context?: RequestContext): Promise<EncodedTexts> {
     const scope = `${tokenizerHash}/${maxLength}`;
-    if (!this.nearCache) {
-      this.nearMisses.inc(texts.length);
-      return this.encodeRemote(scope, tokenizerHash, texts, maxLength, deadline, context);
-    }
-    const { found, missing } = this.nearCache.lookup(scope, texts);
-    if (missing.length < texts.length) this.nearHits.inc(texts.length - missing.length);
-    if (missing.length === 0) return Promise.resolve({ ids: raggedOf(found as Int32Array[]), tokenizerHash, cacheHits: texts.length });
-    this.nearMisses.inc(missing.length);
-    return this.encodeMissing(this.nearCache, scope, tokenizerHash, texts, found, missing, maxLength, deadline, context);
-  }
-
-  private async encodeMissing(
-    cache: TokenIdCache,
-    scope: string,
-    tokenizerHash: string,
-    texts: string[],
-    found: (Int32Array | undefined)[],
-    missing: number[],
-    maxLength: number,
-    deadline: number,
-    context?: RequestContext,
-  ): Promise<EncodedTexts> {
-    const sent = missing.length === texts.length ? texts : missing.map((i) => texts[i]);
-    const encoded = await this.encodeRemote(scope, tokenizerHash, sent, maxLength, deadline, context);
-    if (encoded.ids.rowLengths.length !== sent.length) {
-      throw new Error(`tokenizer answered ${encoded.ids.rowLengths.length} rows for ${sent.length} texts`);
-    }
+    const cache = this.nearCache;
+    const near = cache?.lookup(scope, texts);
+    const hits = near ? texts.length - near.missing.length : 0;
+    if (hits > 0) this.nearHits.inc(hits);
+    if (near && hits === texts.length) return { ids: raggedOf(near.found as Int32Array[]), tokenizerHash, cacheHits: hits };
+    this.nearMisses.inc(texts.length - hits);
+    const sent = near && hits > 0 ? near.missing.map((i) => texts[i]) : texts;
+    const encoded = await this.encodes.submit(scope, { item: { tokenizerHash, texts: sent, maxLength, context }, rows: sent.length, deadline });
+    if (!cache || !near) return encoded;
     const rows = cache.store(scope, sent, encoded.ids);
     this.nearBytes.set(cache.bytes);
-    if (sent === texts) return encoded;
-    missing.forEach((i, j) => (found[i] = rows[j]));
-    return { ids: raggedOf(found as Int32Array[]), tokenizerHash: encoded.tokenizerHash, cacheHits: texts.length - missing.length + encoded.cacheHits };
-  }
-
-  private encodeRemote(scope: string, tokenizerHash: string, texts: string[], maxLength: number, deadline: number, context?: RequestContext): Promise<EncodedTexts> {
-    return this.encodes.submit(scope, { item: { tokenizerHash, texts, maxLength, context }, rows: texts.length, deadline });
+    if (hits === 0) return encoded;
+    near.missing.forEach((i, j) => (near.found[i] = rows[j]));
+    return { ids: raggedOf(near.found as Int32Array[]), tokenizerHash: encoded.tokenizerHash, cacheHits: hits + encoded.cacheHits };
   }
 
   private async encodeMerged(members: Member<EncodeItem>[]): Promise<EncodedTexts[]> {

@@ -50,6 +50,7 @@ export class TokenIdCache {
    * 4-byte aligned), which an entry must not keep alive.
    */
   store(scope: string, texts: string[], ids: servableCommonV1.RaggedTensor): Int32Array[] {
+    if (ids.rowLengths.length !== texts.length) throw new Error(`tokenizer answered ${ids.rowLengths.length} rows for ${texts.length} texts`);
     const rows: Int32Array[] = new Array(texts.length);
     let offset = ids.values.byteOffset;
     for (let i = 0; i < texts.length; i++) {

@@ -57,7 +57,9 @@ export class ApiKeyService {
   private readonly cache: LRUCache<string, ApiKeyView>;
   /**
    * Lookups in flight by sha256: when a key's entry expires, the requests in flight with it
-   * (64 at a time under load, on every replica) share one query instead of one each.
+   * (64 at a time under load, on every replica) share one query instead of one each. Not
+   * lru-cache's own fetch(), which shares them too: its clear() rejects every fetch in flight
+   * ("deleted"), and clearCache runs on every control-plane change, so requests would fail.
    */
   private readonly lookups = new Map<string, Promise<ApiKeyView>>();
   /** Bumped by clearCache, so a lookup that started before a revocation is not cached after it. */
