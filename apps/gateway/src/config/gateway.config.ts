@@ -19,11 +19,16 @@ const schema = z.object({
   DATA_PLANE_RESOLVE_INTERVAL_MS: int(5_000),
   // How often each replica's grpc.health.v1 status is read: a draining replica stops getting requests within this.
   DATA_PLANE_HEALTH_INTERVAL_MS: int(1_000),
-  // Downstream calls in flight per tokenizer or model version; more requests wait and leave merged in the next call:
-  // fewer gRPC calls per request under load (each costs CPU on both sides), while a lone request never waits.
-  // 2, not 4: in alternating runs (one short text, 2 workers) 2 cost less gateway CPU per request and answered
-  // sooner at c=16 (p50 17-19 ms against 20-26) and c=64 (35-44 against 42-64), the same at c=1; 1 matched 2.
-  DOWNSTREAM_MAX_IN_FLIGHT: int(2),
+  // Downstream calls in flight per tokenizer or model version, per replica that can take them; more requests
+  // wait and leave merged in the next call: fewer gRPC calls per request under load (each costs CPU on both
+  // sides), while a lone request never waits.
+  // 1, not 2: a second call reached inference while the first one's batch ran, and waited there up to
+  // BATCH_TIMEOUT_MICROS for rows that could not come (this gateway held them back), with a worker idle. One
+  // call at a time reaches an idle batcher, which sends it at once and spreads it over its idle workers.
+  // Alternating runs, c=64, the benchmark's eight texts: 7% more requests/s (5 of 6 pairs) and 9% less gateway
+  // CPU per request; with the near cache off 9% more (6 of 6) and 18% less; the same at c=16 and c=1.
+  // (An earlier stop, before the near cache, found 1 and 2 alike and 4 worse.)
+  DOWNSTREAM_MAX_IN_FLIGHT: int(1),
   // Rows (texts) per merged call: at most the tokenizer's MAX_TEXTS_PER_REQUEST, and a batch inference can take.
   DOWNSTREAM_MAX_ROWS: int(256),
   // The near cache of token ids, in bytes: a hot text skips the tokenizer hop (a round trip, and

@@ -93,6 +93,29 @@ describe('Coalescer', () => {
     expect(calls).toEqual([['first'], ['good', 'bad'], ['good'], ['bad']]);
   });
 
+  it('reads a bound given as a function whenever a call could leave, so it can follow the replicas', async () => {
+    const { calls, run } = fakeDownstream();
+    let replicas = 1;
+    const c = new Coalescer(run, { maxInFlight: (key) => (key === 'k' ? replicas : 0), maxRows: 100 });
+    void c.submit('k', member('a'));
+    void c.submit('k', member('b'));
+    expect(calls.map((x) => x.items)).toEqual([['a']]);
+    // A second replica: the next request leaves at once, beside the call already out.
+    replicas = 2;
+    void c.submit('k', member('c'));
+    expect(calls.map((x) => x.items)).toEqual([['a'], ['b', 'c']]);
+    // Back to one: two answers free two slots, but only one call leaves for what queued meanwhile.
+    replicas = 1;
+    void c.submit('k', member('d'));
+    void c.submit('k', member('e'));
+    calls[0].answer();
+    await tick();
+    expect(calls).toHaveLength(2);
+    calls[1].answer();
+    await tick();
+    expect(calls.map((x) => x.items)).toEqual([['a'], ['b', 'c'], ['d', 'e']]);
+  });
+
   it('fails every member of a call that fails otherwise', async () => {
     const { calls, run } = fakeDownstream();
     const c = new Coalescer(run, { maxInFlight: 1, maxRows: 100 });

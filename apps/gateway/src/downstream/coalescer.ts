@@ -9,8 +9,11 @@ export interface Member<Item> {
 }
 
 export interface CoalescerOptions {
-  /** Calls in flight per key; further requests wait and leave together in the next call. */
-  maxInFlight: number;
+  /**
+   * Calls in flight per key; further requests wait and leave together in the next call. A
+   * function is read each time a call could leave, so the bound can follow the replicas.
+   */
+  maxInFlight: number | ((key: string) => number);
   /** Rows per merged call (the downstream service's own per-call bound). */
   maxRows: number;
 }
@@ -51,8 +54,13 @@ export class Coalescer<Item, Result> {
       this.lanes.set(key, lane);
     }
     const promise = new Promise<Result>((resolve, reject) => lane.queue.push({ ...member, resolve, reject }));
-    if (lane.inFlight < this.options.maxInFlight) this.flush(key, lane);
+    if (lane.inFlight < this.limit(key)) this.flush(key, lane);
     return promise;
+  }
+
+  private limit(key: string): number {
+    const max = this.options.maxInFlight;
+    return typeof max === 'number' ? max : max(key);
   }
 
   private flush(key: string, lane: Lane<Item, Result>): void {
@@ -77,8 +85,8 @@ export class Coalescer<Item, Result> {
     lane.inFlight++;
     void this.settle(batch).finally(() => {
       lane.inFlight--;
-      if (lane.queue.length > 0) this.flush(key, lane);
-      else if (lane.inFlight === 0) this.lanes.delete(key);
+      if (lane.queue.length > 0 && lane.inFlight < this.limit(key)) this.flush(key, lane);
+      else if (lane.queue.length === 0 && lane.inFlight === 0) this.lanes.delete(key);
     });
   }
 

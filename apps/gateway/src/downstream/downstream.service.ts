@@ -69,9 +69,14 @@ export class DownstreamService implements OnModuleInit, OnModuleDestroy {
     };
     this.tokenizer = new ReplicaSet('tokenizer', config.TOKENIZER_URL, service(root, 'servable.tokenizer.v1.TokenizerService'), health, options);
     this.inference = new ReplicaSet('inference', config.INFERENCE_URL, service(root, 'servable.inference.v1.InferenceService'), health, options);
-    const merge = { maxInFlight: config.DOWNSTREAM_MAX_IN_FLIGHT, maxRows: config.DOWNSTREAM_MAX_ROWS };
-    this.encodes = new Coalescer((members) => this.encodeMerged(members), merge);
-    this.predicts = new Coalescer((members) => this.predictMerged(members), merge);
+    // The bound is per replica that can take the call, so more replicas get more merged calls at once.
+    const perReplica = config.DOWNSTREAM_MAX_IN_FLIGHT;
+    const maxRows = config.DOWNSTREAM_MAX_ROWS;
+    this.encodes = new Coalescer((members) => this.encodeMerged(members), {
+      maxInFlight: (scope) => perReplica * this.tokenizer.spread(tokenizerOfScope(scope)),
+      maxRows,
+    });
+    this.predicts = new Coalescer((members) => this.predictMerged(members), { maxInFlight: (key) => perReplica * this.inference.spread(key), maxRows });
     if (config.GATEWAY_TOKEN_CACHE_BYTES > 0) this.nearCache = new TokenIdCache(config.GATEWAY_TOKEN_CACHE_BYTES);
     // Children bound once: prom-client checks and hashes a label object on every inc.
     this.nearHits = metrics.tokenCacheLookups.labels('hit');
@@ -94,7 +99,7 @@ export class DownstreamService implements OnModuleInit, OnModuleDestroy {
    * `cacheHits` counts rows from either cache level.
    */
   async encode(tokenizerHash: string, texts: string[], maxLength: number, deadline: number, context?: RequestContext): Promise<EncodedTexts> {
-    const scope = `${tokenizerHash}/${maxLength}`;
+    const scope = encodeScope(tokenizerHash, maxLength);
     const cache = this.nearCache;
     const near = cache?.lookup(scope, texts);
     const hits = near ? texts.length - near.missing.length : 0;
@@ -187,6 +192,10 @@ export class DownstreamService implements OnModuleInit, OnModuleDestroy {
     this.inference.close();
   }
 }
+
+/** What an Encode's ids depend on besides the text: its near-cache scope and merge lane. */
+const encodeScope = (tokenizerHash: string, maxLength: number) => `${tokenizerHash}/${maxLength}`;
+const tokenizerOfScope = (scope: string) => scope.slice(0, scope.indexOf('/'));
 
 const latest = (members: Member<unknown>[]) => Math.max(...members.map((m) => m.deadline));
 

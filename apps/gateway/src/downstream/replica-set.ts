@@ -206,6 +206,18 @@ export class ReplicaSet {
    * only when nothing else is left, on a fresh channel.
    */
   private pick(key: string | undefined, avoid?: Replica): Replica | undefined {
+    const tier = this.tier(key, avoid);
+    if (tier.length > 0) return tier[this.next++ % tier.length];
+    // Only the failed replica is left: one more try on a fresh channel (it may have restarted).
+    return avoid && this.members.size === 1 ? avoid : undefined;
+  }
+
+  /** How many replicas a call for `key` is spread over now (the tier pick() chooses from), at least 1. */
+  spread(key?: string): number {
+    return Math.max(1, this.tier(key).length);
+  }
+
+  private tier(key: string | undefined, avoid?: Replica): Replica[] {
     const all = this.replicas().filter((r) => r !== avoid);
     const tiers = [
       all.filter((r) => r.serving && (key === undefined || r.has(key))),
@@ -214,10 +226,7 @@ export class ReplicaSet {
       // Every check may be a second old: a replica marked down may be back, and a try costs one refused connection.
       all,
     ];
-    const tier = tiers.find((t) => t.length > 0);
-    if (tier) return tier[this.next++ % tier.length];
-    // Only the failed replica is left: one more try on a fresh channel (it may have restarted).
-    return avoid && this.members.size === 1 ? avoid : undefined;
+    return tiers.find((t) => t.length > 0) ?? [];
   }
 
   private noReplica(): ServableError {

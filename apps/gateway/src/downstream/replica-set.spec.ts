@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { ReplicaSet } from './replica-set';
+import type { ClientCtor } from './grpc-downstream';
+
+/** A channel that is never used: these tests only look at which replicas a call may go to. */
+class IdleClient {
+  closed = false;
+  close(): void {
+    this.closed = true;
+  }
+}
+const ctor = IdleClient as unknown as ClientCtor;
+
+async function threeReplicas() {
+  const set = new ReplicaSet('inference', 'ipv4:127.0.0.2:50052,127.0.0.3:50052,127.0.0.4:50052', ctor, ctor, { resolveIntervalMs: 60_000, healthIntervalMs: 60_000 });
+  await set.refresh();
+  return set;
+}
+
+describe('ReplicaSet.spread', () => {
+  it('counts the replicas a call for a key is spread over: serving ones holding it, else serving ones, at least 1', async () => {
+    const set = await threeReplicas();
+    const [a, b, c] = set.replicas();
+    try {
+      // Nothing checked yet: every replica may be tried.
+      expect(set.spread('spam/2')).toBe(3);
+      for (const r of [a, b, c]) r.status = 'SERVING';
+      a.holds.set('spam/2', { state: 'AVAILABLE' });
+      b.holds.set('spam/2', { state: 'AVAILABLE' });
+      c.holds.set('spam/2', { state: 'LOADING' });
+      expect(set.spread('spam/2')).toBe(2);
+      // A version no replica holds yet goes to any serving one.
+      expect(set.spread('spam/3')).toBe(3);
+      b.markUnreachable('connection refused');
+      expect(set.spread('spam/2')).toBe(1);
+      for (const r of [a, b, c]) r.markUnreachable('partitioned');
+      expect(set.spread('spam/2')).toBe(3);
+    } finally {
+      set.close();
+    }
+  });
+
+  it('is 1 with no replica at all, so a request still gets its UNAVAILABLE answer from the call', () => {
+    const set = new ReplicaSet('inference', '127.0.0.2:50052', ctor, ctor, { resolveIntervalMs: 60_000, healthIntervalMs: 60_000 });
+    expect(set.spread('spam/2')).toBe(1);
+    set.close();
+  });
+});
+
