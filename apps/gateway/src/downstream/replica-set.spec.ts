@@ -47,3 +47,44 @@ describe('ReplicaSet.spread', () => {
   });
 });
 
+describe('ReplicaSet.call', () => {
+  it('sends a call to the replica with the fewest calls out, so concurrent merged calls land one per replica', async () => {
+    const pending: Array<{ address: string; answer(): void }> = [];
+    class PendingClient {
+      constructor(readonly address: string) {}
+      close(): void {
+        pending.length = 0;
+      }
+      predict(_request: unknown, _metadata: unknown, _options: unknown, callback: (err: null, reply: object) => void): void {
+        pending.push({ address: this.address, answer: () => callback(null, {}) });
+      }
+    }
+    const set = new ReplicaSet('inference', 'ipv4:127.0.0.2:50052,127.0.0.3:50052', PendingClient as unknown as ClientCtor, ctor, {
+      resolveIntervalMs: 60_000,
+      healthIntervalMs: 60_000,
+    });
+    await set.refresh();
+    for (const r of set.replicas()) {
+      r.status = 'SERVING';
+      r.holds.set('spam/2', { state: 'AVAILABLE' });
+    }
+    const deadline = Date.now() + 60_000;
+    try {
+      const first = set.call('predict', {}, { deadline }, 'spam/2');
+      const second = set.call('predict', {}, { deadline }, 'spam/2');
+      expect(pending.map((p) => p.address)).toEqual(['127.0.0.2:50052', '127.0.0.3:50052']);
+      // The second replica answers first: the next call goes there, not round-robin to the busy one.
+      pending[1].answer();
+      await second;
+      const third = set.call('predict', {}, { deadline }, 'spam/2');
+      expect(pending[2].address).toBe('127.0.0.3:50052');
+      pending[0].answer();
+      pending[2].answer();
+      await Promise.all([first, third]);
+      expect(set.replicas().map((r) => r.inFlight)).toEqual([0, 0]);
+    } finally {
+      set.close();
+    }
+  });
+});
+

@@ -35,6 +35,8 @@ export class Replica {
    * Requests for a thing go to replicas that hold it AVAILABLE.
    */
   holds = new Map<string, HeldState>();
+  /** Calls this gateway has out on the replica now: pick() prefers the replica with the fewest. */
+  inFlight = 0;
 
   constructor(
     readonly address: string,
@@ -180,7 +182,7 @@ export class ReplicaSet {
     const first = this.pick(key);
     if (!first) throw this.noReplica();
     try {
-      return await first.api.call<T>(method, request, options);
+      return await this.attempt<T>(first, method, request, options);
     } catch (err) {
       const code = (err as grpc.ServiceError)?.code;
       const lacksIt = key !== undefined && (code === grpc.status.NOT_FOUND || code === grpc.status.FAILED_PRECONDITION || code === grpc.status.UNAVAILABLE);
@@ -193,21 +195,37 @@ export class ReplicaSet {
       if (second === first) first.api.renew();
       this.options.onRetry?.(this.name);
       try {
-        return await second.api.call<T>(method, request, options);
+        return await this.attempt<T>(second, method, request, options);
       } catch (again) {
         throw translateGrpcError(again, this.name, second.address);
       }
     }
   }
 
+  private async attempt<T>(replica: Replica, method: string, request: unknown, options: DownstreamCallOptions): Promise<T> {
+    replica.inFlight++;
+    try {
+      return await replica.api.call<T>(method, request, options);
+    } finally {
+      replica.inFlight--;
+    }
+  }
+
   /**
-   * Round-robin over the best tier that is not empty: SERVING and holding the key, then
-   * SERVING, then not known to be down, then any. `avoid` (the replica that just failed) is used
-   * only when nothing else is left, on a fresh channel.
+   * The best tier that is not empty: SERVING and holding the key, then SERVING, then not known
+   * to be down, then any. Within it, the replicas with the fewest calls out (Envoy's least
+   * request), round-robin among those: with one merged call per replica (DownstreamService),
+   * the next call goes to the replica that has none, not to one whose batch is running.
+   * `avoid` (the replica that just failed) is used only when nothing else is left, on a fresh
+   * channel.
    */
   private pick(key: string | undefined, avoid?: Replica): Replica | undefined {
     const tier = this.tier(key, avoid);
-    if (tier.length > 0) return tier[this.next++ % tier.length];
+    if (tier.length > 0) {
+      const fewest = Math.min(...tier.map((r) => r.inFlight));
+      const least = tier.filter((r) => r.inFlight === fewest);
+      return least[this.next++ % least.length];
+    }
     // Only the failed replica is left: one more try on a fresh channel (it may have restarted).
     return avoid && this.members.size === 1 ? avoid : undefined;
   }
