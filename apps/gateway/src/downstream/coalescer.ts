@@ -8,12 +8,13 @@ export interface Member<Item> {
   deadline: number;
 }
 
-export interface CoalescerOptions {
+export interface CoalescerOptions<Item> {
   /**
    * Calls in flight per key; further requests wait and leave together in the next call. A
-   * function is read each time a call could leave, so the bound can follow the replicas.
+   * function is read each time a call could leave (with the key and the next item to go), so
+   * the bound can follow the replicas.
    */
-  maxInFlight: number | ((key: string) => number);
+  maxInFlight: number | ((key: string, next: Item) => number);
   /** Rows per merged call (the downstream service's own per-call bound). */
   maxRows: number;
 }
@@ -44,7 +45,7 @@ export class Coalescer<Item, Result> {
 
   constructor(
     private readonly run: (members: Member<Item>[]) => Promise<Result[]>,
-    private readonly options: CoalescerOptions,
+    private readonly options: CoalescerOptions<Item>,
   ) {}
 
   submit(key: string, member: Member<Item>): Promise<Result> {
@@ -54,13 +55,13 @@ export class Coalescer<Item, Result> {
       this.lanes.set(key, lane);
     }
     const promise = new Promise<Result>((resolve, reject) => lane.queue.push({ ...member, resolve, reject }));
-    if (lane.inFlight < this.limit(key)) this.flush(key, lane);
+    if (lane.inFlight < this.limit(key, member.item)) this.flush(key, lane);
     return promise;
   }
 
-  private limit(key: string): number {
+  private limit(key: string, next: Item): number {
     const max = this.options.maxInFlight;
-    return typeof max === 'number' ? max : max(key);
+    return typeof max === 'number' ? max : max(key, next);
   }
 
   private flush(key: string, lane: Lane<Item, Result>): void {
@@ -85,7 +86,7 @@ export class Coalescer<Item, Result> {
     lane.inFlight++;
     void this.settle(batch).finally(() => {
       lane.inFlight--;
-      if (lane.queue.length > 0 && lane.inFlight < this.limit(key)) this.flush(key, lane);
+      if (lane.queue.length > 0 && lane.inFlight < this.limit(key, lane.queue[0].item)) this.flush(key, lane);
       else if (lane.queue.length === 0 && lane.inFlight === 0) this.lanes.delete(key);
     });
   }

@@ -72,10 +72,7 @@ export class DownstreamService implements OnModuleInit, OnModuleDestroy {
     // The bound is per replica that can take the call, so more replicas get more merged calls at once.
     const perReplica = config.DOWNSTREAM_MAX_IN_FLIGHT;
     const maxRows = config.DOWNSTREAM_MAX_ROWS;
-    this.encodes = new Coalescer((members) => this.encodeMerged(members), {
-      maxInFlight: (scope) => perReplica * this.tokenizer.spread(tokenizerOfScope(scope)),
-      maxRows,
-    });
+    this.encodes = new Coalescer((members) => this.encodeMerged(members), { maxInFlight: (_, next) => perReplica * this.tokenizer.spread(next.tokenizerHash), maxRows });
     this.predicts = new Coalescer((members) => this.predictMerged(members), { maxInFlight: (key) => perReplica * this.inference.spread(key), maxRows });
     if (config.GATEWAY_TOKEN_CACHE_BYTES > 0) this.nearCache = new TokenIdCache(config.GATEWAY_TOKEN_CACHE_BYTES);
     // Children bound once: prom-client checks and hashes a label object on every inc.
@@ -99,7 +96,7 @@ export class DownstreamService implements OnModuleInit, OnModuleDestroy {
    * `cacheHits` counts rows from either cache level.
    */
   async encode(tokenizerHash: string, texts: string[], maxLength: number, deadline: number, context?: RequestContext): Promise<EncodedTexts> {
-    const scope = encodeScope(tokenizerHash, maxLength);
+    const scope = `${tokenizerHash}/${maxLength}`;
     const cache = this.nearCache;
     const near = cache?.lookup(scope, texts);
     const hits = near ? texts.length - near.missing.length : 0;
@@ -192,10 +189,6 @@ export class DownstreamService implements OnModuleInit, OnModuleDestroy {
     this.inference.close();
   }
 }
-
-/** What an Encode's ids depend on besides the text: its near-cache scope and merge lane. */
-const encodeScope = (tokenizerHash: string, maxLength: number) => `${tokenizerHash}/${maxLength}`;
-const tokenizerOfScope = (scope: string) => scope.slice(0, scope.indexOf('/'));
 
 const latest = (members: Member<unknown>[]) => Math.max(...members.map((m) => m.deadline));
 

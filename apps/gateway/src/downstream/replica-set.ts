@@ -25,6 +25,18 @@ export interface HeldState {
 const MIN_RETRY_BUDGET_MS = 20;
 const HEALTH_TIMEOUT_MS = 1_000;
 
+/**
+ * Which replicas a call may go to, best first: SERVING and holding the key, SERVING, not known to be
+ * down, and any (every check may be a second old: a replica marked down may be back, and a try costs
+ * one refused connection).
+ */
+const TIERS: Array<(r: Replica, key: string | undefined) => boolean> = [
+  (r, key) => r.serving && (key === undefined || r.has(key)),
+  (r) => r.serving,
+  (r) => r.status !== 'UNREACHABLE' && r.status !== 'NOT_SERVING',
+  () => true,
+];
+
 /** One replica of a data-plane service: its channel, its health, and what it holds. */
 export class Replica {
   status: ReplicaStatus = 'UNKNOWN';
@@ -235,16 +247,14 @@ export class ReplicaSet {
     return Math.max(1, this.tier(key).length);
   }
 
+  /** Read for every request (spread, then pick): each tier is only filtered when the ones before it are empty. */
   private tier(key: string | undefined, avoid?: Replica): Replica[] {
     const all = this.replicas().filter((r) => r !== avoid);
-    const tiers = [
-      all.filter((r) => r.serving && (key === undefined || r.has(key))),
-      all.filter((r) => r.serving),
-      all.filter((r) => r.status !== 'UNREACHABLE' && r.status !== 'NOT_SERVING'),
-      // Every check may be a second old: a replica marked down may be back, and a try costs one refused connection.
-      all,
-    ];
-    return tiers.find((t) => t.length > 0) ?? [];
+    for (const admits of TIERS) {
+      const tier = all.filter((r) => admits(r, key));
+      if (tier.length > 0) return tier;
+    }
+    return [];
   }
 
   private noReplica(): ServableError {
