@@ -7,7 +7,7 @@ import type { RequestContext } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { GatewayMetrics } from '../metrics/gateway.metrics';
 import { Coalescer, type Member } from './coalescer';
-import type { ClientCtor } from './grpc-downstream';
+import { GrpcEndpoint, type ClientCtor } from './grpc-downstream';
 import { ReplicaSet } from './replica-set';
 import { raggedOf, TokenIdCache } from './token-id-cache';
 
@@ -61,14 +61,15 @@ export class DownstreamService implements OnModuleInit, OnModuleDestroy {
   constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig, metrics: GatewayMetrics) {
     const root = loadGrpcObject(['tokenizer', 'inference', 'health']);
     const health = service(root, 'grpc.health.v1.Health');
+    const endpoints = (name: string, path: string) => [GrpcEndpoint.factory(name, service(root, path)), GrpcEndpoint.factory(name, health)] as const;
     const options = {
       resolveIntervalMs: config.DATA_PLANE_RESOLVE_INTERVAL_MS,
       healthIntervalMs: config.DATA_PLANE_HEALTH_INTERVAL_MS,
       onRetry: (name: string) => metrics.retries.inc({ component: name }),
       onChange: () => this.onChange(),
     };
-    this.tokenizer = new ReplicaSet('tokenizer', config.TOKENIZER_URL, service(root, 'servable.tokenizer.v1.TokenizerService'), health, options);
-    this.inference = new ReplicaSet('inference', config.INFERENCE_URL, service(root, 'servable.inference.v1.InferenceService'), health, options);
+    this.tokenizer = new ReplicaSet('tokenizer', config.TOKENIZER_URL, ...endpoints('tokenizer', 'servable.tokenizer.v1.TokenizerService'), options);
+    this.inference = new ReplicaSet('inference', config.INFERENCE_URL, ...endpoints('inference', 'servable.inference.v1.InferenceService'), options);
     // The bound is per replica that can take the call, so more replicas get more merged calls at once.
     const perReplica = config.DOWNSTREAM_MAX_IN_FLIGHT;
     const maxRows = config.DOWNSTREAM_MAX_ROWS;

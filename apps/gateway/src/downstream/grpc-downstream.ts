@@ -1,22 +1,18 @@
 import * as grpc from '@grpc/grpc-js';
 import { ErrorCode, ServableError } from '@servable/contracts';
-import { GRPC_CHANNEL_OPTIONS, fromGrpcError } from '@servable/contracts/grpc';
+import { MAX_GRPC_MESSAGE_BYTES, fromGrpcError } from '@servable/contracts/grpc';
 import { REQUEST_ID_HEADER, SpanKind, TRACEPARENT_HEADER, endSpan, startSpan, type RequestContext } from '@servable/observability';
+import { GrpcUnaryChannel, callError, type UnaryChannelOptions, type UnaryMethod } from './grpc-unary-channel';
 
-export type ClientCtor = new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ChannelOptions) => grpc.Client;
-type Unary = (request: unknown, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, reply: unknown) => void) => void;
+/** A grpc-js service constructor, as loadGrpcObject gives them: only its method definitions are read. */
+export type ClientCtor = (new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ChannelOptions) => grpc.Client) & {
+  service: grpc.ServiceDefinition;
+};
 
-const CHANNEL_OPTIONS: grpc.ChannelOptions = {
-  ...GRPC_CHANNEL_OPTIONS,
-  // A replacement channel must not reuse the broken connection from the global subchannel pool.
-  'grpc.use_local_subchannel_pool': 1,
-  // A restarted replica is found within a second or two, not after minutes of exponential backoff.
-  'grpc.initial_reconnect_backoff_ms': 200,
-  'grpc.max_reconnect_backoff_ms': 2_000,
-  'grpc.keepalive_time_ms': 30_000,
-  // The replica set's retry (once, on another replica, within the deadline) is the only one; grpc-js's
-  // own retry layer would also keep a copy of every request message in case it retries transparently.
-  'grpc.enable_retries': 0,
+const CHANNEL_OPTIONS: UnaryChannelOptions = {
+  maxMessageBytes: MAX_GRPC_MESSAGE_BYTES,
+  keepaliveMs: 30_000,
+  keepaliveTimeoutMs: 20_000,
 };
 
 export interface DownstreamCallOptions {
@@ -26,24 +22,43 @@ export interface DownstreamCallOptions {
   context?: RequestContext;
 }
 
+/** What the replica set needs of one replica's service: a call, a fresh connection, and an end. */
+export interface Endpoint {
+  readonly address: string;
+  call<T>(method: string, request: unknown, options: DownstreamCallOptions): Promise<T>;
+  /** The next calls go over a new connection (the old one may be dead or stuck); calls on the old one finish first. */
+  renew(): void;
+  close(): void;
+}
+
+/** The replica set makes one endpoint per replica it finds. */
+export type EndpointFactory = (address: string) => Endpoint;
+
 /**
- * One gRPC service at one address (one replica). Calls carry the request's x-request-id,
- * traceparent and deadline, and reject with the raw grpc-js error: the replica set decides
- * whether to try another replica, then translates.
+ * One gRPC service at one address (one replica), over a GrpcUnaryChannel. Calls carry the
+ * request's x-request-id, traceparent and deadline, and reject with a grpc-js-shaped error:
+ * the replica set decides whether to try another replica, then translates.
  */
-export class GrpcEndpoint {
-  private client: grpc.Client;
+export class GrpcEndpoint implements Endpoint {
+  private readonly channel: GrpcUnaryChannel;
+  /** By the camelCase name callers use (`predict`) and the proto's (`Predict`). */
+  private readonly methods = new Map<string, UnaryMethod>();
 
   constructor(
     readonly service: string,
     readonly address: string,
-    private readonly ctor: ClientCtor,
+    ctor: ClientCtor,
   ) {
-    this.client = this.connect();
+    for (const [name, def] of Object.entries(ctor.service)) {
+      const method: UnaryMethod = { path: def.path, requestSerialize: def.requestSerialize, responseDeserialize: def.responseDeserialize };
+      this.methods.set(name, method);
+      if (def.originalName) this.methods.set(def.originalName, method);
+    }
+    this.channel = new GrpcUnaryChannel(address, CHANNEL_OPTIONS);
   }
 
-  private connect(): grpc.Client {
-    return new this.ctor(this.address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+  static factory(service: string, ctor: ClientCtor): EndpointFactory {
+    return (address) => new GrpcEndpoint(service, address, ctor);
   }
 
   /**
@@ -72,25 +87,17 @@ export class GrpcEndpoint {
   }
 
   private send<T>(method: string, request: unknown, options: DownstreamCallOptions): Promise<T> {
-    const client = this.client;
-    const fn = (client as unknown as Record<string, Unary>)[method];
-    if (typeof fn !== 'function') return Promise.reject(new Error(`${this.service} has no method ${method}`));
-    return new Promise<T>((resolve, reject) => {
-      fn.call(client, request, outgoingMetadata(options.context), { deadline: options.deadline }, (err, reply) =>
-        err ? reject(err) : resolve(reply as T),
-      );
-    });
+    const def = this.methods.get(method);
+    if (!def) return Promise.reject(callError(grpc.status.UNIMPLEMENTED, `${this.service} has no method ${method}`));
+    return this.channel.unary<T>(def, request, outgoingMetadata(options.context), options.deadline);
   }
 
-  /** Swaps in a new channel (the old one may hold a dead connection or sit in backoff); calls on the old one finish first. */
   renew(): void {
-    const old = this.client;
-    this.client = this.connect();
-    setTimeout(() => old.close(), 10_000).unref();
+    this.channel.renew();
   }
 
   close(): void {
-    this.client.close();
+    this.channel.close();
   }
 }
 
@@ -108,11 +115,7 @@ export function translateGrpcError(err: unknown, service: string, address: strin
 }
 
 /** x-request-id and traceparent of the request a call serves, for the next hop's logs. */
-export function outgoingMetadata(ctx?: RequestContext): grpc.Metadata {
-  const metadata = new grpc.Metadata();
-  if (ctx) {
-    metadata.set(REQUEST_ID_HEADER, ctx.requestId);
-    if (ctx.traceparent) metadata.set(TRACEPARENT_HEADER, ctx.traceparent);
-  }
-  return metadata;
+export function outgoingMetadata(ctx?: RequestContext): Record<string, string> {
+  if (!ctx) return {};
+  return ctx.traceparent ? { [REQUEST_ID_HEADER]: ctx.requestId, [TRACEPARENT_HEADER]: ctx.traceparent } : { [REQUEST_ID_HEADER]: ctx.requestId };
 }

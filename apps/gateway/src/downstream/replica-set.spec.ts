@@ -1,18 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { ReplicaSet } from './replica-set';
-import type { ClientCtor } from './grpc-downstream';
+import type { Endpoint, EndpointFactory } from './grpc-downstream';
 
-/** A channel that is never used: these tests only look at which replicas a call may go to. */
-class IdleClient {
-  closed = false;
-  close(): void {
-    this.closed = true;
-  }
-}
-const ctor = IdleClient as unknown as ClientCtor;
+/** An endpoint that is never called: these tests only look at which replicas a call may go to. */
+const idle: EndpointFactory = (address) => ({
+  address,
+  call: () => Promise.reject(new Error('not called in these tests')),
+  renew: () => undefined,
+  close: () => undefined,
+});
 
 async function threeReplicas() {
-  const set = new ReplicaSet('inference', 'ipv4:127.0.0.2:50052,127.0.0.3:50052,127.0.0.4:50052', ctor, ctor, { resolveIntervalMs: 60_000, healthIntervalMs: 60_000 });
+  const set = new ReplicaSet('inference', 'ipv4:127.0.0.2:50052,127.0.0.3:50052,127.0.0.4:50052', idle, idle, { resolveIntervalMs: 60_000, healthIntervalMs: 60_000 });
   await set.refresh();
   return set;
 }
@@ -41,7 +40,7 @@ describe('ReplicaSet.spread', () => {
   });
 
   it('is 1 with no replica at all, so a request still gets its UNAVAILABLE answer from the call', () => {
-    const set = new ReplicaSet('inference', '127.0.0.2:50052', ctor, ctor, { resolveIntervalMs: 60_000, healthIntervalMs: 60_000 });
+    const set = new ReplicaSet('inference', '127.0.0.2:50052', idle, idle, { resolveIntervalMs: 60_000, healthIntervalMs: 60_000 });
     expect(set.spread('spam/2')).toBe(1);
     set.close();
   });
@@ -50,16 +49,13 @@ describe('ReplicaSet.spread', () => {
 describe('ReplicaSet.call', () => {
   it('sends a call to the replica with the fewest calls out, so concurrent merged calls land one per replica', async () => {
     const pending: Array<{ address: string; answer(): void }> = [];
-    class PendingClient {
-      constructor(readonly address: string) {}
-      close(): void {
-        pending.length = 0;
-      }
-      predict(_request: unknown, _metadata: unknown, _options: unknown, callback: (err: null, reply: object) => void): void {
-        pending.push({ address: this.address, answer: () => callback(null, {}) });
-      }
-    }
-    const set = new ReplicaSet('inference', 'ipv4:127.0.0.2:50052,127.0.0.3:50052', PendingClient as unknown as ClientCtor, ctor, {
+    const answering: EndpointFactory = (address): Endpoint => ({
+      address,
+      call: <T>() => new Promise<T>((resolve) => pending.push({ address, answer: () => resolve({} as T) })),
+      renew: () => undefined,
+      close: () => undefined,
+    });
+    const set = new ReplicaSet('inference', 'ipv4:127.0.0.2:50052,127.0.0.3:50052', answering, idle, {
       resolveIntervalMs: 60_000,
       healthIntervalMs: 60_000,
     });

@@ -2,7 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { Logger } from '@nestjs/common';
 import { ErrorCode, ServableError } from '@servable/contracts';
 import type { grpcHealthV1 } from '@servable/contracts/grpc';
-import { GrpcEndpoint, translateGrpcError, type ClientCtor, type DownstreamCallOptions } from './grpc-downstream';
+import { translateGrpcError, type DownstreamCallOptions, type Endpoint, type EndpointFactory } from './grpc-downstream';
 import { parseTargets, resolveTargets, type Target } from './targets';
 
 /** What the gateway knows of one replica's grpc.health.v1 status. UNKNOWN: not checked yet. */
@@ -37,7 +37,7 @@ const TIERS: Array<(r: Replica, key: string | undefined) => boolean> = [
   () => true,
 ];
 
-/** One replica of a data-plane service: its channel, its health, and what it holds. */
+/** One replica of a data-plane service: its connections (calls and health checks apart), its health, and what it holds. */
 export class Replica {
   status: ReplicaStatus = 'UNKNOWN';
   detail?: string;
@@ -52,8 +52,8 @@ export class Replica {
 
   constructor(
     readonly address: string,
-    readonly api: GrpcEndpoint,
-    readonly health: GrpcEndpoint,
+    readonly api: Endpoint,
+    readonly health: Endpoint,
   ) {}
 
   get serving(): boolean {
@@ -103,8 +103,8 @@ export class ReplicaSet {
   constructor(
     readonly name: string,
     readonly url: string,
-    private readonly ctor: ClientCtor,
-    private readonly healthCtor: ClientCtor,
+    private readonly api: EndpointFactory,
+    private readonly healthOf: EndpointFactory,
     private readonly options: ReplicaSetOptions,
   ) {
     this.logger = new Logger(`ReplicaSet(${name})`);
@@ -142,7 +142,7 @@ export class ReplicaSet {
     let changed = false;
     for (const address of addresses) {
       if (this.members.has(address)) continue;
-      this.members.set(address, new Replica(address, new GrpcEndpoint(this.name, address, this.ctor), new GrpcEndpoint(this.name, address, this.healthCtor)));
+      this.members.set(address, new Replica(address, this.api(address), this.healthOf(address)));
       changed = true;
     }
     for (const [address, replica] of this.members) {
