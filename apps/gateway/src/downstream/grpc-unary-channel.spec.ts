@@ -104,6 +104,9 @@ describe('GrpcUnaryChannel', () => {
     expect(seen[0]).toMatchObject({ service: 'ok', requestId: 'req-42' });
     expect(seen[0].timeoutMs).toBeGreaterThan(4_000);
     expect(seen[0].timeoutMs).toBeLessThanOrEqual(5_000);
+    // No deadline at all still sends a valid grpc-timeout: its largest, 8 digits of ms (27.7 h).
+    await expect(channel.unary(check, { service: 'ok' }, {}, Infinity)).resolves.toEqual({ status: 'SERVING' });
+    expect(seen.at(-1)?.timeoutMs).toBeGreaterThan(99_999_999 - 60_000);
   });
 
   it('rejects a failed call with its code, its message and its trailers, as the taxonomy reads them', async () => {

@@ -28,7 +28,7 @@ const {
   NGHTTP2_REFUSED_STREAM,
 } = http2.constants;
 const USER_AGENT = 'servable-gateway';
-/** grpc-timeout takes at most 8 digits. */
+/** grpc-timeout takes at most 8 digits; setTimeout at most 2^31 - 1 ms. */
 const MAX_TIMEOUT_MS = 99_999_999;
 
 /** An error shaped as grpc-js's ServiceError, so the replica set and fromGrpcError read it the same way. */
@@ -76,8 +76,9 @@ export class GrpcUnaryChannel {
   /** Headers are plain ASCII metadata (x-request-id, traceparent); the deadline is epoch ms. */
   unary<T>(method: UnaryMethod, request: unknown, metadata: Record<string, string>, deadline: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const timeoutMs = Math.ceil(deadline - Date.now());
-      if (timeoutMs <= 0) return reject(callError(grpc.status.DEADLINE_EXCEEDED, 'Deadline exceeded before the call was sent'));
+      // Capped at what grpc-timeout can say (27.7 h), which also keeps an infinite deadline a real timer.
+      const timeoutMs = Math.min(Math.ceil(deadline - Date.now()), MAX_TIMEOUT_MS);
+      if (!(timeoutMs > 0)) return reject(callError(grpc.status.DEADLINE_EXCEEDED, 'Deadline exceeded before the call was sent'));
       if (this.closed) return reject(callError(grpc.status.UNAVAILABLE, 'Channel has been shut down'));
       let frame: Buffer;
       try {
@@ -98,7 +99,7 @@ export class GrpcUnaryChannel {
         [HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc',
         [HTTP2_HEADER_TE]: 'trailers',
         [HTTP2_HEADER_USER_AGENT]: USER_AGENT,
-        'grpc-timeout': `${Math.min(timeoutMs, MAX_TIMEOUT_MS)}m`,
+        'grpc-timeout': `${timeoutMs}m`,
       };
       for (const key in metadata) headers[key] = metadata[key];
 
