@@ -196,6 +196,33 @@ describe('GrpcUnaryChannel', () => {
     await expect(ask(channel, 'ok')).resolves.toEqual({ status: 'SERVING' });
   });
 
+  it('pings only while calls are out, so servers that refuse pings on idle connections (gRPC C-core) keep it', async () => {
+    // A gRPC server written on node:http2, which can count the PINGs it receives.
+    let pings = 0;
+    const server = http2.createServer();
+    server.on('session', (session) => session.on('ping', () => pings++));
+    server.on('stream', (stream, headers) => {
+      stream.on('data', () => undefined);
+      stream.on('end', () => {
+        const message = definition.service.Check.responseSerialize({ status: 'SERVING' });
+        const frame = Buffer.alloc(5 + message.length);
+        frame.writeUInt32BE(message.length, 1);
+        frame.set(message, 5);
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+        stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+        setTimeout(() => stream.end(frame), headers['x-delay'] ? Number(headers['x-delay']) : 0);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanup.push(() => server.close());
+    const channel = channelTo((server.address() as net.AddressInfo).port, { ...OPTIONS, keepaliveMs: 50, keepaliveTimeoutMs: 1_000 });
+    await expect(ask(channel, 'ok')).resolves.toEqual({ status: 'SERVING' });
+    await new Promise((r) => setTimeout(r, 400));
+    expect(pings).toBe(0);
+    await expect(ask(channel, 'ok', 5_000, { 'x-delay': '400' })).resolves.toEqual({ status: 'SERVING' });
+    expect(pings).toBeGreaterThan(0);
+  });
+
   it('refuses messages over the size limit both ways with RESOURCE_EXHAUSTED', async () => {
     const { server, port, seen } = await healthServer('a');
     cleanup.push(() => server.forceShutdown());

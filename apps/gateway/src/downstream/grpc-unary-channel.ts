@@ -11,7 +11,11 @@ export interface UnaryMethod {
 export interface UnaryChannelOptions {
   /** Larger messages are refused both ways with RESOURCE_EXHAUSTED, as grpc-js's max_{send,receive}_message_length. */
   maxMessageBytes: number;
-  /** An HTTP/2 PING this often; a connection that does not answer one within keepaliveTimeoutMs is dropped (half-open). */
+  /**
+   * While calls are out, an HTTP/2 PING this often; a connection that does not answer one within
+   * keepaliveTimeoutMs is dropped (half-open). Idle connections are not pinged, as grpc-js does not by
+   * default: servers such as gRPC C-core answer pings without calls with GOAWAY too_many_pings.
+   */
   keepaliveMs: number;
   keepaliveTimeoutMs: number;
 }
@@ -64,6 +68,8 @@ export class GrpcUnaryChannel {
   private readonly handshaken = new WeakSet<http2.ClientHttp2Session>();
   private readonly keepalive: NodeJS.Timeout;
   private closed = false;
+  /** Calls sent and not yet ended: keepalive pings only while there are some. */
+  private inFlight = 0;
 
   constructor(
     readonly address: string,
@@ -113,6 +119,7 @@ export class GrpcUnaryChannel {
         return reject(callError(grpc.status.UNAVAILABLE, `Cannot start a call to ${this.address}: ${(err as Error).message}`));
       }
 
+      this.inFlight++;
       let settled = false;
       let response: http2.IncomingHttpHeaders | undefined;
       let trailers: http2.IncomingHttpHeaders | undefined;
@@ -155,6 +162,7 @@ export class GrpcUnaryChannel {
         streamError = err;
       });
       stream.on('close', () => {
+        this.inFlight--;
         if (settled) return;
         settled = true;
         clearTimeout(timer);
@@ -204,10 +212,10 @@ export class GrpcUnaryChannel {
     if (drain && !session.closed && !session.destroyed) session.close();
   }
 
-  /** A PING on the open connection; no answer within keepaliveTimeoutMs and it is destroyed, failing its calls with UNAVAILABLE. */
+  /** A PING on the open connection while calls are out; no answer within keepaliveTimeoutMs and it is destroyed, failing its calls with UNAVAILABLE. */
   private ping(): void {
     const session = this.session;
-    if (!session || session.connecting || session.closed || session.destroyed) return;
+    if (!session || this.inFlight === 0 || session.connecting || session.closed || session.destroyed) return;
     const timeout = setTimeout(() => session.destroy(new Error('keepalive ping timed out')), this.options.keepaliveTimeoutMs);
     timeout.unref();
     try {
