@@ -41,7 +41,7 @@ export type EndpointFactory = (address: string) => Endpoint;
  */
 export class GrpcEndpoint implements Endpoint {
   private readonly channel: GrpcUnaryChannel;
-  /** By the camelCase name callers use (`predict`) and the proto's (`Predict`). */
+  /** The unary methods, by the camelCase name callers use (`predict`) and the proto's (`Predict`). */
   private readonly methods = new Map<string, UnaryMethod>();
 
   constructor(
@@ -50,6 +50,8 @@ export class GrpcEndpoint implements Endpoint {
     ctor: ClientCtor,
   ) {
     for (const [name, def] of Object.entries(ctor.service)) {
+      // The hops are unary; a streaming method (Health.Watch) is left out rather than sent as if it were one.
+      if (def.requestStream || def.responseStream) continue;
       const method: UnaryMethod = { path: def.path, requestSerialize: def.requestSerialize, responseDeserialize: def.responseDeserialize };
       this.methods.set(name, method);
       if (def.originalName) this.methods.set(def.originalName, method);
