@@ -7,14 +7,14 @@ import type { RequestContext } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { GatewayMetrics } from '../metrics/gateway.metrics';
 import { Coalescer, type Member } from './coalescer';
-import { GrpcEndpoint, type ClientCtor } from './grpc-downstream';
+import { GrpcEndpoint } from './grpc-downstream';
 import { ReplicaSet } from './replica-set';
 import { raggedOf, TokenIdCache } from './token-id-cache';
 
-function service(root: grpc.GrpcObject, path: string): ClientCtor {
+function service(root: grpc.GrpcObject, path: string): grpc.ServiceClientConstructor {
   const found = path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown>)?.[key], root);
   if (typeof found !== 'function') throw new Error(`service ${path} is not in the loaded protos`);
-  return found as ClientCtor;
+  return found as grpc.ServiceClientConstructor;
 }
 
 export interface EncodedTexts {

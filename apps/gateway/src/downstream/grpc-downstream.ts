@@ -4,11 +4,6 @@ import { MAX_GRPC_MESSAGE_BYTES, fromGrpcError } from '@servable/contracts/grpc'
 import { REQUEST_ID_HEADER, SpanKind, TRACEPARENT_HEADER, endSpan, startSpan, type RequestContext } from '@servable/observability';
 import { GrpcUnaryChannel, callError, type UnaryChannelOptions, type UnaryMethod } from './grpc-unary-channel';
 
-/** A grpc-js service constructor, as loadGrpcObject gives them: only its method definitions are read. */
-export type ClientCtor = (new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ChannelOptions) => grpc.Client) & {
-  service: grpc.ServiceDefinition;
-};
-
 const CHANNEL_OPTIONS: UnaryChannelOptions = {
   maxMessageBytes: MAX_GRPC_MESSAGE_BYTES,
   keepaliveMs: 30_000,
@@ -41,26 +36,27 @@ export type EndpointFactory = (address: string) => Endpoint;
  */
 export class GrpcEndpoint implements Endpoint {
   private readonly channel: GrpcUnaryChannel;
-  /** The unary methods, by the camelCase name callers use (`predict`) and the proto's (`Predict`). */
-  private readonly methods = new Map<string, UnaryMethod>();
 
   constructor(
     readonly service: string,
     readonly address: string,
-    ctor: ClientCtor,
+    /** The unary methods, by the camelCase name callers use (`predict`) and the proto's (`Predict`). */
+    private readonly methods: ReadonlyMap<string, UnaryMethod>,
   ) {
+    this.channel = new GrpcUnaryChannel(address, CHANNEL_OPTIONS);
+  }
+
+  /** Endpoints of one service (a grpc-js constructor, as loadGrpcObject gives it), its methods read once for all replicas. */
+  static factory(service: string, ctor: grpc.ServiceClientConstructor): EndpointFactory {
+    const methods = new Map<string, UnaryMethod>();
     for (const [name, def] of Object.entries(ctor.service)) {
       // The hops are unary; a streaming method (Health.Watch) is left out rather than sent as if it were one.
       if (def.requestStream || def.responseStream) continue;
       const method: UnaryMethod = { path: def.path, requestSerialize: def.requestSerialize, responseDeserialize: def.responseDeserialize };
-      this.methods.set(name, method);
-      if (def.originalName) this.methods.set(def.originalName, method);
+      methods.set(name, method);
+      if (def.originalName) methods.set(def.originalName, method);
     }
-    this.channel = new GrpcUnaryChannel(address, CHANNEL_OPTIONS);
-  }
-
-  static factory(service: string, ctor: ClientCtor): EndpointFactory {
-    return (address) => new GrpcEndpoint(service, address, ctor);
+    return (address) => new GrpcEndpoint(service, address, methods);
   }
 
   /**

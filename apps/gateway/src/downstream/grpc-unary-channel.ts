@@ -274,19 +274,18 @@ function finish(
   return body.subarray(5);
 }
 
-/** The gRPC spec's mapping of an HTTP status without grpc-status (a proxy's answer, or not a gRPC server at all). */
+/** The gRPC spec's mapping of an HTTP status without grpc-status (a proxy's answer, or not a gRPC server at all); others are UNKNOWN. */
+const FROM_HTTP_STATUS: Readonly<Record<number, grpc.status>> = {
+  400: grpc.status.INTERNAL,
+  401: grpc.status.UNAUTHENTICATED,
+  403: grpc.status.PERMISSION_DENIED,
+  404: grpc.status.UNIMPLEMENTED,
+  429: grpc.status.UNAVAILABLE,
+  502: grpc.status.UNAVAILABLE,
+  503: grpc.status.UNAVAILABLE,
+  504: grpc.status.UNAVAILABLE,
+};
+
 function httpStatusError(status: number): grpc.ServiceError {
-  const code =
-    status === 400
-      ? grpc.status.INTERNAL
-      : status === 401
-        ? grpc.status.UNAUTHENTICATED
-        : status === 403
-          ? grpc.status.PERMISSION_DENIED
-          : status === 404
-            ? grpc.status.UNIMPLEMENTED
-            : status === 429 || status === 502 || status === 503 || status === 504
-              ? grpc.status.UNAVAILABLE
-              : grpc.status.UNKNOWN;
-  return callError(code, `Received HTTP status code ${status}`);
+  return callError(FROM_HTTP_STATUS[status] ?? grpc.status.UNKNOWN, `Received HTTP status code ${status}`);
 }
