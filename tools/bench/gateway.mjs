@@ -25,6 +25,11 @@ import { corpusTexts, cpuMeter, ensureBuilt, fmt, freePort, grpcDefinition, root
 const MODEL = process.env.BENCH_MODEL ?? 'spam';
 const repository = process.env.MODEL_REPOSITORY ?? join(root, 'models');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+// The targets that compare the stack with in-process (or with inference alone) are judged on
+// rounds that run the paths back to back, in turn, so a slow or fast moment of a shared machine
+// lands on both sides of a ratio. Paths measured minutes apart read the c=64 throughput ratio
+// between 51% and 65% in the last four runs of this benchmark.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const BENCH_KEY = 'svb_bench_admin_key_0123456789abcdef';
 const WORKERS = Number(process.env.INFERENCE_WORKERS ?? availableParallelism());
 const BACKEND = process.env.INFERENCE_BACKEND ?? 'auto';
@@ -123,7 +128,9 @@ async function startStack(logLevel) {
   services.push(inference);
   const gateway = await startGateway(logLevel, `127.0.0.1:${tokGrpc}`, `127.0.0.1:${infGrpc}`);
   services.push(gateway);
-  const pids = [gateway.pid, tokenizer.child.pid, inference.child.pid, pgliteServerPid(gateway.pid)];
+  // The last entry is inference's main thread (gRPC and batching), part of inference's own figure.
+  const infMain = { pid: inference.child.pid, tid: inference.child.pid };
+  const pids = [gateway.pid, tokenizer.child.pid, inference.child.pid, pgliteServerPid(gateway.pid), infMain];
   // Idle: what each process spends with no request at all (health checks, reconcile, metrics
   // flushes), which every per-request CPU figure below includes, spread over the run's requests.
   await sleep(IDLE_SETTLE_MS - IDLE_CPU_MS);
@@ -138,7 +145,7 @@ async function startStack(logLevel) {
   if (logLevel === 'info') {
     const g = await startGateway(logLevel, `127.0.0.1:${tokGrpc}`, `127.0.0.1:${infGrpc}`, '', { GATEWAY_TOKEN_CACHE_BYTES: '0' });
     services.push(g);
-    cacheOff = { pids: [g.pid, tokenizer.child.pid, inference.child.pid, pgliteServerPid(g.pid)], gatewayUrl: g.url };
+    cacheOff = { pids: [g.pid, tokenizer.child.pid, inference.child.pid, pgliteServerPid(g.pid), infMain], gatewayUrl: g.url };
   }
   return {
     logLevel,
@@ -158,12 +165,26 @@ const headers = { 'content-type': 'application/json', authorization: `Bearer ${B
 
 /** What one run cost each process of `stack`, per request. */
 function perProcess(stack, r, cpuMs) {
-  const [gateway, tokenizer, inference, gatewayDb] = cpuMs.map((ms) => ms / r.requests);
-  const [gwRss, tokRss, infRss, dbRss] = stack.pids.map(rssMb);
+  const [gateway, tokenizer, inference, gatewayDb, inferenceMain] = cpuMs.map((ms) => ms / r.requests);
+  const [gwRss, tokRss, infRss, dbRss] = stack.pids.slice(0, 4).map(rssMb);
   return {
-    cpuMsPerUnit: { gateway, gatewayDb, tokenizer, inference, loadgen: r.loadgen.cpuMs / r.requests },
+    cpuMsPerUnit: { gateway, gatewayDb, tokenizer, inference, inferenceMain, loadgen: r.loadgen.cpuMs / r.requests },
     rssMb: { gateway: gwRss, gatewayDb: dbRss, tokenizer: tokRss, inference: infRss, loadgen: r.loadgen.rssMb },
   };
+}
+
+/** Runs the measurements one after the other; with `reversed`, gives their results back in the original order. */
+async function inTurn(measures, reversed) {
+  const out = [];
+  for (const m of measures) out.push(await m());
+  return reversed ? out.reverse() : out;
+}
+
+/** The round whose `f` is the median of all rounds' (the upper middle one of an even count), and every round's value. */
+function medianRound(list, f) {
+  const values = list.map(f);
+  const value = [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  return { round: list[values.indexOf(value)], value, values };
 }
 
 const runs = [];
@@ -251,6 +272,32 @@ try {
     }
     runs.push(...batch);
   }
+
+  // Rounds at the top concurrency, then at 1 (the order turns each round), on the stack at the default level.
+  const info = stacks.find((s) => s.logLevel === 'info') ?? stacks[0];
+  const rounds = { top: [], one: [] };
+  for (let k = 0; k < ROUNDS; k++) {
+    const order = [() => measureInProcess(top), () => measureGateway(info, top), () => measureInference(info, top)];
+    const [ip, gw, inf] = await inTurn(k % 2 ? order.reverse() : order, k % 2 === 1);
+    rounds.top.push({ ip, gw, inf });
+  }
+  if (CONCURRENCY.includes(1)) {
+    // The paths ran at the top concurrency last: one window of each at 1 first.
+    await measureInProcess(1, 2);
+    await measureGateway(info, 1, 2);
+    for (let k = 0; k < ROUNDS; k++) {
+      const order = [() => measureInProcess(1), () => measureGateway(info, 1)];
+      const [ip, gw] = await inTurn(k % 2 ? order.reverse() : order, k % 2 === 1);
+      rounds.one.push({ ip, gw });
+    }
+  }
+  const pathName = { ip: 'in-process', gw: 'gateway', inf: 'inference Predict' };
+  for (const [c, list] of [[top, rounds.top], [1, rounds.one]]) {
+    list.forEach((r, k) => {
+      const paths = Object.entries(r).map(([key, x]) => `${pathName[key]} ${fmt(x.rps, 0)} req/s, p50 ${fmt(x.p50Ms, 2)} ms, ${fmt(servingCpu(x), 3)} ms of serving CPU`);
+      extra.push(`round ${k + 1} in turn at c=${c}: ${paths.join('; ')}.`);
+    });
+  }
   await inProcess.close();
   inProcess = undefined;
 
@@ -299,26 +346,57 @@ try {
     );
     console.log(extra.at(-1));
   }
-  if (gwTop) {
-    // Its PGlite server is the gateway's too: the target is judged on both processes.
-    const withDb = (x) => x.cpuMsPerUnit.gateway + (x.cpuMsPerUnit.gatewayDb ?? 0);
-    const g = withDb(gwTop);
-    const split = `gateway ${fmt(gwTop.cpuMsPerUnit.gateway, 3)} + its PGlite server ${fmt(gwTop.cpuMsPerUnit.gatewayDb ?? 0, 3)}`;
-    targets.push({ target: `gateway CPU per classify ≤ 0.25 ms (c=${top})`, measured: `${fmt(g, 3)} ms (${split})${warnGwTop ? `; LOG_LEVEL=warn: ${fmt(withDb(warnGwTop), 3)} ms` : ''}`, met: g <= 0.25 });
+  // Judged on the rounds in turn (the sweep's single runs where there are none).
+  const topRounds = rounds.top.length ? rounds.top : gwTop && ipTop && infTop ? [{ ip: ipTop, gw: gwTop, inf: infTop }] : [];
+  const oneRounds = rounds.one.length ? rounds.one : gw1 && ip1 ? [{ ip: ip1, gw: gw1 }] : [];
+  const overRounds = (list) => (list.length > 1 ? ` (median of ${list.length} rounds in turn: ${list.join(', ')})` : '');
+  // Its PGlite server is the gateway's too: the target is judged on both processes.
+  const withDb = (x) => x.cpuMsPerUnit.gateway + (x.cpuMsPerUnit.gatewayDb ?? 0);
+  if (topRounds.length) {
+    const g = medianRound(topRounds, (r) => withDb(r.gw));
+    const split = `gateway ${fmt(g.round.gw.cpuMsPerUnit.gateway, 3)} + its PGlite server ${fmt(g.round.gw.cpuMsPerUnit.gatewayDb ?? 0, 3)}`;
+    targets.push({
+      target: `gateway CPU per classify ≤ 0.25 ms (c=${top})`,
+      measured: `${fmt(g.value, 3)} ms (${split})${overRounds(g.values.map((v) => fmt(v, 3)))}${warnGwTop ? `; LOG_LEVEL=warn, one run: ${fmt(withDb(warnGwTop), 3)} ms` : ''}`,
+      met: g.value <= 0.25,
+    });
+    const times = (v) => `${fmt(v, 2)}×`;
+    const inf = medianRound(topRounds, (r) => servingCpu(r.gw) / r.inf.cpuMsPerUnit.inference);
+    targets.push({
+      target: `whole-stack CPU per request ≤ 1.6× inference's own (c=${top})`,
+      measured: `${fmt(servingCpu(inf.round.gw), 3)} against ${fmt(inf.round.inf.cpuMsPerUnit.inference, 3)} ms = ${times(inf.value)}${overRounds(inf.values.map(times))}`,
+      met: inf.value <= 1.6,
+    });
+    const ip = medianRound(topRounds, (r) => servingCpu(r.gw) / r.ip.cpuMsPerUnit.inProcess);
+    targets.push({
+      target: `whole-stack CPU per request ≤ 1.4× in-process tokenize + predict, same batching (c=${top})`,
+      measured: `${fmt(servingCpu(ip.round.gw), 3)} against ${fmt(ip.round.ip.cpuMsPerUnit.inProcess, 3)} ms = ${times(ip.value)}${overRounds(ip.values.map(times))}`,
+      met: ip.value <= 1.4,
+    });
+    const percent = (v) => `${fmt(v * 100, 0)}%`;
+    const share = medianRound(topRounds, (r) => r.gw.rps / r.ip.rps);
+    targets.push({
+      target: `c=${top} throughput ≥ 75% of in-process, same batching`,
+      measured: `${fmt(share.round.gw.rps, 0)} against ${fmt(share.round.ip.rps, 0)} req/s = ${percent(share.value)}${overRounds(share.values.map(percent))}`,
+      met: share.value >= 0.75,
+    });
+    // Behind the gateway inference gets merged calls, so its gRPC thread's cost per classify is a
+    // share of a call; the inference benchmark judges the same target on single-row Predicts.
+    const main = medianRound(topRounds, (r) => r.gw.cpuMsPerUnit.inferenceMain);
+    targets.push({
+      target: `inference gRPC main thread CPU per classify behind the gateway ≤ 0.05 ms (c=${top})`,
+      measured: `${fmt(main.value, 3)} ms${overRounds(main.values.map((v) => fmt(v, 3)))}`,
+      met: main.value <= 0.05,
+    });
   }
-  if (gwTop && infTop) {
-    const ratio = servingCpu(gwTop) / infTop.cpuMsPerUnit.inference;
-    targets.push({ target: `whole-stack CPU per request ≤ 1.6× inference's own (c=${top})`, measured: `${fmt(servingCpu(gwTop), 3)} against ${fmt(infTop.cpuMsPerUnit.inference, 3)} ms = ${fmt(ratio, 2)}×`, met: ratio <= 1.6 });
-  }
-  if (gwTop && ipTop) {
-    const ratio = servingCpu(gwTop) / ipTop.cpuMsPerUnit.inProcess;
-    targets.push({ target: `whole-stack CPU per request ≤ 1.4× in-process tokenize + predict, same batching (c=${top})`, measured: `${fmt(servingCpu(gwTop), 3)} against ${fmt(ipTop.cpuMsPerUnit.inProcess, 3)} ms = ${fmt(ratio, 2)}×`, met: ratio <= 1.4 });
-    const share = gwTop.rps / ipTop.rps;
-    targets.push({ target: `c=${top} throughput ≥ 75% of in-process, same batching`, measured: `${fmt(gwTop.rps, 0)} against ${fmt(ipTop.rps, 0)} req/s = ${fmt(share * 100, 0)}%`, met: share >= 0.75 });
-  }
-  if (gw1 && ip1) {
-    const plus = gw1.p50Ms - ip1.p50Ms;
-    targets.push({ target: 'c=1 p50 ≤ in-process + 1.5 ms', measured: `${fmt(gw1.p50Ms, 2)} against ${fmt(ip1.p50Ms, 2)} ms (${plus >= 0 ? '+' : '−'}${fmt(Math.abs(plus), 2)} ms)`, met: plus <= 1.5 });
+  if (oneRounds.length) {
+    const signed = (v) => `${v >= 0 ? '+' : '−'}${fmt(Math.abs(v), 2)}`;
+    const plus = medianRound(oneRounds, (r) => r.gw.p50Ms - r.ip.p50Ms);
+    targets.push({
+      target: 'c=1 p50 ≤ in-process + 1.5 ms',
+      measured: `${fmt(plus.round.gw.p50Ms, 2)} against ${fmt(plus.round.ip.p50Ms, 2)} ms (${signed(plus.value)} ms)${overRounds(plus.values.map(signed))}`,
+      met: plus.value <= 1.5,
+    });
   }
   const pglite = stacks.find((s) => s.logLevel === 'info') ?? stacks[0];
   targets.push({ target: 'gateway idle RSS ≤ 300 MB on PGlite', measured: rssNote(pglite.idleRss), met: pglite.idleRss.settled <= 300 });
@@ -337,8 +415,9 @@ try {
       `${texts.length} SpamAssassin paragraphs of ${picked.map((x) => x.ids).join(', ')} ids (spread-out length quantiles, the median first): at concurrency 1 the median one only, else connection, h2load process or in-process loop k sends text k % ${texts.length}. ${SECONDS} s per run, ${warmupDescription(Math.max(...CONCURRENCY))}, which also puts every text in the gateway's near cache of token ids and the tokenizer's cache.`,
       'in-process: the native tokenizer (no cache) and the inference app\'s own DynamicBatcher and WorkerPool, with the service\'s batching, in the benchmark process.',
       'inference Predict: the same texts\' ids straight to the inference process of the stack (h2load), no gateway or tokenizer.',
-      'gateway classify: REST through the gateway with an API key (auth on), metrics on, PGlite, and tokenizer and inference behind it. serving total = gateway + its PGlite server (the embedded database, a process the gateway forks) + tokenizer + inference. Its near cache of token ids (GATEWAY_TOKEN_CACHE_BYTES, 16 MiB) holds these texts once warm, so they skip the tokenizer hop: the tokenizer column is its idle cost.',
-      'token cache off: a second gateway at LOG_LEVEL=info beside the first, same tokenizer and inference, with GATEWAY_TOKEN_CACHE_BYTES=0: every text goes to the tokenizer (its own cache warm), as texts the gateway has not seen lately do. The targets are judged on the default row; the notes give this row against them.',
+      'gateway classify: REST through the gateway with an API key (auth on), metrics on, PGlite, and tokenizer and inference behind it. serving total = gateway + its PGlite server (the embedded database, a process the gateway forks) + tokenizer + inference. Its near cache of token ids (GATEWAY_TOKEN_CACHE_BYTES, 16 MiB) holds these texts once warm, so they skip the tokenizer hop: the tokenizer column is its idle cost. inference gRPC main thread: the part of inference\'s column spent on the thread that runs its gRPC server and batching (behind the gateway each call carries many texts).',
+      `The targets that compare paths (c=${Math.max(...CONCURRENCY)} and c=1) are judged on ${ROUNDS} rounds after the table's runs: in each, the paths run ${SECONDS} s each back to back (the order reversed every other round), a ratio is taken within one round, and the median round is kept; the notes list every round. The gateway's figures there are at LOG_LEVEL=info.`,
+      'token cache off: a second gateway at LOG_LEVEL=info beside the first, same tokenizer and inference, with GATEWAY_TOKEN_CACHE_BYTES=0: every text goes to the tokenizer (its own cache warm), as texts the gateway has not seen lately do. The targets are judged with the cache on (the default); the notes give this row against them.',
     ],
     runs,
     extra,
