@@ -30,6 +30,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 // lands on both sides of a ratio. Paths measured minutes apart read the c=64 throughput ratio
 // between 51% and 65% in the last four runs of this benchmark.
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+// An odd count, so the median is one round's and neither side of a target gets the kinder middle.
+if (!Number.isInteger(ROUNDS) || ROUNDS < 0 || (ROUNDS > 0 && ROUNDS % 2 === 0)) throw new Error(`BENCH_ROUNDS must be 0 or an odd count, not ${process.env.BENCH_ROUNDS}`);
 const BENCH_KEY = 'svb_bench_admin_key_0123456789abcdef';
 const WORKERS = Number(process.env.INFERENCE_WORKERS ?? availableParallelism());
 const BACKEND = process.env.INFERENCE_BACKEND ?? 'auto';
@@ -173,14 +175,17 @@ function perProcess(stack, r, cpuMs) {
   };
 }
 
-/** Runs the measurements one after the other; with `reversed`, gives their results back in the original order. */
+/** Runs the measurements one after the other, the last first when `reversed`, and gives their results in the order given. */
 async function inTurn(measures, reversed) {
-  const out = [];
-  for (const m of measures) out.push(await m());
-  return reversed ? out.reverse() : out;
+  const out = new Array(measures.length);
+  for (let k = 0; k < measures.length; k++) {
+    const i = reversed ? measures.length - 1 - k : k;
+    out[i] = await measures[i]();
+  }
+  return out;
 }
 
-/** The round whose `f` is the median of all rounds' (the upper middle one of an even count), and every round's value. */
+/** The round whose `f` is the median of all rounds' (an odd count), and every round's value. */
 function medianRound(list, f) {
   const values = list.map(f);
   const value = [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -277,8 +282,8 @@ try {
   const info = stacks.find((s) => s.logLevel === 'info') ?? stacks[0];
   const rounds = { top: [], one: [] };
   for (let k = 0; k < ROUNDS; k++) {
-    const order = [() => measureInProcess(top), () => measureGateway(info, top), () => measureInference(info, top)];
-    const [ip, gw, inf] = await inTurn(k % 2 ? order.reverse() : order, k % 2 === 1);
+    const paths = [() => measureInProcess(top), () => measureGateway(info, top), () => measureInference(info, top)];
+    const [ip, gw, inf] = await inTurn(paths, k % 2 === 1);
     rounds.top.push({ ip, gw, inf });
   }
   if (CONCURRENCY.includes(1)) {
@@ -286,8 +291,8 @@ try {
     await measureInProcess(1, 2);
     await measureGateway(info, 1, 2);
     for (let k = 0; k < ROUNDS; k++) {
-      const order = [() => measureInProcess(1), () => measureGateway(info, 1)];
-      const [ip, gw] = await inTurn(k % 2 ? order.reverse() : order, k % 2 === 1);
+      const paths = [() => measureInProcess(1), () => measureGateway(info, 1)];
+      const [ip, gw] = await inTurn(paths, k % 2 === 1);
       rounds.one.push({ ip, gw });
     }
   }
