@@ -1,11 +1,11 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- OTLP/JSON and admin API bodies */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { waitFor } from '@servable/observability/testing';
 import { ROOT, modelVersions, startPlatform, type AppName, type Platform } from './support/platform';
 
@@ -50,7 +50,9 @@ describe('alert rules (promtool)', () => {
   it.skipIf(!tool)('dashboard expressions are valid PromQL', () => {
     // promtool parses rule expressions: the panels' queries go through it as recording rules.
     const rules = dashboardExpressions().map((expr, i) => `      - record: servable:dashboard_panel_${i}\n        expr: ${JSON.stringify(grafanaToPromql(expr))}`);
-    const file = join(mkdtempSync(join(tmpdir(), 'servable-dashboard-')), 'dashboard-rules.yml');
+    const dir = mkdtempSync(join(tmpdir(), 'servable-dashboard-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'dashboard-rules.yml');
     writeFileSync(file, `groups:\n  - name: dashboard\n    rules:\n${rules.join('\n')}\n`);
     const check = spawnSync(tool!, ['check', 'rules', file], { encoding: 'utf8' });
     expect(check.status, check.stdout + check.stderr).toBe(0);

@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { ErrorCode, ServableError, sha256Hex } from '@servable/contracts';
 import { fileSystemIO } from './fs-io-handler';
 import { parseManifest } from './manifest';
@@ -46,6 +46,7 @@ describe('model repository', () => {
     const out = tf.layers.dense({ units: 2, activation: 'softmax' }).apply(pooled) as tf.SymbolicTensor;
     const model = tf.model({ inputs: ids, outputs: out });
     const dir = mkdtempSync(join(tmpdir(), 'io-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     await model.save(fileSystemIO(dir));
     const loaded = (await loadTfModel(dir, parseManifest(manifest()))) as tf.LayersModel;
     const x = tf.tensor2d([[1, 2, 3, 0]], [1, 4], 'int32');
@@ -97,6 +98,7 @@ describe('model repository', () => {
     const out = tf.layers.dense({ units: 2, activation: 'softmax' }).apply(tf.layers.concatenate().apply([pooled, ngrams]) as tf.SymbolicTensor) as tf.SymbolicTensor;
     const model = tf.model({ inputs: ids, outputs: out });
     const dir = mkdtempSync(join(tmpdir(), 'io-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     await model.save(fileSystemIO(dir));
     const loaded = (await loadTfModel(dir, parseManifest(manifest()))) as tf.LayersModel;
     const tight = tf.tensor2d([tokens], [1, tokens.length], 'int32');
@@ -124,6 +126,7 @@ describe('model repository', () => {
 
   it('lists versions, reads manifests and refuses a tokenizer whose bytes do not match its name', async () => {
     const root = mkdtempSync(join(tmpdir(), 'repo-'));
+    onTestFinished(() => rmSync(root, { recursive: true, force: true }));
     mkdirSync(join(root, 'toy', '1'), { recursive: true });
     mkdirSync(join(root, 'toy', '7'), { recursive: true });
     mkdirSync(join(root, 'tokenizers'));

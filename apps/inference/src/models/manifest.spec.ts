@@ -1,7 +1,7 @@
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { loadInferenceConfig } from '../config/inference.config';
 import { fakeManifest } from '../testing/inference-fixtures';
 import { batchingOf, warmupPlanOf } from './manifest';
@@ -10,6 +10,7 @@ import { repositorySource } from './repository-source';
 /** A one-version repository whose servable.json carries `batching` (or nothing), read the way inference reads it. */
 async function readFromRepository(batching?: Record<string, unknown>) {
   const root = mkdtempSync(join(tmpdir(), 'batching-'));
+  onTestFinished(() => rmSync(root, { recursive: true, force: true }));
   mkdirSync(join(root, 'toy', '1'), { recursive: true });
   writeFileSync(join(root, 'toy', '1', 'servable.json'), JSON.stringify(fakeManifest('toy', 1, batching ? { batching } : {})));
   return repositorySource(root).readManifest('toy', 1);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -46,9 +46,14 @@ export async function bertTokenizerJson(vocabPath = BERT_VOCAB): Promise<string>
     ]),
   );
   tokenizer.setDecoder(wordPieceDecoder('##'));
-  const file = join(mkdtempSync(join(tmpdir(), 'bert-')), 'tokenizer.json');
-  tokenizer.save(file);
-  return readFileSync(file, 'utf8');
+  const dir = mkdtempSync(join(tmpdir(), 'bert-'));
+  try {
+    const file = join(dir, 'tokenizer.json');
+    tokenizer.save(file);
+    return readFileSync(file, 'utf8');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** A tiny WordPiece tokenizer for tests that must not depend on shared data. */
@@ -130,6 +135,7 @@ export async function startRedis(): Promise<{ url: string; keys(): number; stop(
       if (stopped) return;
       stopped = true;
       execFileSync(cli, ['-p', String(port), 'shutdown', 'nosave']);
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
