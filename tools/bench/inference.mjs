@@ -276,17 +276,15 @@ try {
   const run = (c, p, level = 'info') => runs.find((r) => r.concurrency === c && r.path === p && (r.logLevel ?? level) === level);
   const targets = [];
   const ip1 = run(1, 'in-process (same batcher)');
-  const ipTop = run(top, 'in-process (same batcher)');
   const sv1 = run(1, 'service');
   const svTop = run(top, 'service');
   if (svTop) {
     const main64 = svTop.cpuMsPerUnit.inferenceMain;
     targets.push({ target: `gRPC main thread CPU ≤ 0.05 ms per request (c=${top})`, measured: `${fmt(main64, 3)} ms (the whole process ${fmt(svTop.cpuMsPerUnit.inference, 3)} ms)`, met: main64 <= 0.05 });
   }
-  if (svTop && ipTop) {
-    const share = svTop.rps / ipTop.rps;
-    targets.push({ target: `c=${top} throughput ≥ 80% of in-process, same batching`, measured: `${fmt(svTop.rps, 0)} against ${fmt(ipTop.rps, 0)} req/s = ${fmt(share * 100, 0)}%`, met: share >= 0.8 });
-  }
+  // Throughput against in-process stays in the rows, not among the targets: with the load generator
+  // on the same two cores it measured the machine as much as the service, so CPU per request (the
+  // gRPC thread's above, the stack's in the gateway benchmark) replaced it as the target.
   if (sv1 && ip1) {
     const plus = sv1.p50Ms - ip1.p50Ms;
     targets.push({ target: 'c=1 p50 ≤ in-process + 1.5 ms', measured: `${fmt(sv1.p50Ms, 2)} against ${fmt(ip1.p50Ms, 2)} ms (${plus >= 0 ? '+' : '−'}${fmt(Math.abs(plus), 2)} ms)`, met: plus <= 1.5 });

@@ -145,7 +145,6 @@ const find = (p, level = 'info') => runs.find((r) => r.concurrency === top && r.
 const inProcess = find('in-process');
 const uncached = find('service, uncached');
 const cached = find('service, cached');
-const floor = find('floor');
 const targets = [];
 if (inProcess && uncached) {
   const ratio = uncached.cpuMsPerUnit.tokenizer / inProcess.cpuMsPerUnit.inProcess;
@@ -154,8 +153,8 @@ if (inProcess && uncached) {
     measured: `${fmt(uncached.cpuMsPerUnit.tokenizer, 4)} against ${fmt(inProcess.cpuMsPerUnit.inProcess, 4)} ms = ${fmt(ratio, 2)}×`,
     met: ratio <= 1.3,
   });
-  const speed = uncached.rps / inProcess.rps;
-  targets.push({ target: `uncached service throughput ≥ 0.70× in-process (c=${top})`, measured: `${fmt(speed, 2)}× (floor: ${floor ? fmt(floor.rps / inProcess.rps, 2) : '–'}×)`, met: speed >= 0.7 });
+  // Throughput against in-process stays in the rows (and the floor's beside it), not among the
+  // targets: with the load generator on the same two cores, CPU per text replaced it as the target.
 }
 if (cached && uncached) {
   const gain = cached.rps / uncached.rps;
