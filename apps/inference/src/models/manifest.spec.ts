@@ -57,7 +57,8 @@ describe('batchingOf: servable.json, else the environment, else the built-in def
   // The shipped models were benchmarked with what applied before the environment could
   // apply at all: 64 rows, 2 ms, 1024 queued, 16384 tokens. Unset environment keeps them.
   const REPOSITORY = resolve(__dirname, '../../../../models');
-  it.skipIf(!existsSync(join(REPOSITORY, 'spam', '1', 'servable.json')))('keeps the shipped spam versions at the batching they were tuned with', async () => {
+  // The models are committed: under CI a missing one fails the test below instead of skipping it.
+  it.skipIf(!existsSync(join(REPOSITORY, 'spam', '1', 'servable.json')) && process.env['CI'] !== 'true')('keeps the shipped spam versions at the batching they were tuned with', async () => {
     const source = repositorySource(REPOSITORY);
     for (const version of await source.listVersions('spam')) {
       expect(batchingOf(await source.readManifest('spam', version), loadInferenceConfig({}))).toEqual({
