@@ -9,9 +9,13 @@
 //   gateway      POST /v1/models/spam:classify through the gateway (autocannon, HTTP keep-alive),
 //                in front of tokenizer and inference, with auth and metrics on. Its near cache of
 //                token ids serves the texts once warm; a second gateway at info with the cache off
-//                (GATEWAY_TOKEN_CACHE_BYTES=0) keeps the tokenizer hop measured.
+//                (GATEWAY_TOKEN_CACHE_BYTES=0) keeps the tokenizer hop measured;
+//   floor        at the top concurrency, a bare node:http and a bare Fastify server answering the
+//                same requests with nothing behind them (http-floor-server.mjs): what any Node HTTP
+//                server costs per request here, against which the gateway's own work is read.
 // The services run twice, a stack at LOG_LEVEL=info (npm start's default) and one at warn, and
 // every run reports each process's CPU per request and RSS, the load generator's apart.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
@@ -21,6 +25,7 @@ import { startInProcessInference } from './_in-process.mjs';
 import { closedLoop, grpcLoad, httpLoad, lengthQuantiles, requireH2load, FIRST_WARMUP_SECONDS, measureSteady, warmupDescription } from './_load.mjs';
 import { machine, servingCpu, writeResults } from './_report.mjs';
 import { corpusTexts, cpuMeter, ensureBuilt, fmt, freePort, grpcDefinition, root, rssMb, startService, wakeUpCpuMs } from './_support.mjs';
+import { APP_NODE_ARGS } from '../launcher/services.mjs';
 
 const MODEL = process.env.BENCH_MODEL ?? 'spam';
 const repository = process.env.MODEL_REPOSITORY ?? join(root, 'models');
@@ -161,6 +166,25 @@ async function startStack(logLevel) {
   };
 }
 
+/** A bare HTTP server (http-floor-server.mjs, `kind` node-http or fastify) with the gateway's V8 flags. */
+async function startFloor(kind) {
+  const port = await freePort();
+  const child = spawn(process.execPath, [...APP_NODE_ARGS.gateway, join(root, 'tools/bench/http-floor-server.mjs'), kind, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve, reject) => {
+    child.stdout.once('data', resolve);
+    child.once('exit', (code) => reject(new Error(`${kind} floor server exited with ${code}`)));
+  });
+  const stop = () =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', resolve);
+      child.kill('SIGTERM');
+    });
+  services.push({ stop });
+  return { kind, pid: child.pid, url: `http://127.0.0.1:${port}` };
+}
+const FLOOR_PATH = { 'node-http': 'floor: bare node:http, nothing behind it', fastify: 'floor: bare Fastify, nothing behind it' };
+
 const GATEWAY_PATH = 'gateway classify (REST)';
 const OFF_PATH = 'gateway classify (REST), token cache off';
 const headers = { 'content-type': 'application/json', authorization: `Bearer ${BENCH_KEY}` };
@@ -255,6 +279,22 @@ try {
     const r = await httpLoad({ url: `${target.gatewayUrl}/v1/models/${MODEL}:classify`, headers, bodies, concurrency: c, seconds });
     return { concurrency: c, path: off ? OFF_PATH : GATEWAY_PATH, logLevel: stack.logLevel, requests: r.requests, rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, ...perProcess(target, r, cpuUsed()) };
   };
+  // The floor's CPU goes in the gateway's column: it is the part of the gateway any HTTP server pays.
+  const measureFloor = async (floor, c, seconds = SECONDS) => {
+    const cpuUsed = cpuMeter([floor.pid]);
+    const r = await httpLoad({ url: `${floor.url}/v1/models/${MODEL}:classify`, headers, bodies, concurrency: c, seconds });
+    const [cpu] = cpuUsed();
+    return {
+      concurrency: c,
+      path: FLOOR_PATH[floor.kind],
+      requests: r.requests,
+      rps: r.rps,
+      p50Ms: r.p50Ms,
+      p99Ms: r.p99Ms,
+      cpuMsPerUnit: { gateway: cpu / r.requests, loadgen: r.loadgen.cpuMs / r.requests },
+      rssMb: { gateway: rssMb(floor.pid), loadgen: r.loadgen.rssMb },
+    };
+  };
 
   // Every path warms at each concurrency until it holds steady (warmUntilStable), which also puts
   // every text it sends in the tokenizer's cache, and is then measured for SECONDS.
@@ -276,6 +316,15 @@ try {
       );
     }
     runs.push(...batch);
+  }
+  // The HTTP floors, at the top concurrency only: there the gateway's CPU per request is a target.
+  for (const kind of ['node-http', 'fastify']) {
+    const floor = await startFloor(kind);
+    await measureFloor(floor, top, FIRST_WARMUP_SECONDS);
+    const x = await measureSteady((seconds) => measureFloor(floor, top, seconds), SECONDS);
+    await services.pop().stop();
+    console.log(`c=${String(top).padEnd(3)} ${x.path.padEnd(42)}      ${fmt(x.rps, 0).padStart(6)} req/s  CPU ms/req server ${fmt(x.cpuMsPerUnit.gateway, 3)}, load generator ${fmt(x.cpuMsPerUnit.loadgen, 3)}`);
+    runs.push(x);
   }
 
   // Rounds at the top concurrency, then at 1 (the order turns each round), on the stack at the default level.
@@ -332,6 +381,8 @@ try {
   for (const line of extra) console.log(line);
 
   // --- targets (at the defaults: LOG_LEVEL=info) -------------------------------------
+  // Its PGlite server is the gateway's too: the gateway's targets are judged on both processes.
+  const withDb = (x) => x.cpuMsPerUnit.gateway + (x.cpuMsPerUnit.gatewayDb ?? 0);
   const run = (c, prefix) => runs.find((r) => r.concurrency === c && r.path.startsWith(prefix) && r.path !== OFF_PATH && (r.logLevel ?? 'info') === 'info');
   const targets = [];
   const gwTop = run(top, 'gateway');
@@ -351,12 +402,19 @@ try {
     );
     console.log(extra.at(-1));
   }
+  const floors = Object.values(FLOOR_PATH).map((path) => runs.find((r) => r.path === path));
+  if (gwTop && floors.every(Boolean)) {
+    const [bare, fastify] = floors;
+    extra.push(
+      `HTTP floor at c=${top} (the gateway's V8 flags, the same requests, nothing behind the server): bare node:http ${fmt(bare.cpuMsPerUnit.gateway, 3)} ms of CPU per request (its load generator ${fmt(bare.cpuMsPerUnit.loadgen, 3)}), bare Fastify ${fmt(fastify.cpuMsPerUnit.gateway, 3)} ms (${fmt(fastify.cpuMsPerUnit.loadgen, 3)}). ` +
+        `The gateway at LOG_LEVEL=info took ${fmt(withDb(gwTop), 3)} ms with its PGlite server in the table's run (load generator ${fmt(gwTop.cpuMsPerUnit.loadgen, 3)}): ${fmt(withDb(gwTop) - fastify.cpuMsPerUnit.gateway, 3)} ms above Fastify's floor, for auth, routing to a version, metrics, the access log line and its merged downstream calls.`,
+    );
+    console.log(extra.at(-1));
+  }
   // Judged on the rounds in turn (the sweep's single runs where there are none).
   const topRounds = rounds.top.length ? rounds.top : gwTop && ipTop && infTop ? [{ ip: ipTop, gw: gwTop, inf: infTop }] : [];
   const oneRounds = rounds.one.length ? rounds.one : gw1 && ip1 ? [{ ip: ip1, gw: gw1 }] : [];
   const overRounds = (list) => (list.length > 1 ? ` (median of ${list.length} rounds in turn: ${list.join(', ')})` : '');
-  // Its PGlite server is the gateway's too: the target is judged on both processes.
-  const withDb = (x) => x.cpuMsPerUnit.gateway + (x.cpuMsPerUnit.gatewayDb ?? 0);
   if (topRounds.length) {
     const g = medianRound(topRounds, (r) => withDb(r.gw));
     const split = `gateway ${fmt(g.round.gw.cpuMsPerUnit.gateway, 3)} + its PGlite server ${fmt(g.round.gw.cpuMsPerUnit.gatewayDb ?? 0, 3)}`;
@@ -385,6 +443,15 @@ try {
       measured: `${fmt(share.round.gw.rps, 0)} against ${fmt(share.round.ip.rps, 0)} req/s = ${percent(share.value)}${overRounds(share.values.map(percent))}`,
       met: share.value >= 0.75,
     });
+    // Once both cores are busy, CPU decides throughput: the stack and its load generator share the
+    // cores that in-process has to itself. This says what the share could be at the measured CPU.
+    const r = share.round;
+    const cost = servingCpu(r.gw) + r.gw.cpuMsPerUnit.loadgen;
+    extra.push(
+      `c=${top} throughput is bound by CPU once both cores are busy: the share of in-process is then at most in-process CPU / (serving CPU + load generator CPU), in the median round ${fmt(servingCpu(r.ip), 3)} / (${fmt(servingCpu(r.gw), 3)} + ${fmt(r.gw.cpuMsPerUnit.loadgen, 3)}) = ${percent(servingCpu(r.ip) / cost)} (measured ${percent(share.value)}). ` +
+        `75% needs the stack and its load generator at ${fmt(servingCpu(r.ip) / 0.75, 3)} ms per request or less, ${fmt(cost - servingCpu(r.ip) / 0.75, 3)} ms under that round's.`,
+    );
+    console.log(extra.at(-1));
     // Behind the gateway inference gets merged calls, so its gRPC thread's cost per classify is a
     // share of a call; the inference benchmark judges the same target on single-row Predicts.
     const main = medianRound(topRounds, (r) => r.gw.cpuMsPerUnit.inferenceMain);
@@ -422,6 +489,7 @@ try {
       'inference Predict: the same texts\' ids straight to the inference process of the stack (h2load), no gateway or tokenizer.',
       'gateway classify: REST through the gateway with an API key (auth on), metrics on, PGlite, and tokenizer and inference behind it. serving total = gateway + its PGlite server (the embedded database, a process the gateway forks) + tokenizer + inference. Its near cache of token ids (GATEWAY_TOKEN_CACHE_BYTES, 16 MiB) holds these texts once warm, so they skip the tokenizer hop: the tokenizer column is its idle cost. inference gRPC main thread: the part of inference\'s column spent on the thread that runs its gRPC server and batching (behind the gateway each call carries many texts).',
       `The targets that compare paths (c=${Math.max(...CONCURRENCY)} and c=1) are judged on ${ROUNDS} rounds after the table's runs: in each, the paths run ${SECONDS} s each back to back (the order reversed every other round), a ratio is taken within one round, and the median round is kept; the notes list every round. The gateway's figures there are at LOG_LEVEL=info.`,
+      `floor: at c=${Math.max(...CONCURRENCY)} only, a bare node:http and a bare Fastify server (http-floor-server.mjs, with the gateway's V8 flags) read the same requests and answer a classify-shaped JSON, with no auth, metrics, log line or anything behind them; the gateway column is their CPU. The notes set the gateway against them.`,
       'token cache off: a second gateway at LOG_LEVEL=info beside the first, same tokenizer and inference, with GATEWAY_TOKEN_CACHE_BYTES=0: every text goes to the tokenizer (its own cache warm), as texts the gateway has not seen lately do. The targets are judged with the cache on (the default); the notes give this row against them.',
     ],
     runs,
