@@ -1,4 +1,5 @@
 // Shared pieces of the benchmarks: building, spawning a service, gRPC clients, stats, CPU and memory.
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -39,6 +40,26 @@ export async function startService(app, env, readyUrl, timeoutMs = 120_000) {
     // SIGINT: stop without SHUTDOWN_GRACE_MS (no load balancer routes around a benchmark's services).
     stop: async () => void (await service.stop({ signal: 'SIGINT', graceMs: 30_000 })),
   };
+}
+
+/**
+ * Runs `node [nodeArgs] tools/bench/<script> ...args` (a floor server) as a child process and
+ * resolves once it prints its first line, its sign that it listens. stop() sends SIGTERM and
+ * resolves when it has exited.
+ */
+export async function startScript(script, args, { nodeArgs = [] } = {}) {
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'tools/bench', script), ...args.map(String)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve, reject) => {
+    child.stdout.once('data', resolve);
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+  const stop = () =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once('exit', resolve);
+      child.kill('SIGTERM');
+    });
+  return { child, pid: child.pid, stop };
 }
 
 /** The proto-loader options every Servable server and client uses, from libs/contracts (TypeScript, loaded through SWC). */

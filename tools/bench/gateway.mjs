@@ -15,7 +15,6 @@
 //                server costs per request here, against which the gateway's own work is read.
 // The services run twice, a stack at LOG_LEVEL=info (npm start's default) and one at warn, and
 // every run reports each process's CPU per request and RSS, the load generator's apart.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
@@ -24,7 +23,7 @@ import { grpcRequest } from './_grpc-frame.mjs';
 import { startInProcessInference } from './_in-process.mjs';
 import { closedLoop, grpcLoad, httpLoad, lengthQuantiles, requireH2load, FIRST_WARMUP_SECONDS, measureSteady, warmupDescription } from './_load.mjs';
 import { machine, servingCpu, writeResults } from './_report.mjs';
-import { corpusTexts, cpuMeter, ensureBuilt, fmt, freePort, grpcDefinition, root, rssMb, startService, wakeUpCpuMs } from './_support.mjs';
+import { corpusTexts, cpuMeter, ensureBuilt, fmt, freePort, grpcDefinition, root, rssMb, startScript, startService, wakeUpCpuMs } from './_support.mjs';
 import { APP_NODE_ARGS } from '../launcher/services.mjs';
 
 const MODEL = process.env.BENCH_MODEL ?? 'spam';
@@ -169,19 +168,9 @@ async function startStack(logLevel) {
 /** A bare HTTP server (http-floor-server.mjs, `kind` node-http or fastify) with the gateway's V8 flags. */
 async function startFloor(kind) {
   const port = await freePort();
-  const child = spawn(process.execPath, [...APP_NODE_ARGS.gateway, join(root, 'tools/bench/http-floor-server.mjs'), kind, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((resolve, reject) => {
-    child.stdout.once('data', resolve);
-    child.once('exit', (code) => reject(new Error(`${kind} floor server exited with ${code}`)));
-  });
-  const stop = () =>
-    new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', resolve);
-      child.kill('SIGTERM');
-    });
-  services.push({ stop });
-  return { kind, pid: child.pid, url: `http://127.0.0.1:${port}` };
+  const floor = { kind, url: `http://127.0.0.1:${port}`, ...(await startScript('http-floor-server.mjs', [kind, port], { nodeArgs: APP_NODE_ARGS.gateway })) };
+  services.push(floor);
+  return floor;
 }
 const FLOOR_PATH = { 'node-http': 'floor: bare node:http, nothing behind it', fastify: 'floor: bare Fastify, nothing behind it' };
 
@@ -322,7 +311,8 @@ try {
     const floor = await startFloor(kind);
     await measureFloor(floor, top, FIRST_WARMUP_SECONDS);
     const x = await measureSteady((seconds) => measureFloor(floor, top, seconds), SECONDS);
-    await services.pop().stop();
+    services.splice(services.indexOf(floor), 1);
+    await floor.stop();
     console.log(`c=${String(top).padEnd(3)} ${x.path.padEnd(42)}      ${fmt(x.rps, 0).padStart(6)} req/s  CPU ms/req server ${fmt(x.cpuMsPerUnit.gateway, 3)}, load generator ${fmt(x.cpuMsPerUnit.loadgen, 3)}`);
     runs.push(x);
   }

@@ -1,21 +1,14 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, root } from './_support.mjs';
+import { freePort, startScript } from './_support.mjs';
 
-const children = [];
-afterEach(() => {
-  for (const c of children.splice(0)) c.kill('SIGTERM');
+const floors = [];
+afterEach(async () => {
+  for (const f of floors.splice(0)) await f.stop();
 });
 
 async function start(kind) {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(root, 'tools/bench/http-floor-server.mjs'), kind, String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(child);
-  await new Promise((resolve, reject) => {
-    child.stdout.once('data', resolve);
-    child.once('exit', (code) => reject(new Error(`exited with ${code}`)));
-  });
+  floors.push(await startScript('http-floor-server.mjs', [kind, port]));
   return `http://127.0.0.1:${port}/v1/models/spam:classify`;
 }
 

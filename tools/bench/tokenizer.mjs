@@ -8,7 +8,6 @@
 //   floor       a bare grpc-js server around the same encodeBatch (tokenizer-floor-server.mjs): what
 //               gRPC alone leaves on this machine.
 // Eight different calls of 32 texts: h2load sends call k from process k, the in-process loop k % 8.
-import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
@@ -16,7 +15,7 @@ import { join } from 'node:path';
 import { grpcRequest } from './_grpc-frame.mjs';
 import { closedLoop, grpcLoad, requireH2load, FIRST_WARMUP_SECONDS, measureSteady, warmupDescription } from './_load.mjs';
 import { machine, writeResults } from './_report.mjs';
-import { corpusTexts, cpuMeter, ensureBuilt, fmt, freePort, grpcDefinition, root, rssMb, startService } from './_support.mjs';
+import { corpusTexts, cpuMeter, ensureBuilt, fmt, freePort, grpcDefinition, root, rssMb, startScript, startService } from './_support.mjs';
 
 const require = createRequire(join(root, 'package.json'));
 const { Tokenizer } = require('tokenizers');
@@ -60,18 +59,8 @@ async function startTokenizer(name, logLevel, extraEnv) {
 
 async function startFloor() {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(root, 'tools/bench/tokenizer-floor-server.mjs'), join(repository, 'tokenizers', files[0]), String(port), String(MAX_LENGTH)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((resolve, reject) => {
-    child.stdout.once('data', resolve);
-    child.once('exit', (code) => reject(new Error(`floor server exited with ${code}`)));
-  });
-  const stop = () =>
-    new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', resolve);
-      child.kill('SIGTERM');
-    });
-  const s = { name: 'floor: bare grpc-js + encodeBatch', logLevel: undefined, pid: child.pid, address: `127.0.0.1:${port}`, stop };
+  const { pid, stop } = await startScript('tokenizer-floor-server.mjs', [join(repository, 'tokenizers', files[0]), port, MAX_LENGTH]);
+  const s = { name: 'floor: bare grpc-js + encodeBatch', logLevel: undefined, pid, address: `127.0.0.1:${port}`, stop };
   services.push(s);
   return s;
 }
