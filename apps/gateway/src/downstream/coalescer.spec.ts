@@ -74,6 +74,32 @@ describe('Coalescer', () => {
     expect(await patient).toBe('PATIENT');
   });
 
+  it('fails each hasty member of a merged call at its own deadline, the later one after the sooner', async () => {
+    const { calls, run } = fakeDownstream();
+    const c = new Coalescer(run, { maxInFlight: 1, maxRows: 100 });
+    void c.submit('k', member('first'));
+    const started = Date.now();
+    // Submitted later but due sooner: the order of deadlines, not of arrival, decides.
+    const later = c.submit('k', member('later', 1, started + 120));
+    const sooner = c.submit('k', member('sooner', 1, started + 40));
+    const patient = c.submit('k', member('patient'));
+    const failedAt: Record<string, number> = {};
+    const failure = (name: string, p: Promise<string>) =>
+      p.catch((err: ServableError) => {
+        failedAt[name] = Date.now() - started;
+        return err.code;
+      });
+    const outcomes = [failure('later', later), failure('sooner', sooner)];
+    calls[0].answer();
+    await tick();
+    expect(calls[1].items).toEqual(['later', 'sooner', 'patient']);
+    expect(await Promise.all(outcomes)).toEqual([ErrorCode.DEADLINE_EXCEEDED, ErrorCode.DEADLINE_EXCEEDED]);
+    expect(failedAt.sooner).toBeLessThan(failedAt.later);
+    expect(failedAt.later).toBeGreaterThanOrEqual(110);
+    calls[1].answer();
+    expect(await patient).toBe('PATIENT');
+  });
+
   it('sends each member alone when a merged call is refused as INVALID_ARGUMENT, so one bad input fails alone', async () => {
     const calls: string[][] = [];
     const c = new Coalescer<string, string>(
