@@ -28,12 +28,13 @@ export async function freePort() {
 }
 
 /**
- * Starts dist/apps/<app>/main.js and resolves once its readiness URL answers 200.
- * BENCH_CPU_PROFILE_DIR=<dir> makes each service write a V8 CPU profile there when it stops.
+ * Starts dist/apps/<app>/main.js (or `script`, another build of it) and resolves once its readiness
+ * URL answers 200. BENCH_CPU_PROFILE_DIR=<dir> makes each service write a V8 CPU profile there
+ * when it stops.
  */
-export async function startService(app, env, readyUrl, timeoutMs = 120_000) {
+export async function startService(app, env, readyUrl, { timeoutMs = 120_000, script } = {}) {
   const profile = process.env.BENCH_CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE_DIR}`, `--cpu-prof-name=${app}.${Date.now()}.cpuprofile`] : [];
-  const service = new Service({ name: app, app, nodeArgs: profile, env: { LOG_LEVEL: 'warn', ...env }, readyUrl, output: 'stderr' });
+  const service = new Service({ name: app, app, script, nodeArgs: profile, env: { LOG_LEVEL: 'warn', ...env }, readyUrl, output: 'stderr' });
   await service.start(timeoutMs);
   return {
     child: service.child,

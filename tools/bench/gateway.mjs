@@ -15,15 +15,16 @@
 //                server costs per request here, against which the gateway's own work is read.
 // The services run twice, a stack at LOG_LEVEL=info (npm start's default) and one at warn, and
 // every run reports each process's CPU per request and RSS, the load generator's apart.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { grpcRequest } from './_grpc-frame.mjs';
 import { startInProcessInference } from './_in-process.mjs';
 import { closedLoop, grpcLoad, httpLoad, lengthQuantiles, requireH2load, FIRST_WARMUP_SECONDS, measureSteady, warmupDescription } from './_load.mjs';
 import { machine, servingCpu, writeResults } from './_report.mjs';
-import { corpusTexts, cpuMeter, ensureBuilt, fmt, freePort, grpcDefinition, root, rssMb, startScript, startService, wakeUpCpuMs } from './_support.mjs';
+import { CLASSIFY_HEADERS, pgliteServerPid, startDataPlane, startGateway as startBenchGateway } from './_gateway-stack.mjs';
+import { corpusTexts, cpuMeter, ensureBuilt, fmt, freePort, grpcDefinition, root, rssMb, startScript, wakeUpCpuMs } from './_support.mjs';
 import { APP_NODE_ARGS } from '../launcher/services.mjs';
 
 const MODEL = process.env.BENCH_MODEL ?? 'spam';
@@ -36,7 +37,6 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 // An odd count, so the median is one round's and neither side of a target gets the kinder middle.
 if (!Number.isInteger(ROUNDS) || ROUNDS < 0 || (ROUNDS > 0 && ROUNDS % 2 === 0)) throw new Error(`BENCH_ROUNDS must be 0 or an odd count, not ${process.env.BENCH_ROUNDS}`);
-const BENCH_KEY = 'svb_bench_admin_key_0123456789abcdef';
 const WORKERS = Number(process.env.INFERENCE_WORKERS ?? availableParallelism());
 const BACKEND = process.env.INFERENCE_BACKEND ?? 'auto';
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,16,64').split(',').map(Number);
@@ -63,48 +63,13 @@ ensureBuilt('tokenizer', 'inference', 'gateway');
 const { Tokenizer } = createRequire(join(root, 'package.json'))('tokenizers');
 
 const services = [];
-const dataDirs = [];
 const stopAll = async () => {
   for (const s of services.splice(0).reverse()) await s.stop();
-  for (const d of dataDirs.splice(0)) rmSync(d, { recursive: true, force: true });
 };
 process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
 
-async function startGateway(logLevel, tokenizerAddress, inferenceAddress, databaseUrl = '', env = {}) {
-  const [httpPort, grpcPort] = [await freePort(), await freePort()];
-  const dataDir = mkdtempSync(join(tmpdir(), 'servable-bench-'));
-  dataDirs.push(dataDir);
-  const s = await startService(
-    'gateway',
-    {
-      MODEL_REPOSITORY: repository,
-      LOG_LEVEL: logLevel,
-      GATEWAY_HTTP_PORT: String(httpPort),
-      GATEWAY_HTTP_HOST: '127.0.0.1',
-      GATEWAY_GRPC_URL: `127.0.0.1:${grpcPort}`,
-      TOKENIZER_URL: tokenizerAddress,
-      INFERENCE_URL: inferenceAddress,
-      // A control plane of its own (never the one npm start uses) and a real key check on every request.
-      DATABASE_URL: databaseUrl,
-      SERVABLE_DATA_DIR: dataDir,
-      SERVABLE_ADMIN_KEY: BENCH_KEY,
-      ...env,
-    },
-    `http://127.0.0.1:${httpPort}/readyz`,
-  );
-  return { ...s, pid: s.child.pid, url: `http://127.0.0.1:${httpPort}` };
-}
-
-/**
- * The embedded database's process: without DATABASE_URL the gateway forks a PGlite server
- * (libs/persistence pglite-server.ts), whose CPU and memory are the gateway's as much as its own.
- */
-function pgliteServerPid(gatewayPid) {
-  const children = readFileSync(`/proc/${gatewayPid}/task/${gatewayPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  const found = children.find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('pglite-child'));
-  if (!found) throw new Error(`gateway ${gatewayPid} runs no PGlite server (children: ${children.join(', ') || 'none'})`);
-  return found;
-}
+/** A gateway at `logLevel` in front of the given tokenizer and inference, as npm start configures it. */
+const startGateway = (logLevel, tokenizer, inference, databaseUrl = '', env = {}) => startBenchGateway({ repository, logLevel, tokenizer, inference, databaseUrl, env });
 
 /** RSS now (IDLE_SETTLE_MS after ready) and at IDLE_RSS_SETTLED_MS, the idle figure: the gateway's, plus its PGlite server's where it has one. */
 async function settledRss(pid, dbPid) {
@@ -119,19 +84,7 @@ const rssNote = (r) =>
 
 /** tokenizer, inference and a gateway in front of them, all at `logLevel`. */
 async function startStack(logLevel) {
-  const [tokGrpc, tokHttp, infGrpc, infHttp] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  const tokenizer = await startService(
-    'tokenizer',
-    { MODEL_REPOSITORY: repository, LOG_LEVEL: logLevel, REDIS_URL: '', TOKENIZER_GRPC_URL: `127.0.0.1:${tokGrpc}`, TOKENIZER_HTTP_PORT: String(tokHttp), TOKENIZER_HTTP_HOST: '127.0.0.1' },
-    `http://127.0.0.1:${tokHttp}/readyz`,
-  );
-  services.push(tokenizer);
-  const inference = await startService(
-    'inference',
-    { MODEL_REPOSITORY: repository, LOG_LEVEL: logLevel, INFERENCE_GRPC_URL: `127.0.0.1:${infGrpc}`, INFERENCE_HTTP_PORT: String(infHttp), INFERENCE_HTTP_HOST: '127.0.0.1', INFERENCE_WORKERS: String(WORKERS), INFERENCE_BACKEND: BACKEND },
-    `http://127.0.0.1:${infHttp}/readyz`,
-  );
-  services.push(inference);
+  const { tokenizer, inference, tokGrpc, infGrpc, infHttp } = await startDataPlane({ repository, logLevel, workers: WORKERS, backend: BACKEND, services });
   const gateway = await startGateway(logLevel, `127.0.0.1:${tokGrpc}`, `127.0.0.1:${infGrpc}`);
   services.push(gateway);
   // The last entry is inference's main thread (gRPC and batching), part of inference's own figure.
@@ -176,7 +129,7 @@ const FLOOR_PATH = { 'node-http': 'floor: bare node:http, nothing behind it', fa
 
 const GATEWAY_PATH = 'gateway classify (REST)';
 const OFF_PATH = 'gateway classify (REST), token cache off';
-const headers = { 'content-type': 'application/json', authorization: `Bearer ${BENCH_KEY}` };
+const headers = CLASSIFY_HEADERS;
 
 /** What one run cost each process of `stack`, per request. */
 function perProcess(stack, r, cpuMs) {
