@@ -18,9 +18,9 @@ export const PROCESSES = [
 const SERVING = ['gateway', 'gatewayDb', 'tokenizer', 'inference', 'inProcess'];
 const ORDER = ['gateway', 'inference', 'tokenizer'];
 
-/** What every result records of the machine it ran on, then the benchmark's own settings. */
+/** What every result records of the machine it ran on (h2load's version where it generated load), then the benchmark's own settings. */
 export function machine(h2loadVersion, settings = {}) {
-  return { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.version, h2load: h2loadVersion.replace(/^h2load /, ''), ...settings };
+  return { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.version, ...(h2loadVersion ? { h2load: h2loadVersion.replace(/^h2load /, '') } : {}), ...settings };
 }
 
 /** Writes one benchmark's result and regenerates docs/benchmarks.md from every result there is. */
