@@ -13,8 +13,11 @@
 // PGlite server's included) is read over that same window, so a slow or fast moment of a shared
 // machine lands on both sides of B/A. The gateway benchmark reads its paths one after another and
 // its single runs moved by 10-25% between windows on this 2-core machine: too much to see a change
-// of a few percent. It prints every window and the median B/A; with BENCH_AB_NAME=<name> it also
-// writes tools/bench/results/gateway-ab-<name>.json, a section of docs/benchmarks.md.
+// of a few percent. The gateway started second cost 3-5% more than the first in five runs of the
+// same build on both sides (and 3% less with the order turned), so the pair runs twice: A started
+// first for BENCH_WINDOWS windows, then a fresh pair with B first for as many.
+// It prints every window and the median B/A; with BENCH_AB_NAME=<name> it also writes
+// tools/bench/results/gateway-ab-<name>.json, a section of docs/benchmarks.md.
 // Run the baseline against itself (both sides the same build) to see the spread of B/A here.
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -27,7 +30,8 @@ import { corpusTexts, cpuMeter, ensureBuilt, fmt, root, rssMb } from './_support
 const MODEL = process.env.BENCH_MODEL ?? 'spam';
 const repository = process.env.MODEL_REPOSITORY ?? join(root, 'models');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const WINDOWS = Number(process.env.BENCH_WINDOWS ?? 9);
+// Windows per start order: twice as many in all.
+const WINDOWS = Number(process.env.BENCH_WINDOWS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const WARMUP_SECONDS = 10;
 const NAME = process.env.BENCH_AB_NAME;
@@ -61,7 +65,7 @@ if (baselineArg) {
   throw new Error(`nothing to compare: no baseline build, and the same environment on both sides. ${usage}`);
 }
 if (NAME !== undefined && !/^[a-z0-9][a-z0-9-]*$/.test(NAME)) throw new Error(`BENCH_AB_NAME names a results file: lower-case letters, digits and dashes, not ${JSON.stringify(NAME)}`);
-if (!Number.isInteger(WINDOWS) || WINDOWS < 1 || WINDOWS % 2 === 0) throw new Error(`BENCH_WINDOWS must be an odd count, so the median is one window's, not ${process.env.BENCH_WINDOWS}`);
+if (!Number.isInteger(WINDOWS) || WINDOWS < 1) throw new Error(`BENCH_WINDOWS is a count of windows per start order, not ${process.env.BENCH_WINDOWS}`);
 
 ensureBuilt('tokenizer', 'inference', 'gateway');
 const services = [];
@@ -70,58 +74,86 @@ const stopAll = async () => {
 };
 process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+/** The lower middle of `values`' order: a median that is one window's own. */
+const middleIndex = (values) => values.indexOf([...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]);
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const k = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[k] : (sorted[k - 1] + sorted[k]) / 2;
+};
 
 try {
   const { tokGrpc, infGrpc } = await startDataPlane({ repository, logLevel: 'info', workers: availableParallelism(), backend: process.env.INFERENCE_BACKEND ?? 'auto', services });
-  const sides = [];
-  for (const [name, script] of [
-    ['A', baseline],
-    ['B', undefined],
-  ]) {
-    const g = await startGateway({ repository, logLevel: 'info', tokenizer: `127.0.0.1:${tokGrpc}`, inference: `127.0.0.1:${infGrpc}`, env: envs[name], script });
-    services.push(g);
-    sides.push({ name, script, pids: [g.pid, pgliteServerPid(g.pid)], url: `${g.url}/v1/models/${MODEL}:classify`, cpu: [], windows: [] });
-  }
+  const scripts = { A: baseline, B: undefined };
+  const sides = { A: { cpu: [], windows: [] }, B: { cpu: [], windows: [] } };
   // The gateway benchmark's texts: real SpamAssassin paragraphs, one per connection.
   const bodies = corpusTexts(3000)
     .filter((t) => t.length < 400)
     .slice(0, 8)
     .map((text) => JSON.stringify({ texts: [text] }));
-  const loadBoth = (seconds) => Promise.all(sides.map((s) => httpLoad({ url: s.url, headers: CLASSIFY_HEADERS, bodies, concurrency: CONCURRENCY, seconds })));
-  const describe = (name, script) => `${name} ${script ? relative(root, script) : 'dist/apps/gateway'}${Object.keys(envs[name]).length ? ` with ${JSON.stringify(envs[name])}` : ''}`;
-  const setting = `${WINDOWS} windows of ${SECONDS} s, c=${CONCURRENCY} on each at once, after ${WARMUP_SECONDS} s of warm-up`;
-  console.log(`${describe('A', baseline)}, ${describe('B')}; ${setting}`);
-  await loadBoth(WARMUP_SECONDS);
+  const describe = (name) => `${name} ${scripts[name] ? relative(root, scripts[name]) : 'dist/apps/gateway'}${Object.keys(envs[name]).length ? ` with ${JSON.stringify(envs[name])}` : ''}`;
+  const setting = `${2 * WINDOWS} windows of ${SECONDS} s, c=${CONCURRENCY} on each at once: ${WINDOWS} with A started first, ${WINDOWS} with B first, each pair after ${WARMUP_SECONDS} s of warm-up`;
+  console.log(`${describe('A')}, ${describe('B')}; ${setting}`);
   const ratios = [];
-  for (let w = 0; w < WINDOWS; w++) {
-    const meters = sides.map((s) => cpuMeter(s.pids));
-    const results = await loadBoth(SECONDS);
-    sides.forEach((s, i) => {
-      const r = results[i];
-      const [gateway, gatewayDb] = meters[i]().map((ms) => ms / r.requests);
-      s.cpu.push(gateway + gatewayDb);
-      s.windows.push({ rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, requests: r.requests, cpuMsPerUnit: { gateway, gatewayDb, loadgen: r.loadgen.cpuMs / r.requests } });
-    });
-    ratios.push(sides[1].cpu[w] / sides[0].cpu[w]);
-    console.log(`window ${w + 1}: ${sides.map((s, i) => `${s.name} ${fmt(results[i].rps, 0)} req/s, ${fmt(s.cpu[w], 3)} ms`).join('; ')}; B/A ${fmt(ratios[w], 3)}`);
+  for (const order of [
+    ['A', 'B'],
+    ['B', 'A'],
+  ]) {
+    const pair = [];
+    for (const name of order) {
+      const g = await startGateway({ repository, logLevel: 'info', tokenizer: `127.0.0.1:${tokGrpc}`, inference: `127.0.0.1:${infGrpc}`, env: envs[name], script: scripts[name] });
+      services.push(g);
+      pair.push({ name, gateway: g, pids: [g.pid, pgliteServerPid(g.pid)], url: `${g.url}/v1/models/${MODEL}:classify` });
+    }
+    const loadPair = (seconds) => Promise.all(pair.map((p) => httpLoad({ url: p.url, headers: CLASSIFY_HEADERS, bodies, concurrency: CONCURRENCY, seconds })));
+    await loadPair(WARMUP_SECONDS);
+    for (let w = 0; w < WINDOWS; w++) {
+      const meters = pair.map((p) => cpuMeter(p.pids));
+      const results = await loadPair(SECONDS);
+      pair.forEach((p, i) => {
+        const r = results[i];
+        const [gateway, gatewayDb] = meters[i]().map((ms) => ms / r.requests);
+        sides[p.name].cpu.push(gateway + gatewayDb);
+        sides[p.name].windows.push({
+          rps: r.rps,
+          p50Ms: r.p50Ms,
+          p99Ms: r.p99Ms,
+          requests: r.requests,
+          cpuMsPerUnit: { gateway, gatewayDb, loadgen: r.loadgen.cpuMs / r.requests },
+          rssMb: { gateway: rssMb(p.pids[0]), gatewayDb: rssMb(p.pids[1]) },
+        });
+      });
+      const k = ratios.length;
+      ratios.push(sides.B.cpu[k] / sides.A.cpu[k]);
+      console.log(`window ${k + 1} (${order[0]} started first): ${['A', 'B'].map((n) => `${n} ${fmt(sides[n].windows[k].rps, 0)} req/s, ${fmt(sides[n].cpu[k], 3)} ms`).join('; ')}; B/A ${fmt(ratios[k], 3)}`);
+    }
+    for (const p of pair) {
+      services.splice(services.indexOf(p.gateway), 1);
+      await p.gateway.stop();
+    }
   }
-  for (const s of sides) console.log(`${s.name}: gateway CPU per classify (with its PGlite server), median ${fmt(median(s.cpu), 3)} ms`);
-  const verdict = `B/A median ${fmt(median(ratios), 3)} (windows ${fmt(Math.min(...ratios), 3)} to ${fmt(Math.max(...ratios), 3)}); B is cheaper where below 1`;
+  for (const n of ['A', 'B']) console.log(`${n}: gateway CPU per classify (with its PGlite server), median ${fmt(median(sides[n].cpu), 3)} ms`);
+  // How many windows B was the cheaper in: where nothing differs that is about half of them, so
+  // nearly all of them says more than a median a few percent from 1.
+  const cheaper = ratios.filter((r) => r < 1).length;
+  const verdict = `B/A median ${fmt(median(ratios), 3)} (windows ${fmt(Math.min(...ratios), 3)} to ${fmt(Math.max(...ratios), 3)}); B the cheaper in ${cheaper} of ${ratios.length} windows`;
   console.log(verdict);
   if (NAME) {
-    // Each side's row is its median window (by its CPU per request), whole, so a row's columns agree.
-    const runs = sides.map((s) => {
-      const w = s.windows[s.cpu.indexOf(median(s.cpu))];
-      return { concurrency: CONCURRENCY, path: describe(s.name, s.script), logLevel: envs[s.name].LOG_LEVEL ?? 'info', ...w, rssMb: { gateway: rssMb(s.pids[0]), gatewayDb: rssMb(s.pids[1]) }, notes: `its median window of ${WINDOWS}` };
-    });
+    // Each side's row is its median window (the lower middle, by its CPU per request), whole, so a row's columns agree.
+    const runs = ['A', 'B'].map((n) => ({
+      concurrency: CONCURRENCY,
+      path: describe(n),
+      logLevel: envs[n].LOG_LEVEL ?? 'info',
+      ...sides[n].windows[middleIndex(sides[n].cpu)],
+      notes: `its median window of ${ratios.length}`,
+    }));
     const file = writeResults(`gateway-ab-${NAME}`, {
       at: new Date().toISOString(),
       title: `\`npm run bench -- gateway-ab\`: two gateways on one tokenizer and inference, under load at the same moment (${setting}).`,
-      machine: machine(undefined, { windows: WINDOWS, seconds: SECONDS }),
+      machine: machine(undefined, { windows: 2 * WINDOWS, seconds: SECONDS }),
       description: ["CPU is the gateway's, with its PGlite server, per classify; B/A compares them window by window, so a slow moment of the machine falls on both sides."],
       runs,
-      extra: [verdict, ...ratios.map((r, w) => `window ${w + 1}: A ${fmt(sides[0].cpu[w], 3)} ms, B ${fmt(sides[1].cpu[w], 3)} ms, B/A ${fmt(r, 3)}`)],
+      extra: [verdict, ...ratios.map((r, k) => `window ${k + 1}: A ${fmt(sides.A.cpu[k], 3)} ms, B ${fmt(sides.B.cpu[k], 3)} ms, B/A ${fmt(r, 3)}`)],
     });
     console.log(`results: ${relative(root, file)}, docs/benchmarks.md`);
   }
