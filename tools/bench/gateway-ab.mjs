@@ -85,8 +85,10 @@ const median = (values) => {
 try {
   const { tokGrpc, infGrpc } = await startDataPlane({ repository, logLevel: 'info', workers: availableParallelism(), backend: process.env.INFERENCE_BACKEND ?? 'auto', services });
   const scripts = { A: baseline, B: undefined };
-  const sides = { A: { cpu: [], windows: [] }, B: { cpu: [], windows: [] } };
-  // The gateway benchmark's texts: real SpamAssassin paragraphs, one per connection.
+  // Each side's windows; its CPU per classify in a window is the gateway's plus its PGlite server's.
+  const windows = { A: [], B: [] };
+  const cpuOf = (n) => windows[n].map((w) => w.cpuMsPerUnit.gateway + w.cpuMsPerUnit.gatewayDb);
+  // Eight real SpamAssassin paragraphs (the first under 400 characters), one per connection.
   const bodies = corpusTexts(3000)
     .filter((t) => t.length < 400)
     .slice(0, 8)
@@ -113,8 +115,7 @@ try {
       pair.forEach((p, i) => {
         const r = results[i];
         const [gateway, gatewayDb] = meters[i]().map((ms) => ms / r.requests);
-        sides[p.name].cpu.push(gateway + gatewayDb);
-        sides[p.name].windows.push({
+        windows[p.name].push({
           rps: r.rps,
           p50Ms: r.p50Ms,
           p99Ms: r.p99Ms,
@@ -124,15 +125,17 @@ try {
         });
       });
       const k = ratios.length;
-      ratios.push(sides.B.cpu[k] / sides.A.cpu[k]);
-      console.log(`window ${k + 1} (${order[0]} started first): ${['A', 'B'].map((n) => `${n} ${fmt(sides[n].windows[k].rps, 0)} req/s, ${fmt(sides[n].cpu[k], 3)} ms`).join('; ')}; B/A ${fmt(ratios[k], 3)}`);
+      const [a, b] = [cpuOf('A')[k], cpuOf('B')[k]];
+      ratios.push(b / a);
+      console.log(`window ${k + 1} (${order[0]} started first): A ${fmt(windows.A[k].rps, 0)} req/s, ${fmt(a, 3)} ms; B ${fmt(windows.B[k].rps, 0)} req/s, ${fmt(b, 3)} ms; B/A ${fmt(ratios[k], 3)}`);
     }
     for (const p of pair) {
       services.splice(services.indexOf(p.gateway), 1);
       await p.gateway.stop();
     }
   }
-  for (const n of ['A', 'B']) console.log(`${n}: gateway CPU per classify (with its PGlite server), median ${fmt(median(sides[n].cpu), 3)} ms`);
+  const cpu = { A: cpuOf('A'), B: cpuOf('B') };
+  for (const n of ['A', 'B']) console.log(`${n}: gateway CPU per classify (with its PGlite server), median ${fmt(median(cpu[n]), 3)} ms`);
   // How many windows B was the cheaper in: where nothing differs that is about half of them, so
   // nearly all of them says more than a median a few percent from 1.
   const cheaper = ratios.filter((r) => r < 1).length;
@@ -144,7 +147,7 @@ try {
       concurrency: CONCURRENCY,
       path: describe(n),
       logLevel: envs[n].LOG_LEVEL ?? 'info',
-      ...sides[n].windows[middleIndex(sides[n].cpu)],
+      ...windows[n][middleIndex(cpu[n])],
       notes: `its median window of ${ratios.length}`,
     }));
     const file = writeResults(`gateway-ab-${NAME}`, {
@@ -153,7 +156,7 @@ try {
       machine: machine(undefined, { windows: 2 * WINDOWS, seconds: SECONDS }),
       description: ["CPU is the gateway's, with its PGlite server, per classify; B/A compares them window by window, so a slow moment of the machine falls on both sides."],
       runs,
-      extra: [verdict, ...ratios.map((r, k) => `window ${k + 1}: A ${fmt(sides.A.cpu[k], 3)} ms, B ${fmt(sides.B.cpu[k], 3)} ms, B/A ${fmt(r, 3)}`)],
+      extra: [verdict, ...ratios.map((r, k) => `window ${k + 1}: A ${fmt(cpu.A[k], 3)} ms, B ${fmt(cpu.B[k], 3)} ms, B/A ${fmt(r, 3)}`)],
     });
     console.log(`results: ${relative(root, file)}, docs/benchmarks.md`);
   }
