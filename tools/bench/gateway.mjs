@@ -21,7 +21,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { grpcRequest } from './_grpc-frame.mjs';
 import { startInProcessInference } from './_in-process.mjs';
-import { closedLoop, grpcLoad, httpLoad, lengthQuantiles, requireH2load, FIRST_WARMUP_SECONDS, measureSteady, warmupDescription } from './_load.mjs';
+import { closedLoop, grpcLoad, httpLoad, lengthQuantiles, metricTotals, requireH2load, FIRST_WARMUP_SECONDS, measureSteady, warmupDescription } from './_load.mjs';
 import { machine, servingCpu, writeResults } from './_report.mjs';
 import { CLASSIFY_HEADERS, pgliteServerPid, startDataPlane, startGateway as startBenchGateway } from './_gateway-stack.mjs';
 import { corpusTexts, cpuMeter, ensureBuilt, fmt, freePort, grpcDefinition, root, rssMb, startScript, wakeUpCpuMs } from './_support.mjs';
@@ -128,6 +128,7 @@ async function startFloor(kind) {
 const FLOOR_PATH = { 'node-http': 'floor: bare node:http, nothing behind it', fastify: 'floor: bare Fastify, nothing behind it' };
 
 const GATEWAY_PATH = 'gateway classify (REST)';
+const WORKER_BUSY = 'servable_inference_worker_busy_seconds_total';
 const OFF_PATH = 'gateway classify (REST), token cache off';
 const headers = CLASSIFY_HEADERS;
 
@@ -217,9 +218,14 @@ try {
   };
   const measureGateway = async (stack, c, seconds = SECONDS, off = false) => {
     const target = off ? { ...stack, ...stack.cacheOff } : stack;
+    const busy0 = await metricTotals(stack.inference.metrics.url, [WORKER_BUSY]);
     const cpuUsed = cpuMeter(target.pids);
     const r = await httpLoad({ url: `${target.gatewayUrl}/v1/models/${MODEL}:classify`, headers, bodies, concurrency: c, seconds });
-    return { concurrency: c, path: off ? OFF_PATH : GATEWAY_PATH, logLevel: stack.logLevel, requests: r.requests, rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, ...perProcess(target, r, cpuUsed()) };
+    const p = perProcess(target, r, cpuUsed());
+    const busy1 = await metricTotals(stack.inference.metrics.url, [WORKER_BUSY]);
+    // The share of the run's time inference's workers spent running batches (the metric sums the workers).
+    const workersBusy = (busy1[WORKER_BUSY] - busy0[WORKER_BUSY]) / (r.requests / r.rps) / WORKERS;
+    return { concurrency: c, path: off ? OFF_PATH : GATEWAY_PATH, logLevel: stack.logLevel, requests: r.requests, rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, ...p, workersBusy };
   };
   // The floor's CPU goes in the gateway's column: it is the part of the gateway any HTTP server pays.
   const measureFloor = async (floor, c, seconds = SECONDS) => {
@@ -291,7 +297,8 @@ try {
   const pathName = { ip: 'in-process', gw: 'gateway', inf: 'inference Predict' };
   for (const [c, list] of [[top, rounds.top], [1, rounds.one]]) {
     list.forEach((r, k) => {
-      const paths = Object.entries(r).map(([key, x]) => `${pathName[key]} ${fmt(x.rps, 0)} req/s, p50 ${fmt(x.p50Ms, 2)} ms, ${fmt(servingCpu(x), 3)} ms of serving CPU`);
+      const busy = (x) => (x.workersBusy === undefined ? '' : `, inference's workers busy ${fmt(x.workersBusy * 100, 0)}% of the time`);
+      const paths = Object.entries(r).map(([key, x]) => `${pathName[key]} ${fmt(x.rps, 0)} req/s, p50 ${fmt(x.p50Ms, 2)} ms, ${fmt(servingCpu(x), 3)} ms of serving CPU${busy(x)}`);
       extra.push(`round ${k + 1} in turn at c=${c}: ${paths.join('; ')}.`);
     });
   }
@@ -390,9 +397,13 @@ try {
     // cores that in-process has to itself. This says what the share could be at the measured CPU.
     const r = share.round;
     const cost = servingCpu(r.gw) + r.gw.cpuMsPerUnit.loadgen;
+    // Cores kept busy = CPU per request × requests per second: where the measured share falls short
+    // of the bound, the stack left cores idle that in-process kept busy.
+    const cores = (x) => fmt(((servingCpu(x) + (x.cpuMsPerUnit.loadgen ?? 0)) * x.rps) / 1000, 2);
     extra.push(
       `c=${top} throughput is bound by CPU once both cores are busy: the share of in-process is then at most in-process CPU / (serving CPU + load generator CPU), in the median round ${fmt(servingCpu(r.ip), 3)} / (${fmt(servingCpu(r.gw), 3)} + ${fmt(r.gw.cpuMsPerUnit.loadgen, 3)}) = ${percent(servingCpu(r.ip) / cost)} (measured ${percent(share.value)}). ` +
-        `75% needs the stack and its load generator at ${fmt(servingCpu(r.ip) / 0.75, 3)} ms per request or less, ${fmt(cost - servingCpu(r.ip) / 0.75, 3)} ms under that round's.`,
+        `75% needs the stack and its load generator at ${fmt(servingCpu(r.ip) / 0.75, 3)} ms per request or less, ${fmt(cost - servingCpu(r.ip) / 0.75, 3)} ms under that round's. ` +
+        `Cores kept busy in that round (CPU per request × requests/s): in-process ${cores(r.ip)} of ${availableParallelism()}, the gateway path ${cores(r.gw)} with its load generator; inference's workers ran batches ${percent(r.gw.workersBusy)} of the time.`,
     );
     console.log(extra.at(-1));
     // Behind the gateway inference gets merged calls, so its gRPC thread's cost per classify is a
