@@ -113,9 +113,13 @@ describe('Coalescer', () => {
     const first = c.submit('k', member('first'));
     const good = c.submit('k', member('good'));
     const bad = c.submit('k', member('bad'));
-    expect(await first).toBe('first');
-    expect(await good).toBe('good');
-    await expect(bad).rejects.toMatchObject({ code: ErrorCode.INVALID_ARGUMENT });
+    // Settled together: first's answer waits a turn (its successor left first), by when bad has failed.
+    const [f, g, b] = await Promise.allSettled([first, good, bad]);
+    expect([f, g]).toEqual([
+      { status: 'fulfilled', value: 'first' },
+      { status: 'fulfilled', value: 'good' },
+    ]);
+    expect(b).toMatchObject({ status: 'rejected', reason: { code: ErrorCode.INVALID_ARGUMENT } });
     expect(calls).toEqual([['first'], ['good', 'bad'], ['good'], ['bad']]);
   });
 
@@ -148,5 +152,36 @@ describe('Coalescer', () => {
     const a = c.submit('k', member('a'));
     calls[0].fail(new ServableError(ErrorCode.UNAVAILABLE, 'down'));
     await expect(a).rejects.toMatchObject({ code: ErrorCode.UNAVAILABLE });
+  });
+  it('starts the next merged call before the answered members run on, and answers a lone call at once', async () => {
+    const log: string[] = [];
+    const calls: Array<() => void> = [];
+    // Like grpc-js, the downstream puts a call on the wire a promise step after it was made.
+    const run = async (members: Member<string>[]) => {
+      await Promise.resolve();
+      log.push(`sent ${members.map((m) => m.item).join(',')}`);
+      return new Promise<string[]>((resolve) => calls.push(() => resolve(members.map((m) => m.item))));
+    };
+    const c = new Coalescer(run, { maxInFlight: 1, maxRows: 100 });
+    const answered = (item: string) => c.submit('k', member(item)).then(() => log.push(`answered ${item}`));
+    const a = answered('a');
+    await tick();
+    const rest = [answered('b'), answered('d')];
+    calls[0]();
+    await a;
+    // b and d were queued behind a: their call was on its way before a's request went on.
+    expect(log).toEqual(['sent a', 'sent b,d', 'answered a']);
+
+    calls[1]();
+    await Promise.all(rest);
+    log.length = 0;
+    // Nothing queued behind it: the answer is not held for a turn of the event loop.
+    const lone = answered('e');
+    await tick();
+    setImmediate(() => log.push('a turn later'));
+    calls[2]();
+    await lone;
+    await tick();
+    expect(log).toEqual(['sent e', 'answered e', 'a turn later']);
   });
 });
