@@ -295,9 +295,9 @@ try {
     }
   }
   const pathName = { ip: 'in-process', gw: 'gateway', inf: 'inference Predict' };
+  const busy = (x) => (x.workersBusy === undefined ? '' : `, inference's workers busy ${fmt(x.workersBusy * 100, 0)}% of the time`);
   for (const [c, list] of [[top, rounds.top], [1, rounds.one]]) {
     list.forEach((r, k) => {
-      const busy = (x) => (x.workersBusy === undefined ? '' : `, inference's workers busy ${fmt(x.workersBusy * 100, 0)}% of the time`);
       const paths = Object.entries(r).map(([key, x]) => `${pathName[key]} ${fmt(x.rps, 0)} req/s, p50 ${fmt(x.p50Ms, 2)} ms, ${fmt(servingCpu(x), 3)} ms of serving CPU${busy(x)}`);
       extra.push(`round ${k + 1} in turn at c=${c}: ${paths.join('; ')}.`);
     });

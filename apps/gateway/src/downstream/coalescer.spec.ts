@@ -153,6 +153,7 @@ describe('Coalescer', () => {
     calls[0].fail(new ServableError(ErrorCode.UNAVAILABLE, 'down'));
     await expect(a).rejects.toMatchObject({ code: ErrorCode.UNAVAILABLE });
   });
+
   it('starts the next merged call before the answered members run on, and answers a lone call at once', async () => {
     const log: string[] = [];
     const calls: Array<() => void> = [];
