@@ -1,6 +1,6 @@
 // Shared pieces of the benchmarks: building, spawning a service, gRPC clients, stats, CPU and memory.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -142,6 +142,29 @@ export function cpuMeter(entries) {
   const now = () => entries.map((p) => (typeof p === 'number' ? processCpuMs(p) : processCpuMs(p.pid, p.tid)) ?? NaN);
   const start = now();
   return () => now().map((v, k) => v - start[k]);
+}
+
+/**
+ * Starts counting the CPU (ms) of the `count` threads of process `pid`, other than its main thread,
+ * that use the most from now on: the predict workers of an inference process (or of the in-process
+ * baseline), which outspend its V8 helper and libuv threads many times over. Calling the result
+ * gives their CPU together since the start.
+ */
+export function busiestThreadsCpuMeter(pid, count) {
+  const read = () => {
+    const out = new Map();
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      if (tid === String(pid)) continue;
+      const ms = processCpuMs(pid, tid);
+      if (ms !== undefined) out.set(tid, ms);
+    }
+    return out;
+  };
+  const start = read();
+  return () => {
+    const used = [...read()].map(([tid, ms]) => ms - (start.get(tid) ?? 0)).sort((a, b) => b - a);
+    return used.slice(0, count).reduce((a, b) => a + b, 0);
+  };
 }
 
 function statusMb(pid, field) {

@@ -24,7 +24,7 @@ import { startInProcessInference } from './_in-process.mjs';
 import { closedLoop, grpcLoad, httpLoad, lengthQuantiles, metricTotals, requireH2load, FIRST_WARMUP_SECONDS, measureSteady, warmupDescription } from './_load.mjs';
 import { machine, servingCpu, writeResults } from './_report.mjs';
 import { CLASSIFY_HEADERS, pgliteServerPid, startDataPlane, startGateway as startBenchGateway } from './_gateway-stack.mjs';
-import { corpusTexts, cpuMeter, ensureBuilt, fmt, freePort, grpcDefinition, root, rssMb, startScript, wakeUpCpuMs } from './_support.mjs';
+import { busiestThreadsCpuMeter, corpusTexts, cpuMeter, ensureBuilt, fmt, freePort, grpcDefinition, root, rssMb, startScript, wakeUpCpuMs } from './_support.mjs';
 import { APP_NODE_ARGS } from '../launcher/services.mjs';
 
 const MODEL = process.env.BENCH_MODEL ?? 'spam';
@@ -111,6 +111,7 @@ async function startStack(logLevel) {
     pids,
     idleCpuMsPerSecond: { gateway: gwIdle, "gateway's PGlite server": dbIdle, tokenizer: tokIdle, inference: infIdle },
     gatewayUrl: gateway.url,
+    inferencePid: inference.child.pid,
     cacheOff,
     idleRss,
     tokenizer: `127.0.0.1:${tokGrpc}`,
@@ -129,6 +130,9 @@ const FLOOR_PATH = { 'node-http': 'floor: bare node:http, nothing behind it', fa
 
 const GATEWAY_PATH = 'gateway classify (REST)';
 const WORKER_BUSY = 'servable_inference_worker_busy_seconds_total';
+const BATCH_SIZE = 'servable_inference_batch_size';
+const BATCH_PADDING = 'servable_inference_batch_padding_ratio';
+const BATCH_METRICS = [WORKER_BUSY, `${BATCH_SIZE}_sum`, `${BATCH_SIZE}_count`, `${BATCH_PADDING}_sum`, `${BATCH_PADDING}_count`];
 const OFF_PATH = 'gateway classify (REST), token cache off';
 const headers = CLASSIFY_HEADERS;
 
@@ -204,8 +208,12 @@ try {
   for (const s of stacks) console.log(`gateway idle RSS, LOG_LEVEL=${s.logLevel}, PGlite: ${rssNote(s.idleRss)}`);
 
   const measureInProcess = async (c, seconds = SECONDS) => {
+    inProcess.stats();
+    const workerCpu = busiestThreadsCpuMeter(process.pid, WORKERS);
     const r = await closedLoop({ concurrency: c, seconds, task: classifyInProcess });
-    return { concurrency: c, path: 'in-process (tokenize + same batcher)', requests: r.requests, rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, cpuMsPerUnit: { inProcess: r.cpuMs / r.requests }, rssMb: { inProcess: r.rssMb } };
+    const batches = inProcess.stats();
+    const workers = { cpuMs: workerCpu() / r.requests, meanBatch: batches.meanBatch, meanPadding: batches.meanPadding };
+    return { concurrency: c, path: 'in-process (tokenize + same batcher)', requests: r.requests, rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, cpuMsPerUnit: { inProcess: r.cpuMs / r.requests }, rssMb: { inProcess: r.rssMb }, workers };
   };
   const measureInference = async (stack, c, seconds = SECONDS) => {
     const cpuUsed = cpuMeter(stack.pids);
@@ -218,14 +226,18 @@ try {
   };
   const measureGateway = async (stack, c, seconds = SECONDS, off = false) => {
     const target = off ? { ...stack, ...stack.cacheOff } : stack;
-    const busy0 = await metricTotals(stack.inference.metrics.url, [WORKER_BUSY]);
+    const before = await metricTotals(stack.inference.metrics.url, BATCH_METRICS);
     const cpuUsed = cpuMeter(target.pids);
+    const workerCpu = busiestThreadsCpuMeter(stack.inferencePid, WORKERS);
     const r = await httpLoad({ url: `${target.gatewayUrl}/v1/models/${MODEL}:classify`, headers, bodies, concurrency: c, seconds });
     const p = perProcess(target, r, cpuUsed());
-    const busy1 = await metricTotals(stack.inference.metrics.url, [WORKER_BUSY]);
+    const workerCpuMs = workerCpu();
+    const after = await metricTotals(stack.inference.metrics.url, BATCH_METRICS);
+    const d = (name) => after[name] - before[name];
     // The share of the run's time inference's workers spent running batches (the metric sums the workers).
-    const workersBusy = (busy1[WORKER_BUSY] - busy0[WORKER_BUSY]) / (r.requests / r.rps) / WORKERS;
-    return { concurrency: c, path: off ? OFF_PATH : GATEWAY_PATH, logLevel: stack.logLevel, requests: r.requests, rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, ...p, workersBusy };
+    const workersBusy = d(WORKER_BUSY) / (r.requests / r.rps) / WORKERS;
+    const workers = { cpuMs: workerCpuMs / r.requests, meanBatch: d(`${BATCH_SIZE}_sum`) / d(`${BATCH_SIZE}_count`), meanPadding: d(`${BATCH_PADDING}_sum`) / d(`${BATCH_PADDING}_count`) };
+    return { concurrency: c, path: off ? OFF_PATH : GATEWAY_PATH, logLevel: stack.logLevel, requests: r.requests, rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, ...p, workersBusy, workers };
   };
   // The floor's CPU goes in the gateway's column: it is the part of the gateway any HTTP server pays.
   const measureFloor = async (floor, c, seconds = SECONDS) => {
@@ -296,9 +308,12 @@ try {
   }
   const pathName = { ip: 'in-process', gw: 'gateway', inf: 'inference Predict' };
   const busy = (x) => (x.workersBusy === undefined ? '' : `, inference's workers busy ${fmt(x.workersBusy * 100, 0)}% of the time`);
+  // The predict workers' own CPU per classify and the batches they ran, where the path has them.
+  const predictWorkers = (x) =>
+    x.workers ? `, predict workers ${fmt(x.workers.cpuMs, 3)} ms in batches of ${fmt(x.workers.meanBatch, 1)} rows (${fmt(x.workers.meanPadding * 100, 0)}% padding)` : '';
   for (const [c, list] of [[top, rounds.top], [1, rounds.one]]) {
     list.forEach((r, k) => {
-      const paths = Object.entries(r).map(([key, x]) => `${pathName[key]} ${fmt(x.rps, 0)} req/s, p50 ${fmt(x.p50Ms, 2)} ms, ${fmt(servingCpu(x), 3)} ms of serving CPU${busy(x)}`);
+      const paths = Object.entries(r).map(([key, x]) => `${pathName[key]} ${fmt(x.rps, 0)} req/s, p50 ${fmt(x.p50Ms, 2)} ms, ${fmt(servingCpu(x), 3)} ms of serving CPU${predictWorkers(x)}${busy(x)}`);
       extra.push(`round ${k + 1} in turn at c=${c}: ${paths.join('; ')}.`);
     });
   }
@@ -403,7 +418,11 @@ try {
     extra.push(
       `c=${top} throughput is bound by CPU once both cores are busy: the share of in-process is then at most in-process CPU / (serving CPU + load generator CPU), in the median round ${fmt(servingCpu(r.ip), 3)} / (${fmt(servingCpu(r.gw), 3)} + ${fmt(r.gw.cpuMsPerUnit.loadgen, 3)}) = ${percent(servingCpu(r.ip) / cost)} (measured ${percent(share.value)}). ` +
         `75% needs the stack and its load generator at ${fmt(servingCpu(r.ip) / 0.75, 3)} ms per request or less, ${fmt(cost - servingCpu(r.ip) / 0.75, 3)} ms under that round's. ` +
-        `Cores kept busy in that round (CPU per request × requests/s): in-process ${cores(r.ip)} of ${availableParallelism()}, the gateway path ${cores(r.gw)} with its load generator; inference's workers ran batches ${percent(r.gw.workersBusy)} of the time.`,
+        `Cores kept busy in that round (CPU per request × requests/s): in-process ${cores(r.ip)} of ${availableParallelism()}, the gateway path ${cores(r.gw)} with its load generator; inference's workers ran batches ${percent(r.gw.workersBusy)} of the time. ` +
+        // The same model, batcher and predict workers on both sides: where their CPU per classify
+        // differs, it is the work the path hands them (the batches, the gaps between them).
+        `Inference's predict workers (the ${WORKERS} busiest threads besides the main one) took ${fmt(r.gw.workers.cpuMs, 3)} ms of CPU per classify behind the gateway, in batches of ${fmt(r.gw.workers.meanBatch, 1)} rows (${percent(r.gw.workers.meanPadding)} padding), ` +
+        `against ${fmt(r.ip.workers.cpuMs, 3)} ms in-process, in batches of ${fmt(r.ip.workers.meanBatch, 1)} rows (${percent(r.ip.workers.meanPadding)}), ${fmt(r.gw.workers.cpuMs - r.ip.workers.cpuMs, 3)} ms more.`,
     );
     console.log(extra.at(-1));
     // Behind the gateway inference gets merged calls, so its gRPC thread's cost per classify is a
