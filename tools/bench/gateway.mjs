@@ -132,7 +132,9 @@ const GATEWAY_PATH = 'gateway classify (REST)';
 const WORKER_BUSY = 'servable_inference_worker_busy_seconds_total';
 const BATCH_SIZE = 'servable_inference_batch_size';
 const BATCH_PADDING = 'servable_inference_batch_padding_ratio';
-const BATCH_METRICS = [WORKER_BUSY, `${BATCH_SIZE}_sum`, `${BATCH_SIZE}_count`, `${BATCH_PADDING}_sum`, `${BATCH_PADDING}_count`];
+const ROWS = 'servable_inference_rows_total';
+const CALLS = 'servable_inference_requests_total';
+const BATCH_METRICS = [WORKER_BUSY, `${BATCH_SIZE}_sum`, `${BATCH_SIZE}_count`, `${BATCH_PADDING}_sum`, `${BATCH_PADDING}_count`, ROWS, CALLS];
 const OFF_PATH = 'gateway classify (REST), token cache off';
 const headers = CLASSIFY_HEADERS;
 
@@ -215,6 +217,22 @@ try {
     const workers = { cpuMs: workerCpu() / r.requests, meanBatch: batches.meanBatch, meanPadding: batches.meanPadding };
     return { concurrency: c, path: 'in-process (tokenize + same batcher)', requests: r.requests, rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, cpuMsPerUnit: { inProcess: r.cpuMs / r.requests }, rssMb: { inProcess: r.rssMb }, workers };
   };
+  // The call shape alone, in-process with no hop, no HTTP and no tokenizing (the ids known, as the
+  // gateway's near cache has them): single rows from `c` loops, or, as the gateway feeds inference
+  // at the top concurrency, calls of `rows` rows one at a time (DOWNSTREAM_MAX_IN_FLIGHT=1).
+  const idsOf = await Promise.all(texts.map(async (text) => Int32Array.from((await native.encode(text)).getIds())));
+  const measureShape = async ({ c = 1, rows = 1 }, seconds = SECONDS) => {
+    inProcess.stats();
+    const workerCpu = busiestThreadsCpuMeter(process.pid, WORKERS);
+    let next = 0;
+    const task = rows === 1 ? (loop) => inProcess.predict(idsOf[loop % idsOf.length]) : () => inProcess.predictRows(Array.from({ length: rows }, () => idsOf[next++ % idsOf.length]));
+    const r = await closedLoop({ concurrency: c, seconds, task });
+    const batches = inProcess.stats();
+    const requests = r.requests * rows;
+    const workers = { cpuMs: workerCpu() / requests, meanBatch: batches.meanBatch, meanPadding: batches.meanPadding };
+    const path = rows === 1 ? `in-process predict, single rows at c=${c}` : `in-process predict, calls of ${rows} rows one at a time`;
+    return { concurrency: c, path, requests, rps: r.rps * rows, p50Ms: r.p50Ms, p99Ms: r.p99Ms, cpuMsPerUnit: { inProcess: r.cpuMs / requests }, rssMb: { inProcess: r.rssMb }, workers };
+  };
   const measureInference = async (stack, c, seconds = SECONDS) => {
     const cpuUsed = cpuMeter(stack.pids);
     const r = await grpcLoad({ address: stack.inference.address, path: predictPath, frames, concurrency: c, seconds, metrics: stack.inference.metrics });
@@ -236,7 +254,13 @@ try {
     const d = (name) => after[name] - before[name];
     // The share of the run's time inference's workers spent running batches (the metric sums the workers).
     const workersBusy = d(WORKER_BUSY) / (r.requests / r.rps) / WORKERS;
-    const workers = { cpuMs: workerCpuMs / r.requests, meanBatch: d(`${BATCH_SIZE}_sum`) / d(`${BATCH_SIZE}_count`), meanPadding: d(`${BATCH_PADDING}_sum`) / d(`${BATCH_PADDING}_count`) };
+    const workers = {
+      cpuMs: workerCpuMs / r.requests,
+      meanBatch: d(`${BATCH_SIZE}_sum`) / d(`${BATCH_SIZE}_count`),
+      meanPadding: d(`${BATCH_PADDING}_sum`) / d(`${BATCH_PADDING}_count`),
+      // Rows per Predict the gateway sent: the size of its merged calls.
+      rowsPerCall: d(ROWS) / d(CALLS),
+    };
     return { concurrency: c, path: off ? OFF_PATH : GATEWAY_PATH, logLevel: stack.logLevel, requests: r.requests, rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, ...p, workersBusy, workers };
   };
   // The floor's CPU goes in the gateway's column: it is the part of the gateway any HTTP server pays.
@@ -291,10 +315,15 @@ try {
   // Rounds at the top concurrency, then at 1 (the order turns each round), on the stack at the default level.
   const info = stacks.find((s) => s.logLevel === 'info') ?? stacks[0];
   const rounds = { top: [], one: [] };
+  // The call shape's paths use the size of the merged calls the gateway sent in the sweep's run.
+  const sweepGw = runs.find((r) => r.concurrency === top && r.path === GATEWAY_PATH && r.logLevel === info.logLevel);
+  const callRows = Math.max(1, Math.round(sweepGw?.workers.rowsPerCall ?? 1));
+  const shapes = [{ c: top }, { rows: callRows }];
+  for (const shape of shapes) await measureShape(shape, FIRST_WARMUP_SECONDS / 2);
   for (let k = 0; k < ROUNDS; k++) {
-    const paths = [() => measureInProcess(top), () => measureGateway(info, top), () => measureInference(info, top)];
-    const [ip, gw, inf] = await inTurn(paths, k % 2 === 1);
-    rounds.top.push({ ip, gw, inf });
+    const paths = [() => measureInProcess(top), () => measureGateway(info, top), () => measureInference(info, top), ...shapes.map((shape) => () => measureShape(shape))];
+    const [ip, gw, inf, rows, calls] = await inTurn(paths, k % 2 === 1);
+    rounds.top.push({ ip, gw, inf, rows, calls });
   }
   if (CONCURRENCY.includes(1)) {
     // The paths ran at the top concurrency last: one window of each at 1 first.
@@ -306,7 +335,7 @@ try {
       rounds.one.push({ ip, gw });
     }
   }
-  const pathName = { ip: 'in-process', gw: 'gateway', inf: 'inference Predict' };
+  const pathName = { ip: 'in-process', gw: 'gateway', inf: 'inference Predict', rows: `in-process predict alone, single rows`, calls: `in-process predict alone, calls of ${callRows} rows` };
   const busy = (x) => (x.workersBusy === undefined ? '' : `, inference's workers busy ${fmt(x.workersBusy * 100, 0)}% of the time`);
   // The predict workers' own CPU per classify and the batches they ran, where the path has them.
   const predictWorkers = (x) =>
@@ -434,6 +463,18 @@ try {
       met: main.value <= 0.05,
     });
   }
+  if (rounds.top.length) {
+    // What the shape of the gateway's calls costs by itself: no hop, HTTP or tokenizing on either side.
+    const percent = (v) => `${fmt(v * 100, 0)}%`;
+    const shape = medianRound(rounds.top, (r) => r.calls.rps / r.rows.rps);
+    const { rows, calls } = shape.round;
+    extra.push(
+      `What the shape of the gateway's calls costs by itself, in-process predict alone (ids known, as the gateway's near cache has them; no hop, HTTP or tokenizing), calls of ${callRows} rows one at a time, as the gateway sends them, ran ${fmt(calls.rps, 0)} rows/s, ` +
+        `${percent(shape.value)} of single rows at c=${top} (${fmt(rows.rps, 0)})${overRounds(shape.values.map(percent))}; its predict workers took ${fmt(calls.workers.cpuMs, 3)} ms per row in batches of ${fmt(calls.workers.meanBatch, 1)} rows (${percent(calls.workers.meanPadding)} padding), ` +
+        `against ${fmt(rows.workers.cpuMs, 3)} ms in batches of ${fmt(rows.workers.meanBatch, 1)} (${percent(rows.workers.meanPadding)}).`,
+    );
+    console.log(extra.at(-1));
+  }
   if (oneRounds.length) {
     const signed = (v) => `${v >= 0 ? '+' : '−'}${fmt(Math.abs(v), 2)}`;
     const plus = medianRound(oneRounds, (r) => r.gw.p50Ms - r.ip.p50Ms);
@@ -464,6 +505,7 @@ try {
       `The targets that compare paths (c=${Math.max(...CONCURRENCY)} and c=1) are judged on ${ROUNDS} rounds after the table's runs: in each, the paths run ${SECONDS} s each back to back (the order reversed every other round), a ratio is taken within one round, and the median round is kept; the notes list every round. The gateway's figures there are at LOG_LEVEL=info.`,
       `floor: at c=${Math.max(...CONCURRENCY)} only, a bare node:http and a bare Fastify server (http-floor-server.mjs, with the gateway's V8 flags) read the same requests and answer a classify-shaped JSON, with no auth, metrics, log line or anything behind them; the gateway column is their CPU. The notes set the gateway against them.`,
       'token cache off: a second gateway at LOG_LEVEL=info beside the first, same tokenizer and inference, with GATEWAY_TOKEN_CACHE_BYTES=0: every text goes to the tokenizer (its own cache warm), as texts the gateway has not seen lately do. The targets are judged with the cache on (the default); the notes give this row against them.',
+      `the call shape (in the rounds at c=${Math.max(...CONCURRENCY)} only): the in-process batcher and workers alone, fed the texts' ids (no tokenizing, no hop), once as single rows from ${Math.max(...CONCURRENCY)} loops and once as calls of as many rows as the gateway's merged Predicts carried in the table's run, one call at a time as the gateway sends them. predict workers: the ${WORKERS} busiest threads of the process besides its main one (/proc), inference's or the benchmark's.`,
     ],
     runs,
     extra,
