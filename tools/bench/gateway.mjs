@@ -21,7 +21,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { grpcRequest } from './_grpc-frame.mjs';
 import { startInProcessInference } from './_in-process.mjs';
-import { closedLoop, grpcLoad, httpLoad, lengthQuantiles, metricTotals, requireH2load, FIRST_WARMUP_SECONDS, measureSteady, warmupDescription } from './_load.mjs';
+import { closedLoop, grpcLoad, httpLoad, lengthQuantiles, metricTotals, requireH2load, FIRST_WARMUP_SECONDS, measureSteady, warmUntilStable, warmupDescription } from './_load.mjs';
 import { machine, servingCpu, writeResults } from './_report.mjs';
 import { CLASSIFY_HEADERS, pgliteServerPid, startDataPlane, startGateway as startBenchGateway } from './_gateway-stack.mjs';
 import { busiestThreadsCpuMeter, corpusTexts, cpuMeter, ensureBuilt, fmt, freePort, grpcDefinition, root, rssMb, startScript, wakeUpCpuMs } from './_support.mjs';
@@ -319,9 +319,13 @@ try {
   const sweepGw = runs.find((r) => r.concurrency === top && r.path === GATEWAY_PATH && r.logLevel === info.logLevel);
   const callRows = Math.max(1, Math.round(sweepGw?.workers.rowsPerCall ?? 1));
   const shapes = [{ c: top }, { rows: callRows }];
-  for (const shape of shapes) await measureShape(shape, FIRST_WARMUP_SECONDS / 2);
+  const topPaths = [(s) => measureInProcess(top, s), (s) => measureGateway(info, top, s), (s) => measureInference(info, top, s), ...shapes.map((shape) => (s) => measureShape(shape, s))];
+  // Every path warms again until steady first: the stack has sat idle while the floors ran, and a
+  // gateway back from a minute or two idle runs slower for a while (before this warm-up, round 1 was
+  // the gateway's costliest round in five of six full runs: 1.19 against 0.83 and 0.77 ms in the last).
+  for (const path of topPaths) await warmUntilStable(path);
   for (let k = 0; k < ROUNDS; k++) {
-    const paths = [() => measureInProcess(top), () => measureGateway(info, top), () => measureInference(info, top), ...shapes.map((shape) => () => measureShape(shape))];
+    const paths = topPaths.map((path) => () => path(SECONDS));
     const [ip, gw, inf, rows, calls] = await inTurn(paths, k % 2 === 1);
     rounds.top.push({ ip, gw, inf, rows, calls });
   }
@@ -502,7 +506,7 @@ try {
       'in-process: the native tokenizer (no cache) and the inference app\'s own DynamicBatcher and WorkerPool, with the service\'s batching, in the benchmark process.',
       'inference Predict: the same texts\' ids straight to the inference process of the stack (h2load), no gateway or tokenizer.',
       'gateway classify: REST through the gateway with an API key (auth on), metrics on, PGlite, and tokenizer and inference behind it. serving total = gateway + its PGlite server (the embedded database, a process the gateway forks) + tokenizer + inference. Its near cache of token ids (GATEWAY_TOKEN_CACHE_BYTES, 16 MiB) holds these texts once warm, so they skip the tokenizer hop: the tokenizer column is its idle cost. inference gRPC main thread: the part of inference\'s column spent on the thread that runs its gRPC server and batching (behind the gateway each call carries many texts).',
-      `The targets that compare paths (c=${Math.max(...CONCURRENCY)} and c=1) are judged on ${ROUNDS} rounds after the table's runs: in each, the paths run ${SECONDS} s each back to back (the order reversed every other round), a ratio is taken within one round, and the median round is kept; the notes list every round. The gateway's figures there are at LOG_LEVEL=info.`,
+      `The targets that compare paths (c=${Math.max(...CONCURRENCY)} and c=1) are judged on ${ROUNDS} rounds after the table's runs, each path at c=${Math.max(...CONCURRENCY)} warmed again until steady first: in each, the paths run ${SECONDS} s each back to back (the order reversed every other round), a ratio is taken within one round, and the median round is kept; the notes list every round. The gateway's figures there are at LOG_LEVEL=info.`,
       `floor: at c=${Math.max(...CONCURRENCY)} only, a bare node:http and a bare Fastify server (http-floor-server.mjs, with the gateway's V8 flags) read the same requests and answer a classify-shaped JSON, with no auth, metrics, log line or anything behind them; the gateway column is their CPU. The notes set the gateway against them.`,
       'token cache off: a second gateway at LOG_LEVEL=info beside the first, same tokenizer and inference, with GATEWAY_TOKEN_CACHE_BYTES=0: every text goes to the tokenizer (its own cache warm), as texts the gateway has not seen lately do. The targets are judged with the cache on (the default); the notes give this row against them.',
       `the call shape (in the rounds at c=${Math.max(...CONCURRENCY)} only): the in-process batcher and workers alone, fed the texts' ids (no tokenizing, no hop), once as single rows from ${Math.max(...CONCURRENCY)} loops and once as calls of as many rows as the gateway's merged Predicts carried in the table's run, one call at a time as the gateway sends them. predict workers: the ${WORKERS} busiest threads of the process besides its main one (/proc), inference's or the benchmark's.`,
