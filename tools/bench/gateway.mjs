@@ -209,29 +209,26 @@ try {
   );
   for (const s of stacks) console.log(`gateway idle RSS, LOG_LEVEL=${s.logLevel}, PGlite: ${rssNote(s.idleRss)}`);
 
-  const measureInProcess = async (c, seconds = SECONDS) => {
+  /** `c` loops of `task` in this process, each call classifying `rows` texts; CPU, throughput and the predict workers per text. */
+  const measureLoop = async ({ path, c, task, rows = 1 }, seconds) => {
     inProcess.stats();
     const workerCpu = busiestThreadsCpuMeter(process.pid, WORKERS);
-    const r = await closedLoop({ concurrency: c, seconds, task: classifyInProcess });
-    const batches = inProcess.stats();
-    const workers = { cpuMs: workerCpu() / r.requests, meanBatch: batches.meanBatch, meanPadding: batches.meanPadding };
-    return { concurrency: c, path: 'in-process (tokenize + same batcher)', requests: r.requests, rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, cpuMsPerUnit: { inProcess: r.cpuMs / r.requests }, rssMb: { inProcess: r.rssMb }, workers };
-  };
-  // The call shape alone, in-process with no hop, no HTTP and no tokenizing (the ids known, as the
-  // gateway's near cache has them): single rows from `c` loops, or, as the gateway feeds inference
-  // at the top concurrency, calls of `rows` rows one at a time (DOWNSTREAM_MAX_IN_FLIGHT=1).
-  const idsOf = await Promise.all(texts.map(async (text) => Int32Array.from((await native.encode(text)).getIds())));
-  const measureShape = async ({ c = 1, rows = 1 }, seconds = SECONDS) => {
-    inProcess.stats();
-    const workerCpu = busiestThreadsCpuMeter(process.pid, WORKERS);
-    let next = 0;
-    const task = rows === 1 ? (loop) => inProcess.predict(idsOf[loop % idsOf.length]) : () => inProcess.predictRows(Array.from({ length: rows }, () => idsOf[next++ % idsOf.length]));
     const r = await closedLoop({ concurrency: c, seconds, task });
     const batches = inProcess.stats();
     const requests = r.requests * rows;
     const workers = { cpuMs: workerCpu() / requests, meanBatch: batches.meanBatch, meanPadding: batches.meanPadding };
-    const path = rows === 1 ? `in-process predict, single rows at c=${c}` : `in-process predict, calls of ${rows} rows one at a time`;
     return { concurrency: c, path, requests, rps: r.rps * rows, p50Ms: r.p50Ms, p99Ms: r.p99Ms, cpuMsPerUnit: { inProcess: r.cpuMs / requests }, rssMb: { inProcess: r.rssMb }, workers };
+  };
+  const measureInProcess = (c, seconds = SECONDS) => measureLoop({ path: 'in-process (tokenize + same batcher)', c, task: classifyInProcess }, seconds);
+  // The call shape alone, in-process with no hop, no HTTP and no tokenizing (the ids known, as the
+  // gateway's near cache has them): single rows from `c` loops, or, as the gateway feeds inference
+  // at the top concurrency, calls of `rows` rows one at a time (DOWNSTREAM_MAX_IN_FLIGHT=1).
+  const idsOf = await Promise.all(texts.map(async (text) => Int32Array.from((await native.encode(text)).getIds())));
+  const measureShape = ({ c = 1, rows = 1 }, seconds = SECONDS) => {
+    let next = 0;
+    return rows === 1
+      ? measureLoop({ path: `in-process predict, single rows at c=${c}`, c, task: (loop) => inProcess.predict(idsOf[loop % idsOf.length]) }, seconds)
+      : measureLoop({ path: `in-process predict, calls of ${rows} rows one at a time`, c, rows, task: () => inProcess.predictRows(Array.from({ length: rows }, () => idsOf[next++ % idsOf.length])) }, seconds);
   };
   const measureInference = async (stack, c, seconds = SECONDS) => {
     const cpuUsed = cpuMeter(stack.pids);
@@ -339,7 +336,7 @@ try {
       rounds.one.push({ ip, gw });
     }
   }
-  const pathName = { ip: 'in-process', gw: 'gateway', inf: 'inference Predict', rows: `in-process predict alone, single rows`, calls: `in-process predict alone, calls of ${callRows} rows` };
+  const pathName = { ip: 'in-process', gw: 'gateway', inf: 'inference Predict', rows: 'in-process predict alone, single rows', calls: `in-process predict alone, calls of ${callRows} rows` };
   const busy = (x) => (x.workersBusy === undefined ? '' : `, inference's workers busy ${fmt(x.workersBusy * 100, 0)}% of the time`);
   // The predict workers' own CPU per classify and the batches they ran, where the path has them.
   const predictWorkers = (x) =>
@@ -412,6 +409,7 @@ try {
   // Judged on the rounds in turn (the sweep's single runs where there are none).
   const topRounds = rounds.top.length ? rounds.top : gwTop && ipTop && infTop ? [{ ip: ipTop, gw: gwTop, inf: infTop }] : [];
   const oneRounds = rounds.one.length ? rounds.one : gw1 && ip1 ? [{ ip: ip1, gw: gw1 }] : [];
+  const percent = (v) => `${fmt(v * 100, 0)}%`;
   const overRounds = (list) => (list.length > 1 ? ` (median of ${list.length} rounds in turn: ${list.join(', ')})` : '');
   if (topRounds.length) {
     const g = medianRound(topRounds, (r) => withDb(r.gw));
@@ -434,7 +432,6 @@ try {
       measured: `${fmt(servingCpu(ip.round.gw), 3)} against ${fmt(ip.round.ip.cpuMsPerUnit.inProcess, 3)} ms = ${times(ip.value)}${overRounds(ip.values.map(times))}`,
       met: ip.value <= 1.4,
     });
-    const percent = (v) => `${fmt(v * 100, 0)}%`;
     const share = medianRound(topRounds, (r) => r.gw.rps / r.ip.rps);
     targets.push({
       target: `c=${top} throughput ≥ 75% of in-process, same batching`,
@@ -469,7 +466,6 @@ try {
   }
   if (rounds.top.length) {
     // What the shape of the gateway's calls costs by itself: no hop, HTTP or tokenizing on either side.
-    const percent = (v) => `${fmt(v * 100, 0)}%`;
     const shape = medianRound(rounds.top, (r) => r.calls.rps / r.rows.rps);
     const { rows, calls } = shape.round;
     extra.push(
