@@ -148,7 +148,8 @@ export function cpuMeter(entries) {
  * Starts counting the CPU (ms) of the `count` threads of process `pid`, other than its main thread,
  * that use the most from now on: the predict workers of an inference process (or of the in-process
  * baseline), which outspend its V8 helper and libuv threads many times over. Calling the result
- * gives their CPU together since the start.
+ * gives their CPU together since the start, and how many times they went to sleep waiting for work
+ * (voluntary context switches): each sleep and wake-up costs CPU of its own on this kind of machine.
  */
 export function busiestThreadsCpuMeter(pid, count) {
   const read = () => {
@@ -156,15 +157,28 @@ export function busiestThreadsCpuMeter(pid, count) {
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       if (tid === String(pid)) continue;
       const ms = processCpuMs(pid, tid);
-      if (ms !== undefined) out.set(tid, ms);
+      const sleeps = voluntarySwitches(pid, tid);
+      if (ms !== undefined && sleeps !== undefined) out.set(tid, { ms, sleeps });
     }
     return out;
   };
   const start = read();
   return () => {
-    const used = [...read()].map(([tid, ms]) => ms - (start.get(tid) ?? 0)).sort((a, b) => b - a);
-    return used.slice(0, count).reduce((a, b) => a + b, 0);
+    const used = [...read()]
+      .map(([tid, now]) => ({ ms: now.ms - (start.get(tid)?.ms ?? 0), sleeps: now.sleeps - (start.get(tid)?.sleeps ?? 0) }))
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, count);
+    return { cpuMs: used.reduce((a, t) => a + t.ms, 0), sleeps: used.reduce((a, t) => a + t.sleeps, 0) };
   };
+}
+
+/** Times a thread gave up the CPU to wait (voluntary_ctxt_switches in /proc), or undefined when it is gone. */
+function voluntarySwitches(pid, tid) {
+  try {
+    return Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'))?.[1]);
+  } catch {
+    return undefined;
+  }
 }
 
 function statusMb(pid, field) {

@@ -216,7 +216,8 @@ try {
     const r = await closedLoop({ concurrency: c, seconds, task });
     const batches = inProcess.stats();
     const requests = r.requests * rows;
-    const workers = { cpuMs: workerCpu() / requests, meanBatch: batches.meanBatch, meanPadding: batches.meanPadding };
+    const used = workerCpu();
+    const workers = { cpuMs: used.cpuMs / requests, sleeps: used.sleeps / requests, meanBatch: batches.meanBatch, meanPadding: batches.meanPadding };
     return { concurrency: c, path, requests, rps: r.rps * rows, p50Ms: r.p50Ms, p99Ms: r.p99Ms, cpuMsPerUnit: { inProcess: r.cpuMs / requests }, rssMb: { inProcess: r.rssMb }, workers };
   };
   const measureInProcess = (c, seconds = SECONDS) => measureLoop({ path: 'in-process (tokenize + same batcher)', c, task: classifyInProcess }, seconds);
@@ -246,13 +247,14 @@ try {
     const workerCpu = busiestThreadsCpuMeter(stack.inferencePid, WORKERS);
     const r = await httpLoad({ url: `${target.gatewayUrl}/v1/models/${MODEL}:classify`, headers, bodies, concurrency: c, seconds });
     const p = perProcess(target, r, cpuUsed());
-    const workerCpuMs = workerCpu();
+    const workersUsed = workerCpu();
     const after = await metricTotals(stack.inference.metrics.url, BATCH_METRICS);
     const d = (name) => after[name] - before[name];
     // The share of the run's time inference's workers spent running batches (the metric sums the workers).
     const workersBusy = d(WORKER_BUSY) / (r.requests / r.rps) / WORKERS;
     const workers = {
-      cpuMs: workerCpuMs / r.requests,
+      cpuMs: workersUsed.cpuMs / r.requests,
+      sleeps: workersUsed.sleeps / r.requests,
       meanBatch: d(`${BATCH_SIZE}_sum`) / d(`${BATCH_SIZE}_count`),
       meanPadding: d(`${BATCH_PADDING}_sum`) / d(`${BATCH_PADDING}_count`),
       // Rows per Predict the gateway sent: the size of its merged calls.
@@ -340,7 +342,7 @@ try {
   const busy = (x) => (x.workersBusy === undefined ? '' : `, inference's workers busy ${fmt(x.workersBusy * 100, 0)}% of the time`);
   // The predict workers' own CPU per classify and the batches they ran, where the path has them.
   const predictWorkers = (x) =>
-    x.workers ? `, predict workers ${fmt(x.workers.cpuMs, 3)} ms in batches of ${fmt(x.workers.meanBatch, 1)} rows (${fmt(x.workers.meanPadding * 100, 0)}% padding)` : '';
+    x.workers ? `, predict workers ${fmt(x.workers.cpuMs, 3)} ms and ${fmt(x.workers.sleeps, 3)} sleeps in batches of ${fmt(x.workers.meanBatch, 1)} rows (${fmt(x.workers.meanPadding * 100, 0)}% padding)` : '';
   for (const [c, list] of [[top, rounds.top], [1, rounds.one]]) {
     list.forEach((r, k) => {
       const paths = Object.entries(r).map(([key, x]) => `${pathName[key]} ${fmt(x.rps, 0)} req/s, p50 ${fmt(x.p50Ms, 2)} ms, ${fmt(servingCpu(x), 3)} ms of serving CPU${predictWorkers(x)}${busy(x)}`);
@@ -374,6 +376,10 @@ try {
     `this machine's cost of a thread's sleep and wake-up, which each hop at c=1 pays: a unit of JavaScript took ${fmt(wake.busy, 3)} ms of CPU back to back and ${fmt(wake.sleeping, 3)} ms with ${wake.gapMs} ms of sleep after each, so ${fmt(wake.wake, 3)} ms of CPU per sleep and wake-up.`,
   );
   for (const line of extra) console.log(line);
+  // The predict workers go to sleep when a batch ends with none queued, and each sleep and wake-up
+  // costs CPU (the line above): what more sleeps on one side come to at this machine's cost.
+  const sleepsLine = (more, fewer, unit) =>
+    `They went to sleep ${fmt(more.sleeps, 3)} times per ${unit} against ${fmt(fewer.sleeps, 3)}; at ${fmt(wake.wake, 3)} ms per sleep and wake-up that is about ${fmt((more.sleeps - fewer.sleeps) * wake.wake, 3)} ms of the difference.`;
 
   // --- targets (at the defaults: LOG_LEVEL=info) -------------------------------------
   // Its PGlite server is the gateway's too: the gateway's targets are judged on both processes.
@@ -452,7 +458,8 @@ try {
         // The same model, batcher and predict workers on both sides: where their CPU per classify
         // differs, it is the work the path hands them (the batches, the gaps between them).
         `Inference's predict workers (the ${WORKERS} busiest threads besides the main one) took ${fmt(r.gw.workers.cpuMs, 3)} ms of CPU per classify behind the gateway, in batches of ${fmt(r.gw.workers.meanBatch, 1)} rows (${percent(r.gw.workers.meanPadding)} padding), ` +
-        `against ${fmt(r.ip.workers.cpuMs, 3)} ms in-process, in batches of ${fmt(r.ip.workers.meanBatch, 1)} rows (${percent(r.ip.workers.meanPadding)}), ${fmt(r.gw.workers.cpuMs - r.ip.workers.cpuMs, 3)} ms more.`,
+        `against ${fmt(r.ip.workers.cpuMs, 3)} ms in-process, in batches of ${fmt(r.ip.workers.meanBatch, 1)} rows (${percent(r.ip.workers.meanPadding)}), ${fmt(r.gw.workers.cpuMs - r.ip.workers.cpuMs, 3)} ms more. ` +
+        sleepsLine(r.gw.workers, r.ip.workers, 'classify'),
     );
     console.log(extra.at(-1));
     // Behind the gateway inference gets merged calls, so its gRPC thread's cost per classify is a
@@ -471,7 +478,8 @@ try {
     extra.push(
       `What the shape of the gateway's calls costs by itself, in-process predict alone (ids known, as the gateway's near cache has them; no hop, HTTP or tokenizing), calls of ${callRows} rows one at a time, as the gateway sends them, ran ${fmt(calls.rps, 0)} rows/s, ` +
         `${percent(shape.value)} of single rows at c=${top} (${fmt(rows.rps, 0)})${overRounds(shape.values.map(percent))}; its predict workers took ${fmt(calls.workers.cpuMs, 3)} ms per row in batches of ${fmt(calls.workers.meanBatch, 1)} rows (${percent(calls.workers.meanPadding)} padding), ` +
-        `against ${fmt(rows.workers.cpuMs, 3)} ms in batches of ${fmt(rows.workers.meanBatch, 1)} (${percent(rows.workers.meanPadding)}).`,
+        `against ${fmt(rows.workers.cpuMs, 3)} ms in batches of ${fmt(rows.workers.meanBatch, 1)} (${percent(rows.workers.meanPadding)}). ` +
+        sleepsLine(calls.workers, rows.workers, 'row'),
     );
     console.log(extra.at(-1));
   }
@@ -505,7 +513,7 @@ try {
       `The targets that compare paths (c=${Math.max(...CONCURRENCY)} and c=1) are judged on ${ROUNDS} rounds after the table's runs, each path at c=${Math.max(...CONCURRENCY)} warmed again until steady first: in each, the paths run ${SECONDS} s each back to back (the order reversed every other round), a ratio is taken within one round, and the median round is kept; the notes list every round. The gateway's figures there are at LOG_LEVEL=info.`,
       `floor: at c=${Math.max(...CONCURRENCY)} only, a bare node:http and a bare Fastify server (http-floor-server.mjs, with the gateway's V8 flags) read the same requests and answer a classify-shaped JSON, with no auth, metrics, log line or anything behind them; the gateway column is their CPU. The notes set the gateway against them.`,
       'token cache off: a second gateway at LOG_LEVEL=info beside the first, same tokenizer and inference, with GATEWAY_TOKEN_CACHE_BYTES=0: every text goes to the tokenizer (its own cache warm), as texts the gateway has not seen lately do. The targets are judged with the cache on (the default); the notes give this row against them.',
-      `the call shape (in the rounds at c=${Math.max(...CONCURRENCY)} only): the in-process batcher and workers alone, fed the texts' ids (no tokenizing, no hop), once as single rows from ${Math.max(...CONCURRENCY)} loops and once as calls of as many rows as the gateway's merged Predicts carried in the table's run, one call at a time as the gateway sends them. predict workers: the ${WORKERS} busiest threads of the process besides its main one (/proc), inference's or the benchmark's.`,
+      `the call shape (in the rounds at c=${Math.max(...CONCURRENCY)} only): the in-process batcher and workers alone, fed the texts' ids (no tokenizing, no hop), once as single rows from ${Math.max(...CONCURRENCY)} loops and once as calls of as many rows as the gateway's merged Predicts carried in the table's run, one call at a time as the gateway sends them. predict workers: the ${WORKERS} busiest threads of the process besides its main one (/proc), inference's or the benchmark's: their CPU and their sleeps (voluntary context switches: a worker that finishes a batch with none queued blocks until the next one), both per classify or per row.`,
     ],
     runs,
     extra,
