@@ -450,10 +450,12 @@ try {
     const cost = servingCpu(r.gw) + r.gw.cpuMsPerUnit.loadgen;
     // Cores kept busy = CPU per request × requests per second: where the measured share falls short
     // of the bound, the stack left cores idle that in-process kept busy.
+    // How far the round's cost is from that: a round already under it says so rather than "-0.04 ms under".
+    const lacking = (over) => (over > 0 ? `${fmt(over, 3)} ms under that round's` : `which that round already was, by ${fmt(-over, 3)} ms`);
     const cores = (x) => fmt(((servingCpu(x) + (x.cpuMsPerUnit.loadgen ?? 0)) * x.rps) / 1000, 2);
     extra.push(
       `c=${top} throughput is bound by CPU once both cores are busy: the share of in-process is then at most in-process CPU / (serving CPU + load generator CPU), in the median round ${fmt(servingCpu(r.ip), 3)} / (${fmt(servingCpu(r.gw), 3)} + ${fmt(r.gw.cpuMsPerUnit.loadgen, 3)}) = ${percent(servingCpu(r.ip) / cost)} (measured ${percent(share.value)}). ` +
-        `75% needs the stack and its load generator at ${fmt(servingCpu(r.ip) / 0.75, 3)} ms per request or less, ${fmt(cost - servingCpu(r.ip) / 0.75, 3)} ms under that round's. ` +
+        `75% needs the stack and its load generator at ${fmt(servingCpu(r.ip) / 0.75, 3)} ms per request or less, ${lacking(cost - servingCpu(r.ip) / 0.75)}. ` +
         `Cores kept busy in that round (CPU per request × requests/s): in-process ${cores(r.ip)} of ${availableParallelism()}, the gateway path ${cores(r.gw)} with its load generator; inference's workers ran batches ${percent(r.gw.workersBusy)} of the time. ` +
         // The same model, batcher and predict workers on both sides: where their CPU per classify
         // differs, it is the work the path hands them (the batches, the gaps between them).
