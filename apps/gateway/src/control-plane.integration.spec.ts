@@ -260,7 +260,8 @@ describe('control plane in the gateway: keys, rollouts, shadow and metrics (fake
         expect(r.body.predictions[0].scores.spam).toBeCloseTo(fakeSpamProbability(fakeEncode(texts[i])), 5);
         expect(r.body.predictions[1].scores.spam).toBeCloseTo(fakeSpamProbability(fakeEncode('free')), 5);
       });
-      // At most DOWNSTREAM_MAX_IN_FLIGHT (1) Predict call per inference replica is out at once (each takes 50 ms here); the rest wait and leave together.
+      // At most DOWNSTREAM_MAX_IN_FLIGHT (1) Predict call per inference replica is out at once (each takes 50 ms here), plus
+      // one early call once DOWNSTREAM_EARLY_CALL_ROWS (32) rows wait; the rest wait and leave together.
       expect(count('predict') - before.predict).toBeLessThan(24);
       expect(count('encode') - before.encode).toBeLessThanOrEqual(24);
     } finally {

@@ -31,6 +31,9 @@ const schema = z.object({
   DOWNSTREAM_MAX_IN_FLIGHT: int(1),
   // Rows (texts) per merged call: at most the tokenizer's MAX_TEXTS_PER_REQUEST, and a batch inference can take.
   DOWNSTREAM_MAX_ROWS: int(256),
+  // While those calls are out, one more per slot may leave once this many rows wait for it, so the
+  // service has its next call queued before the last one finishes. 0 turns early calls off.
+  DOWNSTREAM_EARLY_CALL_ROWS: z.coerce.number().int().min(0).default(32),
   // The near cache of token ids, in bytes: a hot text skips the tokenizer hop (a round trip, and
   // CPU on both sides). 0 turns it off, so every text goes to the tokenizer (and its own cache).
   GATEWAY_TOKEN_CACHE_BYTES: z.coerce.number().int().min(0).default(16 * 1024 * 1024),

@@ -185,4 +185,53 @@ describe('Coalescer', () => {
     await tick();
     expect(log).toEqual(['sent e', 'answered e', 'a turn later']);
   });
+
+  it('sends one early call per slot once enough rows wait, never a small one, and no third', async () => {
+    const { calls, run } = fakeDownstream();
+    const c = new Coalescer(run, { maxInFlight: 1, maxRows: 100, earlyCallRows: 4 });
+    const first = c.submit('k', member('a'));
+    // Three rows wait behind the call that is out: too few for an early call.
+    const waiting = [c.submit('k', member('b')), c.submit('k', member('d', 2))];
+    expect(calls).toHaveLength(1);
+    // The fourth row: they leave together before the first call has answered.
+    waiting.push(c.submit('k', member('e')));
+    expect(calls.map((x) => x.items)).toEqual([['a'], ['b', 'd', 'e']]);
+    // Two calls out (the slot and its early call): more rows wait, however many.
+    const later = ['f', 'g', 'h', 'i', 'j'].map((item) => c.submit('k', member(item)));
+    expect(calls).toHaveLength(2);
+    // An answer frees a slot: what waits leaves at once, and each request gets its own answer.
+    calls[0].answer();
+    expect(await first).toBe('A');
+    await tick();
+    expect(calls[2].items).toEqual(['f', 'g', 'h', 'i', 'j']);
+    calls[1].answer();
+    calls[2].answer();
+    expect(await Promise.all([...waiting, ...later])).toEqual(['B', 'D', 'E', 'F', 'G', 'H', 'I', 'J']);
+  });
+
+  it('counts only the rows still waiting toward an early call: expired ones and those already sent do not', async () => {
+    const { calls, run } = fakeDownstream();
+    const c = new Coalescer(run, { maxInFlight: 1, maxRows: 100, earlyCallRows: 3 });
+    void c.submit('k', member('a'));
+    const late = c.submit('k', member('late', 2, Date.now() + 5));
+    await new Promise((r) => setTimeout(r, 10));
+    // The answer drops the expired member (2 rows) and sends b alone; 1 row counts now, not 3.
+    void c.submit('k', member('b'));
+    calls[0].answer();
+    await expect(late).rejects.toMatchObject({ code: ErrorCode.DEADLINE_EXCEEDED });
+    await tick();
+    expect(calls.map((x) => x.items)).toEqual([['a'], ['b']]);
+    void c.submit('k', member('d'));
+    void c.submit('k', member('e'));
+    expect(calls).toHaveLength(2);
+    void c.submit('k', member('f'));
+    expect(calls.map((x) => x.items)).toEqual([['a'], ['b'], ['d', 'e', 'f']]);
+  });
+
+  it('sends nothing early without earlyCallRows', () => {
+    const { calls, run } = fakeDownstream();
+    const c = new Coalescer(run, { maxInFlight: 1, maxRows: 100 });
+    for (const item of 'abcdefghij') void c.submit('k', member(item, 10));
+    expect(calls).toHaveLength(1);
+  });
 });

@@ -17,6 +17,13 @@ export interface CoalescerOptions<Item> {
   maxInFlight: number | ((key: string, next: Item) => number);
   /** Rows per merged call (the downstream service's own per-call bound). */
   maxRows: number;
+  /**
+   * While `maxInFlight` calls are out, as many more may leave early, each once at least this many
+   * rows wait for it: the downstream service then has its next call queued before the last one's
+   * rows finish, instead of idling through the round trip. Below it, requests wait for an answer
+   * as before, so an early call is never a small one. 0 (or unset): none leave early.
+   */
+  earlyCallRows?: number;
 }
 
 interface Waiting<Item, Result> extends Member<Item> {
@@ -27,6 +34,8 @@ interface Waiting<Item, Result> extends Member<Item> {
 interface Lane<Item, Result> {
   inFlight: number;
   queue: Waiting<Item, Result>[];
+  /** Rows waiting in `queue`. */
+  rows: number;
 }
 
 /**
@@ -34,7 +43,8 @@ interface Lane<Item, Result> {
  * one, as TEI's router batches in front of its model: while `maxInFlight` calls for a key
  * are out, new requests queue, and each answer sends everything queued as one call. There
  * is no timer, so a lone request leaves at once and low load pays no latency; under load a
- * hop costs one gRPC call per batch instead of one per request, on both sides of it.
+ * hop costs one gRPC call per batch instead of one per request, on both sides of it. Under
+ * heavy load one more call may go before an answer comes back (`earlyCallRows`).
  *
  * `run` gets the members in order and returns one result per member. If a merged call is
  * refused as INVALID_ARGUMENT (one member's input), each member is sent again alone, so one
@@ -51,12 +61,22 @@ export class Coalescer<Item, Result> {
   submit(key: string, member: Member<Item>): Promise<Result> {
     let lane = this.lanes.get(key);
     if (!lane) {
-      lane = { inFlight: 0, queue: [] };
+      lane = { inFlight: 0, queue: [], rows: 0 };
       this.lanes.set(key, lane);
     }
     const promise = new Promise<Result>((resolve, reject) => lane.queue.push({ ...member, resolve, reject }));
-    if (lane.inFlight < this.limit(key, member.item)) this.flush(key, lane);
+    lane.rows += member.rows;
+    if (this.mayLeave(key, lane)) this.flush(key, lane);
     return promise;
+  }
+
+  /** Whether a call may leave now: a slot is free, or enough rows wait for an early one. */
+  private mayLeave(key: string, lane: Lane<Item, Result>): boolean {
+    if (lane.queue.length === 0) return false;
+    const limit = this.limit(key, lane.queue[0].item);
+    if (lane.inFlight < limit) return true;
+    const early = this.options.earlyCallRows ?? 0;
+    return early > 0 && lane.inFlight < 2 * limit && lane.rows >= early;
   }
 
   private limit(key: string, next: Item): number {
@@ -73,11 +93,13 @@ export class Coalescer<Item, Result> {
       const next = lane.queue[0];
       if (next.deadline <= now) {
         lane.queue.shift();
+        lane.rows -= next.rows;
         next.reject(new ServableError(ErrorCode.DEADLINE_EXCEEDED, 'deadline passed while waiting for a downstream call'));
         continue;
       }
       if (batch.length > 0 && rows + next.rows > this.options.maxRows) break;
       batch.push(lane.queue.shift()!);
+      lane.rows -= next.rows;
       rows += next.rows;
     }
     if (batch.length === 0) {
@@ -92,7 +114,7 @@ export class Coalescer<Item, Result> {
       if (released) return false;
       released = true;
       lane.inFlight--;
-      if (lane.queue.length > 0 && lane.inFlight < this.limit(key, lane.queue[0].item)) return this.flush(key, lane);
+      if (this.mayLeave(key, lane)) return this.flush(key, lane);
       if (lane.queue.length === 0 && lane.inFlight === 0) this.lanes.delete(key);
       return false;
     };

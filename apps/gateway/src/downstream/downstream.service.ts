@@ -73,8 +73,9 @@ export class DownstreamService implements OnModuleInit, OnModuleDestroy {
     // The bound is per replica that can take the call, so more replicas get more merged calls at once.
     const perReplica = config.DOWNSTREAM_MAX_IN_FLIGHT;
     const maxRows = config.DOWNSTREAM_MAX_ROWS;
-    this.encodes = new Coalescer((members) => this.encodeMerged(members), { maxInFlight: (_, next) => perReplica * this.tokenizer.spread(next.tokenizerHash), maxRows });
-    this.predicts = new Coalescer((members) => this.predictMerged(members), { maxInFlight: (key) => perReplica * this.inference.spread(key), maxRows });
+    const earlyCallRows = config.DOWNSTREAM_EARLY_CALL_ROWS;
+    this.encodes = new Coalescer((members) => this.encodeMerged(members), { maxInFlight: (_, next) => perReplica * this.tokenizer.spread(next.tokenizerHash), maxRows, earlyCallRows });
+    this.predicts = new Coalescer((members) => this.predictMerged(members), { maxInFlight: (key) => perReplica * this.inference.spread(key), maxRows, earlyCallRows });
     if (config.GATEWAY_TOKEN_CACHE_BYTES > 0) this.nearCache = new TokenIdCache(config.GATEWAY_TOKEN_CACHE_BYTES);
     // Children bound once: prom-client checks and hashes a label object on every inc.
     this.nearHits = metrics.tokenCacheLookups.labels('hit');
