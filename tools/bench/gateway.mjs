@@ -223,13 +223,15 @@ try {
   const measureInProcess = (c, seconds = SECONDS) => measureLoop({ path: 'in-process (tokenize + same batcher)', c, task: classifyInProcess }, seconds);
   // The call shape alone, in-process with no hop, no HTTP and no tokenizing (the ids known, as the
   // gateway's near cache has them): single rows from `c` loops, or, as the gateway feeds inference
-  // at the top concurrency, calls of `rows` rows one at a time (DOWNSTREAM_MAX_IN_FLIGHT=1).
+  // at the top concurrency, calls of `rows` rows `inFlight` at a time: one per slot
+  // (DOWNSTREAM_MAX_IN_FLIGHT=1), and one early call beside it unless DOWNSTREAM_EARLY_CALL_ROWS=0.
+  const callsAtOnce = Number(process.env.DOWNSTREAM_EARLY_CALL_ROWS ?? 32) > 0 ? 2 : 1;
   const idsOf = await Promise.all(texts.map(async (text) => Int32Array.from((await native.encode(text)).getIds())));
   const measureShape = ({ c = 1, rows = 1 }, seconds = SECONDS) => {
     let next = 0;
     return rows === 1
       ? measureLoop({ path: `in-process predict, single rows at c=${c}`, c, task: (loop) => inProcess.predict(idsOf[loop % idsOf.length]) }, seconds)
-      : measureLoop({ path: `in-process predict, calls of ${rows} rows one at a time`, c, rows, task: () => inProcess.predictRows(Array.from({ length: rows }, () => idsOf[next++ % idsOf.length])) }, seconds);
+      : measureLoop({ path: `in-process predict, calls of ${rows} rows ${callsAtOnce} at a time`, c: callsAtOnce, rows, task: () => inProcess.predictRows(Array.from({ length: rows }, () => idsOf[next++ % idsOf.length])) }, seconds);
   };
   const measureInference = async (stack, c, seconds = SECONDS) => {
     const cpuUsed = cpuMeter(stack.pids);
@@ -478,7 +480,7 @@ try {
     const shape = medianRound(rounds.top, (r) => r.calls.rps / r.rows.rps);
     const { rows, calls } = shape.round;
     extra.push(
-      `What the shape of the gateway's calls costs by itself, in-process predict alone (ids known, as the gateway's near cache has them; no hop, HTTP or tokenizing), calls of ${callRows} rows one at a time, as the gateway sends them, ran ${fmt(calls.rps, 0)} rows/s, ` +
+      `What the shape of the gateway's calls costs by itself, in-process predict alone (ids known, as the gateway's near cache has them; no hop, HTTP or tokenizing), calls of ${callRows} rows ${callsAtOnce} at a time, as the gateway sends them under load, ran ${fmt(calls.rps, 0)} rows/s, ` +
         `${percent(shape.value)} of single rows at c=${top} (${fmt(rows.rps, 0)})${overRounds(shape.values.map(percent))}; its predict workers took ${fmt(calls.workers.cpuMs, 3)} ms per row in batches of ${fmt(calls.workers.meanBatch, 1)} rows (${percent(calls.workers.meanPadding)} padding), ` +
         `against ${fmt(rows.workers.cpuMs, 3)} ms in batches of ${fmt(rows.workers.meanBatch, 1)} (${percent(rows.workers.meanPadding)}). ` +
         sleepsLine(calls.workers, rows.workers, 'row'),
@@ -506,7 +508,7 @@ try {
   const file = writeResults('gateway', {
     title: `Classify, one text per request, on ${MODEL} v${version}.`,
     at: new Date().toISOString(),
-    machine: machine(h2loadVersion, { 'inference worker threads': WORKERS, backend, DOWNSTREAM_MAX_IN_FLIGHT: process.env.DOWNSTREAM_MAX_IN_FLIGHT ?? 'default' }),
+    machine: machine(h2loadVersion, { 'inference worker threads': WORKERS, backend, DOWNSTREAM_MAX_IN_FLIGHT: process.env.DOWNSTREAM_MAX_IN_FLIGHT ?? 'default', DOWNSTREAM_EARLY_CALL_ROWS: process.env.DOWNSTREAM_EARLY_CALL_ROWS ?? 'default' }),
     description: [
       `${texts.length} SpamAssassin paragraphs of ${picked.map((x) => x.ids).join(', ')} ids (spread-out length quantiles, the median first): at concurrency 1 the median one only, else connection, h2load process or in-process loop k sends text k % ${texts.length}. ${SECONDS} s per run, ${warmupDescription(Math.max(...CONCURRENCY))}, which also puts every text in the gateway's near cache of token ids and the tokenizer's cache.`,
       'in-process: the native tokenizer (no cache) and the inference app\'s own DynamicBatcher and WorkerPool, with the service\'s batching, in the benchmark process.',
@@ -515,7 +517,7 @@ try {
       `The targets that compare paths (c=${Math.max(...CONCURRENCY)} and c=1) are judged on ${ROUNDS} rounds after the table's runs, each path at c=${Math.max(...CONCURRENCY)} warmed again until steady first: in each, the paths run ${SECONDS} s each back to back (the order reversed every other round), a ratio is taken within one round, and the median round is kept; the notes list every round. The gateway's figures there are at LOG_LEVEL=info.`,
       `floor: at c=${Math.max(...CONCURRENCY)} only, a bare node:http and a bare Fastify server (http-floor-server.mjs, with the gateway's V8 flags) read the same requests and answer a classify-shaped JSON, with no auth, metrics, log line or anything behind them; the gateway column is their CPU. The notes set the gateway against them.`,
       'token cache off: a second gateway at LOG_LEVEL=info beside the first, same tokenizer and inference, with GATEWAY_TOKEN_CACHE_BYTES=0: every text goes to the tokenizer (its own cache warm), as texts the gateway has not seen lately do. The targets are judged with the cache on (the default); the notes give this row against them.',
-      `the call shape (in the rounds at c=${Math.max(...CONCURRENCY)} only): the in-process batcher and workers alone, fed the texts' ids (no tokenizing, no hop), once as single rows from ${Math.max(...CONCURRENCY)} loops and once as calls of as many rows as the gateway's merged Predicts carried in the table's run, one call at a time as the gateway sends them. predict workers: the ${WORKERS} busiest threads of the process besides its main one (/proc), inference's or the benchmark's: their CPU and their sleeps (voluntary context switches: a worker that finishes a batch with none queued blocks until the next one), both per classify or per row.`,
+      `the call shape (in the rounds at c=${Math.max(...CONCURRENCY)} only): the in-process batcher and workers alone, fed the texts' ids (no tokenizing, no hop), once as single rows from ${Math.max(...CONCURRENCY)} loops and once as calls of as many rows as the gateway's merged Predicts carried in the table's run, ${callsAtOnce} calls at a time as the gateway sends them under load (one per slot, DOWNSTREAM_MAX_IN_FLIGHT=1, and one early call beside it unless DOWNSTREAM_EARLY_CALL_ROWS=0). predict workers: the ${WORKERS} busiest threads of the process besides its main one (/proc), inference's or the benchmark's: their CPU and their sleeps (voluntary context switches: a worker that finishes a batch with none queued blocks until the next one), both per classify or per row.`,
     ],
     runs,
     extra,
