@@ -157,7 +157,7 @@ export function busiestThreadsCpuMeter(pid, count) {
     for (const tid of readdirSync(`/proc/${pid}/task`)) {
       if (tid === String(pid)) continue;
       const ms = processCpuMs(pid, tid);
-      const sleeps = voluntarySwitches(pid, tid);
+      const sleeps = statusNumber(`/proc/${pid}/task/${tid}/status`, 'voluntary_ctxt_switches');
       if (ms !== undefined && sleeps !== undefined) out.set(tid, { ms, sleeps });
     }
     return out;
@@ -172,22 +172,23 @@ export function busiestThreadsCpuMeter(pid, count) {
   };
 }
 
-/** Times a thread gave up the CPU to wait (voluntary_ctxt_switches in /proc), or undefined when it is gone. */
-function voluntarySwitches(pid, tid) {
+/**
+ * One numeric field of a /proc status file (a process's or a thread's), or undefined when the file
+ * is gone or lacks it. The field is matched at the start of its line: "voluntary_ctxt_switches" is
+ * also the tail of "nonvoluntary_ctxt_switches".
+ */
+function statusNumber(path, field) {
   try {
-    return Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8'))?.[1]);
+    const value = new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(readFileSync(path, 'utf8'))?.[1];
+    return value === undefined ? undefined : Number(value);
   } catch {
     return undefined;
   }
 }
 
 function statusMb(pid, field) {
-  try {
-    const kb = new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb ? Number(kb) / 1024 : NaN;
-  } catch {
-    return NaN;
-  }
+  const kb = statusNumber(`/proc/${pid}/status`, field);
+  return kb === undefined ? NaN : kb / 1024;
 }
 
 /** Resident memory of a process in MB (VmRSS from /proc), or NaN when it is gone. */

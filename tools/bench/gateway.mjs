@@ -223,9 +223,10 @@ try {
   const measureInProcess = (c, seconds = SECONDS) => measureLoop({ path: 'in-process (tokenize + same batcher)', c, task: classifyInProcess }, seconds);
   // The call shape alone, in-process with no hop, no HTTP and no tokenizing (the ids known, as the
   // gateway's near cache has them): single rows from `c` loops, or, as the gateway feeds inference
-  // at the top concurrency, calls of `rows` rows `inFlight` at a time: one per slot
-  // (DOWNSTREAM_MAX_IN_FLIGHT=1), and one early call beside it unless DOWNSTREAM_EARLY_CALL_ROWS=0.
-  const callsAtOnce = Number(process.env.DOWNSTREAM_EARLY_CALL_ROWS ?? 32) > 0 ? 2 : 1;
+  // at the top concurrency, calls of `rows` rows `callsAtOnce` at a time: one per slot
+  // (DOWNSTREAM_MAX_IN_FLIGHT, default 1), and an early call beside each unless
+  // DOWNSTREAM_EARLY_CALL_ROWS=0 (the stack's gateways read the same environment).
+  const callsAtOnce = Number(process.env.DOWNSTREAM_MAX_IN_FLIGHT ?? 1) * (Number(process.env.DOWNSTREAM_EARLY_CALL_ROWS ?? 32) > 0 ? 2 : 1);
   const idsOf = await Promise.all(texts.map(async (text) => Int32Array.from((await native.encode(text)).getIds())));
   const measureShape = ({ c = 1, rows = 1 }, seconds = SECONDS) => {
     let next = 0;
@@ -517,7 +518,7 @@ try {
       `The targets that compare paths (c=${Math.max(...CONCURRENCY)} and c=1) are judged on ${ROUNDS} rounds after the table's runs, each path at c=${Math.max(...CONCURRENCY)} warmed again until steady first: in each, the paths run ${SECONDS} s each back to back (the order reversed every other round), a ratio is taken within one round, and the median round is kept; the notes list every round. The gateway's figures there are at LOG_LEVEL=info.`,
       `floor: at c=${Math.max(...CONCURRENCY)} only, a bare node:http and a bare Fastify server (http-floor-server.mjs, with the gateway's V8 flags) read the same requests and answer a classify-shaped JSON, with no auth, metrics, log line or anything behind them; the gateway column is their CPU. The notes set the gateway against them.`,
       'token cache off: a second gateway at LOG_LEVEL=info beside the first, same tokenizer and inference, with GATEWAY_TOKEN_CACHE_BYTES=0: every text goes to the tokenizer (its own cache warm), as texts the gateway has not seen lately do. The targets are judged with the cache on (the default); the notes give this row against them.',
-      `the call shape (in the rounds at c=${Math.max(...CONCURRENCY)} only): the in-process batcher and workers alone, fed the texts' ids (no tokenizing, no hop), once as single rows from ${Math.max(...CONCURRENCY)} loops and once as calls of as many rows as the gateway's merged Predicts carried in the table's run, ${callsAtOnce} calls at a time as the gateway sends them under load (one per slot, DOWNSTREAM_MAX_IN_FLIGHT=1, and one early call beside it unless DOWNSTREAM_EARLY_CALL_ROWS=0). predict workers: the ${WORKERS} busiest threads of the process besides its main one (/proc), inference's or the benchmark's: their CPU and their sleeps (voluntary context switches: a worker that finishes a batch with none queued blocks until the next one), both per classify or per row.`,
+      `the call shape (in the rounds at c=${Math.max(...CONCURRENCY)} only): the in-process batcher and workers alone, fed the texts' ids (no tokenizing, no hop), once as single rows from ${Math.max(...CONCURRENCY)} loops and once as calls of as many rows as the gateway's merged Predicts carried in the table's run, ${callsAtOnce} calls at a time as the gateway sends them under load (one per slot, DOWNSTREAM_MAX_IN_FLIGHT, and an early call beside each unless DOWNSTREAM_EARLY_CALL_ROWS=0). predict workers: the ${WORKERS} busiest threads of the process besides its main one (/proc), inference's or the benchmark's: their CPU and their sleeps (voluntary context switches: a worker that finishes a batch with none queued blocks until the next one), both per classify or per row.`,
     ],
     runs,
     extra,
