@@ -3,8 +3,8 @@ import { RpcException } from '@nestjs/microservices';
 import { randomUUID } from 'node:crypto';
 import { Observable, throwError } from 'rxjs';
 import { ErrorCode, ServableError } from '@servable/contracts';
-import { toGrpcError } from '@servable/contracts/grpc';
-import { grpcRequestContext, requestLogFields } from './request-context';
+import { toGrpcError, type GrpcErrorPayload } from '@servable/contracts/grpc';
+import { grpcRequestContext, requestLogFields, type RequestContext } from './request-context';
 
 /**
  * Maps every error a gRPC handler throws onto the taxonomy. A ServableError
@@ -20,19 +20,28 @@ export class GrpcExceptionFilter implements RpcExceptionFilter<unknown> {
   catch(exception: unknown, host: ArgumentsHost): Observable<never> {
     // A gRPC handler's arguments are (request, metadata, call); the call's path names the method.
     const method = (host.getArgByIndex(2) as { getPath?: () => string } | undefined)?.getPath?.() ?? 'gRPC call';
-    const ids = requestLogFields(grpcRequestContext(host.getArgByIndex(1)));
-    if (exception instanceof ServableError) {
-      this.logger.warn({ ...ids, method, code: exception.code }, `${method} failed: ${exception.code}: ${exception.message}`);
-      return throwError(() => toGrpcError(exception));
-    }
     if (exception instanceof RpcException) {
       const error = exception.getError();
       if (typeof error === 'object' && error !== null && 'code' in error) return throwError(() => error);
     }
-    const errorId = randomUUID();
-    this.logger.error({ ...ids, err: exception, errorId, method }, `${method}: unhandled error ${errorId}`);
-    return throwError(() =>
-      toGrpcError(new ServableError(ErrorCode.INTERNAL, `internal error (errorId ${errorId})`)),
-    );
+    const failure = grpcFailure(exception, method, grpcRequestContext(host.getArgByIndex(1)), this.logger);
+    return throwError(() => failure);
   }
+}
+
+/**
+ * The status a failed gRPC request answers with, logged as the filter above logs it: a
+ * ServableError at warn with its code, anything else at error with a new errorId (the caller
+ * gets INTERNAL and the id). For a request that is not a call of its own, such as an item of
+ * inference's PredictStream.
+ */
+export function grpcFailure(exception: unknown, method: string, context: RequestContext | undefined, logger: Pick<Logger, 'warn' | 'error'>): GrpcErrorPayload {
+  const ids = requestLogFields(context);
+  if (exception instanceof ServableError) {
+    logger.warn({ ...ids, method, code: exception.code }, `${method} failed: ${exception.code}: ${exception.message}`);
+    return toGrpcError(exception);
+  }
+  const errorId = randomUUID();
+  logger.error({ ...ids, err: exception, errorId, method }, `${method}: unhandled error ${errorId}`);
+  return toGrpcError(new ServableError(ErrorCode.INTERNAL, `internal error (errorId ${errorId})`));
 }

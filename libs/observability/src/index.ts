@@ -10,7 +10,7 @@ export {
 } from './request-context';
 export { createLogger, loggerModule, pinoOptions, requestLoggingMiddleware } from './logger';
 export { grpcServerStrategy } from './grpc-server';
-export { GrpcExceptionFilter } from './grpc-exception.filter';
+export { GrpcExceptionFilter, grpcFailure } from './grpc-exception.filter';
 export { GrpcHealthController } from './grpc-health.controller';
 export { withTimeout } from './with-timeout';
 export { installLeanAsyncResourceBind } from './async-resource-bind';

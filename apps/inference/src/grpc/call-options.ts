@@ -5,7 +5,7 @@ import type { CancelSignal, SubmitOptions } from '../batching/dynamic-batcher';
  * already finished, so this must be cheap: AbortController builds a
  * DOMException (with a stack) on every abort.
  */
-class CallCancellation implements CancelSignal {
+export class CallCancellation implements CancelSignal {
   aborted = false;
   private listener?: () => void;
 

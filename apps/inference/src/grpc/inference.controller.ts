@@ -1,11 +1,13 @@
 import { Controller } from '@nestjs/common';
 import type { Metadata } from '@grpc/grpc-js';
+import type { Observable } from 'rxjs';
 import { ServableError } from '@servable/contracts';
 import { grpcRequestContext, tracingEnabled } from '@servable/observability';
 import { int64ToNumber, servableInferenceV1 as v1 } from '@servable/contracts/grpc';
 import { ModelManager } from '../models/model-manager.service';
 import { PredictService } from '../models/predict.service';
 import { submitOptionsFrom } from './call-options';
+import { servePredictStream } from './predict-stream';
 
 function spec(request: { modelSpec?: v1.ModelSpec | null }): { name: string; version: number } {
   const name = request.modelSpec?.name ?? '';
@@ -23,6 +25,11 @@ export class InferenceController implements v1.InferenceServiceController {
 
   predict(request: v1.PredictRequest, metadata: Metadata, call?: unknown): Promise<v1.PredictResponse> {
     return this.predictor.predict(request, submitOptionsFrom(call), tracingEnabled() ? grpcRequestContext(metadata) : undefined);
+  }
+
+  /** The gateway's hop: Predicts as items of one stream, each answered as soon as its rows ran (servePredictStream). */
+  predictStream(requests: Observable<v1.PredictStreamRequest>): Observable<v1.PredictStreamResponse> {
+    return servePredictStream(requests, (request, options, caller) => this.predictor.predict(request, options, caller));
   }
 
   async loadModel(request: v1.LoadModelRequest): Promise<v1.LoadModelResponse> {

@@ -71,6 +71,8 @@ export async function startForTest(
 
 export interface InferenceClient {
   call<T>(method: string, request: unknown, options?: grpc.CallOptions): Promise<T>;
+  /** A PredictStream (bidirectional). */
+  stream(): grpc.ClientDuplexStream<unknown, unknown>;
   close(): void;
 }
 
@@ -85,6 +87,7 @@ export function inferenceClient(url: string): InferenceClient {
         const fn = (client as unknown as Record<string, Function>)[method].bind(client);
         fn(request, new grpc.Metadata(), options, (err: grpc.ServiceError | null, reply: T) => (err ? reject(err) : resolve(reply)));
       }),
+    stream: () => (client as unknown as { predictStream(): grpc.ClientDuplexStream<unknown, unknown> }).predictStream(),
     close: () => client.close(),
   };
 }

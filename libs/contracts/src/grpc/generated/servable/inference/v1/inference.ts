@@ -91,6 +91,53 @@ export interface PredictResponse_OutputsEntry {
   value?: Tensor | undefined;
 }
 
+/** One Predict on a PredictStream. */
+export interface PredictStreamItem {
+  /**
+   * The caller's name for the item, unique among its items in flight on the
+   * stream; its result carries it back.
+   */
+  id: number;
+  request?:
+    | PredictRequest
+    | undefined;
+  /**
+   * Milliseconds the item may take from its arrival, as a unary call's
+   * grpc-timeout; 0: no deadline.
+   */
+  timeoutMs: number;
+  /** The caller's x-request-id and W3C traceparent (a unary call's metadata). */
+  requestId: string;
+  traceparent: string;
+}
+
+/** Items sent together: the requests that reached the caller in the same turn. */
+export interface PredictStreamRequest {
+  items: PredictStreamItem[];
+}
+
+export interface PredictStreamResult {
+  id: number;
+  /** Set when the item succeeded. */
+  response?:
+    | PredictResponse
+    | undefined;
+  /**
+   * Otherwise the gRPC status code and message the unary Predict would have
+   * answered with, and what its trailers would have said: the taxonomy's
+   * error code (x-servable-error-code) and retry-after, 0 when not given.
+   */
+  code: number;
+  message: string;
+  errorCode: string;
+  retryAfterSeconds: number;
+}
+
+/** Results of the items that finished together (a batch's rows finish at once). */
+export interface PredictStreamResponse {
+  results: PredictStreamResult[];
+}
+
 export interface LoadModelRequest {
   modelSpec?: ModelSpec | undefined;
 }
@@ -138,6 +185,20 @@ export interface GetModelStatusResponse {
 export interface InferenceServiceClient {
   predict(request: PredictRequest, metadata: Metadata, ...rest: any): Observable<PredictResponse>;
 
+  /**
+   * The gateway's hop: Predicts as items of one long-lived stream per gateway
+   * and replica. Each item is answered on its own, as soon as its rows have
+   * run, so a caller's rows reach the batch queue as they arrive and none waits
+   * for the rows of another call (what a unary call carrying many requests'
+   * rows would make them do).
+   */
+
+  predictStream(
+    request: Observable<PredictStreamRequest>,
+    metadata: Metadata,
+    ...rest: any
+  ): Observable<PredictStreamResponse>;
+
   loadModel(request: LoadModelRequest, metadata: Metadata, ...rest: any): Observable<LoadModelResponse>;
 
   unloadModel(request: UnloadModelRequest, metadata: Metadata, ...rest: any): Observable<UnloadModelResponse>;
@@ -156,6 +217,20 @@ export interface InferenceServiceController {
     metadata: Metadata,
     ...rest: any
   ): Promise<PredictResponse> | Observable<PredictResponse> | PredictResponse;
+
+  /**
+   * The gateway's hop: Predicts as items of one long-lived stream per gateway
+   * and replica. Each item is answered on its own, as soon as its rows have
+   * run, so a caller's rows reach the batch queue as they arrive and none waits
+   * for the rows of another call (what a unary call carrying many requests'
+   * rows would make them do).
+   */
+
+  predictStream(
+    request: Observable<PredictStreamRequest>,
+    metadata: Metadata,
+    ...rest: any
+  ): Observable<PredictStreamResponse>;
 
   loadModel(
     request: LoadModelRequest,
@@ -184,7 +259,7 @@ export function InferenceServiceControllerMethods() {
       GrpcMethod("InferenceService", method)(constructor.prototype[method], method, descriptor);
       Object.defineProperty(constructor.prototype, method, descriptor);
     }
-    const grpcStreamMethods: string[] = [];
+    const grpcStreamMethods: string[] = ["predictStream"];
     for (const method of grpcStreamMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
       GrpcStreamMethod("InferenceService", method)(constructor.prototype[method], method, descriptor);
