@@ -247,11 +247,11 @@ describe('control plane in the gateway: keys, rollouts, shadow and metrics (fake
     }, 10_000, 50);
   });
 
-  it('merges concurrent requests into fewer downstream calls, and gives each request its own answer', async () => {
+  it('merges concurrent Encodes into fewer calls, sends the Predicts as items of one stream, and gives each request its own answer', async () => {
     const count = (method: string) => plane.seen.filter((c) => c.method === method).length;
     plane.predictDelayMs = 50;
     try {
-      const before = { encode: count('encode'), predict: count('predict') };
+      const before = { encode: count('encode'), predict: count('predict'), messages: plane.streamMessages };
       const texts = Array.from({ length: 24 }, (_, i) => (i % 2 ? `free free offer number ${i}` : `lunch at ${i}`));
       const replies = await Promise.all(texts.map((text) => call('POST', '/v1/models/spam/versions/1:classify', keys.client, { texts: [text, 'free'] })));
       replies.forEach((r, i) => {
@@ -260,9 +260,12 @@ describe('control plane in the gateway: keys, rollouts, shadow and metrics (fake
         expect(r.body.predictions[0].scores.spam).toBeCloseTo(fakeSpamProbability(fakeEncode(texts[i])), 5);
         expect(r.body.predictions[1].scores.spam).toBeCloseTo(fakeSpamProbability(fakeEncode('free')), 5);
       });
-      // At most DOWNSTREAM_MAX_IN_FLIGHT (1) Predict call per inference replica is out at once (each takes 50 ms here), plus
-      // one early call once DOWNSTREAM_EARLY_CALL_ROWS (32) rows wait; the rest wait and leave together.
-      expect(count('predict') - before.predict).toBeLessThan(24);
+      // One Predict per request, answered on its own; those that reached the gateway in the same turn
+      // left in one message of the stream.
+      expect(count('predict') - before.predict).toBe(24);
+      expect(plane.streamMessages - before.messages).toBeLessThan(24);
+      // At most DOWNSTREAM_MAX_IN_FLIGHT (1) Encode per tokenizer replica is out at once, plus one early
+      // call once DOWNSTREAM_EARLY_CALL_ROWS (32) rows wait; the rest wait and leave together.
       expect(count('encode') - before.encode).toBeLessThanOrEqual(24);
     } finally {
       plane.predictDelayMs = 0;

@@ -19,9 +19,9 @@ const schema = z.object({
   DATA_PLANE_RESOLVE_INTERVAL_MS: int(5_000),
   // How often each replica's grpc.health.v1 status is read: a draining replica stops getting requests within this.
   DATA_PLANE_HEALTH_INTERVAL_MS: int(1_000),
-  // Downstream calls in flight per tokenizer or model version, per replica that can take them; more requests
-  // wait and leave merged in the next call: fewer gRPC calls per request under load (each costs CPU on both
-  // sides), while a lone request never waits.
+  // Encode calls in flight per tokenizer, per replica that can take them; more requests wait and leave
+  // merged in the next call: fewer gRPC calls per request under load (each costs CPU on both sides), while a
+  // lone request never waits. (Predicts are not merged: each is an item of the replica's PredictStream.)
   // 1, not 2: a second call reached inference while the first one's batch ran, and waited there up to
   // BATCH_TIMEOUT_MICROS for rows that could not come (this gateway held them back), with a worker idle. One
   // call at a time reaches an idle batcher, which sends it at once and spreads it over its idle workers.
@@ -29,7 +29,7 @@ const schema = z.object({
   // CPU per request; with the near cache off 9% more (6 of 6) and 18% less; the same at c=16 and c=1.
   // (An earlier stop, before the near cache, found 1 and 2 alike and 4 worse.)
   DOWNSTREAM_MAX_IN_FLIGHT: int(1),
-  // Rows (texts) per merged call: at most the tokenizer's MAX_TEXTS_PER_REQUEST, and a batch inference can take.
+  // Texts per merged Encode: at most the tokenizer's MAX_TEXTS_PER_REQUEST.
   DOWNSTREAM_MAX_ROWS: int(256),
   // While those calls are out, one more per slot may leave once this many rows wait for it, so the
   // service has its next call queued before the last one finishes. 0 turns early calls off.

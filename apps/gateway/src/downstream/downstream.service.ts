@@ -31,13 +31,6 @@ interface EncodeItem {
   context?: RequestContext;
 }
 
-interface PredictItem {
-  model: string;
-  version: number;
-  ids: servableCommonV1.RaggedTensor;
-  context?: RequestContext;
-}
-
 /** The key under which inference replicas hold a version (Replica.holds); a uint64 version arrives as its decimal string. */
 export const versionKey = (model: string, version: number | string) => `${model}/${version}`;
 
@@ -52,7 +45,6 @@ export class DownstreamService implements OnModuleInit, OnModuleDestroy {
   readonly inference: ReplicaSet;
   private onChange: () => void = () => undefined;
   private readonly encodes: Coalescer<EncodeItem, EncodedTexts>;
-  private readonly predicts: Coalescer<PredictItem, servableInferenceV1.PredictResponse>;
   private readonly nearCache?: TokenIdCache;
   private readonly nearHits: { inc(n?: number): void };
   private readonly nearMisses: { inc(n?: number): void };
@@ -61,7 +53,8 @@ export class DownstreamService implements OnModuleInit, OnModuleDestroy {
   constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig, metrics: GatewayMetrics) {
     const root = loadGrpcObject(['tokenizer', 'inference', 'health']);
     const health = service(root, 'grpc.health.v1.Health');
-    const endpoints = (name: string, path: string) => [GrpcEndpoint.factory(name, service(root, path)), GrpcEndpoint.factory(name, health)] as const;
+    const endpoints = (name: string, path: string, streamed?: Record<string, string>) =>
+      [GrpcEndpoint.factory(name, service(root, path), streamed), GrpcEndpoint.factory(name, health)] as const;
     const options = {
       resolveIntervalMs: config.DATA_PLANE_RESOLVE_INTERVAL_MS,
       healthIntervalMs: config.DATA_PLANE_HEALTH_INTERVAL_MS,
@@ -69,13 +62,14 @@ export class DownstreamService implements OnModuleInit, OnModuleDestroy {
       onChange: () => this.onChange(),
     };
     this.tokenizer = new ReplicaSet('tokenizer', config.TOKENIZER_URL, ...endpoints('tokenizer', 'servable.tokenizer.v1.TokenizerService'), options);
-    this.inference = new ReplicaSet('inference', config.INFERENCE_URL, ...endpoints('inference', 'servable.inference.v1.InferenceService'), options);
+    // Predicts go as items of one PredictStream per replica (GrpcItemStream): each is answered as
+    // soon as its own rows have run, so they are not merged here as the tokenizer's Encodes are.
+    this.inference = new ReplicaSet('inference', config.INFERENCE_URL, ...endpoints('inference', 'servable.inference.v1.InferenceService', { predict: 'PredictStream' }), options);
     // The bound is per replica that can take the call, so more replicas get more merged calls at once.
     const perReplica = config.DOWNSTREAM_MAX_IN_FLIGHT;
     const maxRows = config.DOWNSTREAM_MAX_ROWS;
     const earlyCallRows = config.DOWNSTREAM_EARLY_CALL_ROWS;
     this.encodes = new Coalescer((members) => this.encodeMerged(members), { maxInFlight: (_, next) => perReplica * this.tokenizer.spread(next.tokenizerHash), maxRows, earlyCallRows });
-    this.predicts = new Coalescer((members) => this.predictMerged(members), { maxInFlight: (key) => perReplica * this.inference.spread(key), maxRows, earlyCallRows });
     if (config.GATEWAY_TOKEN_CACHE_BYTES > 0) this.nearCache = new TokenIdCache(config.GATEWAY_TOKEN_CACHE_BYTES);
     // Children bound once: prom-client checks and hashes a label object on every inc.
     this.nearHits = metrics.tokenCacheLookups.labels('hit');
@@ -145,7 +139,11 @@ export class DownstreamService implements OnModuleInit, OnModuleDestroy {
     return this.tokenizer.call<servableTokenizerV1.TokenizeResponse>('tokenize', request, { deadline, context }, tokenizerHash);
   }
 
-  /** Predict on inference; concurrent calls for the same version leave as one (Coalescer), and inference batches them further. */
+  /**
+   * Predict on an inference replica that holds the version, as an item of that replica's
+   * PredictStream: inference batches it with whatever else is queued and answers it as soon as
+   * its own rows have run.
+   */
   predict(
     model: string,
     version: number,
@@ -153,27 +151,12 @@ export class DownstreamService implements OnModuleInit, OnModuleDestroy {
     deadline: number,
     context?: RequestContext,
   ): Promise<servableInferenceV1.PredictResponse> {
-    const ids: servableCommonV1.RaggedTensor =
+    const ragged: servableCommonV1.RaggedTensor =
       'values' in inputIds && inputIds.values instanceof Int32Array
         ? { dtype: 'DATA_TYPE_INT32', values: Buffer.from(inputIds.values.buffer, inputIds.values.byteOffset, inputIds.values.byteLength), rowLengths: (inputIds as Ragged).rowLengths }
         : (inputIds as servableCommonV1.RaggedTensor);
-    return this.predicts.submit(versionKey(model, version), { item: { model, version, ids, context }, rows: ids.rowLengths.length, deadline });
-  }
-
-  private async predictMerged(members: Member<PredictItem>[]): Promise<servableInferenceV1.PredictResponse[]> {
-    const { model, version, context } = members[0].item;
-    const ragged: servableCommonV1.RaggedTensor =
-      members.length === 1
-        ? members[0].item.ids
-        : {
-            dtype: 'DATA_TYPE_INT32',
-            values: Buffer.concat(members.map((m) => m.item.ids.values)),
-            rowLengths: members.flatMap((m) => m.item.ids.rowLengths),
-          };
     const request = { modelSpec: { name: model, version }, inputs: { input_ids: { ragged } } };
-    const reply = await this.inference.call<servableInferenceV1.PredictResponse>('predict', request, { deadline: latest(members), context }, versionKey(model, version));
-    if (members.length === 1) return [reply];
-    return splitOutputs(reply, members.map((m) => m.item.ids.rowLengths.length));
+    return this.inference.call<servableInferenceV1.PredictResponse>('predict', request, { deadline, context }, versionKey(model, version));
   }
 
   /** Each inference replica's state of a version as last seen (END where it holds nothing), with its health. */
@@ -208,21 +191,4 @@ function splitRagged(ids: servableCommonV1.RaggedTensor, counts: number[]): serv
     offset += bytes;
   }
   return out;
-}
-
-/** A merged Predict answer cut back per member: every output's rows (the first dimension) split by each member's row count. */
-function splitOutputs(reply: servableInferenceV1.PredictResponse, counts: number[]): servableInferenceV1.PredictResponse[] {
-  const total = counts.reduce((a, b) => a + b, 0);
-  let row = 0;
-  return counts.map((n) => {
-    const outputs: Record<string, servableCommonV1.Tensor> = {};
-    for (const [name, t] of Object.entries(reply.outputs)) {
-      if (t.shape[0] !== String(total)) throw new Error(`inference answered ${name} with ${t.shape[0]} rows for ${total} inputs`);
-      const rowBytes = t.data.byteLength / total;
-      const data = Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).subarray(row * rowBytes, (row + n) * rowBytes);
-      outputs[name] = { ...t, shape: [String(n), ...t.shape.slice(1)], data };
-    }
-    row += n;
-    return { ...reply, outputs };
-  });
 }

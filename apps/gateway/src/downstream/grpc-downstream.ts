@@ -2,6 +2,7 @@ import * as grpc from '@grpc/grpc-js';
 import { ErrorCode, ServableError } from '@servable/contracts';
 import { MAX_GRPC_MESSAGE_BYTES, fromGrpcError } from '@servable/contracts/grpc';
 import { REQUEST_ID_HEADER, SpanKind, TRACEPARENT_HEADER, endSpan, startSpan, type RequestContext } from '@servable/observability';
+import { GrpcItemStream, type ItemStreamMethod } from './grpc-item-stream';
 import { GrpcUnaryChannel, callError, type UnaryChannelOptions, type UnaryMethod } from './grpc-unary-channel';
 
 const CHANNEL_OPTIONS: UnaryChannelOptions = {
@@ -36,27 +37,45 @@ export type EndpointFactory = (address: string) => Endpoint;
  */
 export class GrpcEndpoint implements Endpoint {
   private readonly channel: GrpcUnaryChannel;
+  /** Unary methods sent as items of a stream instead (GrpcItemStream), by the name callers use. */
+  private readonly streams = new Map<string, GrpcItemStream>();
 
   constructor(
     readonly service: string,
     readonly address: string,
     /** The unary methods, by the camelCase name callers use (`predict`) and the proto's (`Predict`). */
     private readonly methods: ReadonlyMap<string, UnaryMethod>,
+    streamed: ReadonlyMap<string, ItemStreamMethod> = new Map(),
   ) {
     this.channel = new GrpcUnaryChannel(address, CHANNEL_OPTIONS);
+    for (const [name, method] of streamed) this.streams.set(name, new GrpcItemStream(this.channel, method, CHANNEL_OPTIONS.maxMessageBytes));
   }
 
-  /** Endpoints of one service (a grpc-js constructor, as loadGrpcObject gives it), its methods read once for all replicas. */
-  static factory(service: string, ctor: grpc.ServiceClientConstructor): EndpointFactory {
+  /**
+   * Endpoints of one service (a grpc-js constructor, as loadGrpcObject gives it), its methods read
+   * once for all replicas. `streamed` maps a unary method to the bidirectional method that carries
+   * its requests as items (`{ predict: 'PredictStream' }`): calls of it go over that stream.
+   */
+  static factory(service: string, ctor: grpc.ServiceClientConstructor, streamed: Record<string, string> = {}): EndpointFactory {
     const methods = new Map<string, UnaryMethod>();
+    const defs = new Map<string, grpc.MethodDefinition<unknown, unknown>>();
     for (const [name, def] of Object.entries(ctor.service)) {
+      defs.set(def.originalName ?? name, def);
+      defs.set(name, def);
       // The hops are unary; a streaming method (Health.Watch) is left out rather than sent as if it were one.
       if (def.requestStream || def.responseStream) continue;
       const method: UnaryMethod = { path: def.path, requestSerialize: def.requestSerialize, responseDeserialize: def.responseDeserialize };
       methods.set(name, method);
       if (def.originalName) methods.set(def.originalName, method);
     }
-    return (address) => new GrpcEndpoint(service, address, methods);
+    const streams = new Map<string, ItemStreamMethod>();
+    for (const [unaryName, streamName] of Object.entries(streamed)) {
+      const def = defs.get(streamName);
+      const unary = methods.get(unaryName);
+      if (!def || !def.requestStream || !def.responseStream || !unary) throw new Error(`${service} has no bidirectional ${streamName} for ${unaryName}`);
+      streams.set(unaryName, { path: def.path, requestSerialize: def.requestSerialize, responseDeserialize: def.responseDeserialize, unary });
+    }
+    return (address) => new GrpcEndpoint(service, address, methods, streams);
   }
 
   /**
@@ -85,16 +104,20 @@ export class GrpcEndpoint implements Endpoint {
   }
 
   private send<T>(method: string, request: unknown, options: DownstreamCallOptions): Promise<T> {
+    const stream = this.streams.get(method);
+    if (stream) return stream.call<T>(request, outgoingMetadata(options.context), options.deadline);
     const def = this.methods.get(method);
     if (!def) return Promise.reject(callError(grpc.status.UNIMPLEMENTED, `${this.service} has no method ${method}`));
     return this.channel.unary<T>(def, request, outgoingMetadata(options.context), options.deadline);
   }
 
   renew(): void {
+    for (const stream of this.streams.values()) stream.renew();
     this.channel.renew();
   }
 
   close(): void {
+    for (const stream of this.streams.values()) stream.close();
     this.channel.close();
   }
 }

@@ -65,7 +65,7 @@ export function callError(code: grpc.status, details: string, metadata = new grp
 export class GrpcUnaryChannel {
   private session?: http2.ClientHttp2Session;
   /** Sessions that have the server's SETTINGS: connected and speaking HTTP/2. */
-  private readonly handshaken = new WeakSet<http2.ClientHttp2Session>();
+  private readonly handshaken = new WeakSet<http2.Http2Session>();
   private readonly keepalive: NodeJS.Timeout;
   private closed = false;
   /** Calls sent and not yet ended: keepalive pings only while there are some. */
@@ -92,10 +92,7 @@ export class GrpcUnaryChannel {
         if (message.length > this.options.maxMessageBytes) {
           return reject(callError(grpc.status.RESOURCE_EXHAUSTED, `Sent message larger than max (${message.length} vs. ${this.options.maxMessageBytes})`));
         }
-        frame = Buffer.allocUnsafe(5 + message.length);
-        frame[0] = 0;
-        frame.writeUInt32BE(message.length, 1);
-        frame.set(message, 5);
+        frame = frameOf(message);
       } catch (err) {
         return reject(callError(grpc.status.INTERNAL, `Request message serialization failure: ${(err as Error).message}`));
       }
@@ -180,6 +177,39 @@ export class GrpcUnaryChannel {
     });
   }
 
+  /**
+   * A long-lived bidirectional stream of `path` on the current connection (GrpcItemStream's), with
+   * the same headers as a call but no grpc-timeout: its items carry their own deadlines. While it is
+   * open it counts as a call out, so keepalive pings watch its connection.
+   */
+  openStream(path: string): http2.ClientHttp2Stream {
+    if (this.closed) throw callError(grpc.status.UNAVAILABLE, 'Channel has been shut down');
+    const session = this.current();
+    let stream: http2.ClientHttp2Stream;
+    try {
+      stream = session.request({
+        [HTTP2_HEADER_METHOD]: 'POST',
+        [HTTP2_HEADER_PATH]: path,
+        [HTTP2_HEADER_CONTENT_TYPE]: 'application/grpc',
+        [HTTP2_HEADER_TE]: 'trailers',
+        [HTTP2_HEADER_USER_AGENT]: USER_AGENT,
+      });
+    } catch (err) {
+      this.forget(session, true);
+      throw callError(grpc.status.UNAVAILABLE, `Cannot start a stream to ${this.address}: ${(err as Error).message}`);
+    }
+    this.inFlight++;
+    stream.once('close', () => this.inFlight--);
+    return stream;
+  }
+
+  /** A connection still without the server's SETTINGS when an item's deadline passed is given up, as a unary call gives up its own (unary). */
+  giveUpIfStuck(session: http2.Http2Session | undefined): void {
+    if (!session || this.handshaken.has(session) || session.destroyed) return;
+    this.forget(session, false);
+    session.destroy();
+  }
+
   /** Calls already sent finish on the current connection; the next call makes a new one (it may have been dead or stuck). */
   renew(): void {
     if (this.session) this.forget(this.session, true);
@@ -207,7 +237,7 @@ export class GrpcUnaryChannel {
   }
 
   /** Stops handing out `session`; `drain` closes it once its calls are done (GOAWAY, renew), else it is already gone. */
-  private forget(session: http2.ClientHttp2Session, drain: boolean): void {
+  private forget(session: http2.Http2Session, drain: boolean): void {
     if (this.session === session) this.session = undefined;
     if (drain && !session.closed && !session.destroyed) session.close();
   }
@@ -230,17 +260,24 @@ export class GrpcUnaryChannel {
   }
 }
 
-/** The message bytes of a complete call, or the error it ended with. */
-function finish(
+/** A gRPC length-prefixed message, uncompressed. */
+export function frameOf(message: Buffer): Buffer {
+  const frame = Buffer.allocUnsafe(5 + message.length);
+  frame[0] = 0;
+  frame.writeUInt32BE(message.length, 1);
+  frame.set(message, 5);
+  return frame;
+}
+
+/** How a call or stream ended: null for grpc-status OK, else its error. */
+export function endStatus(
   response: http2.IncomingHttpHeaders | undefined,
   trailers: http2.IncomingHttpHeaders | undefined,
-  chunks: Buffer[],
-  received: number,
   rstCode: number | undefined,
   streamError: Error | undefined,
   dropped: boolean,
   address: string,
-): Buffer | grpc.ServiceError {
+): grpc.ServiceError | null {
   // A trailers-only answer (an error before any message) carries its status in the response headers.
   const final = trailers ?? (response && response['grpc-status'] !== undefined ? response : undefined);
   if (!final) {
@@ -266,6 +303,22 @@ function finish(
     }
     return callError(code, details, grpc.Metadata.fromHttp2Headers(final));
   }
+  return null;
+}
+
+/** The message bytes of a complete call, or the error it ended with. */
+function finish(
+  response: http2.IncomingHttpHeaders | undefined,
+  trailers: http2.IncomingHttpHeaders | undefined,
+  chunks: Buffer[],
+  received: number,
+  rstCode: number | undefined,
+  streamError: Error | undefined,
+  dropped: boolean,
+  address: string,
+): Buffer | grpc.ServiceError {
+  const status = endStatus(response, trailers, rstCode, streamError, dropped, address);
+  if (status) return status;
   if (received < 5) return callError(grpc.status.UNIMPLEMENTED, 'Server answered a unary call with no message');
   const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received);
   if (body[0] !== 0) return callError(grpc.status.INTERNAL, 'Server sent a compressed message, and no compression was asked for');

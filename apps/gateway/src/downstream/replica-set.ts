@@ -226,8 +226,8 @@ export class ReplicaSet {
   /**
    * The best tier that is not empty: SERVING and holding the key, then SERVING, then not known
    * to be down, then any. Within it, the replicas with the fewest calls out (Envoy's least
-   * request), round-robin among those: with one merged call per replica (DownstreamService),
-   * the next call goes to the replica that has none, not to one whose batch is running.
+   * request), round-robin among those: a merged Encode goes to the replica that has none out,
+   * and Predict items spread by the items each replica has in flight.
    * `avoid` (the replica that just failed) is used only when nothing else is left, on a fresh
    * channel.
    */

@@ -54,6 +54,8 @@ export interface FakeDataPlane {
   /** Failures to inject into the next inference Predict calls, as gRPC status codes. */
   failNextPredicts: number[];
   predictDelayMs: number;
+  /** Messages that arrived on inference's PredictStreams (each carries one or more Predict items). */
+  streamMessages: number;
   /** Version → state, as the fake inference reports it; LoadModel/UnloadModel change it. */
   states: Map<number, string>;
   stopInference(): Promise<void>;
@@ -110,6 +112,7 @@ export async function startFakeDataPlane(): Promise<FakeDataPlane> {
     seen,
     failNextPredicts: [],
     predictDelayMs: 0,
+    streamMessages: 0,
     states: new Map(),
     stopInference: async () => undefined,
     startInference: async () => undefined,
@@ -120,6 +123,22 @@ export async function startFakeDataPlane(): Promise<FakeDataPlane> {
   plane.inferenceUrl = `127.0.0.1:${inferencePort}`;
   let inference: grpc.Server | undefined;
   const status = (version: number) => ({ name: 'spam', version, state: plane.states.get(version), status: { errorCode: 'OK', errorMessage: '' }, backend: 'fake' });
+  /** One Predict's answer, or the failure injected for it. */
+  const predictOne = (request: any): { reply?: object; error?: grpc.ServiceError } => {
+    const failure = plane.failNextPredicts.shift();
+    if (failure !== undefined) return { error: { code: failure, details: 'injected failure' } as grpc.ServiceError };
+    const ragged = request.inputs.input_ids.ragged;
+    const rows = unpackRagged({ values: bytesToInt32(ragged.values), rowLengths: ragged.rowLengths });
+    const probs = new Float32Array(rows.flatMap((r) => [1 - fakeSpamProbability(r), fakeSpamProbability(r)]));
+    return {
+      reply: {
+        modelSpec: request.modelSpec,
+        outputs: { probabilities: { dtype: 'DATA_TYPE_FLOAT32', shape: [rows.length, 2], data: float32ToBytes(probs) } },
+        timing: { queueUs: 120, computeUs: 800, batchSize: rows.length, paddingRatio: 0 },
+        backend: 'fake',
+      },
+    };
+  };
   plane.startInference = async () => {
     // A (re)started inference process loads what its start-up policy says: both versions.
     plane.states = new Map([
@@ -130,19 +149,35 @@ export async function startFakeDataPlane(): Promise<FakeDataPlane> {
     inference.addService(root.servable.inference.v1.InferenceService.service, {
       predict: ((call, cb) => {
         record('predict', call);
-        const failure = plane.failNextPredicts.shift();
-        if (failure !== undefined) return cb({ code: failure, details: 'injected failure' } as grpc.ServiceError);
-        const ragged = call.request.inputs.input_ids.ragged;
-        const rows = unpackRagged({ values: bytesToInt32(ragged.values), rowLengths: ragged.rowLengths });
-        const probs = new Float32Array(rows.flatMap((r) => [1 - fakeSpamProbability(r), fakeSpamProbability(r)]));
-        const reply = {
-          modelSpec: call.request.modelSpec,
-          outputs: { probabilities: { dtype: 'DATA_TYPE_FLOAT32', shape: [rows.length, 2], data: float32ToBytes(probs) } },
-          timing: { queueUs: 120, computeUs: 800, batchSize: rows.length, paddingRatio: 0 },
-          backend: 'fake',
-        };
+        const { reply, error } = predictOne(call.request);
+        if (error) return cb(error);
         setTimeout(() => cb(null, reply), plane.predictDelayMs);
       }) as Handler,
+      // The gateway's hop: Predicts as items of a stream, each answered on its own, as inference does.
+      predictStream: (call: grpc.ServerDuplexStream<any, any>) => {
+        let open = 0;
+        let ended = false;
+        const send = (result: object) => {
+          open--;
+          call.write({ results: [result] });
+          if (ended && open === 0) call.end();
+        };
+        call.on('data', (message: { items: Array<{ id: number; request: any; timeoutMs: number; requestId: string; traceparent: string }> }) => {
+          plane.streamMessages++;
+          for (const item of message.items) {
+            seen.push({ method: 'predict', requestId: item.requestId || undefined, traceparent: item.traceparent || undefined, deadline: item.timeoutMs ? Date.now() + item.timeoutMs : undefined });
+            open++;
+            const { reply, error } = predictOne(item.request);
+            if (error) send({ id: item.id, code: error.code, message: error.details, errorCode: '', retryAfterSeconds: 0 });
+            else setTimeout(() => send({ id: item.id, response: reply, code: 0, message: '', errorCode: '', retryAfterSeconds: 0 }), plane.predictDelayMs);
+          }
+        });
+        call.on('end', () => {
+          ended = true;
+          if (open === 0) call.end();
+        });
+        call.on('error', () => undefined);
+      },
       loadModel: ((call, cb) => {
         record('loadModel', call);
         const version = Number(call.request.modelSpec.version);
