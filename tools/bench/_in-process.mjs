@@ -43,8 +43,7 @@ async function servingCore() {
 
 /**
  * `workers` predict threads with model `name` version `version` loaded and warmed up as the service
- * does it, behind one DynamicBatcher. predict(ids) queues one row and resolves with its output;
- * predictRows(rows) queues several as one request, as one gRPC Predict with many rows does.
+ * does it, behind one DynamicBatcher. predict(ids) queues one row and resolves with its output.
  * `stats()` gives the batches since the last call: count, mean rows and mean padding.
  */
 export async function startInProcessInference({ repository, name, version, workers, backend }) {
@@ -87,7 +86,6 @@ export async function startInProcessInference({ repository, name, version, worke
     backend: backendName,
     batching,
     predict: async (ids) => (await batcher.submit([ids])).outputs[0],
-    predictRows: async (rows) => (await batcher.submit(rows)).outputs,
     stats() {
       const b = batches;
       batches = { count: 0, rows: 0, padding: 0 };

@@ -132,9 +132,7 @@ const GATEWAY_PATH = 'gateway classify (REST)';
 const WORKER_BUSY = 'servable_inference_worker_busy_seconds_total';
 const BATCH_SIZE = 'servable_inference_batch_size';
 const BATCH_PADDING = 'servable_inference_batch_padding_ratio';
-const ROWS = 'servable_inference_rows_total';
-const CALLS = 'servable_inference_requests_total';
-const BATCH_METRICS = [WORKER_BUSY, `${BATCH_SIZE}_sum`, `${BATCH_SIZE}_count`, `${BATCH_PADDING}_sum`, `${BATCH_PADDING}_count`, ROWS, CALLS];
+const BATCH_METRICS = [WORKER_BUSY, `${BATCH_SIZE}_sum`, `${BATCH_SIZE}_count`, `${BATCH_PADDING}_sum`, `${BATCH_PADDING}_count`];
 const OFF_PATH = 'gateway classify (REST), token cache off';
 const headers = CLASSIFY_HEADERS;
 
@@ -209,30 +207,15 @@ try {
   );
   for (const s of stacks) console.log(`gateway idle RSS, LOG_LEVEL=${s.logLevel}, PGlite: ${rssNote(s.idleRss)}`);
 
-  /** `c` loops of `task` in this process, each call classifying `rows` texts; CPU, throughput and the predict workers per text. */
-  const measureLoop = async ({ path, c, task, rows = 1 }, seconds) => {
+  /** `c` loops classifying in this process: CPU, throughput and the predict workers per text. */
+  const measureInProcess = async (c, seconds = SECONDS) => {
     inProcess.stats();
     const workerCpu = busiestThreadsCpuMeter(process.pid, WORKERS);
-    const r = await closedLoop({ concurrency: c, seconds, task });
+    const r = await closedLoop({ concurrency: c, seconds, task: classifyInProcess });
     const batches = inProcess.stats();
-    const requests = r.requests * rows;
     const used = workerCpu();
-    const workers = { cpuMs: used.cpuMs / requests, sleeps: used.sleeps / requests, meanBatch: batches.meanBatch, meanPadding: batches.meanPadding };
-    return { concurrency: c, path, requests, rps: r.rps * rows, p50Ms: r.p50Ms, p99Ms: r.p99Ms, cpuMsPerUnit: { inProcess: r.cpuMs / requests }, rssMb: { inProcess: r.rssMb }, workers };
-  };
-  const measureInProcess = (c, seconds = SECONDS) => measureLoop({ path: 'in-process (tokenize + same batcher)', c, task: classifyInProcess }, seconds);
-  // The call shape alone, in-process with no hop, no HTTP and no tokenizing (the ids known, as the
-  // gateway's near cache has them): single rows from `c` loops, or, as the gateway feeds inference
-  // at the top concurrency, calls of `rows` rows `callsAtOnce` at a time: one per slot
-  // (DOWNSTREAM_MAX_IN_FLIGHT, default 1), and an early call beside each unless
-  // DOWNSTREAM_EARLY_CALL_ROWS=0 (the stack's gateways read the same environment).
-  const callsAtOnce = Number(process.env.DOWNSTREAM_MAX_IN_FLIGHT ?? 1) * (Number(process.env.DOWNSTREAM_EARLY_CALL_ROWS ?? 32) > 0 ? 2 : 1);
-  const idsOf = await Promise.all(texts.map(async (text) => Int32Array.from((await native.encode(text)).getIds())));
-  const measureShape = ({ c = 1, rows = 1 }, seconds = SECONDS) => {
-    let next = 0;
-    return rows === 1
-      ? measureLoop({ path: `in-process predict, single rows at c=${c}`, c, task: (loop) => inProcess.predict(idsOf[loop % idsOf.length]) }, seconds)
-      : measureLoop({ path: `in-process predict, calls of ${rows} rows ${callsAtOnce} at a time`, c: callsAtOnce, rows, task: () => inProcess.predictRows(Array.from({ length: rows }, () => idsOf[next++ % idsOf.length])) }, seconds);
+    const workers = { cpuMs: used.cpuMs / r.requests, sleeps: used.sleeps / r.requests, meanBatch: batches.meanBatch, meanPadding: batches.meanPadding };
+    return { concurrency: c, path: 'in-process (tokenize + same batcher)', requests: r.requests, rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, cpuMsPerUnit: { inProcess: r.cpuMs / r.requests }, rssMb: { inProcess: r.rssMb }, workers };
   };
   const measureInference = async (stack, c, seconds = SECONDS) => {
     const cpuUsed = cpuMeter(stack.pids);
@@ -260,8 +243,6 @@ try {
       sleeps: workersUsed.sleeps / r.requests,
       meanBatch: d(`${BATCH_SIZE}_sum`) / d(`${BATCH_SIZE}_count`),
       meanPadding: d(`${BATCH_PADDING}_sum`) / d(`${BATCH_PADDING}_count`),
-      // Rows per Predict the gateway sent: the size of its merged calls.
-      rowsPerCall: d(ROWS) / d(CALLS),
     };
     return { concurrency: c, path: off ? OFF_PATH : GATEWAY_PATH, logLevel: stack.logLevel, requests: r.requests, rps: r.rps, p50Ms: r.p50Ms, p99Ms: r.p99Ms, ...p, workersBusy, workers };
   };
@@ -317,19 +298,15 @@ try {
   // Rounds at the top concurrency, then at 1 (the order turns each round), on the stack at the default level.
   const info = stacks.find((s) => s.logLevel === 'info') ?? stacks[0];
   const rounds = { top: [], one: [] };
-  // The call shape's paths use the size of the merged calls the gateway sent in the sweep's run.
-  const sweepGw = runs.find((r) => r.concurrency === top && r.path === GATEWAY_PATH && r.logLevel === info.logLevel);
-  const callRows = Math.max(1, Math.round(sweepGw?.workers.rowsPerCall ?? 1));
-  const shapes = [{ c: top }, { rows: callRows }];
-  const topPaths = [(s) => measureInProcess(top, s), (s) => measureGateway(info, top, s), (s) => measureInference(info, top, s), ...shapes.map((shape) => (s) => measureShape(shape, s))];
+  const topPaths = [(s) => measureInProcess(top, s), (s) => measureGateway(info, top, s), (s) => measureInference(info, top, s)];
   // Every path warms again until steady first: the stack has sat idle while the floors ran, and a
   // gateway back from a minute or two idle runs slower for a while (before this warm-up, round 1 was
   // the gateway's costliest round in five of six full runs: 1.19 against 0.83 and 0.77 ms in the last).
   for (const path of topPaths) await warmUntilStable(path);
   for (let k = 0; k < ROUNDS; k++) {
     const paths = topPaths.map((path) => () => path(SECONDS));
-    const [ip, gw, inf, rows, calls] = await inTurn(paths, k % 2 === 1);
-    rounds.top.push({ ip, gw, inf, rows, calls });
+    const [ip, gw, inf] = await inTurn(paths, k % 2 === 1);
+    rounds.top.push({ ip, gw, inf });
   }
   if (CONCURRENCY.includes(1)) {
     // The paths ran at the top concurrency last: one window of each at 1 first.
@@ -341,7 +318,7 @@ try {
       rounds.one.push({ ip, gw });
     }
   }
-  const pathName = { ip: 'in-process', gw: 'gateway', inf: 'inference Predict', rows: 'in-process predict alone, single rows', calls: `in-process predict alone, calls of ${callRows} rows` };
+  const pathName = { ip: 'in-process', gw: 'gateway', inf: 'inference Predict' };
   const busy = (x) => (x.workersBusy === undefined ? '' : `, inference's workers busy ${fmt(x.workersBusy * 100, 0)}% of the time`);
   // The predict workers' own CPU per classify and the batches they ran, where the path has them.
   const predictWorkers = (x) =>
@@ -411,7 +388,7 @@ try {
     const [bare, fastify] = floors;
     extra.push(
       `HTTP floor at c=${top} (the gateway's V8 flags, the same requests, nothing behind the server): bare node:http ${fmt(bare.cpuMsPerUnit.gateway, 3)} ms of CPU per request (its load generator ${fmt(bare.cpuMsPerUnit.loadgen, 3)}), bare Fastify ${fmt(fastify.cpuMsPerUnit.gateway, 3)} ms (${fmt(fastify.cpuMsPerUnit.loadgen, 3)}). ` +
-        `The gateway at LOG_LEVEL=info took ${fmt(withDb(gwTop), 3)} ms with its PGlite server in the table's run (load generator ${fmt(gwTop.cpuMsPerUnit.loadgen, 3)}): ${fmt(withDb(gwTop) - fastify.cpuMsPerUnit.gateway, 3)} ms above Fastify's floor, for auth, routing to a version, metrics, the access log line and its merged downstream calls.`,
+        `The gateway at LOG_LEVEL=info took ${fmt(withDb(gwTop), 3)} ms with its PGlite server in the table's run (load generator ${fmt(gwTop.cpuMsPerUnit.loadgen, 3)}): ${fmt(withDb(gwTop) - fastify.cpuMsPerUnit.gateway, 3)} ms above Fastify's floor, for auth, routing to a version, metrics, the access log line and its downstream calls.`,
     );
     console.log(extra.at(-1));
   }
@@ -467,26 +444,15 @@ try {
         sleepsLine(r.gw.workers, r.ip.workers, 'classify'),
     );
     console.log(extra.at(-1));
-    // Behind the gateway inference gets merged calls, so its gRPC thread's cost per classify is a
-    // share of a call; the inference benchmark judges the same target on single-row Predicts.
+    // Behind the gateway inference gets items of a stream, several to a message, so its gRPC thread's
+    // cost per classify is less than a unary call's; the inference benchmark judges the same target on
+    // single-row unary Predicts.
     const main = medianRound(topRounds, (r) => r.gw.cpuMsPerUnit.inferenceMain);
     targets.push({
       target: `inference gRPC main thread CPU per classify behind the gateway ≤ 0.05 ms (c=${top})`,
       measured: `${fmt(main.value, 3)} ms${overRounds(main.values.map((v) => fmt(v, 3)))}`,
       met: main.value <= 0.05,
     });
-  }
-  if (rounds.top.length) {
-    // What the shape of the gateway's calls costs by itself: no hop, HTTP or tokenizing on either side.
-    const shape = medianRound(rounds.top, (r) => r.calls.rps / r.rows.rps);
-    const { rows, calls } = shape.round;
-    extra.push(
-      `What the shape of the gateway's calls costs by itself, in-process predict alone (ids known, as the gateway's near cache has them; no hop, HTTP or tokenizing), calls of ${callRows} rows ${callsAtOnce} at a time, as the gateway sends them under load, ran ${fmt(calls.rps, 0)} rows/s, ` +
-        `${percent(shape.value)} of single rows at c=${top} (${fmt(rows.rps, 0)})${overRounds(shape.values.map(percent))}; its predict workers took ${fmt(calls.workers.cpuMs, 3)} ms per row in batches of ${fmt(calls.workers.meanBatch, 1)} rows (${percent(calls.workers.meanPadding)} padding), ` +
-        `against ${fmt(rows.workers.cpuMs, 3)} ms in batches of ${fmt(rows.workers.meanBatch, 1)} (${percent(rows.workers.meanPadding)}). ` +
-        sleepsLine(calls.workers, rows.workers, 'row'),
-    );
-    console.log(extra.at(-1));
   }
   if (oneRounds.length) {
     const signed = (v) => `${v >= 0 ? '+' : '−'}${fmt(Math.abs(v), 2)}`;
@@ -509,16 +475,16 @@ try {
   const file = writeResults('gateway', {
     title: `Classify, one text per request, on ${MODEL} v${version}.`,
     at: new Date().toISOString(),
-    machine: machine(h2loadVersion, { 'inference worker threads': WORKERS, backend, DOWNSTREAM_MAX_IN_FLIGHT: process.env.DOWNSTREAM_MAX_IN_FLIGHT ?? 'default', DOWNSTREAM_EARLY_CALL_ROWS: process.env.DOWNSTREAM_EARLY_CALL_ROWS ?? 'default' }),
+    machine: machine(h2loadVersion, { 'inference worker threads': WORKERS, backend }),
     description: [
       `${texts.length} SpamAssassin paragraphs of ${picked.map((x) => x.ids).join(', ')} ids (spread-out length quantiles, the median first): at concurrency 1 the median one only, else connection, h2load process or in-process loop k sends text k % ${texts.length}. ${SECONDS} s per run, ${warmupDescription(Math.max(...CONCURRENCY))}, which also puts every text in the gateway's near cache of token ids and the tokenizer's cache.`,
       'in-process: the native tokenizer (no cache) and the inference app\'s own DynamicBatcher and WorkerPool, with the service\'s batching, in the benchmark process.',
       'inference Predict: the same texts\' ids straight to the inference process of the stack (h2load), no gateway or tokenizer.',
-      'gateway classify: REST through the gateway with an API key (auth on), metrics on, PGlite, and tokenizer and inference behind it. serving total = gateway + its PGlite server (the embedded database, a process the gateway forks) + tokenizer + inference. Its near cache of token ids (GATEWAY_TOKEN_CACHE_BYTES, 16 MiB) holds these texts once warm, so they skip the tokenizer hop: the tokenizer column is its idle cost. inference gRPC main thread: the part of inference\'s column spent on the thread that runs its gRPC server and batching (behind the gateway each call carries many texts).',
+      'gateway classify: REST through the gateway with an API key (auth on), metrics on, PGlite, and tokenizer and inference behind it. serving total = gateway + its PGlite server (the embedded database, a process the gateway forks) + tokenizer + inference. Its near cache of token ids (GATEWAY_TOKEN_CACHE_BYTES, 16 MiB) holds these texts once warm, so they skip the tokenizer hop: the tokenizer column is its idle cost. inference gRPC main thread: the part of inference\'s column spent on the thread that runs its gRPC server and batching (behind the gateway each classify is an item of the gateway\'s PredictStream, and one message carries the items that reached the gateway in the same turn).',
       `The targets that compare paths (c=${Math.max(...CONCURRENCY)} and c=1) are judged on ${ROUNDS} rounds after the table's runs, each path at c=${Math.max(...CONCURRENCY)} warmed again until steady first: in each, the paths run ${SECONDS} s each back to back (the order reversed every other round), a ratio is taken within one round, and the median round is kept; the notes list every round. The gateway's figures there are at LOG_LEVEL=info.`,
       `floor: at c=${Math.max(...CONCURRENCY)} only, a bare node:http and a bare Fastify server (http-floor-server.mjs, with the gateway's V8 flags) read the same requests and answer a classify-shaped JSON, with no auth, metrics, log line or anything behind them; the gateway column is their CPU. The notes set the gateway against them.`,
       'token cache off: a second gateway at LOG_LEVEL=info beside the first, same tokenizer and inference, with GATEWAY_TOKEN_CACHE_BYTES=0: every text goes to the tokenizer (its own cache warm), as texts the gateway has not seen lately do. The targets are judged with the cache on (the default); the notes give this row against them.',
-      `the call shape (in the rounds at c=${Math.max(...CONCURRENCY)} only): the in-process batcher and workers alone, fed the texts' ids (no tokenizing, no hop), once as single rows from ${Math.max(...CONCURRENCY)} loops and once as calls of as many rows as the gateway's merged Predicts carried in the table's run, ${callsAtOnce} calls at a time as the gateway sends them under load (one per slot, DOWNSTREAM_MAX_IN_FLIGHT, and an early call beside each unless DOWNSTREAM_EARLY_CALL_ROWS=0). predict workers: the ${WORKERS} busiest threads of the process besides its main one (/proc), inference's or the benchmark's: their CPU and their sleeps (voluntary context switches: a worker that finishes a batch with none queued blocks until the next one), both per classify or per row.`,
+      `predict workers: the ${WORKERS} busiest threads of inference's process, or of the benchmark's in-process, besides its main one (/proc): their CPU and their sleeps (voluntary context switches: a worker that finishes a batch with none queued blocks until the next one), both per classify.`,
     ],
     runs,
     extra,
