@@ -194,12 +194,14 @@ export class GrpcItemStream {
     });
     // The server has finished its side (its status came): end ours, so the stream closes and its items settle.
     stream.on('end', () => this.retire(stream));
+    // The server is going away: items already sent are answered, new ones take a new connection.
+    const goaway = () => this.retire(stream);
+    session?.once('goaway', goaway);
     stream.on('close', () => {
+      session?.off('goaway', goaway);
       const status = this.failures.get(stream) ?? endStatus(response, trailers, stream.rstCode, streamError, session?.destroyed ?? true, this.channel.address);
       this.ended(stream, status, answered);
     });
-    // The server is going away: items already sent are answered, new ones take a new connection.
-    session?.once('goaway', () => this.retire(stream));
     return stream;
   }
 
