@@ -15,14 +15,14 @@ export class InferenceMetrics {
 
   readonly requests = new Counter({
     name: 'servable_inference_requests_total',
-    help: 'Predict calls by model, version and result code',
+    help: 'Predicts (unary calls and PredictStream items) by model, version and result code',
     labelNames: [...VERSION, 'code'],
     registers: [this.registry],
   });
 
   readonly inFlight = new Gauge({
     name: 'servable_inference_requests_in_flight',
-    help: 'Predict calls being served now (queued or running)',
+    help: 'Predicts being served now (queued or running)',
     registers: [this.registry],
   });
 

@@ -188,13 +188,19 @@ export class ModelManager {
 
   private hooks(mv: ModelVersion) {
     const labels = { model: mv.name, version: String(mv.version) };
+    // Children bound once per version: prom-client checks and hashes a label object on every
+    // observe, and the queue time is observed for every row.
+    const batchSize = this.metrics.batchSize.labels(labels);
+    const paddingRatio = this.metrics.paddingRatio.labels(labels);
+    const queueTime = this.metrics.queueTime.labels(labels);
+    const computeTime = this.metrics.computeTime.labels(labels);
     return {
       onBatch: (s: { size: number; paddingRatio: number; queueMs: number[] }) => {
-        this.metrics.batchSize.observe(labels, s.size);
-        this.metrics.paddingRatio.observe(labels, s.paddingRatio);
-        for (const ms of s.queueMs) this.metrics.queueTime.observe(labels, ms / 1000);
+        batchSize.observe(s.size);
+        paddingRatio.observe(s.paddingRatio);
+        for (const ms of s.queueMs) queueTime.observe(ms / 1000);
       },
-      onBatchDone: (_: unknown, computeUs: number) => this.metrics.computeTime.observe(labels, computeUs / 1e6),
+      onBatchDone: (_: unknown, computeUs: number) => computeTime.observe(computeUs / 1e6),
     };
   }
 

@@ -3,17 +3,32 @@ import { ErrorCode, ServableError, float32ToBytes } from '@servable/contracts';
 import { SpanKind, UNKNOWN_MODEL, endSpan, startSpan, type RequestContext, type Span } from '@servable/observability';
 import { int64ToNumber, type servableInferenceV1 as v1 } from '@servable/contracts/grpc';
 import type { SubmitOptions } from '../batching/dynamic-batcher';
+import type { Counter } from 'prom-client';
 import { InferenceMetrics } from '../metrics/inference.metrics';
+import type { ModelVersion } from './model-version';
 import { ModelManager } from './model-manager.service';
 import { validateInputs } from './signature';
 
 /** Predict: resolve the version, check the request against its signature, then queue it. */
 @Injectable()
 export class PredictService {
+  /** The metric children a served request counts in, bound once per version (prom-client checks and hashes a label object on every inc). */
+  private readonly served = new WeakMap<ModelVersion, { ok: Counter.Internal; rows: Counter.Internal }>();
+
   constructor(
     private readonly models: ModelManager,
     private readonly metrics: InferenceMetrics,
   ) {}
+
+  private servedMetrics(mv: ModelVersion): { ok: Counter.Internal; rows: Counter.Internal } {
+    let children = this.served.get(mv);
+    if (!children) {
+      const labels = { model: mv.name, version: String(mv.version) };
+      children = { ok: this.metrics.requests.labels({ ...labels, code: 'OK' }), rows: this.metrics.rows.labels(labels) };
+      this.served.set(mv, children);
+    }
+    return children;
+  }
 
   /**
    * `caller` is given when tracing is on: the call becomes a server span of the
@@ -57,8 +72,9 @@ export class PredictService {
       const width = outputs[0]?.length ?? 0;
       const data = new Float32Array(rows.length * width);
       outputs.forEach((o, r) => data.set(o, r * width));
-      this.metrics.requests.inc({ ...labels, code: 'OK' });
-      this.metrics.rows.inc(labels, rows.length);
+      const served = this.servedMetrics(mv);
+      served.ok.inc();
+      served.rows.inc(rows.length);
       const outputName = signature.outputs[0]?.name ?? 'probabilities';
       return {
         modelSpec: { name: mv.name, version: String(mv.version) },
