@@ -3,7 +3,7 @@ import { constants } from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import { ERROR_CODE_TRAILER, RETRY_AFTER_TRAILER } from '@servable/contracts/grpc';
 import { REQUEST_ID_HEADER, TRACEPARENT_HEADER } from '@servable/observability';
-import { callError, endStatus, frameOf, type GrpcUnaryChannel, type UnaryMethod } from './grpc-unary-channel';
+import { callError, endStatus, frameOf, timeoutUntil, type GrpcUnaryChannel, type UnaryMethod } from './grpc-unary-channel';
 
 /** A unary method's requests sent as items of a bidirectional stream (inference's PredictStream), and its answers read back by item. */
 export interface ItemStreamMethod {
@@ -45,8 +45,6 @@ interface Pending {
   stream?: http2.ClientHttp2Stream;
 }
 
-/** grpc-timeout's and setTimeout's bound, as for a unary call. */
-const MAX_TIMEOUT_MS = 99_999_999;
 const MAX_ID = 0xffff_ffff;
 
 /**
@@ -90,7 +88,7 @@ export class GrpcItemStream {
 
   call<T>(request: unknown, metadata: Record<string, string>, deadline: number): Promise<T> {
     if (this.unsupported) return this.channel.unary<T>(this.method.unary, request, metadata, deadline);
-    const timeoutMs = Math.min(Math.ceil(deadline - Date.now()), MAX_TIMEOUT_MS);
+    const timeoutMs = timeoutUntil(deadline);
     if (!(timeoutMs > 0)) return Promise.reject(callError(grpc.status.DEADLINE_EXCEEDED, 'Deadline exceeded before the call was sent'));
     return new Promise<T>((resolve, reject) => {
       const id = this.newId();

@@ -35,6 +35,11 @@ const USER_AGENT = 'servable-gateway';
 /** grpc-timeout takes at most 8 digits; setTimeout at most 2^31 - 1 ms. */
 const MAX_TIMEOUT_MS = 99_999_999;
 
+/** Milliseconds left until `deadline` (epoch ms), capped at what grpc-timeout can say (27.7 h), which also keeps an infinite deadline a real timer. */
+export function timeoutUntil(deadline: number): number {
+  return Math.min(Math.ceil(deadline - Date.now()), MAX_TIMEOUT_MS);
+}
+
 /** An error shaped as grpc-js's ServiceError, so the replica set and fromGrpcError read it the same way. */
 export function callError(code: grpc.status, details: string, metadata = new grpc.Metadata()): grpc.ServiceError {
   return Object.assign(new Error(`${code} ${grpc.status[code]}: ${details}`), { code, details, metadata });
@@ -82,8 +87,7 @@ export class GrpcUnaryChannel {
   /** Headers are plain ASCII metadata (x-request-id, traceparent); the deadline is epoch ms. */
   unary<T>(method: UnaryMethod, request: unknown, metadata: Record<string, string>, deadline: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      // Capped at what grpc-timeout can say (27.7 h), which also keeps an infinite deadline a real timer.
-      const timeoutMs = Math.min(Math.ceil(deadline - Date.now()), MAX_TIMEOUT_MS);
+      const timeoutMs = timeoutUntil(deadline);
       if (!(timeoutMs > 0)) return reject(callError(grpc.status.DEADLINE_EXCEEDED, 'Deadline exceeded before the call was sent'));
       if (this.closed) return reject(callError(grpc.status.UNAVAILABLE, 'Channel has been shut down'));
       let frame: Buffer;
@@ -132,12 +136,7 @@ export class GrpcUnaryChannel {
       const timer = setTimeout(() => {
         fail(callError(grpc.status.DEADLINE_EXCEEDED, `Deadline exceeded after ${timeoutMs} ms`));
         stream.close(NGHTTP2_CANCEL);
-        // A connection still without the server's SETTINGS (SYNs dropped, a stuck handshake) is given up,
-        // so the next call dials again instead of queueing on it until the kernel's connect timeout.
-        if (!this.handshaken.has(session)) {
-          this.forget(session, false);
-          session.destroy();
-        }
+        this.giveUpIfStuck(session);
       }, timeoutMs);
 
       stream.on('response', (h) => {
@@ -203,7 +202,11 @@ export class GrpcUnaryChannel {
     return stream;
   }
 
-  /** A connection still without the server's SETTINGS when an item's deadline passed is given up, as a unary call gives up its own (unary). */
+  /**
+   * A connection still without the server's SETTINGS (SYNs dropped, a stuck handshake) when a call's
+   * or an item's deadline passed is given up, so the next call dials again instead of queueing on it
+   * until the kernel's connect timeout.
+   */
   giveUpIfStuck(session: http2.Http2Session | undefined): void {
     if (!session || this.handshaken.has(session) || session.destroyed) return;
     this.forget(session, false);
