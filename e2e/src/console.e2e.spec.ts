@@ -11,7 +11,7 @@ import { waitFor } from '@servable/observability/testing';
  * The admin console in a real browser (Debian Chromium through playwright-core) against
  * the real gateway, tokenizer and inference: sign in, see both versions, set a 20 % canary
  * and find it in the audit log, send traffic, watch the charts fill for both versions,
- * roll back. Each page is saved to docs/screenshots/ for the README.
+ * roll back. Each page is saved for the README (docs/screenshots/ with E2E_UPDATE_SCREENSHOTS=1).
  */
 const browserPath = chromiumPath();
 // In CI a missing browser is a broken setup, never a silent skip.

@@ -10,7 +10,8 @@ import { waitFor } from '@servable/observability/testing';
 /**
  * :tokenize against the real tokenizer, and the console's playground in Chromium with a
  * client key: texts through v1 and v2 side by side, tokens as chips, the view in the URL,
- * and the traffic counted as the console's. The page is saved to docs/screenshots/.
+ * and the traffic counted as the console's. The page is saved for the README
+ * (docs/screenshots/ with E2E_UPDATE_SCREENSHOTS=1).
  */
 const browserPath = chromiumPath();
 // In CI a missing browser is a broken setup, never a silent skip.

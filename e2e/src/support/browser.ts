@@ -1,10 +1,19 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ROOT } from './platform';
 
-/** Where the console's screenshots go; the README shows them. */
-export const SCREENSHOTS = join(ROOT, 'docs/screenshots');
+/**
+ * Where the console's screenshots go. Every browser test takes its screenshots; they replace the
+ * README's (docs/screenshots) only with E2E_UPDATE_SCREENSHOTS=1, so a test run leaves the
+ * working tree as it found it and the committed pictures change only when somebody means to.
+ */
+let screenshots: string | undefined;
+function screenshotsDir(): string {
+  screenshots ??= process.env['E2E_UPDATE_SCREENSHOTS'] === '1' ? join(ROOT, 'docs/screenshots') : mkdtempSync(join(tmpdir(), 'servable-screenshots-'));
+  return screenshots;
+}
 
 /**
  * The installed Chromium: CHROMIUM_PATH, else Debian's /usr/bin/chromium, else Chrome.
@@ -33,6 +42,7 @@ export function collectConsoleErrors(page: Page): string[] {
 }
 
 export async function screenshot(page: Page, name: string): Promise<void> {
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  const dir = screenshotsDir();
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
 }
