@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ErrorCode, ServableError, float32ToBytes } from '@servable/contracts';
 import { SpanKind, UNKNOWN_MODEL, endSpan, startSpan, type RequestContext, type Span } from '@servable/observability';
-import { int64ToNumber, type servableInferenceV1 as v1 } from '@servable/contracts/grpc';
+import { int64Field, int64ToNumber, type servableInferenceV1 as v1 } from '@servable/contracts/grpc';
 import type { SubmitOptions } from '../batching/dynamic-batcher';
 import type { Counter } from 'prom-client';
 import { InferenceMetrics } from '../metrics/inference.metrics';
@@ -76,10 +76,11 @@ export class PredictService {
       served.ok.inc();
       served.rows.inc(rows.length);
       const outputName = signature.outputs[0]?.name ?? 'probabilities';
+      // Numbers in the int64 fields (int64Field): the answer goes straight to the serializer.
       return {
-        modelSpec: { name: mv.name, version: String(mv.version) },
-        outputs: { [outputName]: { dtype: 'DATA_TYPE_FLOAT32', shape: [String(rows.length), String(width)], data: float32ToBytes(data) } },
-        timing: { queueUs: String(timing.queueUs), computeUs: String(timing.computeUs), batchSize: timing.batchSize, paddingRatio: timing.paddingRatio },
+        modelSpec: { name: mv.name, version: int64Field(mv.version) },
+        outputs: { [outputName]: { dtype: 'DATA_TYPE_FLOAT32', shape: [int64Field(rows.length), int64Field(width)], data: float32ToBytes(data) } },
+        timing: { queueUs: int64Field(timing.queueUs), computeUs: int64Field(timing.computeUs), batchSize: timing.batchSize, paddingRatio: timing.paddingRatio },
         backend: this.models.backend,
       };
     } catch (err) {

@@ -12,7 +12,7 @@ export * as tensorflowServing from './generated/index.tensorflow.serving';
 export { LOADER_OPTIONS, MAX_GRPC_MESSAGE_BYTES, protoRoot, type ProtoName } from './proto-files';
 export { grpcOptions } from './grpc-options';
 export { packAny } from './proto-codec';
-export { int64ToNumber } from './int64';
+export { int64Field, int64ToNumber } from './int64';
 export { loadGrpcObject, GRPC_CHANNEL_OPTIONS } from './grpc-client';
 export { toGrpcError, fromGrpcError, ERROR_CODE_TRAILER, RETRY_AFTER_TRAILER, type GrpcErrorPayload } from './grpc-errors';
 export { HealthRegistry } from './health-registry';

@@ -13,3 +13,15 @@ export function int64ToNumber(value: string | number, field: string): number {
   }
   return n;
 }
+
+/**
+ * An int64 field's value in a message this process is about to send, from a number it computed
+ * itself (a version, a dimension, microseconds: all far below 2^53). The generated types say
+ * string, which is what proto-loader decodes to, but its serializer takes a number as it is,
+ * where a string costs a Long.fromString (a power of ten per call): a quarter of the encoding of
+ * a Predict answer (microbenchmark, 13 answers to a message: 2.9-3.0 against 4.0 µs per answer).
+ * The value stays a number at run time, so it is for a message that goes straight to the wire.
+ */
+export function int64Field(value: number): string {
+  return value as unknown as string;
+}
