@@ -1,6 +1,6 @@
 // Shared pieces of the benchmarks: building, spawning a service, gRPC clients, stats, CPU and memory.
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -115,8 +115,20 @@ function statFields(path) {
   return readFileSync(path, 'utf8').split(') ')[1].split(' ');
 }
 
-/** CPU time (user + system, ms) a process, or one of its threads, has used so far, from /proc; undefined where there is none. */
+/**
+ * CPU time (ms) a process, or one of its threads, has used so far, from /proc; undefined where
+ * there is none. A process's is user + system time, in clock ticks (10 ms). A thread's is the
+ * scheduler's own count in nanoseconds (schedstat, where the kernel keeps it): a thread such as inference's gRPC thread uses
+ * a few hundred ms in a 5-s window, where a tick at each end would be several percent.
+ */
 export function processCpuMs(pid, tid) {
+  if (tid !== undefined && existsSync(`/proc/${pid}/task/${tid}/schedstat`)) {
+    try {
+      return Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+    } catch {
+      return undefined;
+    }
+  }
   try {
     const f = statFields(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`);
     return ((Number(f[11]) + Number(f[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
