@@ -173,6 +173,65 @@ export async function httpLoad({ url, headers, bodies, concurrency, seconds }) {
 }
 
 /**
+ * The gateway's hop to inference as a load: one PredictStream on `client` (a grpc-js
+ * InferenceService client) with `concurrency` items in flight for `seconds`. Slot k sends
+ * requests[k % requests.length]; an item is sent again as soon as it is answered, and the items
+ * answered in one message leave again in one message, as the requests that reach a gateway in one
+ * turn of its event loop do (apps/gateway/src/downstream/grpc-item-stream.ts). Latency is per
+ * item. Any item answered with a code other than OK, or an id not in flight, fails the run. The
+ * load generator is the calling process, which may run other streams at the same time, so no CPU
+ * of its own is returned.
+ */
+export function streamLoad({ client, requests, concurrency, seconds, timeoutMs = 30_000 }) {
+  return new Promise((resolve, reject) => {
+    const call = client.PredictStream();
+    const inFlight = new Map();
+    const latencies = [];
+    let nextId = 1;
+    let open = concurrency;
+    let last = 0;
+    const t0 = performance.now();
+    const until = t0 + seconds * 1000;
+    const fail = (err) => {
+      call.cancel();
+      reject(err);
+    };
+    const send = (slots) => {
+      const items = slots.map((slot) => {
+        const id = nextId;
+        nextId = nextId === 0xffffffff ? 1 : nextId + 1;
+        inFlight.set(id, { slot, start: performance.now() });
+        return { id, request: requests[slot % requests.length], timeoutMs, requestId: '', traceparent: '' };
+      });
+      call.write({ items });
+    };
+    call.on('data', (message) => {
+      const again = [];
+      for (const r of message.results) {
+        const item = inFlight.get(r.id);
+        if (!item) return fail(new Error(`PredictStream answered item ${r.id}, which was not in flight`));
+        if (r.code !== 0) return fail(new Error(`a PredictStream item ended in ${grpc.status[r.code] ?? r.code}: ${r.message}`));
+        inFlight.delete(r.id);
+        last = performance.now();
+        latencies.push(last - item.start);
+        if (last < until) again.push(item.slot);
+        else open--;
+      }
+      if (again.length > 0) send(again);
+      if (open === 0) {
+        call.end();
+        const elapsed = (last - t0) / 1000;
+        resolve({ requests: latencies.length, failed: 0, rps: latencies.length / elapsed, ...latencyStats(latencies) });
+      }
+    });
+    call.on('error', (err) => {
+      if (open > 0) reject(new Error(`PredictStream failed: ${err.message}`));
+    });
+    send(Array.from({ length: concurrency }, (_, k) => k));
+  });
+}
+
+/**
  * The in-process baselines: `concurrency` loops in this process for `seconds`, each calling
  * task(loop) again as soon as its previous call resolves (a closed loop, like h2load's streams and
  * autocannon's connections). CPU is this whole process's (every thread: the native tokenizer's

@@ -19,9 +19,9 @@
 // It prints every window and the median B/A; with BENCH_AB_NAME=<name> it also writes
 // tools/bench/results/gateway-ab-<name>.json, a section of docs/benchmarks.md.
 // Run the baseline against itself (both sides the same build) to see the spread of B/A here.
-import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
+import { abSetup, median, middleIndex } from './_ab.mjs';
 import { httpLoad } from './_load.mjs';
 import { CLASSIFY_HEADERS, pgliteServerPid, startDataPlane, startGateway } from './_gateway-stack.mjs';
 import { machine, writeResults } from './_report.mjs';
@@ -30,42 +30,10 @@ import { corpusTexts, cpuMeter, ensureBuilt, fmt, root, rssMb } from './_support
 const MODEL = process.env.BENCH_MODEL ?? 'spam';
 const repository = process.env.MODEL_REPOSITORY ?? join(root, 'models');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-// Windows per start order: twice as many in all.
-const WINDOWS = Number(process.env.BENCH_WINDOWS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const WARMUP_SECONDS = 10;
-const NAME = process.env.BENCH_AB_NAME;
-
-const usage = 'usage: npm run bench -- gateway-ab [baseline build: a copy of dist/apps/gateway under the repository], with BENCH_ENV_A / BENCH_ENV_B (JSON) to set either side\'s environment';
-/** A side's environment overrides: a JSON object of strings. */
-function sideEnv(name) {
-  const raw = process.env[name];
-  if (!raw) return {};
-  let env;
-  try {
-    env = JSON.parse(raw);
-  } catch {
-    throw new Error(`${name} is not JSON: ${raw}`);
-  }
-  if (typeof env !== 'object' || env === null || Array.isArray(env) || Object.values(env).some((v) => typeof v !== 'string')) {
-    throw new Error(`${name} must be a JSON object of strings, as an environment is: ${raw}`);
-  }
-  return env;
-}
-const envs = { A: sideEnv('BENCH_ENV_A'), B: sideEnv('BENCH_ENV_B') };
-const baselineArg = process.argv[2];
-let baseline;
-if (baselineArg) {
-  const dir = resolve(baselineArg);
-  baseline = statSync(dir, { throwIfNoEntry: false })?.isDirectory() ? join(dir, 'main.js') : dir;
-  if (!existsSync(baseline)) throw new Error(`${baselineArg} holds no main.js. ${usage}`);
-  // Node resolves the bundle's packages from node_modules in a folder above it.
-  if (relative(root, baseline).startsWith('..')) throw new Error(`${baselineArg} is outside the repository, where the build cannot find node_modules. ${usage}`);
-} else if (JSON.stringify(envs.A) === JSON.stringify(envs.B)) {
-  throw new Error(`nothing to compare: no baseline build, and the same environment on both sides. ${usage}`);
-}
-if (NAME !== undefined && !/^[a-z0-9][a-z0-9-]*$/.test(NAME)) throw new Error(`BENCH_AB_NAME names a results file: lower-case letters, digits and dashes, not ${JSON.stringify(NAME)}`);
-if (!Number.isInteger(WINDOWS) || WINDOWS < 1) throw new Error(`BENCH_WINDOWS is a count of windows per start order, not ${process.env.BENCH_WINDOWS}`);
+// Windows per start order (BENCH_WINDOWS): twice as many in all.
+const { scripts, envs, name: NAME, windows: WINDOWS, describe } = abSetup('gateway-ab', 'gateway');
 
 ensureBuilt('tokenizer', 'inference', 'gateway');
 const services = [];
@@ -74,17 +42,8 @@ const stopAll = async () => {
 };
 process.on('SIGINT', () => void stopAll().then(() => process.exit(130)));
 
-/** The lower middle of `values`' order: a median that is one window's own. */
-const middleIndex = (values) => values.indexOf([...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]);
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const k = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[k] : (sorted[k - 1] + sorted[k]) / 2;
-};
-
 try {
   const { tokGrpc, infGrpc } = await startDataPlane({ repository, logLevel: 'info', workers: availableParallelism(), backend: process.env.INFERENCE_BACKEND ?? 'auto', services });
-  const scripts = { A: baseline, B: undefined };
   // Each side's windows; its CPU per classify in a window is the gateway's plus its PGlite server's.
   const windows = { A: [], B: [] };
   const cpuOf = (n) => windows[n].map((w) => w.cpuMsPerUnit.gateway + w.cpuMsPerUnit.gatewayDb);
@@ -93,7 +52,6 @@ try {
     .filter((t) => t.length < 400)
     .slice(0, 8)
     .map((text) => JSON.stringify({ texts: [text] }));
-  const describe = (name) => `${name} ${scripts[name] ? relative(root, scripts[name]) : 'dist/apps/gateway'}${Object.keys(envs[name]).length ? ` with ${JSON.stringify(envs[name])}` : ''}`;
   const setting = `${2 * WINDOWS} windows of ${SECONDS} s, c=${CONCURRENCY} on each at once: ${WINDOWS} with A started first, ${WINDOWS} with B first, each pair after ${WARMUP_SECONDS} s of warm-up`;
   console.log(`${describe('A')}, ${describe('B')}; ${setting}`);
   const ratios = [];

@@ -5,16 +5,19 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { root } from './_support.mjs';
 
-// The A/B comparison refuses a baseline it could not run before it builds or starts anything: a
+// An A/B comparison refuses a baseline it could not run before it builds or starts anything: a
 // baseline that failed to start would otherwise show up as a service that never got ready.
-const run = (args, env = {}) => spawnSync(process.execPath, [join(root, 'tools/bench/gateway-ab.mjs'), ...args], { encoding: 'utf8', env: { ...process.env, BENCH_ENV_A: '', BENCH_ENV_B: '', ...env } });
+describe.each([
+  ['gateway-ab', 'gateway'],
+  ['inference-ab', 'inference'],
+])('npm run bench -- %s', (tool, app) => {
+  const run = (args, env = {}) => spawnSync(process.execPath, [join(root, `tools/bench/${tool}.mjs`), ...args], { encoding: 'utf8', env: { ...process.env, BENCH_ENV_A: '', BENCH_ENV_B: '', ...env } });
 
-describe('npm run bench -- gateway-ab', () => {
   it('needs a baseline build or two environments to compare', () => {
     const r = run([]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain('nothing to compare: no baseline build, and the same environment on both sides');
-    expect(r.stderr).toContain('usage: npm run bench -- gateway-ab [baseline build');
+    expect(r.stderr).toContain(`usage: npm run bench -- ${tool} [baseline build: a copy of dist/apps/${app}`);
   });
 
   it('refuses an environment that is not a JSON object of strings', () => {
