@@ -155,3 +155,28 @@ describe('inference lifecycle over gRPC (fake worker)', () => {
     expect(ready.status).toBe(503); // v1 of the start-up policy was unloaded
   });
 });
+
+describe('inference readiness at start-up (fake worker)', () => {
+  it('is not ready until the start-up policy has chosen its versions and they are AVAILABLE', async () => {
+    // The repository answers its listing only when the test says so: the window in which a
+    // replica is up but has not yet chosen what to load.
+    const inner = fakeSource([fakeManifest('spam', 1)]);
+    let release!: () => void;
+    const listed = new Promise<void>((resolve) => (release = resolve));
+    const source = { ...inner, listModels: async () => (await listed, inner.listModels()) };
+    const server = await startForTest(source, { MODEL_VERSION_POLICY: 'specific:spam=1' }, FAKE_WORKER);
+    try {
+      const before = await fetch(`${server.httpUrl}/readyz`);
+      expect(before.status).toBe(503);
+      expect(JSON.stringify(await before.json())).toContain('selecting versions');
+      release();
+      await server.startupLoaded;
+      const after = await fetch(`${server.httpUrl}/readyz`);
+      expect(after.status).toBe(200);
+      expect(JSON.stringify(await after.json())).toContain('AVAILABLE');
+    } finally {
+      release();
+      await server.close({ graceMs: 0 });
+    }
+  });
+});

@@ -23,8 +23,12 @@ export class ModelManager {
   private readonly logger = new Logger('ModelManager');
   private readonly versions = new Map<string, ModelVersion>();
   private loadChain: Promise<unknown> = Promise.resolve();
-  /** Keys the start-up policy selected: readiness waits for all of them. */
-  private policyKeys: string[] = [];
+  /**
+   * Keys the start-up policy selected: readiness waits for all of them. Undefined until the policy
+   * has listed the repository: a replica that has not yet chosen its versions is not ready (an
+   * empty list would read as "everything loaded" and let a Service route to it).
+   */
+  private policyKeys?: string[];
 
   constructor(
     @Inject(INFERENCE_CONFIG) private readonly config: InferenceConfig,
@@ -59,6 +63,7 @@ export class ModelManager {
   }
 
   readiness(): { ready: boolean; checks: Record<string, string> } {
+    if (!this.policyKeys) return { ready: false, checks: { policy: 'selecting versions' } };
     const checks = Object.fromEntries(this.policyKeys.map((k) => [k, this.versions.get(k)?.state ?? 'UNKNOWN']));
     return { ready: Object.values(checks).every((s) => s === ModelState.AVAILABLE), checks };
   }
