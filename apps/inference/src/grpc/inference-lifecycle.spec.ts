@@ -180,3 +180,26 @@ describe('inference readiness at start-up (fake worker)', () => {
     }
   });
 });
+
+describe('a start-up policy that names versions the repository lacks (fake worker)', () => {
+  it('serves what it could load, stays unready and says which versions are missing', async () => {
+    const server = await startForTest(fakeSource([fakeManifest('spam', 1)]), { MODEL_VERSION_POLICY: 'specific:spam=1,9;nope=1' }, FAKE_WORKER);
+    const client = inferenceClient(server.grpcUrl);
+    try {
+      await server.startupLoaded;
+      const ready = await fetch(`${server.httpUrl}/readyz`);
+      expect(ready.status).toBe(503);
+      const versions = ((await ready.json()) as { checks: { versions: Record<string, string> } }).checks.versions;
+      expect(versions).toEqual({
+        'spam:1': 'AVAILABLE',
+        'spam:9': 'NOT_FOUND: the repository holds versions 1 of "spam"',
+        'nope:1': 'NOT_FOUND: the repository has no model "nope"',
+      });
+      const answer = await client.call<v1.PredictResponse>('predict', raggedRequest('spam', 1, [[1, 2]]));
+      expect(bytesToFloat32(answer.outputs['probabilities'].data)[0]).toBe(3);
+    } finally {
+      client.close();
+      await server.close({ graceMs: 0 });
+    }
+  });
+});

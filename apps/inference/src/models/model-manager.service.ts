@@ -29,6 +29,8 @@ export class ModelManager {
    * empty list would read as "everything loaded" and let a Service route to it).
    */
   private policyKeys?: string[];
+  /** Versions a specific policy names that the repository does not hold, with the reason. */
+  private readonly policyMissing = new Map<string, string>();
 
   constructor(
     @Inject(INFERENCE_CONFIG) private readonly config: InferenceConfig,
@@ -51,12 +53,30 @@ export class ModelManager {
     return this.pool.backend;
   }
 
-  /** Loads what MODEL_VERSION_POLICY selects; resolves when every one is AVAILABLE or FAILED. */
+  /**
+   * Loads what MODEL_VERSION_POLICY selects; resolves when every one is AVAILABLE or FAILED. A
+   * specific policy's version that the repository does not hold is never loadable: it keeps the
+   * replica unready, with the reason in its readiness check and an error in the log (a typo in
+   * the policy must not look like a replica that serves what it was asked to).
+   */
   async applyStartupPolicy(): Promise<void> {
+    const policy = this.config.MODEL_VERSION_POLICY;
     const selected: ModelVersion[] = [];
+    const present = new Map<string, number[]>();
     for (const model of await this.source.listModels()) {
-      const versions = selectVersions(this.config.MODEL_VERSION_POLICY, model, await this.source.listVersions(model));
-      for (const version of versions) selected.push(await this.load(model, version));
+      const versions = await this.source.listVersions(model);
+      present.set(model, versions);
+      for (const version of selectVersions(policy, model, versions)) selected.push(await this.load(model, version));
+    }
+    if (policy.kind === 'specific') {
+      for (const [model, wanted] of Object.entries(policy.versions)) {
+        const held = present.get(model);
+        for (const version of wanted.filter((v) => !held?.includes(v))) {
+          const reason = held ? `NOT_FOUND: the repository holds versions ${held.join(', ') || 'none'} of "${model}"` : `NOT_FOUND: the repository has no model "${model}"`;
+          this.policyMissing.set(versionKey(model, version), reason);
+          this.logger.error(`MODEL_VERSION_POLICY names ${versionKey(model, version)}, which cannot load: ${reason}`);
+        }
+      }
     }
     this.policyKeys = selected.map((v) => v.key);
     await Promise.all(selected.map((v) => v.loading));
@@ -65,7 +85,7 @@ export class ModelManager {
   readiness(): { ready: boolean; checks: Record<string, string> } {
     if (!this.policyKeys) return { ready: false, checks: { policy: 'selecting versions' } };
     const checks = Object.fromEntries(this.policyKeys.map((k) => [k, this.versions.get(k)?.state ?? 'UNKNOWN']));
-    return { ready: Object.values(checks).every((s) => s === ModelState.AVAILABLE), checks };
+    return { ready: this.policyMissing.size === 0 && Object.values(checks).every((s) => s === ModelState.AVAILABLE), checks: { ...checks, ...Object.fromEntries(this.policyMissing) } };
   }
 
   /** Starts loading a version (0: the latest in the repository) and returns at once; poll GetModelStatus. */
