@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { HealthRegistry, grpcOptions } from '@servable/contracts/grpc';
 import { GrpcExceptionFilter, bindWithRetry, drainGrpcServer, grpcServerStrategy, serverAddress, sleep, startSidecarHttp } from '@servable/observability';
+import { existingRepositoryRoot } from '@servable/model-repository';
 import { AppModule } from './app.module';
 import type { TokenizerConfig } from './config/tokenizer.config';
 import { EncodeCache } from './cache/encode-cache.service';
@@ -27,6 +28,8 @@ const DRAIN_TIMEOUT_MS = 10_000;
 
 /** Starts the gRPC server and its HTTP side port; used by main.ts and by the tests. */
 export async function startTokenizer(config: TokenizerConfig): Promise<RunningTokenizer> {
+  // A missing repository would preload nothing and report ready: fail start-up with its path instead.
+  existingRepositoryRoot(config.MODEL_REPOSITORY);
   const grpc = grpcServerStrategy(grpcOptions(config.TOKENIZER_GRPC_URL, ['tokenizer', 'health']));
   const app = await NestFactory.createMicroservice(AppModule.forRoot(config), { ...grpc, bufferLogs: true });
   app.useLogger(app.get(Logger));

@@ -278,3 +278,15 @@ describe('the Redis cache level', () => {
     }
   });
 });
+
+describe('tokenizer start-up', () => {
+  it('refuses a MODEL_REPOSITORY that does not exist, naming it, instead of serving no tokenizer', async () => {
+    const parent = tempRepository();
+    const missing = join(parent, 'not-here');
+    try {
+      await expect(start(missing)).rejects.toThrow(`MODEL_REPOSITORY ${missing} does not exist`);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,10 +1,23 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ErrorCode, ServableError, sha256Hex } from '@servable/contracts';
 import { parseManifest, type ModelManifest } from './manifest';
 
 const HASH = /^[0-9a-f]{64}$/;
+
+/**
+ * The repository root as an absolute path, or an error naming it when it is not a directory. A
+ * service checks it at start-up: the listings below read a missing folder as an empty one (a
+ * repository may be empty at first), so a mistyped MODEL_REPOSITORY would otherwise give a service
+ * that is up, ready and serves nothing.
+ */
+export function existingRepositoryRoot(root: string): string {
+  const path = resolve(root);
+  const stat = statSync(path, { throwIfNoEntry: false });
+  if (!stat?.isDirectory()) throw new Error(`MODEL_REPOSITORY ${path} ${stat ? 'is not a directory' : 'does not exist'}`);
+  return path;
+}
 
 /**
  * The model repository: TF Serving's base_path layout plus one manifest.
