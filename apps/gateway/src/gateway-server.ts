@@ -17,6 +17,7 @@ import { attachRequestContext } from './context/request-context.hook';
 import { HttpExceptionFilter } from './errors/http-exception.filter';
 import { createFastifyAdapter } from './http/fastify-adapter';
 import { ReadinessService } from './health/readiness.service';
+import { importLogLines } from './control-plane/import-report';
 import { openApiDocument } from './http/openapi';
 
 /** Longest a shutdown waits for requests in flight before it cuts them off. */
@@ -51,7 +52,9 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
   let app: NestFastifyApplication;
   let createdAdminKey: string | undefined;
   try {
-    ({ createdAdminKey } = await controlPlane.startUp(config.SERVABLE_ADMIN_KEY));
+    const started = await controlPlane.startUp(config.SERVABLE_ADMIN_KEY);
+    createdAdminKey = started.createdAdminKey;
+    for (const line of importLogLines(options.repositoryRoot, existsSync(options.repositoryRoot), started.imported)) logger[line.level]({ context: 'ModelRepository' }, line.msg);
     // bodyParser off: createFastifyAdapter reads the bodies.
     app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, controlPlane, logger), createFastifyAdapter(config), { bodyParser: false, bufferLogs: true });
   } catch (err) {
