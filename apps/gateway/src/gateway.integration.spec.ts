@@ -94,6 +94,10 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
     expect(cols.outputs[0][1]).toBeCloseTo(spamOf(SPAMMY), 5);
     const objects = await (await post('/v1/models/spam:predict', { instances: [{ input_ids: ids }], tokenizer: HASH_V1 })).json() as any;
     expect(objects.predictions[0][1]).toBeCloseTo(spamOf(SPAMMY), 5);
+    for (const signature_name of ['serving_default', '']) {
+      const named = await (await post('/v1/models/spam:predict', { signature_name, instances: [{ input_ids: ids }], tokenizer: HASH_V1 })).json() as any;
+      expect(named.predictions[0][1]).toBeCloseTo(spamOf(SPAMMY), 5);
+    }
   });
 
   it.each([
@@ -106,12 +110,16 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
     ['too many texts', '/v1/models/spam:classify', { texts: ['a', 'b', 'c', 'd', 'e'] }, 400, 'INVALID_ARGUMENT'],
     ['an oversized body', '/v1/models/spam:classify', { texts: ['x'.repeat(4096)] }, 413, 'INVALID_ARGUMENT'],
     ['a tokenizer mismatch', '/v1/models/spam/versions/2:predict', { instances: [[5, 6]], tokenizer: HASH_V1 }, 409, 'FAILED_PRECONDITION'],
-  ])('answers %s with its code', async (_what, path, body, status, code) => {
+    // As TF Serving answers, and as the gRPC API already did: a version has serving_default only.
+    ['a signature the model lacks (predict)', '/v1/models/spam:predict', { signature_name: 'nope', instances: ['a'] }, 400, 'INVALID_ARGUMENT', 'Serving signature name: "nope" not found'],
+    ['a signature the model lacks (classify)', '/v1/models/spam:classify', { signature_name: 'nope', examples: [{ text: 'a' }] }, 400, 'INVALID_ARGUMENT', 'Serving signature name: "nope" not found'],
+  ])('answers %s with its code', async (_what, path, body, status, code, message?: string) => {
     const res = await post(path as string, body);
     expect(res.status).toBe(status);
     const json = await res.json() as any;
     expect(json.code).toBe(code);
     expect(typeof json.error).toBe('string');
+    if (message) expect(json.error).toContain(message);
     if (code === 'FAILED_PRECONDITION') {
       expect(json.error).toContain(HASH_V1);
       expect(json.error).toContain(HASH_V2);

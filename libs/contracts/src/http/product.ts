@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PATH } from '../validation';
-import { jsonObject, text, texts } from './fields';
+import { jsonObject, signatureName, text, texts } from './fields';
 
 const EXAMPLE_TEXTS = ['WIN a FREE prize now!!!'];
 
@@ -14,6 +14,7 @@ const examples = z.array(z.object({ text }, { error: `${PATH} must be an object 
 export const classifyRequestSchema = jsonObject({
   texts: texts.optional().meta({ example: EXAMPLE_TEXTS }),
   examples: examples.optional().describe("TF Serving's classify shape: [{\"text\": ...}]"),
+  signature_name: signatureName.optional(),
 })
   .superRefine((body, ctx) => {
     if (body.texts !== undefined && body.examples !== undefined) ctx.addIssue({ code: 'custom', message: 'send either "texts" or "examples", not both' });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PATH } from '../validation';
-import { allObjects, idRow, idRows, jsonObject, text, texts, tokenizerHash } from './fields';
+import { allObjects, idRow, idRows, jsonObject, signatureName, text, texts, tokenizerHash } from './fields';
 
 const MIXED = `${PATH} must be all texts (strings) or all rows of int32 ids (lists of integers)`;
 
@@ -31,12 +31,13 @@ const inputs = z.union([z.array(text), z.array(idRow), columns], {
 
 /**
  * TF Serving's predict body: "instances" (row format) or "inputs" (columnar format), never
- * both. Rows are texts or int32 ids. Other TF Serving fields (signature_name) are ignored.
+ * both. Rows are texts or int32 ids. signature_name, when given, must be serving_default.
  */
 export const predictRequestSchema = jsonObject(
   {
     instances: instances.optional(),
     inputs: inputs.optional(),
+    signature_name: signatureName.optional(),
     // Anything but a string was ignored before zod, and still is.
     tokenizer: tokenizerHash.optional().catch(undefined),
   },

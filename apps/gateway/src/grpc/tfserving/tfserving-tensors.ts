@@ -1,10 +1,10 @@
 import { ServableError } from '@servable/contracts';
+import { DEFAULT_SIGNATURE, unknownSignature } from '@servable/contracts/http';
 import { int64ToNumber, type googleProtobuf, type tensorflow, type tensorflowServing } from '@servable/contracts/grpc';
 import type { ModelInput, PredictOutcome } from '../../inference/prediction.types';
 import type { ModelManifest, TensorSpec } from '@servable/model-repository';
 
-/** TF Serving's name of the default signature; the only one a Servable version has. */
-export const DEFAULT_SIGNATURE = 'serving_default';
+export { DEFAULT_SIGNATURE };
 export const PREDICT_METHOD = 'tensorflow/serving/predict';
 export const CLASSIFY_METHOD = 'tensorflow/serving/classify';
 
@@ -35,7 +35,7 @@ export function specSelector(request: tensorflowServing.ModelSpec | null | undef
 
 export function checkSignature(name: string | undefined): void {
   if (name && name !== DEFAULT_SIGNATURE) {
-    throw ServableError.invalid(`Serving signature name: "${name}" not found in signature def; this model has "${DEFAULT_SIGNATURE}" only`);
+    throw ServableError.invalid(unknownSignature(name));
   }
 }
 
