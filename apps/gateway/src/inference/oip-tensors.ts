@@ -20,6 +20,17 @@ export interface OipInput {
 }
 
 export const OIP_TEXT_INPUT = 'text';
+/** The model's own input, as the gateway sends it to inference (servable.json's signature names it so). */
+export const OIP_IDS_INPUT = 'input_ids';
+
+/** Triton's answer to an input the model does not have, with the two it does. */
+function checkInputName(input: OipInput, expected: string): void {
+  if (input.name !== expected) {
+    throw ServableError.invalid(
+      `unexpected inference input "${input.name}" (${input.datatype}): the model takes "${OIP_TEXT_INPUT}" (BYTES texts) or "${OIP_IDS_INPUT}" (INT32 ids); ${input.datatype} goes in "${expected}"`,
+    );
+  }
+}
 
 /** OIP datatypes by servable.json dtype. */
 const OIP_DATATYPE: Record<string, string> = { int32: 'INT32', float32: 'FP32', string: 'BYTES' };
@@ -57,6 +68,7 @@ export function oipModelInput(inputs: OipInput[], tokenizer?: string): ModelInpu
       if (input.shape.length > 2 || (input.shape.length === 2 && input.shape[1] !== 1)) {
         throw ServableError.invalid(`input "${input.name}": BYTES texts must have shape [n] or [n, 1]`);
       }
+      checkInputName(input, OIP_TEXT_INPUT);
       const texts = input.data.map((t, i) => {
         if (typeof t !== 'string') throw ServableError.invalid(`input "${input.name}": element ${i} is not a string (wrong dtype)`);
         return t;
@@ -66,6 +78,7 @@ export function oipModelInput(inputs: OipInput[], tokenizer?: string): ModelInpu
     case 'INT32': {
       const [rows, seq] = input.shape.length === 1 ? [1, input.shape[0]] : input.shape.length === 2 ? input.shape : [-1, -1];
       if (rows < 0) throw ServableError.invalid(`input "${input.name}": INT32 ids must have shape [n, seq] or [seq]`);
+      checkInputName(input, OIP_IDS_INPUT);
       const values = Int32Array.from(input.data, (v, i) => int32(v, `input "${input.name}" element ${i}`));
       return { kind: 'ids', ids: { values, rowLengths: Array.from({ length: rows }, () => seq) }, tokenizer, padded: true };
     }

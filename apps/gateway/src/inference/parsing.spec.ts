@@ -30,6 +30,13 @@ describe('request parsing', () => {
     expect(() => oipModelInput([{ name: 'x', datatype: 'FP32', shape: [1], data: [1] }])).toThrow(/wrong dtype/);
   });
 
+  it('refuses an OIP input the model does not have, as Triton does, naming the two it has', () => {
+    expect(() => oipModelInput([{ name: 'INPUT0', datatype: 'BYTES', shape: [1], data: ['a'] }])).toThrow(
+      'unexpected inference input "INPUT0" (BYTES): the model takes "text" (BYTES texts) or "input_ids" (INT32 ids); BYTES goes in "text"',
+    );
+    expect(() => oipModelInput([{ name: 'text', datatype: 'INT32', shape: [1, 2], data: [1, 2] }])).toThrow(/unexpected inference input "text" \(INT32\).*INT32 goes in "input_ids"/);
+  });
+
   it('drops trailing pad ids but keeps at least one id per row', () => {
     const out = trimPadding(packRagged([[5, 6, 0, 0], [0, 0, 0], [7, 0, 8]]), 0);
     expect(out.rowLengths).toEqual([2, 1, 3]);
