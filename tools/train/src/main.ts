@@ -10,7 +10,7 @@ import { loadCorpus, normalise, splitCorpus } from './corpus';
 import { evaluate, fitTemperature } from './evaluation';
 import { float16IO } from './float16-io';
 import { ARCHITECTURES, MESSAGE_WEIGHT, applyTemperature, buildModel, exampleWeight } from './models';
-import { heldOutShortTexts, shortTexts, wholeMessage, type Example } from './short-texts';
+import { heldOutShortTexts, openingFragment, openings, shortTexts, wholeMessage, type Example } from './short-texts';
 import { buildVocabulary, tokenizerJson } from './tokenizer-builder';
 import { batchesPerEpoch, predictProbabilities, Progress, train, type Encoded } from './training';
 import { registerTrainingKernels } from './wasm-training-kernels';
@@ -43,6 +43,9 @@ const { values: args } = parseArgs({
     separate: { type: 'string', default: 'true' },
     'max-length': { type: 'string' },
     seed: { type: 'string' },
+    // Experiment only: --fragments adds one 1- to 4-word opening of each training message (weight --fragment-weight).
+    fragments: { type: 'boolean', default: false },
+    'fragment-weight': { type: 'string', default: '1' },
   },
 });
 const outDir = resolve(args.out);
@@ -57,6 +60,8 @@ function wholeNumber(name: string, value: string | undefined, min: number): numb
   return n;
 }
 const epochsOverride = wholeNumber('epochs', args.epochs, 1);
+const FRAGMENT_WEIGHT = Number(args['fragment-weight']);
+if (!(FRAGMENT_WEIGHT > 0)) throw new Error(`--fragment-weight takes a positive number, got "${args['fragment-weight']}"`);
 const SEED = wholeNumber('seed', args.seed, 0) ?? DEFAULT_SEED;
 // [CLS] and [SEP] take two of the ids.
 const MAX_LENGTH = wholeNumber('max-length', args['max-length'], 3) ?? DEFAULT_MAX_LENGTH;
@@ -91,6 +96,7 @@ async function main(): Promise<void> {
   // texts come only from held-out messages: the split stays by message.
   const trainExamples = [...split.train.map(wholeMessage), ...split.train.flatMap(shortTexts)];
   const trainTexts = new Set(trainExamples.map((e) => normalise(e.text)));
+  if (args.fragments) trainExamples.push(...split.train.flatMap(openingFragment));
   const validationShort = heldOutShortTexts(split.validation, trainTexts);
   const testShort = heldOutShortTexts(split.test, trainTexts);
   const spamShare = (l: Example[]) => `${((100 * l.filter((e) => e.label === 'spam').length) / l.length).toFixed(0)}% spam`;
@@ -102,11 +108,13 @@ async function main(): Promise<void> {
   registerTrainingKernels();
   const tokenizer = Tokenizer.fromString(json);
   tokenizer.setTruncation(MAX_LENGTH, { direction: 'right' });
-  const [trainSet, validation, test, shortTest] = await Promise.all([
+  const [trainSet, validation, test, shortTest, testOpenings] = await Promise.all([
     encode(tokenizer, trainExamples),
     encode(tokenizer, [...split.validation.map(wholeMessage), ...validationShort]),
     encode(tokenizer, split.test.map(wholeMessage)),
     encode(tokenizer, testShort),
+    // Every 1- to 4-word opening of every test message, repeats kept: a check of what one-word inputs score, printed only.
+    encode(tokenizer, split.test.flatMap(openings)),
   ]);
 
   const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
@@ -122,7 +130,7 @@ async function main(): Promise<void> {
   const summaries: string[] = [];
   for (const arch of chosen) {
     const t0 = Date.now();
-    const weighted = { ...trainSet, weights: trainExamples.map((e, i) => exampleWeight(trainSet.labels[i], e.kind, arch.hamWeight)) };
+    const weighted = { ...trainSet, weights: trainExamples.map((e, i) => (e.kind === 'fragment' ? FRAGMENT_WEIGHT * exampleWeight(trainSet.labels[i], 'segment', arch.hamWeight) : exampleWeight(trainSet.labels[i], e.kind, arch.hamWeight))) };
     const members = arch.members ?? 1;
     let model: tf.LayersModel;
     let history: Awaited<ReturnType<typeof train>>;
@@ -221,8 +229,11 @@ async function main(): Promise<void> {
     const line = `spam v${arch.version} (${Math.round((Date.now() - t0) / 1000)} s, temperature ${temperature}): validation accuracy ${(100 * validationWhole.accuracy).toFixed(2)}% whole, ${(100 * validationShortEval.accuracy).toFixed(2)}% short; ${splits
       .map((e) => `${e.split} accuracy ${(100 * e.accuracy).toFixed(2)}% F1 ${e.f1} ham recall ${e.recall_by_label.ham} ECE ${e.ece} ${JSON.stringify(e.confusion_matrix.matrix)}`)
       .join('; ')}`;
+    const opened = evaluate(await predictProbabilities(served, testOpenings.rows), testOpenings.labels);
+    const openingsLine = `  test openings (the first 1-4 words of each test message, ${testOpenings.rows.length}; printed, not recorded): accuracy ${(100 * opened.accuracy).toFixed(2)}% ham recall ${opened.recall_by_label.ham} ECE ${opened.ece}`;
     progress.log(line);
-    summaries.push(line);
+    progress.log(openingsLine);
+    summaries.push(line, openingsLine);
     model.dispose();
     served.dispose();
   }

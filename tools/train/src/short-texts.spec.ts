@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadCorpus, normalise, splitCorpus, toMessage } from './corpus';
-import { heldOutShortTexts, sentences, shortTexts, subjectText, wholeMessage } from './short-texts';
+import { heldOutShortTexts, openingFragment, openings, sentences, shortTexts, subjectText, wholeMessage } from './short-texts';
 
 describe('short texts', () => {
   const split = splitCorpus(loadCorpus().messages);
@@ -25,6 +25,21 @@ describe('short texts', () => {
     expect(texts.slice(1).map((t) => t.text)).toEqual(['Hi all, are we still on for Thursday?', 'I can book a table for six people at noon.', 'See you there.']);
     expect(texts.every((t) => t.label === 'ham')).toBe(true);
     expect(texts.map((t) => t.text).join(' ')).not.toMatch(/quoted|signature/);
+  });
+
+  it('gives the first 1 to 4 words of the opening sentence as openings, and one of them, by the id, as the --fragments example', () => {
+    const m = toMessage({ id: '00008', group: 'spam-1', text: 'Subject: offer\n\nHello friend, we have a deal for you today.\nSecond sentence here.' });
+    expect(openings(m).map((o) => [o.kind, o.label, o.text])).toEqual([
+      ['fragment', 'spam', 'Hello'],
+      ['fragment', 'spam', 'Hello friend,'],
+      ['fragment', 'spam', 'Hello friend, we'],
+      ['fragment', 'spam', 'Hello friend, we have'],
+    ]);
+    const picked = openingFragment(m);
+    expect(picked).toHaveLength(1);
+    expect(openings(m)).toContainEqual(picked[0]);
+    expect(openingFragment(m)).toEqual(picked);
+    expect(openings(toMessage({ id: '00009', group: 'easy-ham-1', text: 'Subject: empty\n\n' }))).toEqual([]);
   });
 
   it('cuts long sentences to 30 words, drops base64 runs, and keeps at most four sentences per message', () => {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { normalise, type Label, type Message } from './corpus';
 
-export type ExampleKind = 'message' | 'subject' | 'segment';
+export type ExampleKind = 'message' | 'subject' | 'segment' | 'fragment';
 
 /** One training or evaluation text, and the message it was cut from (the split follows the message). */
 export interface Example {
@@ -85,6 +85,24 @@ export function shortTexts(m: Message): Example[] {
     .map((s) => s.text);
   for (const text of [...all.slice(0, 2), ...rest]) examples.push({ messageId: m.id, label: m.label, kind: 'segment', text });
   return examples;
+}
+
+/**
+ * The first 1, 2, 3 and 4 words of a message's opening sentence: what a new user types to try a
+ * classifier ("hello", "hi all"). Training never sees them unless --fragments adds one per message;
+ * the train tool scores those of held-out messages on every run (printed, not a recorded split).
+ */
+export function openings(m: Message): Example[] {
+  const first = sentences(m.body)[0];
+  if (!first) return [];
+  const words = first.split(/\s+/);
+  return [1, 2, 3, 4].filter((k) => k <= words.length).map((k) => ({ messageId: m.id, label: m.label, kind: 'fragment', text: words.slice(0, k).join(' ') }));
+}
+
+/** Experiment (--fragments): one of a training message's openings, its length picked by a hash of the message id. */
+export function openingFragment(m: Message): Example[] {
+  const all = openings(m);
+  return all.length ? [all[rank(m.id, -1) % all.length]] : [];
 }
 
 export const wholeMessage = (m: Message): Example => ({ messageId: m.id, label: m.label, kind: 'message', text: m.text });
