@@ -112,6 +112,9 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
     ['a tokenizer mismatch', '/v1/models/spam/versions/2:predict', { instances: [[5, 6]], tokenizer: HASH_V1 }, 409, 'FAILED_PRECONDITION'],
     // As TF Serving answers, and as the gRPC API already did: a version has serving_default only.
     ['a signature the model lacks (predict)', '/v1/models/spam:predict', { signature_name: 'nope', instances: ['a'] }, 400, 'INVALID_ARGUMENT', 'Serving signature name: "nope" not found'],
+    // TF Serving's regress exists, but a classifier has no regression signature: 400, as gRPC Regress answers.
+    ['regress on a classifier', '/v1/models/spam:regress', { examples: [{ text: 'a' }] }, 400, 'INVALID_ARGUMENT', 'Expected regression signature'],
+    ['regress on an unknown model', '/v1/models/nope:regress', { examples: [{ text: 'a' }] }, 404, 'NOT_FOUND'],
     ['a signature the model lacks (classify)', '/v1/models/spam:classify', { signature_name: 'nope', examples: [{ text: 'a' }] }, 400, 'INVALID_ARGUMENT', 'Serving signature name: "nope" not found'],
   ])('answers %s with its code', async (_what, path, body, status, code, message?: string) => {
     const res = await post(path as string, body);

@@ -11,6 +11,8 @@ import { deadlineOf, declaredTokenizer, predictionMetadata, versionSelector } fr
 import { namedVersion, type HttpRequest, type ModelPath } from './http-request';
 import { PredictRequestDto } from './inference.dto';
 import { parsePredictBody, predictResponse } from './tfserving-shapes';
+import { REGRESS_UNSUPPORTED } from '../grpc/tfserving/tfserving-tensors';
+import { ServableError } from '@servable/contracts';
 
 const TF_DTYPE: Record<string, string> = { int32: 'DT_INT32', float32: 'DT_FLOAT', string: 'DT_STRING' };
 
@@ -70,6 +72,19 @@ export class TfServingController {
       tokenizer: { hash: manifest.tokenizer.hash, vocab_size: manifest.tokenizer.vocab_size, pad_id: manifest.tokenizer.pad_id ?? 0 },
       max_length: manifest.max_length,
     };
+  }
+
+  /**
+   * TF Serving's regress. Servable versions are classifiers, so, as TF Serving answers a model
+   * without a regression signature (and as the gRPC Regress does), it is 400 for a model and
+   * version that exist; a route that did not exist answered 404 "Cannot POST".
+   */
+  @Post(['v1/models/:model\\:regress', 'v1/models/:model/versions/:version\\:regress', 'v1/models/:model/labels/:label\\:regress'])
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Regress: always 400, since a version is a classifier (use :classify or :predict)' })
+  regress(@Param() path: ModelPath, @Req() req: HttpRequest): never {
+    this.info.metadata(path.model, versionSelector(httpMetadata(req), namedVersion(path)));
+    throw ServableError.invalid(REGRESS_UNSUPPORTED);
   }
 
   @Post(['v1/models/:model\\:predict', 'v1/models/:model/versions/:version\\:predict', 'v1/models/:model/labels/:label\\:predict'])

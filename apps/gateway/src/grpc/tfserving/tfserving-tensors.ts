@@ -5,6 +5,9 @@ import type { ModelInput, PredictOutcome } from '../../inference/prediction.type
 import type { ModelManifest, TensorSpec } from '@servable/model-repository';
 
 export { DEFAULT_SIGNATURE };
+
+/** TF Serving's answer to Regress on a model without a regression signature; Servable versions are classifiers. */
+export const REGRESS_UNSUPPORTED = 'Expected regression signature method_name to be tensorflow/serving/regress: this model serves classification only';
 export const PREDICT_METHOD = 'tensorflow/serving/predict';
 export const CLASSIFY_METHOD = 'tensorflow/serving/classify';
 

@@ -11,6 +11,7 @@ import { grpcMetadata, sendResponseMetadata } from '../../request-metadata/grpc-
 import { deadlineOf, declaredTokenizer, predictionMetadata, versionSelector, type NamedVersion } from '../../request-metadata/request-metadata';
 import {
   CLASSIFY_METHOD,
+  REGRESS_UNSUPPORTED,
   answeredSpec,
   exampleTexts,
   outputName,
@@ -70,7 +71,7 @@ export class TfServingPredictionController implements tfs.PredictionServiceContr
   /** Servable versions are classifiers: a regression signature does not exist, as TF Serving answers for one. */
   regress(request: tfs.RegressionRequest): never {
     specSelector(request.modelSpec);
-    throw ServableError.invalid('Expected regression signature method_name to be tensorflow/serving/regress: this model serves classification only');
+    throw ServableError.invalid(REGRESS_UNSUPPORTED);
   }
 
   /** Classify tasks on one model and one input, the only kind a classifier can answer. */
