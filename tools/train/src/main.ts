@@ -130,7 +130,7 @@ async function main(): Promise<void> {
   const summaries: string[] = [];
   for (const arch of chosen) {
     const t0 = Date.now();
-    const weighted = { ...trainSet, weights: trainExamples.map((e, i) => (e.kind === 'fragment' ? FRAGMENT_WEIGHT * exampleWeight(trainSet.labels[i], 'segment', arch.hamWeight) : exampleWeight(trainSet.labels[i], e.kind, arch.hamWeight))) };
+    const weighted = { ...trainSet, weights: trainExamples.map((e, i) => exampleWeight(trainSet.labels[i], e.kind, arch.hamWeight) * (e.kind === 'fragment' ? FRAGMENT_WEIGHT : 1)) };
     const members = arch.members ?? 1;
     let model: tf.LayersModel;
     let history: Awaited<ReturnType<typeof train>>;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { HashedBigrams, HashedNgrams, MaskedPooling, registerCustomLayers } from '@servable/model-repository/tfjs';
+import type { ExampleKind } from './short-texts';
 
 export interface Architecture {
   version: 1 | 2;
@@ -54,7 +55,7 @@ export function weightedCrossEntropy(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Ten
   return tf.tidy(() => tf.neg(tf.sum(tf.mul(yTrue, tf.log(tf.clipByValue(yPred, 1e-7, 1 - 1e-7))), -1)));
 }
 
-export const exampleWeight = (label: number, kind: 'message' | 'subject' | 'segment', hamWeight: number) => (label === 0 ? hamWeight : 1) * (kind === 'message' ? MESSAGE_WEIGHT : 1);
+export const exampleWeight = (label: number, kind: ExampleKind, hamWeight: number) => (label === 0 ? hamWeight : 1) * (kind === 'message' ? MESSAGE_WEIGHT : 1);
 
 /**
  * Divides the output layer's logits by `temperature` (scaling kernel and bias is

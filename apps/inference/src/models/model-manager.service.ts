@@ -84,8 +84,9 @@ export class ModelManager {
 
   readiness(): { ready: boolean; checks: Record<string, string> } {
     if (!this.policyKeys) return { ready: false, checks: { policy: 'selecting versions' } };
-    const checks = Object.fromEntries(this.policyKeys.map((k) => [k, this.versions.get(k)?.state ?? 'UNKNOWN']));
-    return { ready: this.policyMissing.size === 0 && Object.values(checks).every((s) => s === ModelState.AVAILABLE), checks: { ...checks, ...Object.fromEntries(this.policyMissing) } };
+    // A missing version's check is its reason, never AVAILABLE, so it keeps the replica unready.
+    const checks: Record<string, string> = { ...Object.fromEntries(this.policyKeys.map((k) => [k, this.versions.get(k)?.state ?? 'UNKNOWN'])), ...Object.fromEntries(this.policyMissing) };
+    return { ready: Object.values(checks).every((s) => s === ModelState.AVAILABLE), checks };
   }
 
   /** Starts loading a version (0: the latest in the repository) and returns at once; poll GetModelStatus. */

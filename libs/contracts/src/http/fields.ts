@@ -24,7 +24,6 @@ export const idRow = z.array(int32Id, { error: `${PATH} must be a list of int32 
 
 export const idRows = z.array(idRow, { error: `${PATH} must be a list of rows of int32 ids` });
 
-/** The tokenizer hash ids were made with; the x-servable-tokenizer header says the same. */
 /** TF Serving's name of the default signature: the only one a Servable version has. */
 export const DEFAULT_SIGNATURE = 'serving_default';
 
@@ -37,6 +36,7 @@ export const signatureName = z
   .refine((name) => name === '' || name === DEFAULT_SIGNATURE, { error: (iss) => unknownSignature(String(iss.input)) })
   .describe(`TF Serving's signature name: "${DEFAULT_SIGNATURE}" (or empty), the only signature a version has`);
 
+/** The tokenizer hash ids were made with; the x-servable-tokenizer header says the same. */
 export const tokenizerHash = z.string().describe('The tokenizer hash the ids were made with (x-servable-tokenizer says the same)');
 
 /** True when every element of a JSON value is an object (not a list): rows of named inputs. */

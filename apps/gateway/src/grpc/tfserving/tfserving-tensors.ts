@@ -4,8 +4,6 @@ import { int64ToNumber, type googleProtobuf, type tensorflow, type tensorflowSer
 import type { ModelInput, PredictOutcome } from '../../inference/prediction.types';
 import type { ModelManifest, TensorSpec } from '@servable/model-repository';
 
-export { DEFAULT_SIGNATURE };
-
 /** TF Serving's answer to Regress on a model without a regression signature; Servable versions are classifiers. */
 export const REGRESS_UNSUPPORTED = 'Expected regression signature method_name to be tensorflow/serving/regress: this model serves classification only';
 export const PREDICT_METHOD = 'tensorflow/serving/predict';
