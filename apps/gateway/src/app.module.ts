@@ -12,7 +12,13 @@ import { HttpApiModule } from './http/http.module';
 import { ValidationPipe } from './http/validation.pipe';
 import { MetricsModule } from './metrics/metrics.module';
 
-export const GATEWAY_GRPC_SERVICES = ['servable.gateway.v1.GatewayService', 'inference.GRPCInferenceService'];
+/** What grpc.health.v1 answers for by name: every API service the port serves, so a probe keyed by any of them works. */
+export const GATEWAY_GRPC_SERVICES = [
+  'servable.gateway.v1.GatewayService',
+  'inference.GRPCInferenceService',
+  'tensorflow.serving.PredictionService',
+  'tensorflow.serving.ModelService',
+];
 
 @Global()
 @Module({})

@@ -9,7 +9,7 @@ export * as servableTokenizerV1 from './generated/index.servable.tokenizer.v1';
 export * as tensorflow from './generated/index.tensorflow';
 export * as tensorflowError from './generated/index.tensorflow.error';
 export * as tensorflowServing from './generated/index.tensorflow.serving';
-export { LOADER_OPTIONS, MAX_GRPC_MESSAGE_BYTES, protoRoot, type ProtoName } from './proto-files';
+export { DESCRIPTOR_SET_FILE, LOADER_OPTIONS, MAX_GRPC_MESSAGE_BYTES, protoRoot, type ProtoName } from './proto-files';
 export { grpcOptions } from './grpc-options';
 export { packAny } from './proto-codec';
 export { int64Field, int64ToNumber } from './int64';

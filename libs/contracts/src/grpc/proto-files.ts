@@ -24,6 +24,15 @@ export const PROTO_PACKAGES = {
   tfservingModel: 'tensorflow.serving',
 } as const;
 
+/**
+ * Every file above with its imports, compiled by buf (`npm run proto:gen`; proto-check keeps it in
+ * step): protoc's FileDescriptorProtos, which gRPC reflection serves. protobufjs's own descriptors
+ * (what proto-loader hands @grpc/reflection) name map entries `Parameters` instead of
+ * `ParametersEntry`, declare no imports and merge files per package, and grpcurl and buf curl
+ * (protobuf-go) refuse them.
+ */
+export const DESCRIPTOR_SET_FILE = 'descriptor-set.binpb';
+
 export type ProtoName = keyof typeof PROTO_FILES;
 
 /**
