@@ -150,6 +150,8 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
     const meta = await (await fetch(`${url}/v1/models/spam/versions/2/metadata`)).json() as any;
     expect(meta.model_spec.version).toBe('2');
     expect(meta.metadata.signature_def.signature_def.serving_default.inputs.input_ids.dtype).toBe('DT_INT32');
+    // Raw text is an input too, as gRPC GetModelMetadata says: a client that builds requests from the signature finds it.
+    expect(meta.metadata.signature_def.signature_def.serving_default.inputs.text.dtype).toBe('DT_STRING');
     expect(meta.tokenizer.hash).toBe(HASH_V2);
   });
 
@@ -171,6 +173,30 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
     expect(padded.outputs[0].data[1]).toBeCloseTo(spamOf(SPAMMY), 5);
     const wrong = await post('/v2/models/spam/infer', { inputs: [{ name: 'x', shape: [1], datatype: 'FP32', data: [1.5] }] });
     expect(wrong.status).toBe(400);
+  });
+
+  it('refuses a bad OIP request before anything runs, as Triton does', async () => {
+    const predicts = () => plane.seen.filter((s) => s.method === 'predict').length;
+    const before = predicts();
+    const text = { name: 'text', shape: [1], datatype: 'BYTES', data: ['an output nobody has'] };
+    // An output the model lacks, and Triton's classification extension, which is not served.
+    const unknown = await post('/v2/models/spam/infer', { inputs: [text], outputs: [{ name: 'logits' }] });
+    expect(unknown.status).toBe(400);
+    expect(((await unknown.json()) as any).error).toMatch(/unexpected inference output "logits"/);
+    expect(unknown.headers.get('x-model-version')).toBeNull();
+    const classification = await post('/v2/models/spam/infer', { inputs: [text], outputs: [{ name: 'probabilities', parameters: { classification: 2 } }] });
+    expect(((await classification.json()) as any).error).toMatch(/classification extension is not supported/);
+    // [n, 0] holds no elements whatever n says: refused before n rows are laid out.
+    const empty = await post('/v2/models/spam/infer', { inputs: [{ name: 'input_ids', shape: [1e9, 0], datatype: 'INT32', data: [] }] });
+    expect(empty.status).toBe(400);
+    expect(((await empty.json()) as any).error).toMatch(/rows of 0 ids/);
+    // A wrong datatype is named as such, whatever its data.
+    const fp32 = await post('/v2/models/spam/infer', { inputs: [{ name: 'input_ids', shape: [1, 2], datatype: 'FP32', data: [] }] });
+    expect(((await fp32.json()) as any).error).toMatch(/datatype FP32 is not accepted/);
+    // Version 0 in the path names no version; it does not mean the default one.
+    expect((await post('/v2/models/spam/versions/0/infer', { inputs: [text] })).status).toBe(404);
+    expect((await fetch(`${url}/v2/models/spam/versions/0/ready`)).status).toBe(404);
+    expect(predicts()).toBe(before);
   });
 
   it('retries an UNAVAILABLE inference call once and counts it', async () => {
@@ -383,6 +409,28 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
       const probs = new Float32Array(Uint8Array.from(reply.rawOutputContents[0]).buffer);
       expect(reply.modelVersion).toBe('2');
       expect(probs[1]).toBeCloseTo(spamOf(SPAMMY), 5);
+      const infer = (request: unknown) => new Promise<any>((res, rej) => oip.modelInfer(request, (err: Error | null, r: unknown) => (err ? rej(err) : res(r))));
+      // INT64 ids (what numpy int64 arrays become), raw and typed, read as the INT32 ids they are.
+      const ids = fakeEncode(SPAMMY);
+      const int64 = Buffer.from(BigInt64Array.from(ids.map(BigInt)).buffer);
+      const rawIds = await infer({ modelName: 'spam', modelVersion: '2', inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [1, ids.length] }], rawInputContents: [int64] });
+      expect(new Float32Array(Uint8Array.from(rawIds.rawOutputContents[0]).buffer)[1]).toBeCloseTo(spamOf(SPAMMY), 5);
+      const typedIds = await infer({ modelName: 'spam', inputs: [{ name: 'input_ids', datatype: 'INT64', shape: [1, ids.length], contents: { int64Contents: ids.map(String) } }] });
+      expect(typedIds.outputs[0].contents.fp32Contents).toHaveLength(2);
+      const refused = (request: unknown) => infer(request).catch((e) => e);
+      const textInput = { name: 'text', datatype: 'BYTES', shape: [1] };
+      expect(await refused({ modelName: 'spam', inputs: [{ ...textInput, contents: { bytesContents: [text] } }], rawInputContents: [Buffer.concat([prefix, text])] })).toMatchObject({
+        code: grpc.status.INVALID_ARGUMENT,
+        details: expect.stringContaining('contents must not be given when using raw_input_contents'),
+      });
+      expect(await refused({ modelName: 'spam', inputs: [{ ...textInput, contents: { bytesContents: [text] } }], outputs: [{ name: 'logits' }] })).toMatchObject({
+        code: grpc.status.INVALID_ARGUMENT,
+        details: expect.stringContaining('unexpected inference output "logits"'),
+      });
+      expect(await refused({ modelName: 'spam', inputs: [{ name: 'input_ids', datatype: 'FP32', shape: [1, 2], contents: { fp32Contents: [2, 3] } }] })).toMatchObject({
+        details: expect.stringContaining('datatype FP32 is not accepted'),
+      });
+      expect(await refused({ modelName: 'spam', modelVersion: '0', inputs: [{ ...textInput, contents: { bytesContents: [text] } }] })).toMatchObject({ code: grpc.status.NOT_FOUND });
     } finally {
       oip.close();
     }

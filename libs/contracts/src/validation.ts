@@ -6,6 +6,24 @@ type Key = PropertyKey;
 /** Stands for the field's path in our messages: "{path} must be a string" reads "texts[1] must be a string". */
 export const PATH = '{path}';
 
+/** How much of a wrong value an error message quotes: enough to recognise it, never the whole body back. */
+const SHOWN_CHARS = 100;
+
+/**
+ * A wrong value as an error message quotes it: JSON, cut at SHOWN_CHARS. A value JSON cannot
+ * write (nested deeper than the stack, a BigInt) is named by its kind instead of failing the request.
+ */
+export function shownValue(value: unknown): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    return Array.isArray(value) ? 'a nested list' : typeof value;
+  }
+  if (text === undefined) return String(value);
+  return text.length > SHOWN_CHARS ? `${text.slice(0, SHOWN_CHARS)}… (${text.length} characters)` : text;
+}
+
 /** A path as a reader writes it: texts[1], labels.stable, instances[0].input_ids. */
 export function issuePath(path: readonly Key[]): string {
   return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${key}]` : out ? `${out}.${String(key)}` : String(key)), '');

@@ -5,7 +5,7 @@ import { inference } from '@servable/contracts/grpc';
 import { GrpcExceptionFilter, grpcRequestContext } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { ReadinessService } from '../health/readiness.service';
-import { oipModelInput, oipSignature, oipVersion } from '../inference/oip-tensors';
+import { OIP_PROBABILITIES_OUTPUT, checkRequestedOutputs, oipModelInput, oipSignature, oipVersion } from '../inference/oip-tensors';
 import { PredictionService } from '../inference/prediction.service';
 import { ModelInfoService } from '../models/model-info.service';
 import { GATEWAY_NAME, GATEWAY_VERSION } from '../server-info';
@@ -82,6 +82,7 @@ export class OipGrpcController implements inference.GRPCInferenceServiceControll
       throw ServableError.invalid(`raw_input_contents has ${request.rawInputContents.length} entries for ${request.inputs.length} inputs`);
     }
     const inputs = request.inputs.map((t, i) => grpcOipInput(t, raw ? request.rawInputContents[i] : undefined));
+    checkRequestedOutputs(request.outputs);
     const meta = grpcMetadata(metadata, call);
     const declared = declaredTokenizer(meta, request.parameters['tokenizer']?.stringParam);
     const outcome = await this.predictions.predict({
@@ -93,7 +94,7 @@ export class OipGrpcController implements inference.GRPCInferenceServiceControll
       context: grpcRequestContext(metadata),
     });
     sendResponseMetadata(call, metadata, predictionMetadata(outcome));
-    const output = { name: 'probabilities', datatype: 'FP32', shape: [String(outcome.rows), String(outcome.classes)], parameters: {} };
+    const output = { name: OIP_PROBABILITIES_OUTPUT, datatype: 'FP32', shape: [String(outcome.rows), String(outcome.classes)], parameters: {} };
     return {
       modelName: outcome.model,
       modelVersion: String(outcome.version),

@@ -1,6 +1,6 @@
 import { ServableError, float32ToBytes } from '@servable/contracts';
 import { inferRequestSchema, type InferRequest } from '@servable/contracts/http';
-import { flatten, type OipInput } from '../inference/oip-tensors';
+import { OIP_PROBABILITIES_OUTPUT, checkRequestedOutputs, flatten, unacceptedDatatype, type OipInput } from '../inference/oip-tensors';
 import type { PredictOutcome } from '../inference/prediction.types';
 import { parseBody } from './validation.pipe';
 
@@ -73,7 +73,7 @@ function decodeBinary(raw: Buffer, datatype: string, name: string): unknown[] {
       if (raw.length % 8) throw ServableError.invalid(`input "${name}": INT64 binary data must be a multiple of 8 bytes`);
       return Array.from({ length: raw.length / 8 }, (_, i) => Number(raw.readBigInt64LE(i * 8)));
     default:
-      throw ServableError.invalid(`input "${name}": datatype ${datatype} is not accepted; send BYTES texts or INT32/INT64 input_ids (wrong dtype)`);
+      throw unacceptedDatatype(name, datatype);
   }
 }
 
@@ -96,13 +96,12 @@ export function parseInferInputs({ json, binary }: InferBody): OipInput[] {
   return parsed;
 }
 
-export const PROBABILITIES_OUTPUT = 'probabilities';
-
-/** Which outputs to answer, and whether each one goes as binary data. */
-function requestedOutputs(json: InferRequest): { binary: boolean } {
+/** Whether the outputs go as binary data; which outputs may be asked for is checkRequestedOutputs'. */
+export function requestedOutputs(json: InferRequest): { binary: boolean } {
+  const outputs = json.outputs ?? [];
+  checkRequestedOutputs(outputs);
   let binary = json.parameters?.['binary_data_output'] === true;
-  for (const [i, out] of (json.outputs ?? []).entries()) {
-    if (out.name !== PROBABILITIES_OUTPUT) throw ServableError.invalid(`outputs[${i}]: unknown output "${out.name}"; this model has "${PROBABILITIES_OUTPUT}"`);
+  for (const out of outputs) {
     const flag = out.parameters?.['binary_data'];
     if (flag !== undefined) binary = flag === true;
   }
@@ -116,15 +115,15 @@ export interface InferAnswer {
 }
 
 /** The infer answer: FP32 probabilities as JSON `data`, or as binary data when the request asked so. */
-export function inferAnswer(outcome: PredictOutcome, json: InferRequest): InferAnswer {
+export function inferAnswer(outcome: PredictOutcome, json: InferRequest, binaryOutput: boolean): InferAnswer {
   const base = {
     model_name: outcome.model,
     model_version: String(outcome.version),
     ...(json.id !== undefined ? { id: json.id } : {}),
     parameters: { tokenizer: outcome.tokenizer },
   };
-  const tensor = { name: PROBABILITIES_OUTPUT, datatype: 'FP32', shape: [outcome.rows, outcome.classes] };
-  if (!requestedOutputs(json).binary) return { json: { ...base, outputs: [{ ...tensor, data: Array.from(outcome.probabilities) }] } };
+  const tensor = { name: OIP_PROBABILITIES_OUTPUT, datatype: 'FP32', shape: [outcome.rows, outcome.classes] };
+  if (!binaryOutput) return { json: { ...base, outputs: [{ ...tensor, data: Array.from(outcome.probabilities) }] } };
   const binary = Buffer.from(float32ToBytes(outcome.probabilities));
   return { json: { ...base, outputs: [{ ...tensor, parameters: { binary_data_size: binary.length } }] }, binary };
 }

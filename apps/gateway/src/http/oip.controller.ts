@@ -12,7 +12,7 @@ import { GATEWAY_NAME, GATEWAY_VERSION, OIP_REST_EXTENSIONS } from '../server-in
 import { httpMetadata, setResponseHeaders } from '../request-metadata/http-metadata';
 import { deadlineOf, declaredTokenizer, predictionMetadata, versionSelector } from '../request-metadata/request-metadata';
 import type { HttpRequest } from './http-request';
-import { INFERENCE_HEADER, inferAnswer, parseInferInputs, splitInferBody } from './oip-binary';
+import { INFERENCE_HEADER, inferAnswer, parseInferInputs, requestedOutputs, splitInferBody } from './oip-binary';
 import { InferRequestDto } from './inference.dto';
 import { Access } from '../control-plane/access.decorator';
 
@@ -84,6 +84,7 @@ export class OipController {
     const request = splitInferBody(body, req.headers[INFERENCE_HEADER]);
     const declared = request.json.parameters?.['tokenizer'];
     const meta = httpMetadata(req);
+    const { binary } = requestedOutputs(request.json);
     const outcome = await this.predictions.predict({
       api: 'oip',
       model: path.model,
@@ -93,7 +94,7 @@ export class OipController {
       context: requestContextOf(req),
     });
     setResponseHeaders(res, predictionMetadata(outcome));
-    const answer = inferAnswer(outcome, request.json);
+    const answer = inferAnswer(outcome, request.json, binary);
     if (!answer.binary) return answer.json;
     // Binary tensor data: the JSON header, then the output bytes; the header length tells a client where to split.
     const header = Buffer.from(JSON.stringify(answer.json));

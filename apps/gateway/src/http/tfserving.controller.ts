@@ -11,12 +11,14 @@ import { deadlineOf, declaredTokenizer, predictionMetadata, versionSelector } fr
 import { namedVersion, type HttpRequest, type ModelPath } from './http-request';
 import { PredictRequestDto } from './inference.dto';
 import { parsePredictBody, predictResponse } from './tfserving-shapes';
-import { REGRESS_UNSUPPORTED } from '../grpc/tfserving/tfserving-tensors';
+import { REGRESS_UNSUPPORTED, TEXT_FEATURE } from '../grpc/tfserving/tfserving-tensors';
 import { ServableError } from '@servable/contracts';
 
 const TF_DTYPE: Record<string, string> = { int32: 'DT_INT32', float32: 'DT_FLOAT', string: 'DT_STRING' };
 
-function tensorInfo(t: TensorSpec) {
+type Tensor = Pick<TensorSpec, 'name' | 'shape'> & { dtype: string };
+
+function tensorInfo(t: Tensor) {
   return {
     dtype: TF_DTYPE[t.dtype] ?? `DT_${t.dtype.toUpperCase()}`,
     tensor_shape: { dim: t.shape.map((size) => ({ size: String(size), name: '' })), unknown_rank: false },
@@ -24,12 +26,13 @@ function tensorInfo(t: TensorSpec) {
   };
 }
 
-/** servable.json's signature in the spirit of TF Serving's signature_def. */
+/** servable.json's signature in the spirit of TF Serving's signature_def, with raw text (DT_STRING) besides the model's inputs, as over gRPC. */
 function signatureDef(manifest: ModelManifest) {
-  const byName = (ts: TensorSpec[]) => Object.fromEntries(ts.map((t) => [t.name, tensorInfo(t)]));
+  const byName = (ts: Tensor[]) => Object.fromEntries(ts.map((t) => [t.name, tensorInfo(t)]));
+  const text: Tensor = { name: TEXT_FEATURE, dtype: 'string', shape: [-1] };
   return {
     signature_def: {
-      serving_default: { inputs: byName(manifest.signature.inputs), outputs: byName(manifest.signature.outputs), method_name: 'tensorflow/serving/predict' },
+      serving_default: { inputs: byName([text, ...manifest.signature.inputs]), outputs: byName(manifest.signature.outputs), method_name: 'tensorflow/serving/predict' },
     },
   };
 }

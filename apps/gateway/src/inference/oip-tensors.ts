@@ -1,11 +1,11 @@
-import { ServableError } from '@servable/contracts';
+import { ServableError, shownValue } from '@servable/contracts';
 import type { ModelManifest } from '@servable/model-repository';
 import type { ModelInput } from './prediction.types';
 
 /** An INT32 element as a whole number in range: a float or a string is the wrong dtype. */
 function int32(value: unknown, where: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < -2_147_483_648 || value > 2_147_483_647) {
-    throw ServableError.invalid(`${where} must be an int32 id, got ${JSON.stringify(value)} (wrong dtype)`);
+    throw ServableError.invalid(`${where} must be an int32 id, got ${shownValue(value)} (wrong dtype)`);
   }
   return value;
 }
@@ -22,6 +22,39 @@ export interface OipInput {
 export const OIP_TEXT_INPUT = 'text';
 /** The model's own input, as the gateway sends it to inference (servable.json's signature names it so). */
 export const OIP_IDS_INPUT = 'input_ids';
+
+/** The one output every version has (servable.json's signature names it so). */
+export const OIP_PROBABILITIES_OUTPUT = 'probabilities';
+
+/** What the API reads as ids or texts; INT64 ids arrive as INT32 (ids fit), decoded by each transport. */
+const OIP_INPUT_DATATYPES = new Set(['BYTES', 'INT32']);
+
+/**
+ * The outputs a request asks for, checked before anything runs, as Triton does: a request for an
+ * output the model lacks costs no inference and is counted as the bad request it is.
+ */
+export function checkRequestedOutputs(outputs: { name: string; parameters?: Record<string, unknown> }[]): void {
+  for (const [i, out] of outputs.entries()) {
+    if (out.name !== OIP_PROBABILITIES_OUTPUT) {
+      throw ServableError.invalid(`outputs[${i}]: unexpected inference output "${out.name}"; this model has "${OIP_PROBABILITIES_OUTPUT}"`);
+    }
+    if (out.parameters?.['classification'] !== undefined) {
+      // Triton's classification extension (tritonclient's class_count): not served, so say so rather than answer FP32 silently.
+      throw ServableError.invalid(
+        `outputs[${i}]: the classification extension is not supported; read the FP32 "${OIP_PROBABILITIES_OUTPUT}", or use /v1/models/{model}:classify for labels`,
+      );
+    }
+  }
+}
+
+export function unacceptedDatatype(name: string, datatype: string): ServableError {
+  return ServableError.invalid(`input "${name}": datatype ${datatype} is not accepted; send BYTES texts or INT32/INT64 input_ids (wrong dtype)`);
+}
+
+/** Any datatype but texts and ids is refused by name, before its data is looked at. */
+function checkInputDatatype(name: string, datatype: string): void {
+  if (!OIP_INPUT_DATATYPES.has(datatype)) throw unacceptedDatatype(name, datatype);
+}
 
 /** Triton's answer to an input the model does not have, with the two it does. */
 function checkInputName(input: OipInput, expected: string): void {
@@ -48,16 +81,23 @@ export function oipSignature(manifest: ModelManifest) {
   };
 }
 
+/** Nesting that any tensor of this API could have, with room to spare: deeper JSON is refused, not recursed into. */
+const MAX_DATA_DEPTH = 32;
+
 /** Flattens nested JSON arrays (the protocol allows either nested or flat data). */
 export function flatten(data: unknown): unknown[] {
   if (!Array.isArray(data)) throw ServableError.invalid('"data" must be a list');
-  return data.some(Array.isArray) ? (data as unknown[]).flat(Infinity) : data;
+  if (!data.some(Array.isArray)) return data;
+  const flat = (data as unknown[]).flat(MAX_DATA_DEPTH);
+  if (flat.some(Array.isArray)) throw ServableError.invalid(`"data" is nested more than ${MAX_DATA_DEPTH} lists deep`);
+  return flat;
 }
 
 /** A BYTES tensor is texts; an INT32 tensor is ids, [n, seq] (padded) or [seq] (one row). */
 export function oipModelInput(inputs: OipInput[], tokenizer?: string): ModelInput {
   if (inputs.length !== 1) throw ServableError.invalid(`send exactly one input tensor (BYTES texts or INT32 input_ids), got ${inputs.length}`);
   const [input] = inputs;
+  checkInputDatatype(input.name, input.datatype);
   const size = input.shape.reduce((a, b) => a * b, 1);
   if (input.shape.some((d) => !Number.isInteger(d) || d < 0)) throw ServableError.invalid(`input "${input.name}": shape ${JSON.stringify(input.shape)} must be non-negative integers`);
   if (size !== input.data.length) {
@@ -78,18 +118,21 @@ export function oipModelInput(inputs: OipInput[], tokenizer?: string): ModelInpu
     case 'INT32': {
       const [rows, seq] = input.shape.length === 1 ? [1, input.shape[0]] : input.shape.length === 2 ? input.shape : [-1, -1];
       if (rows < 0) throw ServableError.invalid(`input "${input.name}": INT32 ids must have shape [n, seq] or [seq]`);
+      // Checked before the rows are laid out: [n, 0] holds no elements whatever n claims.
+      if (rows > 0 && seq === 0) throw ServableError.invalid(`input "${input.name}": shape ${JSON.stringify(input.shape)} has rows of 0 ids; a row needs at least one id`);
       checkInputName(input, OIP_IDS_INPUT);
       const values = Int32Array.from(input.data, (v, i) => int32(v, `input "${input.name}" element ${i}`));
       return { kind: 'ids', ids: { values, rowLengths: Array.from({ length: rows }, () => seq) }, tokenizer, padded: true };
     }
     default:
-      throw ServableError.invalid(`input "${input.name}": datatype ${input.datatype} is not accepted; send BYTES texts or INT32 input_ids (wrong dtype)`);
+      throw new Error(`unreachable: datatype ${input.datatype} passed checkInputDatatype`);
   }
 }
 
 /** An OIP version string: empty means the gateway chooses. */
 export function oipVersion(version: string | undefined): number | undefined {
   if (!version) return undefined;
-  if (!/^\d+$/.test(version)) throw ServableError.notFound(`model version "${version}" not found: versions are whole numbers`);
+  // A version in the path is explicit, as in Triton: "0" names no version, it does not mean "the default".
+  if (!/^\d+$/.test(version) || Number(version) < 1) throw ServableError.notFound(`model version "${version}" not found: versions are positive whole numbers`);
   return Number(version);
 }

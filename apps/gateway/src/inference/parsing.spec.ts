@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { packRagged } from '@servable/contracts';
+import { packRagged, shownValue } from '@servable/contracts';
 import { predictRequestSchema } from '@servable/contracts/http';
 import { parsePredictBody as parseValidated } from '../http/tfserving-shapes';
 import { parseBody } from '../http/validation.pipe';
 import { deadlineFrom, parseTimeoutHeader } from '../request-metadata/deadline';
-import { oipModelInput } from './oip-tensors';
+import { flatten, oipModelInput } from './oip-tensors';
 import { trimPadding } from './prediction.service';
 
 /** As a request meets it: the validation pipe's parse, then the controller's. */
@@ -35,6 +35,17 @@ describe('request parsing', () => {
       'unexpected inference input "INPUT0" (BYTES): the model takes "text" (BYTES texts) or "input_ids" (INT32 ids); BYTES goes in "text"',
     );
     expect(() => oipModelInput([{ name: 'text', datatype: 'INT32', shape: [1, 2], data: [1, 2] }])).toThrow(/unexpected inference input "text" \(INT32\).*INT32 goes in "input_ids"/);
+  });
+
+  it('answers absurd JSON with 400 messages of a bounded size, never a stack overflow', () => {
+    let deep: unknown = [];
+    for (let i = 0; i < 50_000; i++) deep = [deep];
+    expect(() => flatten([deep])).toThrow(/nested more than 32 lists deep/);
+    expect(shownValue(deep)).toBe('a nested list');
+    const shown = shownValue('x'.repeat(900_000));
+    expect(shown.length).toBeLessThan(200);
+    expect(shown).toMatch(/… \(900002 characters\)$/);
+    expect(() => parsePredictBody({ instances: [['x'.repeat(10_000)]] })).toThrow(/^(?=.{0,400}$).*wrong dtype/s);
   });
 
   it('drops trailing pad ids but keeps at least one id per row', () => {

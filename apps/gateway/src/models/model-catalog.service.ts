@@ -80,9 +80,10 @@ export class ModelCatalog {
    * `stable` label, else the latest AVAILABLE version.
    */
   resolve(model: string, selector: VersionSelector): ResolvedVersion {
-    if (selector.version && selector.label) throw ServableError.invalid('give a version or a label, not both');
+    if (selector.version !== undefined && selector.label) throw ServableError.invalid('give a version or a label, not both');
     const routing = this.model(model);
-    let version = selector.version || (selector.label ? this.byLabel(model, selector.label) : undefined);
+    // A version given is explicit, 0 included (TF Serving and Triton answer NOT_FOUND for it): unset is undefined.
+    let version = selector.version ?? (selector.label ? this.byLabel(model, selector.label) : undefined);
     if (version === undefined && selector.pin) {
       version = /^\d+$/.test(selector.pin) ? Number(selector.pin) : this.byLabel(model, selector.pin);
     }

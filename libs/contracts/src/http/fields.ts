@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { PATH } from '../validation';
+import { PATH, shownValue } from '../validation';
 
 // Building blocks of the REST bodies. Their messages are the ones the hand-written
 // parsers sent before, so clients that match on them keep working ({path} is where).
 
-const got = (iss: { input?: unknown }) => JSON.stringify(iss.input);
+const got = (iss: { input?: unknown }) => shownValue(iss.input);
 
 /** A JSON object body; anything else is refused as a whole before its fields are looked at. */
 export function jsonObject<Shape extends z.core.$ZodLooseShape>(shape: Shape, message = 'the body must be a JSON object') {

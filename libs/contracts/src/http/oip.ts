@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { PATH } from '../validation';
+import { PATH, shownValue } from '../validation';
 import { jsonObject } from './fields';
 
 /** OIP's free-form parameters (binary_data_size, binary_data_output, tokenizer, ...). */
@@ -33,7 +33,7 @@ export const inferRequestSchema = jsonObject({
 });
 export type InferRequest = z.output<typeof inferRequestSchema>;
 
-const positiveVersion = (iss: { input?: unknown }) => `${PATH} must be a positive whole number, got ${JSON.stringify(iss.input)}`;
+const positiveVersion = (iss: { input?: unknown }) => `${PATH} must be a positive whole number, got ${shownValue(iss.input)}`;
 const versionParameter = z.union(
   [
     z.int({ error: positiveVersion }).min(1, { error: positiveVersion }),

@@ -9,7 +9,7 @@ export const REGRESS_UNSUPPORTED = 'Expected regression signature method_name to
 export const PREDICT_METHOD = 'tensorflow/serving/predict';
 export const CLASSIFY_METHOD = 'tensorflow/serving/classify';
 
-const TEXT_FEATURE = 'text';
+export const TEXT_FEATURE = 'text';
 const INPUT_IDS = 'input_ids';
 
 const TF_DTYPE: Record<string, tensorflow.DataType> = { int32: 'DT_INT32', int64: 'DT_INT64', float32: 'DT_FLOAT', string: 'DT_STRING' };

@@ -104,6 +104,12 @@ describe('TF Serving gRPC API on the gateway port (fake data plane)', () => {
     await expect(unary(clients.prediction, 'Predict', { model_spec: { name: 'spam', version: { value: '9' } }, inputs: { text } })).rejects.toMatchObject({
       code: grpc.status.NOT_FOUND,
     });
+    // A version set to 0 is set: TF Serving answers NOT_FOUND, it does not serve the default version.
+    for (const method of ['Predict', 'GetModelMetadata'] as const) {
+      await expect(unary(clients.prediction, method, { model_spec: { name: 'spam', version: { value: '0' } }, inputs: { text }, metadata_field: ['signature_def'] })).rejects.toMatchObject({
+        code: grpc.status.NOT_FOUND,
+      });
+    }
     const wrongShape = { dtype: 'DT_STRING', tensor_shape: { dim: [{ size: 3 }] }, string_val: [Buffer.from('hi')] };
     await expect(unary(clients.prediction, 'Predict', { model_spec: { name: 'spam' }, inputs: { text: wrongShape } })).rejects.toMatchObject({
       code: grpc.status.INVALID_ARGUMENT,
