@@ -1,3 +1,4 @@
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadGatewayConfig } from '../config/gateway.config';
@@ -29,7 +30,7 @@ describe('createFastifyAdapter', () => {
   });
   afterAll(() => fastify?.close());
 
-  const post = (url: string, payload: string, headers: Record<string, string> = {}) => fastify.inject({ method: 'POST', url, payload, headers });
+  const post = (url: string, payload: string | Buffer, headers: Record<string, string> = {}) => fastify.inject({ method: 'POST', url, payload, headers });
 
   it('routes custom methods after a parameter, whatever the case of the path and a trailing slash', async () => {
     expect((await post('/v1/models/spam:classify', '{}')).json()).toEqual({ route: 'classify', params: { model: 'spam' }, body: {} });
@@ -43,6 +44,23 @@ describe('createFastifyAdapter', () => {
     expect((await post('/v1/models/spam:classify', '{"texts":["a"]}', { 'content-type': 'text/plain' })).json()).toMatchObject({ body: { texts: ['a'] } });
     const binary = await post('/v2/models/spam/infer', '{"inputs":[]}\u0001\u0002', { 'content-type': 'application/octet-stream', 'inference-header-content-length': '13' });
     expect(binary.json()).toMatchObject({ body: '15 raw bytes' });
+    // The binary extension's header means nothing on another route: that body is still JSON.
+    const stray = await post('/v1/models/spam:predict', '{"instances":["a"]}', { 'inference-header-content-length': '5' });
+    expect(stray.json()).toMatchObject({ body: { instances: ['a'] } });
+  });
+
+  it('inflates a compressed body (gzip, deflate, br) as Triton takes it, within MAX_BODY_BYTES after inflating', async () => {
+    const json = '{"texts":["a"]}';
+    for (const [encoding, compress] of [['gzip', gzipSync], ['deflate', deflateSync], ['br', brotliCompressSync]] as const) {
+      expect((await post('/v1/models/spam:classify', compress(json), { 'content-encoding': encoding })).json(), encoding).toMatchObject({ body: { texts: ['a'] } });
+    }
+    const bomb = await post('/v1/models/spam:classify', gzipSync(`{"texts":["${'x'.repeat(10_000)}"]}`), { 'content-encoding': 'gzip' });
+    expect(bomb.statusCode).toBe(413);
+    const unknown = await post('/v1/models/spam:classify', json, { 'content-encoding': 'zstd' });
+    expect(unknown.statusCode).toBe(415);
+    expect(unknown.json().error).toMatch(/Content-Encoding "zstd" is not supported/);
+    const corrupt = await post('/v1/models/spam:classify', json, { 'content-encoding': 'gzip' });
+    expect(corrupt.statusCode).toBe(400);
   });
 
   it('refuses malformed JSON with 400 and a body over MAX_BODY_BYTES with 413', async () => {

@@ -1,5 +1,6 @@
+import { brotliDecompressSync, gunzipSync, inflateSync, type ZlibOptions } from 'node:zlib';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
-import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import { errorCodes, type FastifyInstance, type FastifyRequest, type RouteOptions } from 'fastify';
 import { ServableError } from '@servable/contracts';
 import type { GatewayConfig } from '../config/gateway.config';
 import { isBinaryInferRequest } from './oip-binary';
@@ -45,18 +46,38 @@ export function fastifyPath(path: string): string {
  * Every body but a multipart upload (@fastify/multipart's parser) or an OIP binary-tensor
  * request is read as JSON whatever its content-type (curl -d sends form encoding), up to
  * MAX_BODY_BYTES. OIP binary tensor data (tritonclient.http's default) stays a Buffer: a JSON
- * header and raw tensors, split by the OIP controller.
+ * header and raw tensors, split by the OIP controller. A compressed body (tritonclient's
+ * request_compression_algorithm) is inflated first, to at most MAX_BODY_BYTES as well.
  */
 function readBodies(fastify: FastifyInstance, limit: number): void {
   fastify.removeAllContentTypeParsers();
-  fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limit }, (req: FastifyRequest, body: Buffer, done: (err: Error | null, body?: unknown) => void) => {
-    if (isBinaryInferRequest(req)) return done(null, body);
+  fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limit }, (req: FastifyRequest, raw: Buffer, done: (err: Error | null, body?: unknown) => void) => {
     try {
-      done(null, parseJson(body.toString('utf8')));
+      const body = decodeBody(raw, req.headers['content-encoding'], limit);
+      done(null, isBinaryInferRequest(req) ? body : parseJson(body.toString('utf8')));
     } catch (err) {
       done(err as Error);
     }
   });
+}
+
+const INFLATE: Record<string, (buf: Buffer, options: ZlibOptions) => Buffer> = { gzip: gunzipSync, 'x-gzip': gunzipSync, deflate: inflateSync, br: brotliDecompressSync };
+
+/** The body as sent before Content-Encoding: gzip, deflate and br, as Triton's HTTP endpoint takes them. */
+function decodeBody(raw: Buffer, header: string | string[] | undefined, limit: number): Buffer {
+  const encoding = String(header ?? '').trim().toLowerCase();
+  if (encoding === '' || encoding === 'identity') return raw;
+  const inflate = INFLATE[encoding];
+  if (!inflate) {
+    throw Object.assign(new Error(`Content-Encoding "${encoding}" is not supported: send the body as is, or gzip, deflate or br`), { statusCode: 415 });
+  }
+  try {
+    // maxOutputLength: a small compressed body cannot inflate past the limit an uncompressed one has.
+    return inflate(raw, { maxOutputLength: limit });
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE();
+    throw ServableError.invalid(`the body is not valid ${encoding} data (Content-Encoding): ${(err as Error).message}`);
+  }
 }
 
 /** JSON as the Express body parser read it: an empty body is no body, and the top level is an object or an array. */

@@ -128,7 +128,9 @@ export function inferAnswer(outcome: PredictOutcome, json: InferRequest, binaryO
   return { json: { ...base, outputs: [{ ...tensor, parameters: { binary_data_size: binary.length } }] }, binary };
 }
 
-/** Requests whose body is read raw: they carry the binary extension's header. */
-export function isBinaryInferRequest(req: { headers: Record<string, string | string[] | undefined> }): boolean {
-  return req.headers[INFERENCE_HEADER] !== undefined;
+const INFER_PATH = /^\/v2\/models\/[^/?]+(\/versions\/[^/?]+)?\/infer\/?(\?|$)/i;
+
+/** Requests whose body is read raw: an OIP infer that carries the binary extension's header (elsewhere the header means nothing). */
+export function isBinaryInferRequest(req: { url: string; headers: Record<string, string | string[] | undefined> }): boolean {
+  return req.headers[INFERENCE_HEADER] !== undefined && INFER_PATH.test(req.url);
 }
