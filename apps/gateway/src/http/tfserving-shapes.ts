@@ -11,9 +11,10 @@ type Rows = NonNullable<PredictRequest['instances']>;
 function rowsInput(rows: Rows, tokenizer: string | undefined): ModelInput {
   const first = rows[0];
   if (first === undefined || typeof first === 'string') return { kind: 'texts', texts: rows as string[] };
-  if (Array.isArray(first)) return { kind: 'ids', ids: packRagged(rows as number[][]), tokenizer };
+  // Rows of ids are read as a dense tensor, as over gRPC and OIP: trailing pad ids are dropped (inference pads per batch).
+  if (Array.isArray(first)) return { kind: 'ids', ids: packRagged(rows as number[][]), tokenizer, padded: true };
   if ('text' in first) return { kind: 'texts', texts: (rows as Array<{ text: string }>).map((r) => r.text) };
-  return { kind: 'ids', ids: packRagged((rows as Array<{ input_ids: number[] }>).map((r) => r.input_ids)), tokenizer };
+  return { kind: 'ids', ids: packRagged((rows as Array<{ input_ids: number[] }>).map((r) => r.input_ids)), tokenizer, padded: true };
 }
 
 /**
@@ -26,7 +27,7 @@ export function parsePredictBody(body: PredictRequest, headerTokenizer?: string)
   const inputs = body.inputs ?? [];
   if (Array.isArray(inputs)) return { format: 'columnar', input: rowsInput(inputs, tokenizer) };
   if (inputs.text) return { format: 'columnar', input: { kind: 'texts', texts: inputs.text } };
-  return { format: 'columnar', input: { kind: 'ids', ids: packRagged(inputs.input_ids ?? []), tokenizer } };
+  return { format: 'columnar', input: { kind: 'ids', ids: packRagged(inputs.input_ids ?? []), tokenizer, padded: true } };
 }
 
 /** Row format answers "predictions" (one per instance); columnar answers "outputs". Single output, so no names. */

@@ -20,6 +20,11 @@ describe('request parsing', () => {
     expect(() => parsePredictBody({ instances: [], inputs: [] })).toThrow(/not both/);
     expect(() => parsePredictBody({ instances: ['a', [1]] })).toThrow(/all texts/);
     expect(() => parsePredictBody({ instances: [['1']] })).toThrow(/wrong dtype/);
+    // One named input per instance: a second one is refused, not silently dropped.
+    expect(() => parsePredictBody({ instances: [{ text: 'a', input_ids: [2, 3] }] })).toThrow(/each instance must be/);
+    // Rows of ids are a dense tensor: trailing pad ids are dropped before the length check, as over gRPC and OIP.
+    expect(parsePredictBody({ instances: [[5, 6, 0, 0]] }).input).toMatchObject({ kind: 'ids', padded: true });
+    expect(parsePredictBody({ inputs: { input_ids: [[5, 0]] } }).input).toMatchObject({ padded: true });
   });
 
   it('reads OIP tensors and checks shape against data', () => {

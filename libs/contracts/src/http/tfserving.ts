@@ -4,9 +4,9 @@ import { allObjects, idRow, idRows, jsonObject, signatureName, text, texts, toke
 
 const MIXED = `${PATH} must be all texts (strings) or all rows of int32 ids (lists of integers)`;
 
-/** A row that names its input: {"text": ...} or {"input_ids": [...]}. */
-const textInstance = z.object({ text });
-const idsInstance = z.object({ input_ids: idRow });
+/** A row that names its input: {"text": ...} or {"input_ids": [...]}, one of the two (a second key is refused, not dropped). */
+const textInstance = z.strictObject({ text });
+const idsInstance = z.strictObject({ input_ids: idRow });
 
 /** Row format: texts, rows of ids, or objects naming one of the two, all of one kind. */
 const instances = z

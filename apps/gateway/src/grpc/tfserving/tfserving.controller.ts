@@ -70,7 +70,9 @@ export class TfServingPredictionController implements tfs.PredictionServiceContr
 
   /** Servable versions are classifiers: a regression signature does not exist, as TF Serving answers for one. */
   regress(request: tfs.RegressionRequest): never {
-    specSelector(request.modelSpec);
+    // The model and version are looked up first: an unknown one is NOT_FOUND, as in TF Serving.
+    const { model, version, label } = specSelector(request.modelSpec);
+    this.info.metadata(model, { version, label });
     throw ServableError.invalid(REGRESS_UNSUPPORTED);
   }
 

@@ -131,6 +131,16 @@ describe('TF Serving gRPC API on the gateway port (fake data plane)', () => {
     });
   });
 
+  it('answers Regress as TF Serving does: NOT_FOUND for an unknown model or version, else no regression signature', async () => {
+    const input = { example_list: { examples: [{ features: { feature: { text: { bytes_list: { value: [Buffer.from('a')] } } } } }] } };
+    await expect(unary(clients.prediction, 'Regress', { model_spec: { name: 'nope' }, input })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+    await expect(unary(clients.prediction, 'Regress', { model_spec: { name: 'spam', version: { value: '9' } }, input })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+    await expect(unary(clients.prediction, 'Regress', { model_spec: { name: 'spam' }, input })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: expect.stringContaining('Expected regression signature'),
+    });
+  });
+
   it('classifies tf.Examples with a text feature into classes and scores', async () => {
     const example = (text: string) => ({ features: { feature: { text: { bytes_list: { value: [Buffer.from(text)] } } } } });
     const reply = await unary(clients.prediction, 'Classify', { model_spec: { name: 'spam' }, input: { example_list: { examples: [example(SPAMMY), example(HAMMY)] } } });
