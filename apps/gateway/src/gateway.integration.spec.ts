@@ -74,6 +74,12 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
     expect(body.result[0][1][0]).toBe('spam');
     expect(body.result[0][1][1]).toBeCloseTo(spamOf(SPAMMY), 5);
     expect(res.headers.get('x-model-version')).toBe('2');
+    // TF Serving's other ways to write it: a shared "context", a list of one value, base64 bytes.
+    const shared = await (await post('/v1/models/spam/versions/2:classify', { context: { text: SPAMMY }, examples: [{}, { text: [HAMMY] }, { text: { b64: Buffer.from(SPAMMY).toString('base64') } }] })).json() as any;
+    expect(shared.result.map((r: [string, number][]) => r[1][1] > 0.5)).toEqual([true, false, true]);
+    const none = await post('/v1/models/spam/versions/2:classify', { examples: [{ id: 7 }] });
+    expect(none.status).toBe(400);
+    expect((await none.json() as any).error).toBe('examples[0] must have one "text" feature with a single string value');
   });
 
   it('resolves the version: path, then the pin header, then the stable label', async () => {

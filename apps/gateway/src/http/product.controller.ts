@@ -9,7 +9,7 @@ import { deadlineOf, predictionMetadata, versionSelector } from '../request-meta
 import { namedVersion, type HttpRequest, type ModelPath } from './http-request';
 import { ClassifyRequestDto } from './inference.dto';
 import { CLASSIFY_RESPONSE } from './openapi.schemas';
-import { classifyResultTfServing } from './tfserving-shapes';
+import { classifyExampleTexts, classifyResultTfServing } from './tfserving-shapes';
 
 /** POST /v1/models/{model}[/versions/{v}|/labels/{l}]:classify — texts in, labels and scores out. */
 @ApiTags('product')
@@ -29,7 +29,7 @@ export class ProductController {
   async classify(@Param() path: ModelPath, @Body() body: ClassifyRequestDto, @Req() req: HttpRequest, @Res({ passthrough: true }) res: FastifyReply) {
     // The schema lets exactly one of the two through.
     const tfServing = body.examples !== undefined;
-    const texts = body.examples?.map((e) => e.text) ?? body.texts ?? [];
+    const texts = body.examples ? classifyExampleTexts(body.examples, body.context) : (body.texts ?? []);
     const meta = httpMetadata(req);
     const { outcome, predictions } = await this.predictions.classify({
       api: tfServing ? 'tfserving' : 'product',

@@ -1,7 +1,8 @@
-import { packRagged } from '@servable/contracts';
+import { ServableError, packRagged } from '@servable/contracts';
 import type { PredictRequest } from '@servable/contracts/http';
 import type { ModelInput, PredictOutcome } from '../inference/prediction.types';
 import { probabilityRows } from '../inference/prediction.service';
+import { TEXT_FEATURE } from '../grpc/tfserving/tfserving-tensors';
 
 export type PredictFormat = 'row' | 'columnar';
 
@@ -40,4 +41,27 @@ export function predictResponse(outcome: PredictOutcome, format: PredictFormat):
 /** TF Serving's classify answer: {"result": [[[label, score], ...], ...]}. */
 export function classifyResultTfServing(outcome: PredictOutcome): { result: [string, number][][] } {
   return { result: probabilityRows(outcome).map((row) => row.map((p, c) => [outcome.labels[c], p] as [string, number])) };
+}
+
+/** One feature's text as TF Serving's REST API writes bytes: "text", {"b64": "..."}, or a list of one such value. */
+function featureText(value: unknown): string | undefined {
+  const one = Array.isArray(value) ? (value.length === 1 ? (value[0] as unknown) : undefined) : value;
+  if (typeof one === 'string') return one;
+  const b64 = (one as { b64?: unknown } | null)?.b64;
+  return typeof b64 === 'string' ? Buffer.from(b64, 'base64').toString('utf8') : undefined;
+}
+
+/**
+ * The texts of TF Serving's REST classify examples, as gRPC Classify reads its tf.Examples: each
+ * example's features over the shared "context", then the "text" feature, or else the one feature
+ * that holds a single string.
+ */
+export function classifyExampleTexts(examples: Record<string, unknown>[], context: Record<string, unknown> = {}): string[] {
+  return examples.map((example, i) => {
+    const features: Record<string, unknown> = { ...context, ...example };
+    const strings = Object.values(features).map(featureText).filter((t) => t !== undefined);
+    const chosen = TEXT_FEATURE in features ? featureText(features[TEXT_FEATURE]) : strings.length === 1 ? strings[0] : undefined;
+    if (chosen === undefined) throw ServableError.invalid(`examples[${i}] must have one "${TEXT_FEATURE}" feature with a single string value`);
+    return chosen;
+  });
 }

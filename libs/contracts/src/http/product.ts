@@ -1,11 +1,15 @@
 import { z } from 'zod';
 import { PATH } from '../validation';
-import { jsonObject, signatureName, text, texts } from './fields';
+import { jsonObject, signatureName, texts } from './fields';
 
 const EXAMPLE_TEXTS = ['WIN a FREE prize now!!!'];
 
-/** TF Serving's classify shape: one example per text. */
-const examples = z.array(z.object({ text }, { error: `${PATH} must be an object with a "text" string` }), { error: '"examples" must be a list' });
+/**
+ * TF Serving's classify shape: one example per text, each an object of features; the gateway
+ * picks the text (classifyExampleTexts). "context" holds features every example shares.
+ */
+const features = z.record(z.string(), z.unknown(), { error: `${PATH} must be an object of features, e.g. {"text": "..."}` });
+const examples = z.array(features, { error: '"examples" must be a list' });
 
 /**
  * POST /v1/models/{model}:classify. {"texts"} gets the product answer; {"examples"}
@@ -14,11 +18,13 @@ const examples = z.array(z.object({ text }, { error: `${PATH} must be an object 
 export const classifyRequestSchema = jsonObject({
   texts: texts.optional().meta({ example: EXAMPLE_TEXTS }),
   examples: examples.optional().describe("TF Serving's classify shape: [{\"text\": ...}]"),
+  context: features.optional().describe("TF Serving's features shared by every example"),
   signature_name: signatureName.optional(),
 })
   .superRefine((body, ctx) => {
     if (body.texts !== undefined && body.examples !== undefined) ctx.addIssue({ code: 'custom', message: 'send either "texts" or "examples", not both' });
     if (body.texts === undefined && body.examples === undefined) ctx.addIssue({ code: 'custom', message: 'missing "texts" (or TF Serving\'s "examples")' });
+    if (body.context !== undefined && body.examples === undefined) ctx.addIssue({ code: 'custom', message: '"context" goes with "examples"' });
   })
   .meta({ oneOf: [{ required: ['texts'] }, { required: ['examples'] }] });
 export type ClassifyRequest = z.output<typeof classifyRequestSchema>;
