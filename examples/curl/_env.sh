@@ -2,6 +2,7 @@
 SERVABLE_URL="${SERVABLE_URL:-http://127.0.0.1:8501}"
 MODEL="${MODEL:-spam}"
 AUTH=()
-if [ -n "${SERVABLE_KEY:-}" ]; then AUTH=(-H "Authorization: Bearer ${SERVABLE_KEY}"); fi
+SERVABLE_KEY="${SERVABLE_KEY:-${KEY:-}}"  # the README exports KEY
+if [ -n "${SERVABLE_KEY}" ]; then AUTH=(-H "Authorization: Bearer ${SERVABLE_KEY}"); fi
 # --fail-with-body: a 4xx/5xx exits non-zero and still prints the {"error", "code"} body.
 CURL=(curl -sS --fail-with-body "${AUTH[@]}")

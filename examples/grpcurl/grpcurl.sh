@@ -7,7 +7,8 @@ set -euo pipefail
 GRPC="${SERVABLE_GRPC:-127.0.0.1:8500}"
 MODEL="${MODEL:-spam}"
 AUTH=()
-if [ -n "${SERVABLE_KEY:-}" ]; then AUTH=(-H "authorization: Bearer ${SERVABLE_KEY}"); fi
+SERVABLE_KEY="${SERVABLE_KEY:-${KEY:-}}"  # the README exports KEY
+if [ -n "${SERVABLE_KEY}" ]; then AUTH=(-H "authorization: Bearer ${SERVABLE_KEY}"); fi
 
 grpcurl -plaintext "$GRPC" list
 grpcurl -plaintext "$GRPC" describe tensorflow.serving.PredictionService

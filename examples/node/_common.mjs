@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 export const URL_BASE = process.env.SERVABLE_URL ?? 'http://127.0.0.1:8501';
 export const GRPC_ADDRESS = process.env.SERVABLE_GRPC ?? '127.0.0.1:8500';
 export const MODEL = process.env.MODEL ?? 'spam';
-const KEY = process.env.SERVABLE_KEY;
+// The README exports KEY; SERVABLE_KEY (as the CLI reads it) wins.
+const KEY = process.env.SERVABLE_KEY ?? process.env.KEY;
 
 export const authHeaders = () => (KEY ? { authorization: `Bearer ${KEY}` } : {});
 
