@@ -24,10 +24,10 @@ const TF_DTYPE: Record<string, tensorflow.DataType> = { int32: 'DT_INT32', int64
 type WireModelSpec = Omit<tensorflowServing.ModelSpec, 'version'> & { version?: googleProtobuf.Int64Value | null; versionChoice?: string };
 
 /** model_spec as the request gives it: version and version_label are a oneof. */
-export function specSelector(request: tensorflowServing.ModelSpec | null | undefined): { model: string; version?: number; label?: string } {
+export function specSelector(request: tensorflowServing.ModelSpec | null | undefined, { signature = true } = {}): { model: string; version?: number; label?: string } {
   const spec = request as WireModelSpec | null | undefined;
   if (!spec?.name) throw ServableError.invalid('Missing ModelSpec: model_spec.name is required');
-  checkSignature(spec.signatureName);
+  if (signature) checkSignature(spec.signatureName);
   const choice = spec.versionChoice;
   const version = spec.version ? int64ToNumber(spec.version.value, 'model_spec.version') : undefined;
   if (choice === 'version' || (version !== undefined && choice === undefined)) return { model: spec.name, version };

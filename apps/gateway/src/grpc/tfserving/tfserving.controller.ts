@@ -135,7 +135,8 @@ export class TfServingModelController implements tfs.ModelServiceController {
   constructor(private readonly info: ModelInfoService) {}
 
   getModelStatus(request: tfs.GetModelStatusRequest): tfs.GetModelStatusResponse {
-    const { model, version, label } = specSelector(request.modelSpec);
+    // A status is the model's, not a signature's: TF Serving ignores signature_name here.
+    const { model, version, label } = specSelector(request.modelSpec, { signature: false });
     const statuses = this.info.status(model, { version, label });
     return {
       modelVersionStatus: statuses.map((s) => ({

@@ -180,6 +180,8 @@ describe('TF Serving gRPC API on the gateway port (fake data plane)', () => {
     const one = await unary(clients.model, 'GetModelStatus', { model_spec: { name: 'spam', version_label: 'stable' } });
     expect(one.model_version_status.map((s: any) => s.version)).toEqual(['1']);
     await expect(unary(clients.model, 'GetModelStatus', { model_spec: { name: 'nope' } })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+    // signature_name means nothing to a status, as in TF Serving.
+    expect((await unary(clients.model, 'GetModelStatus', { model_spec: { name: 'spam', signature_name: 'predict' } })).model_version_status.length).toBeGreaterThan(0);
   });
 
   it('keeps the tokenizer pin for ids: a mismatching x-servable-tokenizer is refused', async () => {
