@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,9 +9,36 @@ import { tokenizerFacts } from './lib/import.mjs';
 import { run } from './servable.mjs';
 
 const TOKENIZERS = join(import.meta.dirname, '../../models/tokenizers');
+const SPAM_V1 = join(import.meta.dirname, '../../models/spam/1');
 const dir = mkdtempSync(join(tmpdir(), 'servable-cli-unit-'));
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const tokenizerFile = () => join(TOKENIZERS, readdirSync(TOKENIZERS).find((f) => f.endsWith('.json')));
+
+/** An admin API that records each call and answers every one with `answer(call)`. */
+async function fakeAdminApi(answer) {
+  const seen = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      const call = { method: req.method, url: req.url, body: body ? JSON.parse(body) : undefined };
+      seen.push(call);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(answer(call)));
+    });
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const env = { SERVABLE_CONFIG_DIR: dir, SERVABLE_URL: `http://127.0.0.1:${server.address().port}`, SERVABLE_KEY: 'svb_cli_test' };
+  return { seen, env, close: () => new Promise((r) => server.close(r)) };
+}
+
+/** The command as a user runs it: its exit code and what it wrote to stderr. */
+function servable(...args) {
+  const r = spawnSync(process.execPath, [join(import.meta.dirname, 'servable.mjs'), ...args], { env: { ...process.env, SERVABLE_CONFIG_DIR: dir, SERVABLE_URL: 'http://127.0.0.1:9' }, encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stderr: r.stderr };
+}
 
 describe('servable CLI pieces', () => {
   it('reads a HuggingFace tokenizer.json: its sha256, vocabulary size and pad id', () => {
@@ -70,5 +98,85 @@ describe('servable CLI pieces', () => {
       process.exitCode = 0;
       server.close();
     }
+  });
+
+  describe('rollout set, which replaces the whole rollout', () => {
+    const rolloutView = (call) => ({ model: 'spam', stableVersion: call.body.stable ?? null, canary: call.body.canary, canaryWeight: call.body.canaryWeight ?? 0, sticky: call.body.sticky ?? true, shadow: call.body.shadow, cohortRules: call.body.cohortRules ?? [] });
+
+    it('PUTs every part it is given, fractional percents and sticky off included', async () => {
+      const api = await fakeAdminApi(rolloutView);
+      try {
+        const text = await run(['rollout', 'set', 'spam', '--stable', '1', '--canary', '3', '--weight', '12.5', '--no-sticky', '--shadow', '4', '--shadow-share', '0.5', '--cohort', 'X-Tenant=acme=5'], api.env);
+        expect(api.seen).toEqual([
+          { method: 'PUT', url: '/admin/api/models/spam/rollout', body: { stable: 1, canary: 3, canaryWeight: 12.5, sticky: false, shadow: { version: 4, share: 0.5 }, cohortRules: [{ header: 'x-tenant', value: 'acme', version: 5 }] } },
+        ]);
+        expect(text).toBe('spam: stable 1, canary 3 at 12.5%, shadow 4 at 0.5%, x-tenant=acme -> 5');
+        await run(['rollout', 'set', 'spam', '--canary', '3', '--weight', '10', '--sticky'], api.env);
+        expect(api.seen[1].body).toEqual({ canary: 3, canaryWeight: 10, sticky: true });
+      } finally {
+        await api.close();
+      }
+    });
+
+    it('refuses a flag that cannot stand alone, and no flags at all, before calling the API', async () => {
+      const api = await fakeAdminApi(rolloutView);
+      const set = (...flags) => run(['rollout', 'set', 'spam', ...flags], api.env);
+      try {
+        await expect(set('--weight', '50')).rejects.toThrow(/^--weight needs --canary <version>: rollout set replaces the whole rollout/);
+        await expect(set('--stable', '1', '--shadow-share', '5')).rejects.toThrow(/^--shadow-share needs --shadow <version>/);
+        await expect(set('--stable', '1', '--shadow', '4')).rejects.toThrow(/^--shadow needs --shadow-share <percent>/);
+        await expect(set('--no-sticky')).rejects.toThrow(/^--no-sticky needs --canary <version> --weight <percent>/);
+        await expect(set('--canary', '3', '--weight', '10', '--sticky', '--no-sticky')).rejects.toThrow('--sticky and --no-sticky contradict each other');
+        await expect(set()).rejects.toThrow(/replaces the whole rollout.*use servable rollout clear <model>/);
+        await expect(set('--json')).rejects.toThrow(/use servable rollout clear <model>/);
+        for (const weight of ['100.5', '-5', 'abc', '1e1']) {
+          await expect(set('--canary', '3', `--weight=${weight}`)).rejects.toThrow(`--weight must be a percent from 0 to 100, got "${weight}"`);
+        }
+        await expect(set('--canary', '3', '--weight', '-5')).rejects.toThrow('--weight must be a percent from 0 to 100, got "-5"');
+        await expect(set('--shadow', '4', '--shadow-share', '101')).rejects.toThrow('--shadow-share must be a percent from 0 to 100, got "101"');
+        expect(api.seen).toEqual([]);
+      } finally {
+        await api.close();
+      }
+    });
+  });
+
+  it('starts a canary run with sticky off, and refuses --sticky with --no-sticky', async () => {
+    const api = await fakeAdminApi(() => ({ id: 8, model: 'spam', stable: 1, canary: 3, steps: [12.5, 100], stepSeconds: 5 }));
+    const start = (...flags) => run(['canary', 'start', 'spam', '3', '--steps', '12.5,100', '--step-seconds', '5', ...flags], api.env);
+    try {
+      await start('--no-sticky');
+      expect(api.seen[0].body).toMatchObject({ canary: 3, steps: [12.5, 100], sticky: false });
+      await expect(start('--sticky', '--no-sticky')).rejects.toThrow('--sticky and --no-sticky contradict each other');
+      await expect(run(['canary', 'start', 'spam', '3', '--steps', '0,100', '--step-seconds', '5'], api.env)).rejects.toThrow('--steps must be above 0');
+      expect(api.seen).toHaveLength(1);
+    } finally {
+      await api.close();
+    }
+  });
+
+  describe('errors a user can act on: one line on stderr and the documented exit code', () => {
+    it('bad usage: 2, without a stack', () => {
+      const r = servable('rollout', 'set', 'spam', '--canary', '3', '--weight', '-5');
+      expect(r).toEqual({ status: 2, stderr: 'servable: --weight must be a percent from 0 to 100, got "-5"\n' });
+      const missing = servable('rollout', 'set', 'spam', '--canary', '3', '--weight');
+      expect(missing).toEqual({ status: 2, stderr: "servable: Option '--weight <value>' argument missing\n" });
+    });
+
+    it('a model TF.js cannot load: 1, naming the layer', () => {
+      const spam = servable('import', SPAM_V1, '--tokenizer', tokenizerFile(), '--labels', 'ham,spam', '--name', 'spam', '--out', join(dir, 'spam-import'));
+      expect(spam.status).toBe(1);
+      expect(spam.stderr).toMatch(/^servable: the model uses HashedBigrams, one of Servable's own layers, .*servable upload <dir> --tokenizer <tokenizer.json>.*\n$/);
+      expect(spam.stderr.split('\n')).toHaveLength(2);
+
+      const custom = join(dir, 'custom-layer');
+      const model = JSON.parse(readFileSync(join(SPAM_V1, 'model.json'), 'utf8'));
+      model.modelTopology.config.layers.find((l) => l.class_name === 'HashedBigrams').class_name = 'FancyAttention';
+      mkdirSync(custom);
+      writeFileSync(join(custom, 'model.json'), JSON.stringify(model));
+      writeFileSync(join(custom, 'weights.bin'), readFileSync(join(SPAM_V1, 'weights.bin')));
+      const other = servable('import', custom, '--tokenizer', tokenizerFile(), '--labels', 'ham,spam', '--name', 'spam', '--out', join(dir, 'custom-import'));
+      expect(other).toEqual({ status: 1, stderr: 'servable: the model uses layer FancyAttention, which TF.js does not know: rewrite it with standard layers before export (docs/bring-your-own-model.md)\n' });
+    });
   });
 });

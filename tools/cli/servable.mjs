@@ -27,13 +27,15 @@ Usage: servable <command> [options]
   pin <model> <version> | unpin <model> <version>
                                        keep a version loaded, or release it
   rollout show <model>
-  rollout set <model> [--stable v] [--canary v --weight 0..100] [--sticky]
+  rollout set <model> [--stable v] [--canary v --weight 0..100 [--sticky | --no-sticky]]
                       [--shadow v --shadow-share 0..100] [--cohort header=value=version]...
+                                       replace the whole rollout: what a flag does not name is removed
   rollout promote <model>              the canary becomes stable
   rollout rollback <model>             the canary is cleared; stable stays
   rollout clear <model>                remove the rollout
   canary start <model> <version> --steps 10,50,100 --step-seconds 60
-               [--max-error-rate 0.01] [--max-p99-ratio 1.5] [--min-agreement 0.95] [--min-requests 100] [--sticky]
+               [--max-error-rate 0.01] [--max-p99-ratio 1.5] [--min-agreement 0.95] [--min-requests 100]
+               [--sticky | --no-sticky]
                                        an automated canary run (docs/canary.md); prints its id
   canary list <model> | canary show <model> <id>
   canary watch <model> <id>            follow a run's checks until it ends; exit 0 only if PROMOTED
@@ -61,6 +63,9 @@ const OPTIONS = {
   canary: { type: 'string' },
   weight: { type: 'string' },
   sticky: { type: 'boolean' },
+  // The server defaults sticky to true, so off needs a flag of its own. Not parseArgs'
+  // allowNegative: there the last of --sticky --no-sticky wins silently, and we refuse both.
+  'no-sticky': { type: 'boolean' },
   shadow: { type: 'string' },
   'shadow-share': { type: 'string' },
   cohort: { type: 'string', multiple: true },
@@ -79,6 +84,14 @@ function int(text, what) {
   if (text === undefined) return undefined;
   if (!/^\d+$/.test(text)) throw new UsageError(`${what} must be a whole number, got "${text}"`);
   return Number(text);
+}
+
+/** A share of traffic in percent: fractions are fine, as the admin API takes them. */
+function percent(text, what) {
+  if (text === undefined) return undefined;
+  const n = /^(\d+\.?\d*|\.\d+)$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 0 && n <= 100)) throw new UsageError(`${what} must be a percent from 0 to 100, got "${text}"`);
+  return n;
 }
 
 function need(value, what) {
@@ -107,8 +120,21 @@ function versionRows(model) {
 
 const WATCH_POLL_MS = 1_000;
 
+/** --sticky / --no-sticky as the API's `sticky`; neither leaves it to the server (on). */
+function stickyInput(values) {
+  if (values.sticky && values['no-sticky']) throw new UsageError('--sticky and --no-sticky contradict each other: pass one');
+  if (values['no-sticky']) return { sticky: false };
+  return values.sticky ? { sticky: true } : {};
+}
+
 function canaryInput(canary, values) {
-  const steps = need(values.steps, '--steps, e.g. 10,50,100').split(',').map((x) => int(x.trim(), '--steps'));
+  const steps = need(values.steps, '--steps, e.g. 10,50,100')
+    .split(',')
+    .map((x) => {
+      const step = percent(x.trim(), '--steps');
+      if (step === 0) throw new UsageError('--steps must be above 0: a step at 0 % sends the canary nothing to judge');
+      return step;
+    });
   const num = (name, fallback) => {
     const v = values[name];
     if (v === undefined) return fallback;
@@ -126,7 +152,7 @@ function canaryInput(canary, values) {
       minAgreement: num('min-agreement', 0.95),
       minRequests: num('min-requests', 100),
     },
-    ...(values.sticky ? { sticky: true } : {}),
+    ...stickyInput(values),
   };
 }
 
@@ -152,15 +178,31 @@ function rolloutText(r) {
   return `${r.model}: ${parts.join(', ')}`;
 }
 
+const ROLLOUT_FLAGS = ['stable', 'canary', 'weight', 'sticky', 'no-sticky', 'shadow', 'shadow-share', 'cohort'];
+
+/**
+ * The body of PUT .../rollout, which replaces the whole rollout: a flag left out clears its
+ * part. So a flag that only makes sense beside another is refused alone rather than dropped,
+ * since dropping it would PUT a rollout the user never asked for.
+ */
 function rolloutInput(values) {
+  if (!ROLLOUT_FLAGS.some((f) => values[f] !== undefined)) {
+    throw new UsageError('rollout set replaces the whole rollout: name it (--stable, --canary --weight, --shadow --shadow-share, --cohort); to remove it, use servable rollout clear <model>');
+  }
+  const alone = (flag, needs) => `${flag} needs ${needs}: rollout set replaces the whole rollout, so name every part you want to keep (see servable rollout show <model>)`;
+  if (values.weight !== undefined && values.canary === undefined) throw new UsageError(alone('--weight', '--canary <version>'));
+  if ((values.sticky || values['no-sticky']) && values.canary === undefined) throw new UsageError(alone(values.sticky ? '--sticky' : '--no-sticky', '--canary <version> --weight <percent>'));
+  if (values['shadow-share'] !== undefined && values.shadow === undefined) throw new UsageError(alone('--shadow-share', '--shadow <version>'));
+  // The API refuses a shadow without a share; defaulting it to 100 would double inference load unasked.
+  if (values.shadow !== undefined && values['shadow-share'] === undefined) throw new UsageError('--shadow needs --shadow-share <percent>: the share of requests also sent to the shadow version');
   const input = {};
   if (values.stable !== undefined) input.stable = int(values.stable, '--stable');
   if (values.canary !== undefined) {
     input.canary = int(values.canary, '--canary');
-    input.canaryWeight = int(need(values.weight, '--weight (percent of traffic for the canary)'), '--weight');
+    input.canaryWeight = percent(need(values.weight, '--weight (percent of traffic for the canary)'), '--weight');
   }
-  if (values.sticky) input.sticky = true;
-  if (values.shadow !== undefined) input.shadow = { version: int(values.shadow, '--shadow'), share: int(values['shadow-share'] ?? '100', '--shadow-share') };
+  Object.assign(input, stickyInput(values));
+  if (values.shadow !== undefined) input.shadow = { version: int(values.shadow, '--shadow'), share: percent(values['shadow-share'], '--shadow-share') };
   if (values.cohort?.length) {
     input.cohortRules = values.cohort.map((c) => {
       const m = /^([^=]+)=([^=]*)=(\d+)$/.exec(c);
@@ -171,9 +213,36 @@ function rolloutInput(values) {
   return input;
 }
 
+/**
+ * parseArgs takes "--weight -5" for a flag without its value followed by an option; no option
+ * of ours looks like a number, so a negative number is the value (then refused with the
+ * flag's own range message).
+ */
+function joinNegativeValues(argv) {
+  const args = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--') return [...args, ...argv.slice(i)];
+    const name = /^--([\w-]+)$/.exec(argv[i])?.[1];
+    if (OPTIONS[name]?.type === 'string' && /^-(\d|\.\d)/.test(argv[i + 1] ?? '')) args.push(`${argv[i]}=${argv[++i]}`);
+    else args.push(argv[i]);
+  }
+  return args;
+}
+
+function parse(argv) {
+  try {
+    return parseArgs({ args: joinNegativeValues(argv), options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    if (err?.code?.startsWith('ERR_PARSE_ARGS')) throw new UsageError(oneLine(err.message));
+    throw err;
+  }
+}
+
+const oneLine = (text) => String(text).replace(/\s*\n\s*/g, ' ');
+
 /** Runs one command line; returns what to print. Exported for tests. */
 export async function run(argv, env = process.env) {
-  const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  const { values, positionals } = parse(argv);
   const [command, sub, ...rest] = positionals;
   if (values.help || !command || command === 'help') return HELP;
   const out = (json, text) => (values.json ? JSON.stringify(json, null, 2) : text());
@@ -325,13 +394,25 @@ export async function run(argv, env = process.env) {
   throw new UsageError(`unknown command "${[command, sub].filter(Boolean).join(' ')}"; see servable --help`);
 }
 
+/**
+ * The exit code of an error the user can act on (docs/cli.md: 2 bad usage, 1 refused by the
+ * API, the model or the machine), or undefined for a bug of ours, which keeps its stack.
+ */
+function exitCodeOf(err) {
+  if (err instanceof UsageError) return 2;
+  if (err instanceof ClientError || err instanceof ImportError) return 1;
+  // ENOENT, EACCES, ENOSPC...: a file or folder the user named, not a bug.
+  if (typeof err?.syscall === 'string') return 1;
+  return undefined;
+}
+
 const isMain = process.argv[1] && import.meta.url === new URL(`file://${(await import('node:fs')).realpathSync(process.argv[1])}`).href;
 if (isMain) {
   try {
     console.log(await run(process.argv.slice(2)));
   } catch (err) {
-    const known = err instanceof UsageError || err instanceof ClientError || err instanceof ImportError || err?.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION';
-    console.error(`servable: ${known ? err.message : err?.stack ?? err}`);
-    process.exit(err instanceof UsageError || err?.code?.startsWith?.('ERR_PARSE_ARGS') ? 2 : 1);
+    const code = exitCodeOf(err);
+    console.error(`servable: ${code === undefined ? err?.stack ?? err : oneLine(err.message)}`);
+    process.exit(code ?? 1);
   }
 }

@@ -1,3 +1,4 @@
+import { ClientError } from './client.mjs';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -11,7 +12,12 @@ export function configPath(env = process.env) {
 /** The stored login, with SERVABLE_URL / SERVABLE_KEY taking precedence (CI sets those). */
 export function loadConfig(env = process.env) {
   const path = configPath(env);
-  const stored = existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : {};
+  let stored = {};
+  try {
+    if (existsSync(path)) stored = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ClientError(`${path} is not JSON (${err.message}): delete it and run \`servable login\` again`);
+  }
   return { url: env.SERVABLE_URL ?? stored.url ?? 'http://127.0.0.1:8501', key: env.SERVABLE_KEY ?? stored.key };
 }
 

@@ -24,7 +24,12 @@ const dims = (shape) => (shape ?? []).map((d) => (d === null || d === undefined 
  * the vocabulary size (ids must stay below it) and the pad id.
  */
 export function tokenizerFacts(bytes) {
-  const json = JSON.parse(bytes.toString('utf8'));
+  let json;
+  try {
+    json = JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    throw new ImportError(`tokenizer.json is not JSON: ${err.message}`);
+  }
   const vocab = json.model?.vocab;
   let maxId = -1;
   if (Array.isArray(vocab)) maxId = vocab.length - 1; // Unigram: [[piece, score], ...]
@@ -66,6 +71,26 @@ function embeddingInputDim(model) {
   return dimsFound.length ? Math.min(...dimsFound) : undefined;
 }
 
+// Servable's own layers (libs/model-repository/src/masked-layers.ts). Inference registers them,
+// but they are TypeScript in another project and this CLI runs unbuilt, so import cannot load
+// them. Only tools/train makes such models, and it already writes a version folder.
+const SERVABLE_LAYERS = new Set(['HashedBigrams', 'HashedNgrams', 'MaskedPooling']);
+
+/** TF.js's load, with its multi-line errors (a layer it does not know, bad weights) as one line. */
+async function loadModel(tf, artifacts, framework) {
+  try {
+    return framework === 'tfjs-layers' ? await tf.loadLayersModel(tf.io.fromMemory(artifacts)) : await tf.loadGraphModel(tf.io.fromMemory(artifacts));
+  } catch (err) {
+    const message = String(err?.message ?? err);
+    const layer = /^Unknown layer: ([^\s.]+)/.exec(message)?.[1];
+    if (layer && SERVABLE_LAYERS.has(layer)) {
+      throw new ImportError(`the model uses ${layer}, one of Servable's own layers, which import cannot load: a model from tools/train is a version folder already, so upload that folder as it is (\`servable upload <dir> --tokenizer <tokenizer.json>\`)`);
+    }
+    if (layer) throw new ImportError(`the model uses layer ${layer}, which TF.js does not know: rewrite it with standard layers before export (docs/bring-your-own-model.md)`);
+    throw new ImportError(`TF.js cannot load the model: ${message.split('\n')[0]}`);
+  }
+}
+
 /**
  * Loads the model with TF.js (so a broken model fails here, not at upload) and reads
  * its signature: one input of token ids, the first output's class probabilities.
@@ -76,7 +101,7 @@ async function readSignature(dir, modelJson, framework) {
   tf.enableProdMode();
   const { weightSpecs, weightData } = readWeights(dir, modelJson);
   const artifacts = { modelTopology: modelJson.modelTopology, weightSpecs, weightData, format: modelJson.format, signature: modelJson.signature, userDefinedMetadata: modelJson.userDefinedMetadata };
-  const model = framework === 'tfjs-layers' ? await tf.loadLayersModel(tf.io.fromMemory(artifacts)) : await tf.loadGraphModel(tf.io.fromMemory(artifacts));
+  const model = await loadModel(tf, artifacts, framework);
   try {
     if (model.inputs.length !== 1) throw new ImportError(`the model has ${model.inputs.length} inputs; Servable feeds one: token ids [batch, sequence]`);
     const input = model.inputs[0];

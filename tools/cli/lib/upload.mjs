@@ -12,7 +12,12 @@ export function uploadForm(dir, tokenizerPath) {
   const root = resolve(dir);
   const manifestPath = join(root, 'servable.json');
   if (!existsSync(manifestPath)) throw new ClientError(`${root} has no servable.json: run \`servable import\` first, or see docs/model.md`);
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  let manifest;
+  try {
+    manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  } catch (err) {
+    throw new ClientError(`${manifestPath} is not JSON: ${err.message}`);
+  }
   const tokenizer = tokenizerPath ? resolve(tokenizerPath) : join(root, TOKENIZER_FILE);
   if (!existsSync(tokenizer)) throw new ClientError(`no tokenizer.json in ${root}: pass --tokenizer <file>`);
   const form = new FormData();
