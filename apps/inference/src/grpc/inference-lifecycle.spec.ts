@@ -136,7 +136,10 @@ describe('inference lifecycle over gRPC (fake worker)', () => {
     await traffic;
     expect(outcomes.length).toBeGreaterThan(8);
     expect(outcomes.filter((o) => o !== 'ok')).toEqual([]);
-    expect((await grpcError(predict(raggedRequest('spam', 1, [[1]])))).code).toBe(status.FAILED_PRECONDITION);
+    const gone = await grpcError(predict(raggedRequest('spam', 1, [[1]])));
+    expect(gone.code).toBe(status.FAILED_PRECONDITION);
+    // Says how Servable loads a version (a pin), not TF Serving's LoadModel, which no Servable user calls.
+    expect(gone.details).toBe('model "spam" version 1 was unloaded; pin it (servable pin <model> <version>, or POST /admin/api/models/<model>/versions/<version>/pin) to load it');
   });
 
   it('exposes per-version metrics and readiness on the side port', async () => {

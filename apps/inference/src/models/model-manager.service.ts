@@ -11,6 +11,9 @@ import { traceBatches } from './batch-tracing';
 import { MODEL_SOURCE } from './model-source';
 import { ModelVersion, versionKey } from './model-version';
 
+/** How a version gets loaded in Servable (the gateway's reconciler loads what is pinned, labelled or routed), not TF Serving's LoadModel. */
+const LOAD_HINT = 'pin it (servable pin <model> <version>, or POST /admin/api/models/<model>/versions/<version>/pin) to load it';
+
 const { ModelState } = v1;
 
 /**
@@ -149,11 +152,11 @@ export class ModelManager {
       case ModelState.FAILED:
         throw new ServableError(ErrorCode.FAILED_PRECONDITION, `model "${name}" version ${version} failed to load: ${mv.error?.message}`);
       case ModelState.END:
-        throw new ServableError(ErrorCode.FAILED_PRECONDITION, `model "${name}" version ${version} was unloaded; LoadModel it first`);
+        throw new ServableError(ErrorCode.FAILED_PRECONDITION, `model "${name}" version ${version} was unloaded; ${LOAD_HINT}`);
     }
     const present = await this.repositoryVersions(name).catch(() => [] as number[]);
     if (present.includes(version)) {
-      throw new ServableError(ErrorCode.FAILED_PRECONDITION, `model "${name}" version ${version} is not loaded; LoadModel it first`);
+      throw new ServableError(ErrorCode.FAILED_PRECONDITION, `model "${name}" version ${version} is not loaded; ${LOAD_HINT}`);
     }
     throw ServableError.notFound(`model "${name}" has no version ${version}`);
   }
