@@ -22,6 +22,8 @@ import { openApiDocument } from './http/openapi';
 
 /** Longest a shutdown waits for requests in flight before it cuts them off. */
 const DRAIN_TIMEOUT_MS = 30_000;
+/** How often grpc.health.v1 is brought in line with readiness: as often as the data plane's health is polled by default. */
+const HEALTH_MIRROR_MS = 1_000;
 
 export interface RunningGateway {
   app: NestFastifyApplication;
@@ -101,7 +103,8 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
     await controlPlane.close().catch(() => undefined);
     throw err;
   }
-  app.get(HealthRegistry).set('SERVING');
+  // grpc.health.v1 says what /readyz says, and from the start: NOT_SERVING until the data plane answers.
+  const stopHealthMirror = app.get(ReadinessService).mirrorInto(app.get(HealthRegistry), HEALTH_MIRROR_MS);
 
   const address = app.getHttpServer().address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -112,6 +115,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
     controlPlane,
     createdAdminKey,
     async close({ graceMs = config.SHUTDOWN_GRACE_MS } = {}) {
+      stopHealthMirror();
       app.get(HealthRegistry).set('NOT_SERVING');
       app.get(ReadinessService).startDraining();
       if (graceMs > 0) await sleep(graceMs);

@@ -46,6 +46,15 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
     if (consoleDir) rmSync(consoleDir, { recursive: true, force: true });
   });
 
+  const grpcHealth = async (service: string): Promise<string> => {
+    const client = new (loadGrpcObject(['health']) as any).grpc.health.v1.Health(grpcUrl, grpc.credentials.createInsecure());
+    try {
+      return await new Promise<string>((res, rej) => client.check({ service }, (err: Error | null, reply: { status: string }) => (err ? rej(err) : res(reply.status))));
+    } finally {
+      client.close();
+    }
+  };
+
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
     fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
@@ -457,10 +466,15 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
       expect(report.checks.inference.serving).toBe(0);
       expect(report.checks.inference.replicas).toEqual([expect.objectContaining({ address: plane.inferenceUrl, status: 'UNREACHABLE' })]);
       expect(report.checks.store).toEqual({ up: true });
+      // gRPC health says the same, for the server and each service: a gRPC balancer stops routing here too.
+      for (const service of ['', 'tensorflow.serving.PredictionService']) {
+        await waitFor(`grpc health "${service}" NOT_SERVING`, async () => (await grpcHealth(service)) === 'NOT_SERVING', 3_000);
+      }
     } finally {
       await plane.startInference();
     }
     const again = await post('/v1/models/spam/versions/1:classify', { texts: [SPAMMY] });
     expect(again.status).toBe(200);
+    await waitFor('grpc health SERVING again', async () => (await grpcHealth('')) === 'SERVING', 3_000);
   });
 });

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { ReplicaHealthView } from '@servable/contracts/admin-api';
+import type { HealthRegistry } from '@servable/contracts/grpc';
 import { withTimeout } from '@servable/observability';
 import { ControlPlane } from '@servable/persistence';
 import { DownstreamService } from '../downstream/downstream.service';
@@ -43,6 +44,34 @@ export class ReadinessService {
   /** From now on the gateway reports unready, whatever else holds. */
   startDraining(): void {
     this.draining = true;
+  }
+
+  /**
+   * Keeps grpc.health.v1 (every service name) in step with this readiness, checked every
+   * intervalMs: a gRPC load balancer or Kubernetes gRPC probe must see NOT_SERVING when /readyz
+   * says 503. Returns the stop.
+   */
+  mirrorInto(registry: HealthRegistry, intervalMs: number): () => void {
+    let last: boolean | undefined;
+    let busy = false;
+    const sync = async () => {
+      if (busy) return;
+      busy = true;
+      try {
+        const { ready } = await this.check();
+        if (ready !== last) registry.set(ready ? 'SERVING' : 'NOT_SERVING');
+        last = ready;
+      } catch {
+        if (last !== false) registry.set('NOT_SERVING');
+        last = false;
+      } finally {
+        busy = false;
+      }
+    };
+    const timer = setInterval(() => void sync(), intervalMs);
+    timer.unref();
+    void sync();
+    return () => clearInterval(timer);
   }
 
   async check(): Promise<GatewayReadiness> {
