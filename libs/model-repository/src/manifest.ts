@@ -29,19 +29,23 @@ const batching = z
   .partial()
   .strict();
 
+// The control plane stores version, vocab_size and max_length in PostgreSQL `integer`
+// columns: a larger number would fail the insert as a 500 instead of a 400 naming the field.
+const positiveInt32 = () => z.number().int().positive().max(2_147_483_647);
+
 export const manifestSchema = z.object({
   format: z.literal('servable.model/v1'),
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'model names are lower-case [a-z0-9_-]'),
-  version: z.number().int().positive(),
+  version: positiveInt32(),
   framework: z.enum(['tfjs-layers', 'tfjs-graph', 'tf-saved-model']),
   signature: z.object({ inputs: z.array(tensorSpec).min(1), outputs: z.array(tensorSpec).min(1) }),
   labels: z.array(z.string().min(1)).min(2),
   tokenizer: z.object({
     hash: z.string().regex(/^[0-9a-f]{64}$/, 'the sha256 of tokenizer.json, 64 lower-case hex'),
-    vocab_size: z.number().int().positive(),
+    vocab_size: positiveInt32(),
     pad_id: z.number().int().min(0),
   }),
-  max_length: z.number().int().positive(),
+  max_length: positiveInt32(),
   batching: batching.optional(),
   evaluation: z.record(z.string(), z.unknown()).optional(),
   lineage: z.record(z.string(), z.unknown()).optional(),
@@ -53,7 +57,11 @@ export type TensorSpec = z.infer<typeof tensorSpec>;
 /** servable.json's `batching` block as written: every field may be absent. */
 export type ManifestBatching = z.infer<typeof batching>;
 
-/** Validates servable.json, naming each field that is wrong. */
+/**
+ * Validates servable.json, naming each field that is wrong. Beyond the schema it holds what a
+ * version must satisfy to be registered (classes match labels, labels are distinct); a
+ * manifest already stored can be read back with manifestSchema alone.
+ */
 export function parseManifest(json: unknown, source = 'servable.json'): ModelManifest {
   const result = manifestSchema.safeParse(json);
   if (!result.success) {
@@ -63,6 +71,16 @@ export function parseManifest(json: unknown, source = 'servable.json'): ModelMan
   const m = result.data;
   if (m.signature.outputs[0].shape.at(-1) !== -1 && m.signature.outputs[0].shape.at(-1) !== m.labels.length) {
     throw ServableError.invalid(`${source} is not valid: output ${m.signature.outputs[0].name} has ${m.signature.outputs[0].shape.at(-1)} classes but ${m.labels.length} labels`);
+  }
+  // Answers map each column to its label by name: a repeated label would hide one column.
+  const repeated = m.labels.filter((label, i) => m.labels.indexOf(label) !== i);
+  if (repeated.length > 0) {
+    throw ServableError.invalid(`${source} is not valid: labels must be distinct, but ${[...new Set(repeated)].map((l) => `"${l}"`).join(', ')} appears more than once`);
+  }
+  // Inference pads every batch to a fixed sequence length, so a text may not be cut longer than it.
+  const fixed = m.signature.inputs[0].shape[1];
+  if (fixed !== undefined && fixed > 0 && m.max_length > fixed) {
+    throw ServableError.invalid(`${source} is not valid: max_length ${m.max_length} is over the sequence length ${fixed} that input ${m.signature.inputs[0].name} fixes`);
   }
   return m;
 }

@@ -114,6 +114,16 @@ describe('model repository', () => {
     expect(() => parseManifest(manifest({ labels: ['a', 'b', 'c'] }))).toThrow(/2 classes but 3 labels/);
     expect(() => parseManifest(manifest({ batching: { max_batch_sise: 8 } }))).toThrow(/batching.*max_batch_sise/);
     expect(() => parseManifest(manifest({ batching: { max_batch_size: 0 } }))).toThrow(/batching\.max_batch_size/);
+    // Each column of the answer is named by its label: a repeated one would hide a column.
+    expect(() => parseManifest(manifest({ labels: ['ham', 'ham'] }))).toThrow('servable.json is not valid: labels must be distinct, but "ham" appears more than once');
+    // A fixed sequence length bounds max_length: inference pads every batch to it.
+    const fixedInput = (seq: number) => ({ ...manifest().signature, inputs: [{ name: 'input_ids', dtype: 'int32', shape: [-1, seq] }] });
+    expect(() => parseManifest(manifest({ signature: fixedInput(64), max_length: 128 }))).toThrow('max_length 128 is over the sequence length 64 that input input_ids fixes');
+    expect(parseManifest(manifest({ signature: fixedInput(64), max_length: 64 })).max_length).toBe(64);
+    expect(() => parseManifest(manifest({ labels: ['a', 'b', 'a', 'b'], signature: { ...manifest().signature, outputs: [{ name: 'probabilities', dtype: 'float32', shape: [-1, 4] }] } }))).toThrow(/"a", "b" appears/);
+    // The control plane keeps these in int32 columns.
+    expect(() => parseManifest(manifest({ version: 99_999_999_999 }))).toThrow(/version: Too big/);
+    expect(() => parseManifest(manifest({ max_length: 2 ** 31 }))).toThrow(/max_length: Too big/);
   });
 
   it('adds nothing servable.json leaves out, so the serving environment can fill it', () => {

@@ -26,13 +26,15 @@ describe('inference lifecycle over gRPC (fake worker)', () => {
     fakeManifest('spam', 3, { loadDelayMs: 1500 }),
     fakeManifest('spam', 4, { failLoad: 'weights are corrupt' }),
     fakeManifest('spam', 5, { framework: 'tf-saved-model' }),
+    // A model that only takes rows of exactly 8 ids.
+    fakeManifest('fixed', 1, { signature: { inputs: [{ name: 'input_ids', dtype: 'int32', shape: [-1, 8] }], outputs: [{ name: 'probabilities', dtype: 'float32', shape: [-1, 2] }] }, max_length: 8 }),
   ]);
   let server: RunningInference;
   let client: InferenceClient;
   const predict = (req: unknown) => client.call<v1.PredictResponse>('predict', req);
 
   beforeAll(async () => {
-    server = await startForTest(source, { MODEL_VERSION_POLICY: 'specific:spam=1,2' }, FAKE_WORKER);
+    server = await startForTest(source, { MODEL_VERSION_POLICY: 'specific:spam=1,2;fixed=1' }, FAKE_WORKER);
     client = inferenceClient(server.grpcUrl);
     await server.startupLoaded;
   });
@@ -140,6 +142,17 @@ describe('inference lifecycle over gRPC (fake worker)', () => {
     expect(gone.code).toBe(status.FAILED_PRECONDITION);
     // Says how Servable loads a version (a pin), not TF Serving's LoadModel, which no Servable user calls.
     expect(gone.details).toBe('model "spam" version 1 was unloaded; pin it (servable pin <model> <version>, or POST /admin/api/models/<model>/versions/<version>/pin) to load it');
+  });
+
+  it('pads every batch to the sequence length a signature fixes, and refuses a longer row', async () => {
+    const reply = await predict(raggedRequest('fixed', 1, [[1, 2], [3, 4, 5]]));
+    const out = [...bytesToFloat32(reply.outputs['probabilities'].data)];
+    expect([out[0], out[2]]).toEqual([3, 12]);
+    // [sum, padded length]: 8 whatever the longest row, as the model's input demands.
+    expect([out[1], out[3]]).toEqual([8, 8]);
+    const long = await grpcError(predict(raggedRequest('fixed', 1, [[1, 2, 3, 4, 5, 6, 7, 8, 9]])));
+    expect(long.code).toBe(status.INVALID_ARGUMENT);
+    expect(long.details).toContain('dimension 1 is fixed at 8, got 9 ids in row 0');
   });
 
   it('exposes per-version metrics and readiness on the side port', async () => {

@@ -6,7 +6,7 @@ import { INFERENCE_CONFIG, type InferenceConfig } from '../config/inference.conf
 import { selectVersions } from '../config/version-policy';
 import { InferenceMetrics } from '../metrics/inference.metrics';
 import { WorkerPool } from '../workers/worker-pool';
-import { SAVED_MODEL_NEEDS_NATIVE, batchingOf, signatureOf, warmupPlanOf, type ModelSource } from './manifest';
+import { SAVED_MODEL_NEEDS_NATIVE, batchingOf, fixedSequenceLength, signatureOf, warmupPlanOf, type ModelSource } from './manifest';
 import { traceBatches } from './batch-tracing';
 import { MODEL_SOURCE } from './model-source';
 import { ModelVersion, versionKey } from './model-version';
@@ -184,7 +184,7 @@ export class ModelManager {
       this.setState(mv, ModelState.LOADING);
       const batching = batchingOf(manifest, this.config);
       await this.pool.load(mv.key, this.source.versionDir(mv.name, mv.version), manifest, warmupPlanOf(manifest, batching));
-      mv.batcher = new DynamicBatcher(batching, this.executor(mv, manifest.tokenizer.pad_id), traceBatches(this.hooks(mv), mv.name, mv.version));
+      mv.batcher = new DynamicBatcher(batching, this.executor(mv, manifest.tokenizer.pad_id, fixedSequenceLength(manifest)), traceBatches(this.hooks(mv), mv.name, mv.version));
       this.metrics.queueCapacity.set({ model: mv.name, version: String(mv.version) }, batching.maxQueueSize);
       this.setState(mv, ModelState.AVAILABLE);
       this.metrics.loadDuration.observe({ model: mv.name }, (performance.now() - started) / 1000);
@@ -198,17 +198,18 @@ export class ModelManager {
     }
   }
 
-  /** Pads each batch to its longest row with the tokenizer's pad id and runs it on the pool. */
-  private executor(mv: ModelVersion, padId: number): BatchExecutor<Float32Array> {
+  /** Pads each batch to its longest row (or the length the signature fixes) with the tokenizer's pad id and runs it on the pool. */
+  private executor(mv: ModelVersion, padId: number, fixedLength: number | undefined): BatchExecutor<Float32Array> {
     const key = mv.key;
     return {
       hasCapacity: () => this.pool.hasCapacity(key),
       idleSlots: () => this.pool.idleSlots(key),
       execute: async (batch) => {
-        const ids = new Int32Array(batch.paddedBatchSize * batch.seqLength);
+        const seq = fixedLength ?? batch.seqLength;
+        const ids = new Int32Array(batch.paddedBatchSize * seq);
         if (padId !== 0) ids.fill(padId);
-        batch.rows.forEach((row, r) => ids.set(row, r * batch.seqLength));
-        const { output, computeUs } = await this.pool.predict({ key, ids, batch: batch.paddedBatchSize, seq: batch.seqLength });
+        batch.rows.forEach((row, r) => ids.set(row, r * seq));
+        const { output, computeUs } = await this.pool.predict({ key, ids, batch: batch.paddedBatchSize, seq });
         const width = output.length / batch.paddedBatchSize;
         return { outputs: batch.rows.map((_, r) => output.subarray(r * width, (r + 1) * width)), computeUs };
       },

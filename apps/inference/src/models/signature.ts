@@ -71,8 +71,9 @@ function checkRows(spec: TensorSpec, signature: VersionSignature, rows: Int32Arr
   const fixedLength = spec.shape[1];
   rows.forEach((row, r) => {
     if (row.length === 0) throw ServableError.invalid(`input "${spec.name}": row ${r} is empty`);
-    if (fixedLength !== undefined && fixedLength !== -1 && row.length !== fixedLength) {
-      throw ServableError.invalid(`input "${spec.name}": dimension 1 must be ${fixedLength}, got ${row.length} in row ${r}`);
+    // A fixed length is what each batch is padded to: a shorter row is padded, a longer one cannot fit.
+    if (fixedLength !== undefined && fixedLength !== -1 && row.length > fixedLength) {
+      throw ServableError.invalid(`input "${spec.name}": dimension 1 is fixed at ${fixedLength}, got ${row.length} ids in row ${r}`);
     }
     if (row.length > signature.maxLength) {
       throw ServableError.invalid(`input "${spec.name}": row ${r} has ${row.length} ids, above max_length ${signature.maxLength}`);

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { parseManifest, type ModelManifest } from '@servable/model-repository';
+import { manifestSchema, type ModelManifest } from '@servable/model-repository';
 import type { CanaryRouting } from '../canary/canary.service';
 import type { CohortRuleRow, VersionState } from '../entities';
 
@@ -71,7 +71,9 @@ export async function loadRoutingSnapshot(dataSource: DataSource): Promise<Map<s
         version: v.version,
         state: v.state,
         stateDetail: v.state_detail,
-        manifest: parseManifest(v.manifest, `${m.name}/${v.version}/servable.json`),
+        // Checked by parseManifest when registered; read back with the schema alone, so a rule
+        // added since (distinct labels) cannot stop the snapshot, and with it routing of every model.
+        manifest: manifestSchema.parse(v.manifest),
       })),
       labels: labelMap,
       available: own.filter((v) => v.state === 'AVAILABLE').map((v) => v.version),

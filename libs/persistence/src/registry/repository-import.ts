@@ -6,6 +6,7 @@ import type { AuditService } from '../audit/audit.service';
 import { announceChange } from '../changes/change-notifier';
 import { ModelEntity, ModelVersionEntity, RolloutEntity, TokenizerEntity, VersionLabelEntity } from '../entities';
 import { artifactChecksum } from './artifact-checksum';
+import { checkTokenizerMatches, tokenizerVocabulary } from './tokenizer-vocabulary';
 
 export interface ImportReport {
   /** "<model>/<version>" newly registered. */
@@ -91,6 +92,8 @@ export async function importRepository(dataSource: DataSource, audit: AuditServi
         }
         const manifest = await repo.readManifest(model, version);
         const tokenizer = await repo.readTokenizer(manifest.tokenizer.hash);
+        // As an upload is checked: a version whose servable.json misdescribes its tokenizer would register and then refuse every text.
+        checkTokenizerMatches(manifest, tokenizerVocabulary(tokenizer));
         fresh.push({ manifest, tokenizer, checksum });
       } catch (err) {
         report.failed.push({ version: id, error: (err as Error).message });

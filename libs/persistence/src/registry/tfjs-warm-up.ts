@@ -17,7 +17,7 @@ export async function tfjsWarmUp(dir: string, manifest: ModelManifest): Promise<
   const model = await loadTfModel(dir, manifest);
   try {
     const input = manifest.signature.inputs[0];
-    const length = Math.min(manifest.max_length, 16);
+    const length = fixedLength(manifest, model.inputs[0]?.shape) ?? Math.min(manifest.max_length, 16);
     const ids = tf.fill([1, length], manifest.tokenizer.pad_id + 1, input.dtype);
     try {
       const out = model.predict(ids) as Tf.Tensor | Tf.Tensor[];
@@ -34,4 +34,20 @@ export async function tfjsWarmUp(dir: string, manifest: ModelManifest): Promise<
   } finally {
     model.dispose?.();
   }
+}
+
+/**
+ * The sequence length the model only accepts, or undefined when it takes any. Inference pads
+ * every batch to the length servable.json's signature fixes ([-1, 64]), so a model whose own
+ * input is fixed ([null, 64]) must say so there, with the same length.
+ */
+function fixedLength(manifest: ModelManifest, modelShape: ReadonlyArray<number | null> | undefined): number | undefined {
+  const fixed = (d: number | null | undefined) => (typeof d === 'number' && d > 0 ? d : undefined);
+  const declared = fixed(manifest.signature.inputs[0].shape[1]);
+  const own = fixed(modelShape?.[1]);
+  if (own !== undefined && declared !== own) {
+    const says = declared === undefined ? 'leaves it free' : `fixes it at ${declared}`;
+    throw new Error(`the model's input takes exactly ${own} ids, but servable.json's signature ${says}: declare the input's shape as [-1, ${own}]`);
+  }
+  return declared;
 }
