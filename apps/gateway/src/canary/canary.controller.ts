@@ -1,15 +1,10 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ServableError } from '@servable/contracts';
 import { ControlPlane } from '@servable/persistence';
 import { Access } from '../control-plane/access.decorator';
+import { pathId } from '../control-plane/admin-params';
 import { ANONYMOUS, type AuthenticatedRequest } from '../control-plane/auth.guard';
 import { CanaryRunInputDto } from './canary.dto';
-
-function runId(text: string): number {
-  if (!/^\d+$/.test(text) || Number(text) === 0) throw ServableError.invalid(`run id must be a positive whole number, got "${text}"`);
-  return Number(text);
-}
 
 /** Automated canary analysis (docs/canary.md): one call into CanaryService per route. */
 @ApiTags('admin')
@@ -35,7 +30,7 @@ export class CanaryController {
   @Get(':id')
   @Access('operator')
   get(@Param('model') model: string, @Param('id') id: string) {
-    return this.cp.canaries.get(model, runId(id));
+    return this.cp.canaries.get(model, pathId(id, 'run id'));
   }
 
   @Post(':id/abort')
@@ -43,6 +38,6 @@ export class CanaryController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Stop a running canary run: all traffic back to stable' })
   abort(@Param('model') model: string, @Param('id') id: string, @Req() req: AuthenticatedRequest) {
-    return this.cp.canaries.abort(model, runId(id), (req.caller ?? ANONYMOUS).actor);
+    return this.cp.canaries.abort(model, pathId(id, 'run id'), (req.caller ?? ANONYMOUS).actor);
   }
 }

@@ -5,6 +5,7 @@ import type { ModelView } from '@servable/contracts/admin-api';
 import { ControlPlane, extractApiKey, tfjsWarmUp } from '@servable/persistence';
 import { DownstreamService } from '../downstream/downstream.service';
 import { Access } from './access.decorator';
+import { pathId, positiveInt, time } from './admin-params';
 import { ApiKeyInputDto, LabelsInputDto, PinInputDto, RolloutInputDto } from './admin.dto';
 import { ANONYMOUS, type AuthenticatedRequest, type Caller } from './auth.guard';
 import { MultipartFilesInterceptor, UploadedFileFields } from './multipart-files.interceptor';
@@ -14,18 +15,6 @@ const MAX_UPLOAD_FILES = 64;
 
 function callerOf(req: AuthenticatedRequest): Caller {
   return req.caller ?? ANONYMOUS;
-}
-
-function positiveInt(text: string, what: string): number {
-  if (!/^\d+$/.test(text) || Number(text) === 0) throw ServableError.invalid(`${what} must be a positive whole number, got "${text}"`);
-  return Number(text);
-}
-
-function time(text: string | undefined, what: string, fallback: number): Date {
-  if (text === undefined || text === '') return new Date(fallback);
-  const ms = /^\d+$/.test(text) ? Number(text) : Date.parse(text);
-  if (Number.isNaN(ms)) throw ServableError.invalid(`${what} must be ISO 8601 or epoch milliseconds, got "${text}"`);
-  return new Date(ms);
 }
 
 /**
@@ -134,7 +123,7 @@ export class AdminController {
   @Access('operator')
   @ApiOperation({ summary: 'Load (pinned: true) or release (false) a version; a version named by a label or rollout stays loaded' })
   setPinned(@Param('model') model: string, @Param('version') version: string, @Body() body: PinInputDto, @Req() req: AuthenticatedRequest) {
-    return this.cp.registry.setPinned(model, positiveInt(version, 'version'), body.pinned, callerOf(req).actor);
+    return this.cp.registry.setPinned(model, pathId(version, 'version'), body.pinned, callerOf(req).actor);
   }
 
   @Get('models/:model/rollout')
@@ -218,6 +207,6 @@ export class AdminController {
   @Delete('api-keys/:id')
   @Access('admin')
   revokeKey(@Param('id') id: string, @Req() req: AuthenticatedRequest) {
-    return this.cp.apiKeys.revoke(positiveInt(id, 'id'), callerOf(req).actor);
+    return this.cp.apiKeys.revoke(pathId(id, 'id'), callerOf(req).actor);
   }
 }

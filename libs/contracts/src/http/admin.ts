@@ -5,7 +5,11 @@ import { PATH } from '../validation';
 // The admin API's request bodies (docs/admin-api.md). Their types live in admin-api.ts,
 // inferred from these, so the console gets the types without bundling zod.
 
-const version = z.int().min(1);
+// Version numbers are PostgreSQL `integer` columns: a larger number can name no version, and
+// PostgreSQL refuses even to compare with it (a 500), so it is refused here as a 400.
+const MAX_VERSION = 2_147_483_647;
+const versionNumber = `${PATH} must be a version number from 1 to ${MAX_VERSION}`;
+const version = z.int32({ error: versionNumber }).min(1, { error: versionNumber });
 const percent = z.number().min(0).max(100);
 const share = z.number().min(0).max(1);
 
@@ -62,13 +66,13 @@ export const canaryRunInputSchema = z
   .strict();
 
 const body = { error: (iss: { code: string }) => (iss.code === 'invalid_type' ? 'the body must be a JSON object' : undefined) };
-const versionOrNull = () => `${PATH} must be a version number or null`;
+const versionOrNull = () => `${PATH} must be a version number from 1 to ${MAX_VERSION}, or null`;
 
 /** PUT /admin/api/models/:model/labels: move or add (a version) or remove (null) labels, all at once. */
 export const labelsInputSchema = z.object(
   {
     labels: z
-      .record(z.string(), z.int({ error: versionOrNull }).min(1, { error: versionOrNull }).nullable(), { error: `${PATH} must be an object of label: version or null` })
+      .record(z.string(), z.int32({ error: versionOrNull }).min(1, { error: versionOrNull }).nullable(), { error: `${PATH} must be an object of label: version or null` })
       .meta({ example: { stable: 2, canary: null } }),
   },
   body,
@@ -77,13 +81,20 @@ export const labelsInputSchema = z.object(
 /** PUT /admin/api/models/:model/versions/:version/pin */
 export const pinInputSchema = z.object({ pinned: z.boolean({ error: '"pinned" must be true or false' }) }, body);
 
-const keyName = 'a key needs a name of 1 to 128 characters';
+const keyName = 'a key needs a name of 1 to 128 characters, not only spaces';
 
-/** POST /admin/api/api-keys */
-export const apiKeyInputSchema = z.object(
-  {
-    name: z.string({ error: '"name" must be a string' }).min(1, keyName).max(128, keyName),
-    role: z.enum(ROLES, { error: `role must be one of ${ROLES.join(', ')}` }),
-  },
-  body,
-);
+/** POST /admin/api/api-keys. Strict: a field it does not know (an expiry, say) would otherwise be dropped while the caller believes it applies. */
+export const apiKeyInputSchema = z
+  .object(
+    {
+      name: z
+        .string({ error: '"name" must be a string' })
+        .min(1, keyName)
+        .max(128, keyName)
+        // The name is how the audit log and the key list tell keys apart.
+        .refine((name) => name.trim().length > 0, keyName),
+      role: z.enum(ROLES, { error: `role must be one of ${ROLES.join(', ')}` }),
+    },
+    body,
+  )
+  .strict();

@@ -5,6 +5,7 @@ import { ErrorCode, ServableError, sha256Hex } from '@servable/contracts';
 import { IsNull, type DataSource } from 'typeorm';
 import type { AuditService } from '../audit/audit.service';
 import { announceChange } from '../changes/change-notifier';
+import { isInt32 } from '../database/int32';
 import { ApiKeyEntity, ROLES, type Role } from '../entities';
 
 // admin > operator > client: admin does everything, operator rollouts and labels, client inference only.
@@ -75,7 +76,7 @@ export class ApiKeyService {
 
   async create(input: { name: string; role: Role }, actor: string): Promise<{ key: string; apiKey: ApiKeyView }> {
     if (!ROLES.includes(input.role)) throw ServableError.invalid(`role must be one of ${ROLES.join(', ')}`);
-    if (!input.name || input.name.length > 128) throw ServableError.invalid('a key needs a name of 1 to 128 characters');
+    if (!input.name?.trim() || input.name.length > 128) throw ServableError.invalid('a key needs a name of 1 to 128 characters, not only spaces');
     const key = `svb_${randomBytes(32).toString('base64url')}`;
     const apiKey = await this.dataSource.transaction(async (m) => {
       const saved = await m.save(ApiKeyEntity, m.create(ApiKeyEntity, {
@@ -98,11 +99,32 @@ export class ApiKeyService {
     return (await this.dataSource.getRepository(ApiKeyEntity).find({ order: { id: 'ASC' } })).map(view);
   }
 
+  /**
+   * Revokes a key; revoking a revoked key changes nothing. The last active admin key stays:
+   * without it nobody could create keys again short of a restart with SERVABLE_ADMIN_KEY.
+   */
   async revoke(id: number, actor: string): Promise<ApiKeyView> {
     const revoked = await this.dataSource.transaction(async (m) => {
-      const row = await m.findOneBy(ApiKeyEntity, { id });
+      // Ids are int32 columns: a larger one names no key (PostgreSQL would refuse the query).
+      const row = isInt32(id) ? await m.findOneBy(ApiKeyEntity, { id }) : null;
       if (!row) throw ServableError.notFound(`API key ${id} does not exist`);
       if (row.revokedAt) return view(row);
+      if (row.role === 'admin') {
+        // Locking the active admin keys makes two concurrent revocations of the last two take
+        // turns: the second counts again after the first commits, and is refused.
+        const admins = await m
+          .getRepository(ApiKeyEntity)
+          .createQueryBuilder('k')
+          .setLock('pessimistic_write')
+          .where('k.role = :role AND k.revokedAt IS NULL', { role: 'admin' })
+          .getMany();
+        if (admins.every((k) => k.id === id)) {
+          throw new ServableError(
+            ErrorCode.FAILED_PRECONDITION,
+            `API key ${id} is the last active admin key; create another admin key before revoking it, or nobody could manage keys any more`,
+          );
+        }
+      }
       const before = view(row);
       row.revokedAt = new Date();
       const after = view(await m.save(ApiKeyEntity, row));

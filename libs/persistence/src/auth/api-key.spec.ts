@@ -74,6 +74,34 @@ describe('API keys', () => {
     expect(actorOf(apiKey)).toBe(`key:${apiKey.id}:temp`);
   });
 
+  it('refuses a name of only spaces', async () => {
+    expect(await codeOf(keys.create({ name: '   ', role: 'client' }, 'key:1:admin'))).toBe(ErrorCode.INVALID_ARGUMENT);
+    expect(await codeOf(keys.create({ name: '\t\n', role: 'client' }, 'key:1:admin'))).toBe(ErrorCode.INVALID_ARGUMENT);
+  });
+
+  it('answers an id beyond the int32 column as an unknown key', async () => {
+    expect(await codeOf(keys.revoke(99_999_999_999, 'key:1:admin'))).toBe(ErrorCode.NOT_FOUND);
+  });
+
+  it('keeps the last active admin key, even against two revocations at once', async () => {
+    const admins = async () => (await keys.list()).filter((k) => k.role === 'admin' && !k.revokedAt);
+    // The bootstrap tests left two admin keys: revoking both at once, each sees the other still
+    // active unless the second waits for the first to commit.
+    const ids = (await admins()).map((k) => k.id);
+    expect(ids).toHaveLength(2);
+    const results = await Promise.allSettled(ids.map((id) => keys.revoke(id, 'key:1:admin')));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const refused = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason;
+    expect(refused).toMatchObject({ code: ErrorCode.FAILED_PRECONDITION, message: expect.stringMatching(/is the last active admin key/) });
+    const [last] = await admins();
+    expect(last).toBeDefined();
+    expect(await codeOf(keys.revoke(last.id, actorOf(last)))).toBe(ErrorCode.FAILED_PRECONDITION);
+    expect((await admins()).map((k) => k.id)).toEqual([last.id]);
+    // With another admin key it can go.
+    await keys.create({ name: 'successor', role: 'admin' }, actorOf(last));
+    expect((await keys.revoke(last.id, actorOf(last))).revokedAt).not.toBeNull();
+  });
+
   it('looks a key up once for all the requests that need it at the same time', async () => {
     const { key } = await keys.create({ name: 'busy', role: 'client' }, 'key:1:admin');
     const fresh = new ApiKeyService(db.dataSource, new AuditService(db.dataSource));

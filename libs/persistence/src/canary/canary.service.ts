@@ -4,6 +4,7 @@ import { ErrorCode, ServableError, describeIssues } from '@servable/contracts';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AuditService } from '../audit/audit.service';
 import { announceChange } from '../changes/change-notifier';
+import { isInt32 } from '../database/int32';
 import { CanaryRunEntity, ModelEntity, ModelVersionEntity, RolloutEntity, VersionLabelEntity } from '../entities';
 import { noTraffic, type MetricsStore } from '../metrics/metrics-store';
 import { judgeWindow, type GateVerdict } from './canary-gates';
@@ -78,7 +79,7 @@ export class CanaryService {
 
   async get(model: string, id: number): Promise<CanaryRunView> {
     const row = await this.modelRow(this.dataSource.manager, model);
-    const run = await this.dataSource.getRepository(CanaryRunEntity).findOneBy({ modelId: row.id, id });
+    const run = isInt32(id) ? await this.dataSource.getRepository(CanaryRunEntity).findOneBy({ modelId: row.id, id }) : null;
     if (!run) throw ServableError.notFound(`model "${model}" has no canary run ${id}`);
     return canaryRunView(model, run);
   }
@@ -163,7 +164,7 @@ export class CanaryService {
   async abort(model: string, id: number, actor: string, now = new Date()): Promise<CanaryRunView> {
     return this.dataSource.transaction(async (m) => {
       const row = await this.modelRow(m, model, true);
-      const run = await this.lockRun(m, row.id, id);
+      const run = isInt32(id) ? await this.lockRun(m, row.id, id) : null;
       if (!run) throw ServableError.notFound(`model "${model}" has no canary run ${id}`);
       if (run.state !== 'RUNNING') throw new ServableError(ErrorCode.FAILED_PRECONDITION, `canary run ${id} is ${run.state}, not RUNNING`);
       await this.clearCanary(m, row.id, run.canaryVersion);

@@ -112,6 +112,15 @@ describe('canary runs', () => {
     expect(await codeOf(rollouts.set('spam', { canary: 2, canaryWeight: 90 }, 'ops'))).toBe(ErrorCode.FAILED_PRECONDITION);
     expect(await codeOf(rollouts.promote('spam', 'ops'))).toBe(ErrorCode.FAILED_PRECONDITION);
     expect(await codeOf(canaries.start('spam', RUN, 'ops'))).toBe(ErrorCode.FAILED_PRECONDITION);
+    // So do the labels it judges by: stable is its baseline, and neither can be moved or removed.
+    for (const change of [{ stable: 2 }, { canary: 2 }, { stable: null }, { beta: 2, stable: 2 }]) {
+      const refused = await registry.setLabels('spam', change, 'ops').then(() => undefined, (e: unknown) => e);
+      expect(refused, JSON.stringify(change)).toMatchObject({ code: ErrorCode.FAILED_PRECONDITION, message: expect.stringMatching(`canary run ${run.id} drives the rollout`) });
+    }
+    expect((await registry.getModel('spam')).labels).toEqual({ stable: 1 });
+    // Other labels stay editable, and naming stable's current version moves nothing.
+    expect(await registry.setLabels('spam', { beta: 2, stable: 1 }, 'ops')).toEqual({ beta: 2, stable: 1 });
+    expect(await registry.setLabels('spam', { beta: null }, 'ops')).toEqual({ stable: 1 });
 
     // Only the lease holder acts; another gateway cannot take a live lease.
     expect(await canaries.lease(run.id, 'gw-a', 10_000)).toBe(true);

@@ -2,13 +2,17 @@ import { ErrorCode, ServableError } from '@servable/contracts';
 import type { ModelRepository } from '@servable/model-repository';
 import { In, type DataSource, type EntityManager } from 'typeorm';
 import type { AuditService } from '../audit/audit.service';
+import { assertNoCanaryRun } from '../canary/canary.service';
 import { announceChange } from '../changes/change-notifier';
+import { isInt32 } from '../database/int32';
 import { ModelEntity, ModelVersionEntity, VersionLabelEntity, VERSION_STATES, type VersionState } from '../entities';
 import { importRepository, type ImportReport } from './repository-import';
 import { cleanStaging, registerVersion, type LoadValidator, type VersionUpload } from './version-upload';
 import { versionView, type ModelView, type VersionView } from './views';
 
 const LABEL = /^[a-zA-Z0-9_]+$/;
+/** The labels a canary run judges by and moves: `stable` is its baseline, `canary` what it promotes. */
+const RUN_LABELS = ['stable', 'canary'];
 
 /** label → version number, or null to remove the label. */
 export type LabelChanges = Record<string, number | null>;
@@ -62,7 +66,8 @@ export class RegistryService {
 
   /**
    * Moves, adds and removes labels of one model in one transaction: all of them or none.
-   * A label may point only at an AVAILABLE version (FAILED_PRECONDITION otherwise).
+   * A label may point only at an AVAILABLE version (FAILED_PRECONDITION otherwise), and
+   * `stable` and `canary` stay where they are while a canary run is RUNNING.
    */
   async setLabels(model: string, changes: LabelChanges, actor: string): Promise<Record<string, number>> {
     for (const label of Object.keys(changes)) {
@@ -71,12 +76,18 @@ export class RegistryService {
     return this.dataSource.transaction(async (m) => {
       const row = await this.lockModel(m, model);
       const before = await this.labelsOf(m, row.id);
+      // A run compares against the stable it started with and promotes by moving these labels
+      // itself: a hand move would change the baseline under it. Re-sending a label's current
+      // version moves nothing, so a client that writes back the whole map is not refused.
+      if (RUN_LABELS.some((label) => label in changes && (changes[label] ?? undefined) !== before[label])) {
+        await assertNoCanaryRun(m, row.id, model);
+      }
       for (const [label, version] of Object.entries(changes)) {
         if (version === null) {
           await m.delete(VersionLabelEntity, { modelId: row.id, label });
           continue;
         }
-        const target = await m.findOneBy(ModelVersionEntity, { modelId: row.id, version });
+        const target = isInt32(version) ? await m.findOneBy(ModelVersionEntity, { modelId: row.id, version }) : null;
         if (!target) throw ServableError.notFound(`model "${model}" has no version ${version}`);
         if (target.state !== 'AVAILABLE') {
           throw new ServableError(
@@ -97,7 +108,7 @@ export class RegistryService {
   async setPinned(model: string, version: number, pinned: boolean, actor: string): Promise<VersionView> {
     await this.dataSource.transaction(async (m) => {
       const row = await this.lockModel(m, model);
-      const v = await m.findOneBy(ModelVersionEntity, { modelId: row.id, version });
+      const v = isInt32(version) ? await m.findOneBy(ModelVersionEntity, { modelId: row.id, version }) : null;
       if (!v) throw ServableError.notFound(`model "${model}" has no version ${version}`);
       if (v.pinned === pinned) return;
       await m.update(ModelVersionEntity, { id: v.id }, { pinned });

@@ -1,8 +1,10 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { ErrorCode, ServableError } from '@servable/contracts';
-import { ModelRepository, parseManifest } from '@servable/model-repository';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ModelRepository, fileSystemIO, parseManifest } from '@servable/model-repository';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { AuditService } from '../audit/audit.service';
 import { computeDesiredState, planReconcile } from '../control-plane/desired-state';
 import type { Database } from '../database/database';
@@ -15,6 +17,13 @@ async function codeOf(p: Promise<unknown>): Promise<{ code: ErrorCode; message: 
   const err = await p.then(() => undefined, (e: unknown) => e);
   expect(err).toBeInstanceOf(ServableError);
   return { code: (err as ServableError).code, message: (err as ServableError).message };
+}
+
+type Manifest = Record<string, unknown> & { tokenizer: Record<string, unknown> };
+
+/** Files of an upload with servable.json changed by `edit`. */
+function withManifest(files: Array<{ name: string; bytes: Buffer }>, edit: (manifest: Manifest) => Record<string, unknown>) {
+  return files.map((f) => (f.name === 'servable.json' ? { ...f, bytes: Buffer.from(JSON.stringify(edit(JSON.parse(f.bytes.toString())))) } : f));
 }
 
 describe('registry', () => {
@@ -76,6 +85,18 @@ describe('registry', () => {
     expect(spam.labels).toEqual({ stable: 2 });
   });
 
+  it('leaves out at start-up a version whose servable.json misstates its tokenizer, as an upload would be refused', async () => {
+    const dir = join(repo.root, 'spam', '5');
+    cpSync(join(repo.root, 'spam', '1'), dir, { recursive: true });
+    const manifest = JSON.parse(readFileSync(join(dir, 'servable.json'), 'utf8'));
+    writeFileSync(join(dir, 'servable.json'), JSON.stringify({ ...manifest, version: 5, tokenizer: { ...manifest.tokenizer, vocab_size: 100 } }));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const report = await registry.importRepository();
+    expect(report.added).toEqual([]);
+    expect(report.failed).toEqual([{ version: 'spam/5', error: expect.stringMatching(/vocab_size 100 but tokenizer\.json has 8000 ids/) }]);
+    expect((await registry.getModel('spam')).versions.map((v) => v.version)).toEqual([1, 2]);
+  });
+
   it('refuses a label on a version that is not AVAILABLE, and moves labels atomically', async () => {
     const refused = await codeOf(registry.setLabels('spam', { canary: 1 }, 'key:1:test'));
     expect(refused.code).toBe(ErrorCode.FAILED_PRECONDITION);
@@ -114,6 +135,28 @@ describe('registry', () => {
     expect(await count('model_version')).toBe(rows);
     expect(existsSync(join(repo.root, 'spam', '3'))).toBe(false);
     expect(readdirSync(repo.root).sort()).toEqual(['spam', 'tokenizers']);
+  });
+
+  it('refuses an upload whose servable.json misstates the tokenizer\'s vocabulary or pad id, naming both numbers', async () => {
+    const upload = uploadOf(repo.root, 3);
+    const rows = await count('model_version');
+    const declaring = (tokenizer: Record<string, number>) =>
+      codeOf(
+        registry.registerVersion(
+          { model: 'spam', files: withManifest(upload.files, (m) => ({ ...m, tokenizer: { ...m.tokenizer, ...tokenizer } })), tokenizer: upload.tokenizer },
+          tfjsWarmUp,
+          'key:1:test',
+        ),
+      );
+    // Too small, every text with an id of 100 or more would be a 400; too large, the model gets ids it has no row for.
+    expect(await declaring({ vocab_size: 100 })).toEqual({
+      code: ErrorCode.INVALID_ARGUMENT,
+      message: 'servable.json declares tokenizer.vocab_size 100 but tokenizer.json has 8000 ids (0..7999); vocab_size must be 8000',
+    });
+    expect((await declaring({ vocab_size: 9000 })).message).toMatch(/vocab_size 9000 but tokenizer\.json has 8000 ids/);
+    expect(await declaring({ pad_id: 3 })).toEqual({ code: ErrorCode.INVALID_ARGUMENT, message: 'servable.json declares tokenizer.pad_id 3 but tokenizer.json pads with id 0' });
+    expect(await count('model_version')).toBe(rows);
+    expect(existsSync(join(repo.root, 'spam', '3'))).toBe(false);
   });
 
   it('refuses an upload whose model does not load, leaving no rows and no files', async () => {
@@ -193,5 +236,82 @@ describe('registry', () => {
   it('keeps audit events append-only', async () => {
     await expect(db.dataSource.query(`DELETE FROM audit_event`)).rejects.toThrow(/append-only/);
     await expect(db.dataSource.query(`UPDATE audit_event SET actor = 'someone else'`)).rejects.toThrow(/append-only/);
+  });
+
+  it('answers a version beyond the int32 column as unknown (NOT_FOUND), not as a database error', async () => {
+    expect(await codeOf(registry.setPinned('spam', 99_999_999_999, true, 'key:2:ops'))).toEqual({ code: ErrorCode.NOT_FOUND, message: 'model "spam" has no version 99999999999' });
+    expect((await codeOf(registry.setLabels('spam', { beta: 99_999_999_999 }, 'key:2:ops'))).code).toBe(ErrorCode.NOT_FOUND);
+  });
+
+  it('answers two uploads of one version at once with one registration and one "already registered", never a database error', async () => {
+    const upload = uploadOf(repo.root, 4);
+    // Both uploads pass the existence check and wait in their warm-ups for each other, so
+    // both reach the insert: the race that only the unique index decides.
+    let arrived = 0;
+    let release!: () => void;
+    const bothWarm = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const validate = async () => {
+      if (++arrived === 2) release();
+      await bothWarm;
+    };
+    const results = await Promise.allSettled([0, 1].map(() => registry.registerVersion({ model: 'spam', ...upload }, validate, 'key:1:test', { pin: false })));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const refused = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason;
+    expect(refused).toBeInstanceOf(ServableError);
+    expect(refused).toMatchObject({ code: ErrorCode.FAILED_PRECONDITION, message: 'spam/4 is already registered; versions are immutable, upload a new version number' });
+    expect(await db.dataSource.query(`SELECT version FROM model_version WHERE version = 4`)).toEqual([{ version: 4 }]);
+    // The refused upload took nothing of the registered one's files with it.
+    expect(readdirSync(join(repo.root, 'spam', '4')).sort()).toEqual(upload.files.map((f) => f.name).sort());
+    expect(readdirSync(join(repo.root, '.staging'))).toEqual([]);
+  });
+
+  describe('a model whose sequence length is fixed', () => {
+    const LENGTH = 64;
+    /** A model that only takes rows of LENGTH ids (Flatten needs a known length), saved as an upload's files. */
+    const fixedModel = async () => {
+      const ids = tf.input({ shape: [LENGTH], dtype: 'int32' });
+      const embedded = tf.layers.embedding({ inputDim: 8000, outputDim: 2 }).apply(ids) as tf.SymbolicTensor;
+      const flat = tf.layers.flatten().apply(embedded) as tf.SymbolicTensor;
+      const model = tf.model({ inputs: ids, outputs: tf.layers.dense({ units: 2, activation: 'softmax' }).apply(flat) as tf.SymbolicTensor });
+      const dir = mkdtempSync(join(tmpdir(), 'fixed-'));
+      onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+      await model.save(fileSystemIO(dir));
+      return readdirSync(dir).map((name) => ({ name, bytes: readFileSync(join(dir, name)) }));
+    };
+    const uploadFixed = async (version: number, sequence: number) => {
+      const shipped = uploadOf(repo.root, 1);
+      const servable = JSON.parse(readFileSync(join(repo.root, 'spam', '1', 'servable.json'), 'utf8')) as Manifest;
+      const manifest = {
+        format: 'servable.model/v1',
+        name: 'fixed',
+        version,
+        framework: 'tfjs-layers',
+        signature: {
+          inputs: [{ name: 'input_ids', dtype: 'int32', shape: [-1, sequence] }],
+          outputs: [{ name: 'probabilities', dtype: 'float32', shape: [-1, 2] }],
+        },
+        labels: ['ham', 'spam'],
+        tokenizer: servable.tokenizer,
+        max_length: LENGTH,
+      };
+      const files = [...(await fixedModel()), { name: 'servable.json', bytes: Buffer.from(JSON.stringify(manifest)) }];
+      return registry.registerVersion({ model: 'fixed', files, tokenizer: shipped.tokenizer }, tfjsWarmUp, 'key:1:test');
+    };
+
+    it('registers it, warmed up at the length its signature fixes', async () => {
+      expect(await uploadFixed(1, LENGTH)).toMatchObject({ model: 'fixed', version: 1, state: 'START' });
+    });
+
+    it('refuses a signature that leaves the length free or fixes another: inference pads batches to what the signature says', async () => {
+      const free = await codeOf(uploadFixed(2, -1));
+      expect(free.code).toBe(ErrorCode.FAILED_PRECONDITION);
+      expect(free.message).toContain(`the model's input takes exactly 64 ids, but servable.json's signature leaves it free: declare the input's shape as [-1, 64]`);
+      // Shorter than max_length (64) is refused by servable.json's own checks, before the model is loaded.
+      const short = await codeOf(uploadFixed(3, 32));
+      expect(short.code).toBe(ErrorCode.INVALID_ARGUMENT);
+      expect(short.message).toContain('max_length 64 is over the sequence length 32 that input input_ids fixes');
+    });
   });
 });

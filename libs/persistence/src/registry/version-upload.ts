@@ -4,12 +4,13 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, ServableError, sha256Hex } from '@servable/contracts';
 import { parseManifest, type ModelManifest } from '@servable/model-repository';
-import type { DataSource, EntityManager } from 'typeorm';
+import { QueryFailedError, type DataSource, type EntityManager } from 'typeorm';
 import type { AuditService } from '../audit/audit.service';
 import { announceChange } from '../changes/change-notifier';
 import { ModelVersionEntity, RolloutEntity, VersionLabelEntity } from '../entities';
 import { artifactChecksumOf } from './artifact-checksum';
 import { ensureModel, ensureTokenizer, labelLatestStable, versionRow } from './repository-import';
+import { checkTokenizerMatches, tokenizerVocabulary } from './tokenizer-vocabulary';
 
 export interface UploadedFile {
   /** A plain file name: model.json, group1-shard1of1.bin, servable.json. */
@@ -34,8 +35,14 @@ export interface VersionUpload {
 export type LoadValidator = (dir: string, manifest: ModelManifest) => Promise<void>;
 
 const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
+/** PostgreSQL's SQLSTATE for unique_violation. */
+const UNIQUE_VIOLATION = '23505';
 
-/** Everything that can be checked without touching the disk; returns the parsed manifest. */
+/**
+ * Everything that can be checked without touching the disk; returns the parsed manifest.
+ * The start-up import (repository-import.ts) reads files, not an upload, and applies the
+ * servable.json and tokenizer checks itself.
+ */
 export function checkUpload(upload: VersionUpload): ModelManifest {
   const names = new Set<string>();
   for (const f of upload.files) {
@@ -56,7 +63,7 @@ export function checkUpload(upload: VersionUpload): ModelManifest {
       `tokenizer mismatch: tokenizer.json hashes to ${actual} but servable.json declares ${manifest.tokenizer.hash}`,
     );
   }
-  parseJson(upload.tokenizer, 'tokenizer.json');
+  checkTokenizerMatches(manifest, tokenizerVocabulary(upload.tokenizer));
   if (manifest.framework !== 'tf-saved-model') {
     const modelJson = upload.files.find((f) => f.name === 'model.json');
     if (!modelJson) throw ServableError.invalid(`a ${manifest.framework} version needs model.json`);
@@ -78,7 +85,8 @@ function parseJson(bytes: Buffer, name: string): unknown {
 
 /**
  * Registers an uploaded version so that it is either fully there or not at all.
- *   1. check names, servable.json, the tokenizer hash and model.json's weight files;
+ *   1. check names, servable.json, the tokenizer (hash, vocabulary size, pad id) and
+ *      model.json's weight files;
  *   2. write to <root>/.staging/<random> (same filesystem as the repository, so the
  *      final rename is atomic) and let the validator load and warm it up;
  *   3. in one transaction insert the rows and the audit event, then rename the staged
@@ -116,7 +124,7 @@ export async function registerVersion(
       });
     }
     const checksum = artifactChecksumOf(upload.files);
-    await dataSource.transaction(async (m) => {
+    await registering(model, version, dataSource.transaction(async (m) => {
       const row = await ensureModel(m, model);
       await ensureTokenizer(m, manifest, upload.tokenizer);
       const stableLabel = await holdTraffic(m, row.id);
@@ -145,7 +153,7 @@ export async function registerVersion(
       }
       await rename(staging, finalDir);
       movedDir = true;
-    });
+    }));
   } catch (err) {
     if (movedDir) await rm(finalDir, { recursive: true, force: true });
     if (movedTokenizer) await rm(tokenizerPath, { force: true });
@@ -176,13 +184,31 @@ async function holdTraffic(m: EntityManager, modelId: number): Promise<number | 
   return serving.version;
 }
 
+function alreadyRegistered(model: string, version: number): ServableError {
+  return new ServableError(ErrorCode.FAILED_PRECONDITION, `${model}/${version} is already registered; versions are immutable, upload a new version number`);
+}
+
+/** Refuses a version that exists, before its files are written and warmed up. */
 async function assertNew(dataSource: DataSource, model: string, version: number, dir: string): Promise<void> {
   const rows: unknown[] = await dataSource.query(
     `SELECT 1 FROM model_version v JOIN model m ON m.id = v.model_id WHERE m.name = $1 AND v.version = $2`,
     [model, version],
   );
-  if (rows.length > 0 || existsSync(dir)) {
-    throw new ServableError(ErrorCode.FAILED_PRECONDITION, `${model}/${version} is already registered; versions are immutable, upload a new version number`);
+  if (rows.length > 0 || existsSync(dir)) throw alreadyRegistered(model, version);
+}
+
+/**
+ * assertNew runs before the warm-up, outside the transaction, so two uploads of one version
+ * can both pass it; the unique index then refuses the later insert. That is the same
+ * conflict, and the caller gets the same answer as if the uploads had come one by one.
+ */
+async function registering(model: string, version: number, transaction: Promise<void>): Promise<void> {
+  try {
+    await transaction;
+  } catch (err) {
+    const driverError = err instanceof QueryFailedError ? (err.driverError as { code?: string; constraint?: string }) : undefined;
+    if (driverError?.code === UNIQUE_VIOLATION && driverError.constraint === 'uq_model_version') throw alreadyRegistered(model, version);
+    throw err;
   }
 }
 
