@@ -33,7 +33,7 @@ async function serve(level: string): Promise<{ server: Server; url: string; line
 
 function get(url: string, path: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const req = request(`${url}${path}`, { headers: { 'x-request-id': `req-${path}`, authorization: 'Bearer secret' } }, (res) => {
+    const req = request(`${url}${path}`, { headers: { 'x-request-id': `req-${path}`, authorization: 'Bearer secret', 'proxy-authorization': 'Bearer secret', 'x-api-key': 'secret' } }, (res) => {
       res.resume();
       res.on('end', resolve);
     });
@@ -75,6 +75,8 @@ describe('request logging', () => {
     await new Promise((r) => setTimeout(r, 10));
     expect(s.lines[0]).toMatchObject({ level: 40, res: { statusCode: 404 } });
     expect(s.lines[0].req?.headers.authorization).toBe('[redacted]');
+    // Every header that carries a credential, a proxy's included.
+    expect(JSON.stringify(s.lines[0])).not.toContain('secret');
   });
 
   it('keeps client errors at warn and server errors at error when info is off', async () => {

@@ -18,7 +18,7 @@ export function pinoOptions(service: string) {
     base: { service },
     serializers: { req: stdSerializers.req, res: stdSerializers.res, err: stdSerializers.err },
     redact: {
-      paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers.cookie'],
+      paths: ['req.headers.authorization', 'req.headers["proxy-authorization"]', 'req.headers["x-api-key"]', 'req.headers.cookie'],
       censor: '[redacted]',
     },
   };

@@ -78,6 +78,22 @@ describe('tracing', () => {
     expect(span.attributes).toContainEqual({ key: 'servable.error_code', value: { stringValue: 'RESOURCE_EXHAUSTED' } });
   });
 
+  it("marks a server span ERROR for the server's faults only, a client span for any failure", async () => {
+    const otlp = await collector();
+    server = otlp.server;
+    setEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' });
+    expect(await startTracing('gateway')).toBe(true);
+    const fail = (name: string, kind: SpanKind, code: string) => endSpan(startSpan(name, undefined, { kind })!.span, Object.assign(new Error(code), { code }));
+    fail('unknown model', SpanKind.SERVER, 'NOT_FOUND');
+    fail('bad input', SpanKind.SERVER, 'INVALID_ARGUMENT');
+    fail('down', SpanKind.SERVER, 'UNAVAILABLE');
+    fail('call that failed', SpanKind.CLIENT, 'NOT_FOUND');
+    await stopTracing();
+    const spans = otlp.received.flatMap((r) => JSON.parse(r.body.toString()).resourceSpans[0].scopeSpans[0].spans) as Array<{ name: string; status: { code?: number } }>;
+    const status = Object.fromEntries(spans.map((s) => [s.name, s.status.code ?? 0]));
+    expect(status).toEqual({ 'unknown model': 0, 'bad input': 0, down: 2, 'call that failed': 2 });
+  });
+
   it('exports protobuf by default, and OTEL_SERVICE_NAME wins over the default name', async () => {
     const otlp = await collector();
     server = otlp.server;

@@ -120,6 +120,14 @@ export function startSpan(name: string, request: RequestContext | undefined, opt
 }
 
 /** Ends a span, marking it failed with the error's code and message when there is one. */
+/**
+ * The codes a server answers for its own failure: OpenTelemetry's gRPC conventions for server
+ * spans, plus RESOURCE_EXHAUSTED, which here means too little capacity (the alert rules count it
+ * as the platform's too). Anything else, a bad argument or an unknown model, is the caller's, and
+ * leaves the server span's status unset, as a 4xx does on an HTTP server span.
+ */
+const SERVER_FAULTS = new Set(['UNKNOWN', 'DEADLINE_EXCEEDED', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'RESOURCE_EXHAUSTED']);
+
 export function endSpan(span: Span | undefined, error?: unknown, endTime?: TimeInput): void {
   if (!span) return;
   if (error !== undefined) {
@@ -127,7 +135,11 @@ export function endSpan(span: Span | undefined, error?: unknown, endTime?: TimeI
     if (typeof e.code === 'string') span.setAttribute('servable.error_code', e.code);
     // A raw grpc-js error (a client span's failed attempt) carries the numeric status.
     if (typeof e.code === 'number') span.setAttribute('rpc.grpc.status_code', e.code);
-    span.setStatus({ code: SpanStatusCode.ERROR, message: typeof e.message === 'string' ? e.message : String(error) });
+    // The SDK's span knows its kind; the API's type does not say so.
+    const server = (span as Partial<{ kind: SpanKind }>).kind === SpanKind.SERVER;
+    if (!server || typeof e.code !== 'string' || SERVER_FAULTS.has(e.code)) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: typeof e.message === 'string' ? e.message : String(error) });
+    }
   }
   span.end(endTime);
 }
