@@ -145,6 +145,19 @@ describe('operations against the real services: metrics, dashboard, alerts, trac
     expect(batch).toMatchObject({ service: 'servable-inference', name: expect.stringMatching(/^batch spam\/\d+$/) });
     expect(batch.links).toContainEqual({ traceId, spanId: predict.spanId });
   });
+
+  it('shows the tokenizer hop in every trace when concurrent requests share one Encode', async () => {
+    // Texts nobody sent before (the gateway's near cache would skip the hop), sent at once so Encodes merge.
+    const traces = Array.from({ length: 16 }, (_, i) => `${(0x5e0000 + i).toString(16).padStart(32, '0')}`);
+    const answers = await Promise.all(traces.map((id, i) => classify([`concurrent trace ${i} ${Date.now()}`], { traceparent: `00-${id}-${callerSpanId}-01` })));
+    expect(answers.map((a) => a.status)).toEqual(traces.map(() => 200));
+    const hop = (id: string) => receiver.spans.find((s) => s.traceId === id && (s.name === 'tokenizer encode' || s.name === 'tokenizer encode (merged)'));
+    await waitFor('a tokenizer span in every trace', () => traces.every((id) => hop(id) !== undefined), 30_000);
+    // A merged request's span is linked from the call that served it, in another request's trace.
+    for (const merged of traces.map(hop).filter((s) => s!.name === 'tokenizer encode (merged)')) {
+      expect(receiver.spans.some((s) => s.name === 'tokenizer encode' && s.links.some((l) => l.spanId === merged!.spanId)), merged!.traceId).toBe(true);
+    }
+  });
 });
 
 // --- dashboard and rule files -------------------------------------------------------------

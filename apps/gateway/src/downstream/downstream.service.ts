@@ -3,7 +3,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { Ragged } from '@servable/contracts';
 import { VERSION_STATES, type ReplicaVersionState, type VersionState } from '@servable/contracts/admin-api';
 import { loadGrpcObject, type servableCommonV1, type servableInferenceV1, type servableTokenizerV1 } from '@servable/contracts/grpc';
-import type { RequestContext } from '@servable/observability';
+import { SpanKind, endSpan, startSpan, tracingEnabled, type RequestContext } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { GatewayMetrics } from '../metrics/gateway.metrics';
 import { Coalescer, type Member } from './coalescer';
@@ -113,8 +113,20 @@ export class DownstreamService implements OnModuleInit, OnModuleDestroy {
     const { tokenizerHash, maxLength, context } = members[0].item;
     const texts = members.length === 1 ? members[0].item.texts : members.flatMap((m) => m.item.texts);
     const request: Partial<servableTokenizerV1.EncodeRequest> = { tokenizerHash, texts, maxLength };
-    // The latest deadline of the merged requests: none is cut short by another's.
-    const reply = await this.tokenizer.call<servableTokenizerV1.EncodeResponse>('encode', request, { deadline: latest(members), context }, tokenizerHash);
+    // The merged call runs in the first request's trace. Every other request gets a span of its
+    // own for it, which the call's span links to (as inference's batch spans link their requests),
+    // so each trace shows its tokenizer time.
+    const waits = members.length > 1 && tracingEnabled() ? members.slice(1).flatMap((m) => mergedSpan(m, members.length)) : [];
+    let reply: servableTokenizerV1.EncodeResponse;
+    try {
+      // The latest deadline of the merged requests: none is cut short by another's.
+      const links = waits.map((span) => span.spanContext());
+      reply = await this.tokenizer.call<servableTokenizerV1.EncodeResponse>('encode', request, { deadline: latest(members), context, links }, tokenizerHash);
+      for (const span of waits) endSpan(span);
+    } catch (err) {
+      for (const span of waits) endSpan(span, err);
+      throw err;
+    }
     const ids = reply.ids!;
     if (members.length === 1) return [{ ids, tokenizerHash: reply.tokenizerHash, cacheHits: reply.cacheHits ?? 0 }];
     const parts = splitRagged(ids, members.map((m) => m.item.texts.length));
@@ -191,4 +203,15 @@ function splitRagged(ids: servableCommonV1.RaggedTensor, counts: number[]): serv
     offset += bytes;
   }
   return out;
+}
+
+/** A request's span for an Encode merged with others' (see encodeMerged); none without a request context. */
+function mergedSpan(member: Member<EncodeItem>, merged: number) {
+  const started = member.item.context
+    ? startSpan('tokenizer encode (merged)', member.item.context, {
+        kind: SpanKind.INTERNAL,
+        attributes: { 'servable.texts': member.item.texts.length, 'servable.merged_requests': merged },
+      })
+    : undefined;
+  return started ? [started.span] : [];
 }

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { ErrorCode, ServableError } from '@servable/contracts';
 import { MAX_GRPC_MESSAGE_BYTES, fromGrpcError } from '@servable/contracts/grpc';
-import { REQUEST_ID_HEADER, SpanKind, TRACEPARENT_HEADER, endSpan, startSpan, type RequestContext } from '@servable/observability';
+import { REQUEST_ID_HEADER, SpanKind, TRACEPARENT_HEADER, endSpan, startSpan, type RequestContext, type SpanContext } from '@servable/observability';
 import { GrpcItemStream, type ItemStreamMethod } from './grpc-item-stream';
 import { GrpcUnaryChannel, callError, type UnaryChannelOptions, type UnaryMethod } from './grpc-unary-channel';
 
@@ -16,6 +16,8 @@ export interface DownstreamCallOptions {
   deadline: number;
   /** The request this call serves: its x-request-id and traceparent go with the call. */
   context?: RequestContext;
+  /** Spans of the other requests a merged call also serves: its client span links to them. */
+  links?: SpanContext[];
 }
 
 /** What the replica set needs of one replica's service: a call, a fresh connection, and an end. */
@@ -88,6 +90,7 @@ export class GrpcEndpoint implements Endpoint {
       ? startSpan(`${this.service} ${method}`, options.context, {
           kind: SpanKind.CLIENT,
           attributes: { 'rpc.system': 'grpc', 'rpc.method': method, 'server.address': this.address },
+          links: options.links?.map((context) => ({ context })),
         })
       : undefined;
     if (!traced) return this.send(method, request, options);
