@@ -281,7 +281,8 @@ export class CanaryService {
   private async promoteCanary(m: EntityManager, run: CanaryRunEntity): Promise<void> {
     const target = await m.findOneByOrFail(ModelVersionEntity, { modelId: run.modelId, version: run.canaryVersion });
     await m.upsert(VersionLabelEntity, { modelId: run.modelId, label: 'stable', versionId: target.id }, ['modelId', 'label']);
-    await m.delete(VersionLabelEntity, { modelId: run.modelId, label: 'canary' });
+    // As rollouts.promote: the `canary` label goes only if it names the promoted version.
+    await m.delete(VersionLabelEntity, { modelId: run.modelId, label: 'canary', versionId: target.id });
     const rollout = await m.findOneBy(RolloutEntity, { modelId: run.modelId });
     if (rollout) {
       await m.update(RolloutEntity, { modelId: run.modelId }, {

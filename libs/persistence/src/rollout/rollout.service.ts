@@ -91,7 +91,8 @@ export class RolloutService {
       await this.assertAvailable(m, row, [canary]);
       const target = await m.findOneByOrFail(ModelVersionEntity, { modelId: row.id, version: canary });
       await m.upsert(VersionLabelEntity, { modelId: row.id, label: 'stable', versionId: target.id }, ['modelId', 'label']);
-      await m.delete(VersionLabelEntity, { modelId: row.id, label: 'canary' });
+      // The `canary` label goes only if it names the version that was the canary: one a user set on another version stays.
+      await m.delete(VersionLabelEntity, { modelId: row.id, label: 'canary', versionId: target.id });
       await m.update(RolloutEntity, { modelId: row.id }, {
         stableVersion: existing.stableVersion === null ? null : canary,
         canaryVersion: null,
@@ -104,8 +105,9 @@ export class RolloutService {
   /** Takes all traffic off the canary at once: canary and weight cleared, stable untouched. */
   async rollback(model: string, actor: string): Promise<RolloutView> {
     return this.dataSource.transaction(async (m) => {
-      const { row, existing } = await this.withCanary(m, model, 'roll back');
-      await m.delete(VersionLabelEntity, { modelId: row.id, label: 'canary' });
+      const { row, existing, canary } = await this.withCanary(m, model, 'roll back');
+      const target = await m.findOneByOrFail(ModelVersionEntity, { modelId: row.id, version: canary });
+      await m.delete(VersionLabelEntity, { modelId: row.id, label: 'canary', versionId: target.id });
       await m.update(RolloutEntity, { modelId: row.id }, { canaryVersion: null, canaryWeight: 0 });
       return this.recorded(m, row, actor, 'rollout.rollback', rolloutView(model, existing));
     });

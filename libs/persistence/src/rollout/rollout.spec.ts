@@ -101,4 +101,17 @@ describe('rollouts', () => {
     const actions = (await db.dataSource.query(`SELECT action FROM audit_event WHERE action IN ('rollout.promote', 'rollout.rollback') ORDER BY id`)).map((a: { action: string }) => a.action);
     expect(actions).toEqual(['rollout.promote', 'rollout.rollback']);
   });
+
+  it('clears the canary label with the canary only when it names that version', async () => {
+    // A user's `canary` label on the stable version is theirs: rolling back version 2 leaves it.
+    await registry.setLabels('spam', { stable: 1, canary: 1 }, 'key:2:ops');
+    await rollouts.set('spam', { canary: 2, canaryWeight: 10 }, 'key:2:ops');
+    await rollouts.rollback('spam', 'key:2:ops');
+    expect((await registry.getModel('spam')).labels).toEqual({ stable: 1, canary: 1 });
+    // The label on the canary itself goes with it.
+    await registry.setLabels('spam', { canary: 2 }, 'key:2:ops');
+    await rollouts.set('spam', { canary: 2, canaryWeight: 10 }, 'key:2:ops');
+    await rollouts.promote('spam', 'key:2:ops');
+    expect((await registry.getModel('spam')).labels).toEqual({ stable: 2 });
+  });
 });
