@@ -31,7 +31,12 @@ export const rolloutInputSchema = z
     shadow: z.object({ version, share: percent }).optional(),
   })
   .strict()
-  .refine((r) => !(r.canaryWeight > 0 && r.canary === undefined), { path: ['canaryWeight'], message: 'canaryWeight needs a canary version' });
+  .refine((r) => !(r.canaryWeight > 0 && r.canary === undefined), { path: ['canaryWeight'], message: 'canaryWeight needs a canary version' })
+  // Headers match case-insensitively and the first rule wins, so a second rule for the same header and value would never apply.
+  .refine((r) => new Set(r.cohortRules.map((c) => `${c.header.toLowerCase()}\n${c.value}`)).size === r.cohortRules.length, {
+    path: ['cohortRules'],
+    message: 'two cohort rules match the same header and value; the second would never apply',
+  });
 
 /** The analysis a canary run applies at the end of every step (docs/canary.md). */
 export const canaryGatesSchema = z

@@ -51,6 +51,11 @@ export class RolloutService {
       await assertNoCanaryRun(m, row.id, model);
       const named = [r.stable, r.canary, r.shadow?.version, ...r.cohortRules.map((c) => c.version)].filter((v): v is number => v !== undefined);
       await this.assertAvailable(m, row, named);
+      // A canary of the stable version itself splits nothing: refused, as a canary run refuses it. (A shadow
+      // of stable is fine: requests the canary answers are mirrored to stable and compared.)
+      if (r.canary !== undefined && r.canary === (r.stable ?? (await this.labelled(m, row.id, 'stable')))) {
+        throw new ServableError(ErrorCode.FAILED_PRECONDITION, `${model}/${r.canary} is the stable version; a canary must be another version`);
+      }
       const existing = await m.findOneBy(RolloutEntity, { modelId: row.id });
       const before = existing ? rolloutView(model, existing) : null;
       await m.save(RolloutEntity, {
@@ -111,6 +116,13 @@ export class RolloutService {
       await m.update(RolloutEntity, { modelId: row.id }, { canaryVersion: null, canaryWeight: 0 });
       return this.recorded(m, row, actor, 'rollout.rollback', rolloutView(model, existing));
     });
+  }
+
+  /** The version a label names, if any. */
+  private async labelled(m: EntityManager, modelId: number, label: string): Promise<number | undefined> {
+    const row = await m.findOneBy(VersionLabelEntity, { modelId, label });
+    if (!row) return undefined;
+    return (await m.findOneByOrFail(ModelVersionEntity, { id: row.versionId })).version;
   }
 
   /** The model (locked for the transaction) and its rollout; FAILED_PRECONDITION when the rollout has no canary to act on. */

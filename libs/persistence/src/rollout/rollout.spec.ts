@@ -47,6 +47,19 @@ describe('rollouts', () => {
     expect(await rollouts.get('spam')).toBeNull();
   });
 
+  it('refuses a rollout that could not do what it says: a canary of stable itself, a cohort rule that never applies', async () => {
+    await registry.setLabels('spam', { stable: 1 }, 'key:2:ops');
+    // Stable given, or taken from the label.
+    await expect(rollouts.set('spam', { stable: 1, canary: 1, canaryWeight: 50 }, 'key:2:ops')).rejects.toThrow('spam/1 is the stable version; a canary must be another version');
+    await expect(rollouts.set('spam', { canary: 1, canaryWeight: 50 }, 'key:2:ops')).rejects.toThrow(/a canary must be another version/);
+    const rules = [
+      { header: 'x-tenant', value: 'acme', version: 1 },
+      { header: 'X-Tenant', value: 'acme', version: 1 },
+    ];
+    await expect(rollouts.set('spam', { cohortRules: rules }, 'key:2:ops')).rejects.toThrow(/two cohort rules match the same header and value/);
+    expect(await rollouts.get('spam')).toBeNull();
+  });
+
   it('stores a rollout, audits before and after, and serves it in the routing snapshot', async () => {
     await registry.setState('spam', 2, 'AVAILABLE');
     await registry.setLabels('spam', { stable: 1 }, 'key:2:ops');
