@@ -24,6 +24,18 @@ describe('GrpcExceptionFilter', () => {
     );
   });
 
+  it('answers a status lookup of an unknown model NOT_FOUND without a warn line: the reconcile asks that every round', async () => {
+    const warn = vi.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const debug = vi.spyOn(Logger.prototype, 'debug').mockImplementation(() => undefined);
+    const err = await failure(new GrpcExceptionFilter().catch(ServableError.notFound('model "gone" is not served here'), hostFor('/servable.inference.v1.InferenceService/GetModelStatus')));
+    expect(err?.code).toBe(5); // NOT_FOUND
+    expect(warn).not.toHaveBeenCalled();
+    expect(debug).toHaveBeenCalledTimes(1);
+    // The same code from any other method is still worth a line.
+    await failure(new GrpcExceptionFilter().catch(ServableError.notFound('no such model'), hostFor('/servable.inference.v1.InferenceService/Predict')));
+    expect(warn).toHaveBeenCalledTimes(1);
+  });
+
   it('turns anything else into INTERNAL with an errorId that the error log shares', async () => {
     const error = vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     const err = await failure(new GrpcExceptionFilter().catch(new TypeError('boom'), hostFor('/x.Y/Z')));

@@ -35,10 +35,13 @@ export class GrpcExceptionFilter implements RpcExceptionFilter<unknown> {
  * gets INTERNAL and the id). For a request that is not a call of its own, such as an item of
  * inference's PredictStream.
  */
-export function grpcFailure(exception: unknown, method: string, context: RequestContext | undefined, logger: Pick<Logger, 'warn' | 'error'>): GrpcErrorPayload {
+export function grpcFailure(exception: unknown, method: string, context: RequestContext | undefined, logger: Pick<Logger, 'debug' | 'warn' | 'error'>): GrpcErrorPayload {
   const ids = requestLogFields(context);
   if (exception instanceof ServableError) {
-    logger.warn({ ...ids, method, code: exception.code }, `${method} failed: ${exception.code}: ${exception.message}`);
+    // A status lookup that finds nothing is an answer, not a failure: the gateway's reconcile asks
+    // every replica about every registered model each round, and a warn line each buried the log.
+    const answer = exception.code === ErrorCode.NOT_FOUND && method.endsWith('/GetModelStatus');
+    logger[answer ? 'debug' : 'warn']({ ...ids, method, code: exception.code }, `${method} failed: ${exception.code}: ${exception.message}`);
     return toGrpcError(exception);
   }
   const errorId = randomUUID();
