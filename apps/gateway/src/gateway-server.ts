@@ -17,6 +17,8 @@ import { attachRequestContext } from './context/request-context.hook';
 import { HttpExceptionFilter } from './errors/http-exception.filter';
 import { createFastifyAdapter } from './http/fastify-adapter';
 import { ReadinessService } from './health/readiness.service';
+import { PredictionService } from './inference/prediction.service';
+import { restInferenceCall } from './metrics/refused-requests';
 import { importLogLines } from './control-plane/import-report';
 import { openApiDocument } from './http/openapi';
 
@@ -79,7 +81,14 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
   });
   // Only the admin upload reads its parts (MultipartFilesInterceptor, with the route's limits).
   await app.register(fastifyMultipart);
-  app.useGlobalFilters(new HttpExceptionFilter());
+  // A request refused before predict (body, tensor, key) is counted too, under no version.
+  const predictions = app.get(PredictionService);
+  app.useGlobalFilters(
+    new HttpExceptionFilter((request, exception, code) => {
+      const call = restInferenceCall(request.url);
+      if (call) predictions.countRefused(call, exception, code, request.headers);
+    }),
+  );
   serveAdmin(app, config.ADMIN_STATIC_DIR);
   SwaggerModule.setup('docs', app, openApiDocument(app));
   // No enableShutdownHooks(): main.ts owns the signals, and close() below orders the shutdown.

@@ -224,6 +224,38 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
     expect(metrics).toMatch(/^servable_gateway_requests_in_flight 0$/m);
   });
 
+  it('counts requests refused before any prediction, once, so a misconfigured client shows on the error panels', async () => {
+    const count = async (labels: string) => {
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      return Number(new RegExp(`^servable_gateway_requests_total\\{${labels}\\} (\\d+)$`, 'm').exec(metrics)?.[1] ?? 0);
+    };
+    const oipBad = 'model="spam",version="",api="oip",code="INVALID_ARGUMENT",source="api"';
+    const tfBad = 'model="spam",version="",api="tfserving",code="INVALID_ARGUMENT",source="api"';
+    const grpcBad = 'model="spam",version="",api="grpc_oip",code="INVALID_ARGUMENT",source="api"';
+    const unknown = 'model="_unknown_",version="",api="product",code="NOT_FOUND",source="api"';
+    const before = { oip: await count(oipBad), tf: await count(tfBad), grpc: await count(grpcBad), unknown: await count(unknown) };
+    // Refused by the tensor check, the body schema and the JSON parser: none reaches predict.
+    expect((await post('/v2/models/spam/infer', { inputs: [{ name: 'text', shape: [2], datatype: 'BYTES', data: ['a'] }] })).status).toBe(400);
+    expect((await post('/v1/models/spam:predict', { instances: 5 })).status).toBe(400);
+    expect((await post('/v1/models/spam:predict', '{"instances": [')).status).toBe(400);
+    const root = loadGrpcObject(['oip']) as any;
+    const oip = new root.inference.GRPCInferenceService(grpcUrl, grpc.credentials.createInsecure(), GRPC_CHANNEL_OPTIONS);
+    try {
+      const err = await new Promise<any>((res) => oip.modelInfer({ modelName: 'spam', inputs: [{ name: 'input_ids', datatype: 'FP32', shape: [1, 1], contents: { fp32Contents: [1] } }] }, res));
+      expect(err.code).toBe(grpc.status.INVALID_ARGUMENT);
+    } finally {
+      oip.close();
+    }
+    // Refused inside predict (an unknown model): counted there, not again by the filter.
+    expect((await post('/v1/models/client-chosen-name:classify', { texts: ['x'] })).status).toBe(404);
+    expect({ oip: await count(oipBad), tf: await count(tfBad), grpc: await count(grpcBad), unknown: await count(unknown) }).toEqual({
+      oip: before.oip + 1,
+      tf: before.tf + 2,
+      grpc: before.grpc + 1,
+      unknown: before.unknown + 1,
+    });
+  });
+
   it('counts requests for models nobody registered under _unknown_, never under the name the caller sent', async () => {
     const res = await post('/v1/models/client-chosen-name:classify', { texts: [SPAMMY] });
     expect(res.status).toBe(404);

@@ -1,8 +1,9 @@
 import { Controller, Inject, UseFilters, UseGuards } from '@nestjs/common';
+import { CountingGrpcExceptionFilter } from './counting-exception.filter';
 import type { Metadata } from '@grpc/grpc-js';
 import { ServableError, bytesToInt32, float32ToBytes } from '@servable/contracts';
 import { int64ToNumber, servableGatewayV1 as v1 } from '@servable/contracts/grpc';
-import { GrpcExceptionFilter, grpcRequestContext } from '@servable/observability';
+import { grpcRequestContext } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { PredictionService } from '../inference/prediction.service';
 import { TokenizeService } from '../inference/tokenize.service';
@@ -24,7 +25,7 @@ const tensorInfo = (t: TensorSpec): v1.TensorInfo => ({ name: t.name, dtype: t.d
 
 /** servable.gateway.v1.GatewayService: the product API over gRPC. */
 @Controller()
-@UseFilters(GrpcExceptionFilter)
+@UseFilters(CountingGrpcExceptionFilter)
 // APP_GUARD covers REST only: a hybrid app's gRPC server needs the guard named here.
 @UseGuards(AuthGuard)
 @v1.GatewayServiceControllerMethods()

@@ -1,8 +1,9 @@
 import { Controller, Inject, UseFilters, UseGuards } from '@nestjs/common';
+import { CountingGrpcExceptionFilter } from './counting-exception.filter';
 import type { Metadata } from '@grpc/grpc-js';
 import { ServableError, float32ToBytes } from '@servable/contracts';
 import { inference } from '@servable/contracts/grpc';
-import { GrpcExceptionFilter, grpcRequestContext } from '@servable/observability';
+import { grpcRequestContext } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { ReadinessService } from '../health/readiness.service';
 import { OIP_PROBABILITIES_OUTPUT, checkRequestedOutputs, oipModelInput, oipSignature, oipVersion } from '../inference/oip-tensors';
@@ -29,7 +30,7 @@ const NO_CONTENTS: inference.InferTensorContents = {
 
 /** inference.GRPCInferenceService: the Open Inference Protocol v2 over gRPC, for KServe and Triton clients. */
 @Controller()
-@UseFilters(GrpcExceptionFilter)
+@UseFilters(CountingGrpcExceptionFilter)
 // APP_GUARD covers REST only: a hybrid app's gRPC server needs the guard named here.
 @UseGuards(AuthGuard)
 @inference.GRPCInferenceServiceControllerMethods()

@@ -8,12 +8,16 @@ import { RoutingTable } from '../control-plane/routing-table.service';
 import { DownstreamService } from '../downstream/downstream.service';
 import { GatewayMetrics } from '../metrics/gateway.metrics';
 import { requestSource } from '../metrics/request-source';
+import type { InferenceCall } from '../metrics/refused-requests';
+import type { HeaderBag } from '@servable/routing';
 import { ModelCatalog, type ResolvedVersion } from '../models/model-catalog.service';
 import { ConcurrencyLimiter } from './concurrency-limiter';
 import { assertBeforeDeadline } from '../request-metadata/deadline';
 import type { Classification, PredictCommand, PredictOutcome } from './prediction.types';
 
 const PROBABILITIES = 'probabilities';
+/** Set on an error serve() counted, so the exception filters do not count it again. */
+const COUNTED = Symbol('servable.request-counted');
 /** Shadow requests in flight; beyond it a shadow copy is skipped rather than queued, so mirroring never adds load it cannot shed. */
 const MAX_SHADOW_IN_FLIGHT = 64;
 
@@ -90,6 +94,7 @@ export class PredictionService {
     } catch (err) {
       const code = err instanceof ServableError ? err.code : ErrorCode.INTERNAL;
       this.metrics.requests.inc({ ...labels, code, source });
+      if (typeof err === 'object' && err !== null) (err as Record<symbol, boolean>)[COUNTED] = true;
       this.metrics.latency.observe(labels, (performance.now() - started) / 1000);
       // A request that never reached a version (unknown model, bad input) belongs to no version's series.
       if (resolved) this.recordSample(command, resolved.version, { totalMs: performance.now() - started }, code);
@@ -183,6 +188,17 @@ export class PredictionService {
   async classify(command: PredictCommand): Promise<{ outcome: PredictOutcome; predictions: Classification[] }> {
     const outcome = await this.predict(command);
     return { outcome, predictions: classifications(outcome) };
+  }
+
+  /**
+   * A request its API refused before it reached predict (a body that does not parse, a wrong
+   * tensor, no key): counted like the others, under no version, so a misconfigured client shows
+   * on the error panels. An error predict itself counted is left alone.
+   */
+  countRefused(call: InferenceCall, error: unknown, code: string, headers?: HeaderBag): void {
+    if (typeof error === 'object' && error !== null && (error as Record<symbol, boolean>)[COUNTED]) return;
+    const model = this.catalog.knows(call.model) ? call.model : UNKNOWN_MODEL;
+    this.metrics.requests.inc({ model, version: '', api: call.api, code, source: requestSource(headers) });
   }
 
   /** A slot of MAX_CONCURRENT_REQUESTS, or RESOURCE_EXHAUSTED (counted); tokenize takes one too. */

@@ -1,8 +1,9 @@
 import { Controller, Inject, UseFilters, UseGuards } from '@nestjs/common';
+import { CountingGrpcExceptionFilter } from '../counting-exception.filter';
 import type { Metadata } from '@grpc/grpc-js';
 import { ErrorCode, ServableError } from '@servable/contracts';
 import { packAny, tensorflowError, tensorflowServing } from '@servable/contracts/grpc';
-import { GrpcExceptionFilter, grpcRequestContext } from '@servable/observability';
+import { grpcRequestContext } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway.config';
 import { PredictionService } from '../../inference/prediction.service';
 import { ModelInfoService } from '../../models/model-info.service';
@@ -36,7 +37,7 @@ function tfErrorCode(code: string): tensorflowError.Code {
  * Servable versions are classifiers with one signature, `serving_default`.
  */
 @Controller()
-@UseFilters(GrpcExceptionFilter)
+@UseFilters(CountingGrpcExceptionFilter)
 // APP_GUARD covers REST only: a hybrid app's gRPC server needs the guard named here.
 @UseGuards(AuthGuard)
 @tensorflowServing.PredictionServiceControllerMethods()
@@ -128,7 +129,7 @@ export class TfServingPredictionController implements tfs.PredictionServiceContr
 
 /** tensorflow.serving.ModelService: version states; config reloads belong to the control plane. */
 @Controller()
-@UseFilters(GrpcExceptionFilter)
+@UseFilters(CountingGrpcExceptionFilter)
 @UseGuards(AuthGuard)
 @tensorflowServing.ModelServiceControllerMethods()
 export class TfServingModelController implements tfs.ModelServiceController {
