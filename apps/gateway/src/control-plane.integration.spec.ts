@@ -70,7 +70,10 @@ describe('control plane in the gateway: keys, rollouts, shadow and metrics (fake
   });
 
   it('needs a key for inference (401), the right role for changes (403), and audits every change', async () => {
-    expect((await classify({}, '')).status).toBe(401);
+    const anonymous = await classify({}, '');
+    expect(anonymous.status).toBe(401);
+    // RFC 9110: a 401 says which scheme would be accepted.
+    expect(anonymous.headers.get('www-authenticate')).toBe('Bearer realm="servable"');
     expect((await classify({}, 'svb_not_a_key')).body.code).toBe('UNAUTHENTICATED');
     expect((await classify({ 'x-api-key': keys.client }, '')).status).toBe(200);
     const denied = await call('PUT', '/admin/api/models/spam/rollout', keys.client, { canary: 2, canaryWeight: 50 });

@@ -8,7 +8,7 @@ export {
   REQUEST_ID_HEADER,
   TRACEPARENT_HEADER,
 } from './request-context';
-export { createLogger, loggerModule, pinoOptions, requestLoggingMiddleware } from './logger';
+export { createLogger, loggerModule, noteRequestFailure, pinoOptions, requestLoggingMiddleware } from './logger';
 export { grpcServerStrategy } from './grpc-server';
 export { GrpcExceptionFilter, grpcFailure } from './grpc-exception.filter';
 export { GrpcHealthController } from './grpc-health.controller';

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { pinoOptions, requestLoggingMiddleware } from './logger';
+import { noteRequestFailure, pinoOptions, requestLoggingMiddleware } from './logger';
 import { bindRequestContext } from './request-context';
 
 type Line = Record<string, unknown> & { req?: { headers: Record<string, string> }; res?: { statusCode: number } };
@@ -23,6 +23,8 @@ async function serve(level: string): Promise<{ server: Server; url: string; line
     bindRequestContext(req, { requestId: String(req.headers['x-request-id']), traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' });
     log(req, res, () => {
       res.statusCode = Number(req.url?.split('/')[2] ?? 200);
+      // What the gateway's exception filter notes for a failed request.
+      if (res.statusCode === 503) noteRequestFailure(req, { code: 'UNAVAILABLE', message: 'no inference replica is SERVING' });
       // /hang never answers: the client gives up and the line says so.
       if (req.url !== '/hang') res.end('{}');
     });
@@ -77,6 +79,14 @@ describe('request logging', () => {
     expect(s.lines[0].req?.headers.authorization).toBe('[redacted]');
     // Every header that carries a credential, a proxy's included.
     expect(JSON.stringify(s.lines[0])).not.toContain('secret');
+  });
+
+  it('says why a request failed, when the handler noted it', async () => {
+    const s = await serve('info');
+    server = s.server;
+    await get(s.url, '/status/503');
+    await new Promise((r) => setTimeout(r, 10));
+    expect(s.lines[0]).toMatchObject({ level: 50, res: { statusCode: 503 }, error: { code: 'UNAVAILABLE', message: 'no inference replica is SERVING' } });
   });
 
   it('keeps client errors at warn and server errors at error when info is off', async () => {

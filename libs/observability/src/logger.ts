@@ -50,6 +50,13 @@ export function loggerModule(service: string, logger: Logger = createLogger(serv
   return LoggerModule.forRoot({ pinoHttp: { logger }, forRoutes: [] });
 }
 
+const failures = new WeakMap<IncomingMessage, { code: string; message: string }>();
+
+/** What a failed request answered (its error code and message), for its access line: the status alone does not say why. */
+export function noteRequestFailure(req: IncomingMessage, failure: { code: string; message: string }): void {
+  failures.set(req, failure);
+}
+
 /** A failed request is worth a line even when info is off. */
 function levelFor(status: number): Level {
   if (status >= 500) return 'error';
@@ -89,7 +96,7 @@ export function requestLoggingMiddleware(logger: Logger) {
       const withId = req as unknown as { id?: unknown };
       withId.id ??= context.requestId;
       const aborted = req.readableAborted || !res.writableFinished;
-      logger[level]({ ...fields, req, res, responseTime }, res.statusCode >= 500 ? 'request errored' : aborted ? 'request aborted' : 'request completed');
+      logger[level]({ ...fields, req, res, responseTime, error: failures.get(req) }, res.statusCode >= 500 ? 'request errored' : aborted ? 'request aborted' : 'request completed');
     });
     next();
   };

@@ -50,5 +50,7 @@ export function sendHttpError(reply: FastifyReply, error: HttpError): void {
     return;
   }
   if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));
+  // A 401 names the scheme that would be accepted (RFC 9110): a key as a bearer token (or x-api-key).
+  if (error.status === 401) reply.header('www-authenticate', 'Bearer realm="servable"');
   reply.code(error.status).type('application/json; charset=utf-8').send(JSON.stringify(error.body));
 }

@@ -1,6 +1,6 @@
 import { Catch, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { requestContextOf, requestLogFields } from '@servable/observability';
+import { noteRequestFailure, requestContextOf, requestLogFields } from '@servable/observability';
 import { sendHttpError, toHttpError } from './error-response';
 
 /** Told of every failed request with the code it answers (the request counter counts the ones predict never saw). */
@@ -20,6 +20,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
       const ids = requestLogFields(requestContextOf(request));
       this.logger.error({ ...ids, err: exception, errorId: error.errorId }, `unhandled error ${error.errorId}`);
     }
+    // The access line of a failed request then says why, not only its status.
+    noteRequestFailure(request.raw, { code: error.body.code, message: error.body.error });
     this.onFailed?.(request, exception, error.body.code);
     sendHttpError(host.switchToHttp().getResponse<FastifyReply>(), error);
   }

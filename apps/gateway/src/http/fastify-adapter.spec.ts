@@ -42,6 +42,8 @@ describe('createFastifyAdapter', () => {
   it('reads a body as JSON whatever its content-type, and an OIP binary request raw', async () => {
     expect((await post('/v1/models/spam:classify', '{"texts":["a"]}', { 'content-type': 'application/x-www-form-urlencoded' })).json()).toMatchObject({ body: { texts: ['a'] } });
     expect((await post('/v1/models/spam:classify', '{"texts":["a"]}', { 'content-type': 'text/plain' })).json()).toMatchObject({ body: { texts: ['a'] } });
+    // A UTF-8 byte order mark before the JSON (PowerShell's Out-File) is dropped.
+    expect((await post('/v1/models/spam:classify', '\uFEFF{"texts":["a"]}')).json()).toMatchObject({ body: { texts: ['a'] } });
     const binary = await post('/v2/models/spam/infer', '{"inputs":[]}\u0001\u0002', { 'content-type': 'application/octet-stream', 'inference-header-content-length': '13' });
     expect(binary.json()).toMatchObject({ body: '15 raw bytes' });
     // The binary extension's header means nothing on another route: that body is still JSON.

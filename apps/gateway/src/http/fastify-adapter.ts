@@ -81,7 +81,9 @@ function decodeBody(raw: Buffer, header: string | string[] | undefined, limit: n
 }
 
 /** JSON as the Express body parser read it: an empty body is no body, and the top level is an object or an array. */
-function parseJson(text: string): unknown {
+function parseJson(raw: string): unknown {
+  // A UTF-8 byte order mark (what Windows PowerShell's Out-File writes) is not JSON, but not the caller's content either.
+  const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
   const first = /\S/.exec(text);
   if (!first) return undefined;
   if (first[0] !== '{' && first[0] !== '[') throw ServableError.invalid('malformed JSON body: the top level must be an object or an array');

@@ -124,6 +124,9 @@ export function predictInput(inputs: Record<string, tensorflow.TensorProto>, tok
 
 /** The probabilities as a DT_FLOAT [rows, classes] tensor under the signature's output name. */
 export function predictOutputs(outcome: PredictOutcome, outputName: string, filter: string[]): Record<string, tensorflow.TensorProto> {
+  // TF Serving's answer to a name asked for twice.
+  const repeated = filter.find((name, i) => filter.indexOf(name) !== i);
+  if (repeated !== undefined) throw ServableError.invalid(`duplicate output tensor alias: "${repeated}" is in output_filter twice`);
   const unknown = filter.filter((name) => name !== outputName);
   if (unknown.length) throw ServableError.invalid(`output_filter names unknown output(s) ${unknown.join(', ')}; this model has "${outputName}"`);
   return {

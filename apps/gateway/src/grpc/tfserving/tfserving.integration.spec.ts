@@ -123,6 +123,10 @@ describe('TF Serving gRPC API on the gateway port (fake data plane)', () => {
       code: grpc.status.INVALID_ARGUMENT,
       details: expect.stringContaining('unknown output(s) logits'),
     });
+    await expect(unary(clients.prediction, 'Predict', { model_spec: { name: 'spam' }, inputs: { text }, output_filter: ['probabilities', 'probabilities'] })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: expect.stringContaining('duplicate output tensor alias'),
+    });
     await expect(unary(clients.prediction, 'Predict', { model_spec: { name: 'spam', signature_name: 'other' }, inputs: { text } })).rejects.toMatchObject({
       code: grpc.status.INVALID_ARGUMENT,
     });
