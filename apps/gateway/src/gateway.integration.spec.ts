@@ -162,6 +162,12 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
     const one = await (await fetch(`${url}/v1/models/spam/labels/canary`)).json() as any;
     expect(one.model_version_status).toHaveLength(1);
     expect(one.model_version_status[0]).toMatchObject({ version: '2', labels: ['canary'] });
+    // GET on a POST route says so, rather than "model spam:predict not found".
+    for (const path of ['/v1/models/spam:predict', '/v1/models/spam/versions/2:classify', '/v1/models/spam/labels/canary:predict']) {
+      const wrong = await fetch(`${url}${path}`);
+      expect(wrong.status, path).toBe(405);
+      expect(((await wrong.json()) as any).error).toMatch(/takes POST/);
+    }
     const meta = await (await fetch(`${url}/v1/models/spam/versions/2/metadata`)).json() as any;
     expect(meta.model_spec.version).toBe('2');
     expect(meta.metadata.signature_def.signature_def.serving_default.inputs.input_ids.dtype).toBe('DT_INT32');

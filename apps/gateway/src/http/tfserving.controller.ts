@@ -8,7 +8,7 @@ import { ModelInfoService } from '../models/model-info.service';
 import type { ModelManifest, TensorSpec } from '@servable/model-repository';
 import { httpMetadata, setResponseHeaders } from '../request-metadata/http-metadata';
 import { deadlineOf, declaredTokenizer, predictionMetadata, versionSelector } from '../request-metadata/request-metadata';
-import { namedVersion, type HttpRequest, type ModelPath } from './http-request';
+import { namedVersion, refuseGetOfVerb, type HttpRequest, type ModelPath } from './http-request';
 import { PredictRequestDto } from './inference.dto';
 import { parsePredictBody, predictResponse } from './tfserving-shapes';
 import { REGRESS_UNSUPPORTED, TEXT_FEATURE } from '../grpc/tfserving/tfserving-tensors';
@@ -50,6 +50,7 @@ export class TfServingController {
   @Get(['v1/models/:model', 'v1/models/:model/versions/:version', 'v1/models/:model/labels/:label'])
   @ApiOperation({ summary: 'model_version_status of every version, or of the one the path names' })
   status(@Param() path: ModelPath) {
+    refuseGetOfVerb(path);
     const { version, label } = namedVersion(path);
     const statuses = this.info.status(path.model, { version, label });
     return {
