@@ -98,6 +98,8 @@ export class RegistryService {
         await m.upsert(VersionLabelEntity, { modelId: row.id, label, versionId: target.id }, ['modelId', 'label']);
       }
       const after = await this.labelsOf(m, row.id);
+      // Nothing moved (a label removed that did not exist, the current map sent back): nothing to audit or announce, as for a pin.
+      if (sameLabels(before, after)) return after;
       await this.audit.record(m, { actor, action: 'label.set', target: `model:${model}`, before, after });
       await announceChange(m, { kind: 'label', model });
       return after;
@@ -180,4 +182,9 @@ export class RegistryService {
       };
     });
   }
+}
+
+function sameLabels(a: Record<string, number>, b: Record<string, number>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }

@@ -116,6 +116,10 @@ describe('registry', () => {
     expect((await codeOf(registry.setLabels('spam', { stable: 9 }, 'key:1:test'))).code).toBe(ErrorCode.NOT_FOUND);
 
     expect(await registry.setLabels('spam', { stable: 2, canary: null }, 'key:1:test')).toEqual({ stable: 2 });
+    // Changes that move nothing leave no audit event.
+    expect(await registry.setLabels('spam', { ghost: null }, 'key:1:test')).toEqual({ stable: 2 });
+    expect(await registry.setLabels('spam', { stable: 2 }, 'key:1:test')).toEqual({ stable: 2 });
+    expect(await registry.setLabels('spam', {}, 'key:1:test')).toEqual({ stable: 2 });
     await registry.setState('spam', 1, 'AVAILABLE');
     const audit = await db.dataSource.query(`SELECT actor, before, after FROM audit_event WHERE action = 'label.set' ORDER BY id`);
     expect(audit).toEqual([
