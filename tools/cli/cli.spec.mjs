@@ -150,6 +150,10 @@ describe('servable CLI pieces', () => {
       await expect(start('--sticky', '--no-sticky')).rejects.toThrow('--sticky and --no-sticky contradict each other');
       await expect(run(['canary', 'start', 'spam', '3', '--steps', '0,100', '--step-seconds', '5'], api.env)).rejects.toThrow('--steps must be above 0');
       expect(api.seen).toHaveLength(1);
+      // Every field of the run the API takes, not only the four gates.
+      await start('--p99-tolerance-ms', '8', '--mirror-share', '25', '--max-extensions', '0');
+      expect(api.seen[1].body).toMatchObject({ gates: { p99ToleranceMs: 8 }, mirrorShare: 25, maxExtensions: 0 });
+      expect(api.seen[0].body).not.toHaveProperty('mirrorShare');
     } finally {
       await api.close();
     }

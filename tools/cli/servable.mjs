@@ -35,7 +35,7 @@ Usage: servable <command> [options]
   rollout clear <model>                remove the rollout
   canary start <model> <version> --steps 10,50,100 --step-seconds 60
                [--max-error-rate 0.01] [--max-p99-ratio 1.5] [--min-agreement 0.95] [--min-requests 100]
-               [--sticky | --no-sticky]
+               [--p99-tolerance-ms 5] [--mirror-share 50] [--max-extensions 3] [--sticky | --no-sticky]
                                        an automated canary run (docs/canary.md); prints its id
   canary list <model> | canary show <model> <id>
   canary watch <model> <id>            follow a run's checks until it ends; exit 0 only if PROMOTED
@@ -75,6 +75,9 @@ const OPTIONS = {
   'max-p99-ratio': { type: 'string' },
   'min-agreement': { type: 'string' },
   'min-requests': { type: 'string' },
+  'p99-tolerance-ms': { type: 'string' },
+  'mirror-share': { type: 'string' },
+  'max-extensions': { type: 'string' },
   role: { type: 'string' },
 };
 
@@ -151,7 +154,11 @@ function canaryInput(canary, values) {
       maxP99Ratio: num('max-p99-ratio', 1.5),
       minAgreement: num('min-agreement', 0.95),
       minRequests: num('min-requests', 100),
+      // Left to the server's defaults unless given (docs/canary.md).
+      ...(values['p99-tolerance-ms'] !== undefined ? { p99ToleranceMs: num('p99-tolerance-ms') } : {}),
     },
+    ...(values['mirror-share'] !== undefined ? { mirrorShare: percent(values['mirror-share'], '--mirror-share') } : {}),
+    ...(values['max-extensions'] !== undefined ? { maxExtensions: int(values['max-extensions'], '--max-extensions') } : {}),
     ...stickyInput(values),
   };
 }
