@@ -329,6 +329,18 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
       expect((await unary(oip, 'modelReady', { name: 'spam', version: '2' })).ready).toBe(true);
       const err = await unary(gw, 'classify', { modelSpec: { name: 'nope' }, texts: ['a'] }).catch((e) => e);
       expect(err.code).toBe(grpc.status.NOT_FOUND);
+      // The request's id comes back as over REST: the caller's, or the one the gateway made up (and logged), on success and on failure.
+      const idOf = (request: unknown, sent?: string) =>
+        new Promise<{ initial?: string; trailer?: string }>((resolve) => {
+          const md = new grpc.Metadata();
+          if (sent) md.set('x-request-id', sent);
+          let initial: string | undefined;
+          const call = gw.classify(request, md, (e: grpc.ServiceError | null) => resolve({ initial, trailer: e?.metadata?.get('x-request-id')[0] as string | undefined }));
+          call.on('metadata', (m: grpc.Metadata) => (initial = m.get('x-request-id')[0] as string | undefined));
+        });
+      expect(await idOf({ modelSpec: { name: 'spam' }, texts: [SPAMMY] }, 'req-echo-1')).toEqual({ initial: 'req-echo-1', trailer: undefined });
+      expect((await idOf({ modelSpec: { name: 'spam' }, texts: [SPAMMY] })).initial).toMatch(/^[0-9a-f-]{36}$/);
+      expect((await idOf({ modelSpec: { name: 'nope' }, texts: ['a'] }, 'req-echo-2')).trailer).toBe('req-echo-2');
       // 2^53 + 1 is no JS number: refused as it was sent, not rounded to 2^53 and looked up.
       const huge = await unary(gw, 'classify', { modelSpec: { name: 'spam', version: '9007199254740993' }, texts: ['a'] }).catch((e) => e);
       expect(huge).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringContaining('model_spec.version is 9007199254740993') });

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Observable, throwError } from 'rxjs';
 import { ErrorCode, ServableError } from '@servable/contracts';
 import { toGrpcError, type GrpcErrorPayload } from '@servable/contracts/grpc';
-import { grpcRequestContext, requestLogFields, type RequestContext } from './request-context';
+import { REQUEST_ID_HEADER, grpcRequestContext, requestLogFields, type RequestContext } from './request-context';
 
 /**
  * Maps every error a gRPC handler throws onto the taxonomy. A ServableError
@@ -42,9 +42,15 @@ export function grpcFailure(exception: unknown, method: string, context: Request
     // every replica about every registered model each round, and a warn line each buried the log.
     const answer = exception.code === ErrorCode.NOT_FOUND && method.endsWith('/GetModelStatus');
     logger[answer ? 'debug' : 'warn']({ ...ids, method, code: exception.code }, `${method} failed: ${exception.code}: ${exception.message}`);
-    return toGrpcError(exception);
+    return withRequestId(toGrpcError(exception), context);
   }
   const errorId = randomUUID();
   logger.error({ ...ids, err: exception, errorId, method }, `${method}: unhandled error ${errorId}`);
-  return toGrpcError(new ServableError(ErrorCode.INTERNAL, `internal error (errorId ${errorId})`));
+  return withRequestId(toGrpcError(new ServableError(ErrorCode.INTERNAL, `internal error (errorId ${errorId})`)), context);
+}
+
+/** The failed call's trailers name its request, as a REST answer's x-request-id header does: what to grep the logs for. */
+function withRequestId(payload: GrpcErrorPayload, context: RequestContext | undefined): GrpcErrorPayload {
+  if (context) payload.metadata.set(REQUEST_ID_HEADER, context.requestId);
+  return payload;
 }

@@ -26,15 +26,23 @@ export function requestContextFrom(requestId: unknown, traceparent: unknown): Re
 /** The part of grpc-js Metadata read here. */
 interface MetadataLike {
   get(key: string): unknown[];
+  set?(key: string, value: string): void;
 }
 
-/** The context of a gRPC call, from its metadata. */
+/**
+ * The context of a gRPC call, from its metadata. An id made up here (the caller sent none, or
+ * a malformed one) is written back into the metadata, so every later read of the same call,
+ * its log lines and the x-request-id it answers with, names the same request.
+ */
 export function grpcRequestContext(metadata: MetadataLike | undefined): RequestContext {
   const first = (key: string) => {
     const value = metadata?.get?.(key)?.[0];
     return value === undefined ? undefined : String(value);
   };
-  return requestContextFrom(first(REQUEST_ID_HEADER), first(TRACEPARENT_HEADER));
+  const sent = first(REQUEST_ID_HEADER);
+  const context = requestContextFrom(sent, first(TRACEPARENT_HEADER));
+  if (context.requestId !== sent) metadata?.set?.(REQUEST_ID_HEADER, context.requestId);
+  return context;
 }
 
 const CONTEXT = Symbol('servable.requestContext');

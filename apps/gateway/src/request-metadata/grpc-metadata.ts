@@ -1,3 +1,4 @@
+import { REQUEST_ID_HEADER } from '@servable/observability';
 import type { Metadata } from '@grpc/grpc-js';
 import type { RequestMetadata, ResponseMetadata } from './request-metadata';
 
@@ -39,6 +40,9 @@ export function sendResponseMetadata(call: unknown, metadata: Metadata | undefin
   if (!c?.sendMetadata || !metadata) return;
   const out = metadata.clone();
   for (const key of Object.keys(out.getMap())) out.remove(key);
+  // The request's id, as a REST answer's header carries it (grpcRequestContext wrote one in if the caller sent none).
+  const requestId = metadata.get(REQUEST_ID_HEADER)[0];
+  if (typeof requestId === 'string') out.set(REQUEST_ID_HEADER, requestId);
   for (const [name, value] of headers) out.set(name, value);
   c.sendMetadata(out);
 }
