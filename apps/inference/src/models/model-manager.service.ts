@@ -119,6 +119,10 @@ export class ModelManager {
     await this.pool.unload(mv.key);
     mv.batcher = undefined;
     this.setState(mv, ModelState.END);
+    // Readiness waits for the start-up policy's loads; a version the control plane unloads since
+    // (a retired one on a shared repository) was unloaded on purpose and is no longer waited for.
+    // Kept in the list, it made the replica unready for good and dropped it from the Service.
+    if (this.policyKeys?.includes(mv.key)) this.policyKeys = this.policyKeys.filter((k) => k !== mv.key);
     this.logger.log(`${mv.key} unloaded`);
     return mv;
   }
