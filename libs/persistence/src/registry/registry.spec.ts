@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -12,6 +12,7 @@ import { copyRepository, uploadOf } from '../testing/fixture-repository';
 import { TestDatabase } from '../testing/test-database';
 import { RegistryService } from './registry.service';
 import { tfjsWarmUp } from './tfjs-warm-up';
+import { cleanStaging } from './version-upload';
 
 async function codeOf(p: Promise<unknown>): Promise<{ code: ErrorCode; message: string }> {
   const err = await p.then(() => undefined, (e: unknown) => e);
@@ -95,6 +96,17 @@ describe('registry', () => {
     expect(report.added).toEqual([]);
     expect(report.failed).toEqual([{ version: 'spam/5', error: expect.stringMatching(/vocab_size 100 but tokenizer\.json has 8000 ids/) }]);
     expect((await registry.getModel('spam')).versions.map((v) => v.version)).toEqual([1, 2]);
+  });
+
+  it("cleans only stale staging at start-up: on a shared volume a young entry is another gateway's upload", async () => {
+    const root = mkdtempSync(join(tmpdir(), 'staging-'));
+    onTestFinished(() => rmSync(root, { recursive: true, force: true }));
+    for (const name of ['crashed', 'in-progress']) mkdirSync(join(root, '.staging', name), { recursive: true });
+    const twoHoursAgo = new Date(Date.now() - 2 * 3600_000);
+    utimesSync(join(root, '.staging', 'crashed'), twoHoursAgo, twoHoursAgo);
+    await cleanStaging(root);
+    expect(readdirSync(join(root, '.staging'))).toEqual(['in-progress']);
+    await cleanStaging(join(root, 'no-repository-here'));
   });
 
   it('refuses a label on a version that is not AVAILABLE, and moves labels atomically', async () => {

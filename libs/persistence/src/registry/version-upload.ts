@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, ServableError, sha256Hex } from '@servable/contracts';
 import { parseManifest, type ModelManifest } from '@servable/model-repository';
@@ -212,7 +212,23 @@ async function registering(model: string, version: number, transaction: Promise<
   }
 }
 
-/** Removes staging directories a crash left behind; call at start-up before importing. */
-export async function cleanStaging(root: string): Promise<void> {
-  await rm(join(root, '.staging'), { recursive: true, force: true });
+/**
+ * An upload is staged, checked and renamed within minutes; a staging entry this old was left by a
+ * process that died. Younger ones may be another gateway's upload in progress on a shared volume.
+ */
+const STALE_STAGING_MS = 60 * 60 * 1000;
+
+/**
+ * Removes staging entries a crash left behind; call at start-up before importing. Only old ones:
+ * gateways that share a repository (a ReadWriteMany volume) stage there side by side, and one
+ * gateway's start used to delete the others' uploads in progress.
+ */
+export async function cleanStaging(root: string, now = Date.now()): Promise<void> {
+  const dir = join(root, '.staging');
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  for (const name of entries) {
+    const path = join(dir, name);
+    const stats = await stat(path).catch(() => undefined);
+    if (stats && now - stats.mtimeMs > STALE_STAGING_MS) await rm(path, { recursive: true, force: true });
+  }
 }
