@@ -28,13 +28,17 @@ function render(dir) {
   return parseAllDocuments(r.stdout).map((d) => d.toJS());
 }
 
-/** An overlay plus optional components, composed the way a user would in their own kustomization. */
+/** An overlay plus optional components, composed the way docs/deploy.md tells a user to, in their own kustomization. */
 function renderWith(overlay, components) {
   const dir = mkdtempSync(join(scratch, 'k-'));
   // Kustomize refuses absolute paths to other kustomizations.
   const from = (p) => relative(dir, join(HERE, p));
-  writeFileSync(join(dir, 'kustomization.yaml'), JSON.stringify({ resources: [from(overlay)], components: components.map(from) }));
-  return render(dir);
+  const namespace = render(join(HERE, overlay)).find((o) => o.kind === 'Namespace').metadata.name;
+  writeFileSync(join(dir, 'kustomization.yaml'), JSON.stringify({ namespace, resources: [from(overlay)], components: components.map(from) }));
+  const objects = render(dir);
+  // What a component adds lands in the overlay's namespace, not kubectl's current one.
+  for (const o of objects.filter((x) => x.kind !== 'Namespace')) expect(o.metadata.namespace, `${o.kind}/${o.metadata.name}`).toBe(namespace);
+  return objects;
 }
 
 const SCHEMAS = {
@@ -90,9 +94,17 @@ const RENDERS = {
   'overlays/dev': () => render(join(HERE, 'overlays/dev')),
   'overlays/production': () => render(join(HERE, 'overlays/production')),
   'overlays/dev + servicemonitor': () => renderWith('overlays/dev', ['components/servicemonitor']),
+  'overlays/dev + shared-models': () => renderWith('overlays/dev', ['components/shared-models']),
   'overlays/production + servicemonitor': () => renderWith('overlays/production', ['components/servicemonitor']),
   'overlays/production + servicemonitor + queue-autoscaling': () =>
     renderWith('overlays/production', ['components/servicemonitor', 'components/queue-autoscaling']),
+};
+
+/** A memory quantity (`768Mi`, `1Gi`, `512M`) in bytes. */
+const parseQuantity = (q) => {
+  const [, n, unit = ''] = /^(\d+(?:\.\d+)?)([KMGT]i?)?$/.exec(String(q));
+  const power = { '': 0, K: 1, M: 2, G: 3, T: 4 }[unit[0] ?? ''];
+  return Number(n) * (unit.endsWith('i') ? 1024 : 1000) ** power;
 };
 
 const find = (objects, kind, name) => objects.find((o) => o.kind === kind && o.metadata.name === name);
@@ -163,12 +175,14 @@ describe.skipIf(noKubectl)('Kubernetes manifests', () => {
       expect(deployment(objects, 'gateway').spec.template.spec.volumes.find((v) => v.name === mount.name)).toEqual({ name: 'data', emptyDir: {} });
     });
 
-    it("the grace period covers readiness going down plus inference's drain", () => {
+    it('the grace period covers readiness going down plus the drain (and, for the gateway, closing PGlite)', () => {
       const config = find(objects, 'ConfigMap', 'servable-config').data;
       const grace = Number(config.SHUTDOWN_GRACE_MS) / 1000;
       const drain = Number(config.SHUTDOWN_DRAIN_MS) / 1000;
+      const pgliteClose = 15; // libs/persistence pglite-server.ts: how long its close may take
       expect(deployment(objects, 'inference').spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(grace + drain);
-      for (const app of ['gateway', 'tokenizer']) expect(deployment(objects, app).spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(grace);
+      expect(deployment(objects, 'gateway').spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(grace + drain + pgliteClose);
+      expect(deployment(objects, 'tokenizer').spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(grace);
     });
 
     it('the gateway reaches every data-plane replica through headless Services', () => {
@@ -238,6 +252,8 @@ describe.skipIf(noKubectl)('Kubernetes manifests', () => {
     expect(find(objects, 'PersistentVolumeClaim', 'servable-gateway-data')).toBeDefined();
     expect(envOf(container(objects, 'gateway'), 'DATABASE_URL').valueFrom.secretKeyRef.optional).toBe(true);
     expect(new Set(objects.filter((o) => o.kind !== 'Namespace').map((o) => o.metadata.namespace))).toEqual(new Set(['servable-dev']));
+    // PGlite's initdb runs in the gateway's container on the first start: near 900 MB with the gateway.
+    expect(parseQuantity(gateway.spec.template.spec.containers[0].resources.limits.memory)).toBeGreaterThanOrEqual(1024 ** 3);
   });
 
   it('production: PostgreSQL, Redis and the admin key from the Secret, 2+ replicas, HPAs, a shared model repository', () => {

@@ -22,8 +22,6 @@ import { restInferenceCall } from './metrics/refused-requests';
 import { importLogLines } from './control-plane/import-report';
 import { openApiDocument } from './http/openapi';
 
-/** Longest a shutdown waits for requests in flight before it cuts them off. */
-const DRAIN_TIMEOUT_MS = 30_000;
 /** How often grpc.health.v1 is brought in line with readiness: as often as the data plane's health is polled by default. */
 const HEALTH_MIRROR_MS = 1_000;
 
@@ -129,7 +127,7 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
       app.get(ReadinessService).startDraining();
       if (graceMs > 0) await sleep(graceMs);
       draining = true;
-      await Promise.all([drainHttpServer(app.getHttpServer(), DRAIN_TIMEOUT_MS), drainGrpcServer(grpcStrategy, DRAIN_TIMEOUT_MS)]);
+      await Promise.all([drainHttpServer(app.getHttpServer(), config.SHUTDOWN_DRAIN_MS), drainGrpcServer(grpcStrategy, config.SHUTDOWN_DRAIN_MS)]);
       // Only now: module destroy hooks close the downstream channels the drained requests used.
       await app.close();
       // Last: it flushes the metrics the requests above recorded.

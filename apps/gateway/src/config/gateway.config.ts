@@ -39,6 +39,9 @@ const schema = z.object({
   GATEWAY_TOKEN_CACHE_BYTES: z.coerce.number().int().min(0).default(16 * 1024 * 1024),
   // SIGTERM: how long readiness fails before the server stops taking work, so endpoint updates land first (Kubernetes' contract).
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).default(5_000),
+  // Then how long requests in flight may take to finish before the rest is cut off: the pod's
+  // terminationGracePeriodSeconds must cover both, plus closing the store (PGlite takes up to 15 s).
+  SHUTDOWN_DRAIN_MS: int(30_000),
   // Default per-request deadline: long enough for a cold batch, short enough that a stuck hop fails the caller.
   REQUEST_TIMEOUT_MS: int(5_000),
   // Upper bound on a caller's own deadline (grpc-timeout, x-request-timeout-ms), so nobody holds a slot for minutes.
