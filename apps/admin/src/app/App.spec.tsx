@@ -85,3 +85,13 @@ describe('roles', () => {
     expect(api.callsTo('GET', '/api-keys')).toHaveLength(0);
   });
 });
+
+describe('keyboard', () => {
+  it('skips to the content of the page it is on, never to another page', async () => {
+    renderApp({ key: OPERATOR_KEY, hash: '#/audit' });
+    await screen.findByRole('heading', { name: 'Audit log', level: 1 });
+    await userEvent.click(screen.getByRole('link', { name: 'Skip to content' }));
+    expect(window.location.hash).toBe('#/audit');
+    expect(document.activeElement?.id).toBe('main');
+  });
+});

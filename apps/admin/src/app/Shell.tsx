@@ -30,7 +30,15 @@ export function Shell() {
 
   return (
     <div className="shell">
-      <a className="skip-link" href="#main">
+      {/* The hash is the router's, so the link moves focus itself: href="#main" navigated to the Overview. */}
+      <a
+        className="skip-link"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          document.getElementById('main')?.focus();
+        }}
+      >
         Skip to content
       </a>
       <header className="topbar">
@@ -64,7 +72,7 @@ export function Shell() {
           ))}
         </ul>
       </nav>
-      <main id="main" className="content">
+      <main id="main" className="content" tabIndex={-1}>
         {session.can(entry.role) ? <PageFor route={route} /> : <NotAllowed entry={entry} />}
       </main>
     </div>

@@ -39,6 +39,19 @@ export function parseHash(hash: string): Route {
   return model ? { page: entry.id, model } : { page: entry.id };
 }
 
+/**
+ * The hash URL for a page typed as a path (/admin/rollout/spam, which the gateway answers with the
+ * console for any /admin/* path), or undefined when the URL is the console's own. Pages live in the
+ * hash only, so without this the path showed the Overview.
+ */
+export function hashForPath(pathname: string, hash: string): string | undefined {
+  if (hash) return undefined;
+  const rest = /^\/admin\/(.+?)\/?$/.exec(pathname)?.[1];
+  if (!rest || rest === 'index.html') return undefined;
+  const route = parseHash(`#/${rest}`);
+  return route.page === 'overview' && !rest.startsWith('overview') ? undefined : hrefFor(route);
+}
+
 export function hrefFor(route: Route): string {
   return `#/${route.page}${route.model ? `/${encodeURIComponent(route.model)}` : ''}`;
 }

@@ -125,6 +125,15 @@ describe('models page', () => {
     expect(api.callsTo('PUT', '/models/spam/versions/1/pin')[0].body).toEqual({ pinned: true });
   });
 
+  it('follows a version that is loading until it lands, without a reload', async () => {
+    const { api } = renderApp({ key: OPERATOR_KEY, hash: '#/models' });
+    const row = await screen.findByTestId('version-row-spam-3');
+    expect(within(row).getByText('LOADING')).toBeTruthy();
+    // The data plane finishes the load after the page has shown it.
+    api.models[0].versions.find((v) => v.version === 3)!.state = 'AVAILABLE';
+    await waitFor(() => expect(within(screen.getByTestId('version-row-spam-3')).getByText('AVAILABLE')).toBeTruthy(), { timeout: 3_000 });
+  });
+
   it('says when there are no models', async () => {
     const api = new FakeAdminApi();
     api.models = [];

@@ -2,9 +2,19 @@ import { useMutation, useQuery, useQueryClient, type QueryClient } from '@tansta
 import { useApi } from '../../../api/api-context';
 import { queryKeys } from '../../../api/query-keys';
 
+/** A version on its way somewhere: the page follows it closely until it lands. */
+const MOVING = new Set(['START', 'LOADING', 'UNLOADING']);
+const MOVING_POLL_MS = 1_000;
+/** Otherwise still polled: a load, unload or upload lands after its request returns, and other operators change things too. */
+const POLL_MS = 5_000;
+
 export function useModels() {
   const api = useApi();
-  return useQuery({ queryKey: queryKeys.models, queryFn: () => api.models() });
+  return useQuery({
+    queryKey: queryKeys.models,
+    queryFn: () => api.models(),
+    refetchInterval: (query) => (query.state.data?.some((m) => m.versions.some((v) => MOVING.has(v.state))) ? MOVING_POLL_MS : POLL_MS),
+  });
 }
 
 export function useModel(model: string | undefined) {

@@ -19,6 +19,9 @@ describe('playground', () => {
     const v1 = screen.getByTestId('result-0-v1');
     expect(within(v1).getByText('spam', { selector: 'strong' })).toBeTruthy();
     expect(within(v1).getByText('0.920')).toBeTruthy();
+    // Bars are as long as their scores, so 0.92 and 0.08 never draw alike.
+    const bars = [...v1.querySelectorAll<HTMLElement>('.score-bar')].map((b) => b.style.width);
+    expect(bars.sort()).toEqual(['0.64rem', '7.36rem']);
     expect(within(v1).getByText('stable')).toBeTruthy();
     expect(v1.textContent).toMatch(/3\.25 ms in the gateway/);
     expect(v1.textContent).toMatch(/tokenizer f1ad517b8eb1/);

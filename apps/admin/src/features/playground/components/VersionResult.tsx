@@ -4,6 +4,9 @@ import { InlineError } from '../../../ui/QueryStates';
 import type { VersionRun } from '../api/playground-api';
 import { TokenChips } from './TokenChips';
 
+/** The length of a score of 1.0. */
+const SCORE_BAR_REM = 8;
+
 export interface VersionResultProps {
   text: string;
   index: number;
@@ -35,7 +38,8 @@ export function VersionResult({ text, index, version, run, pending, error }: Ver
               <div key={label}>
                 <dt>{label}</dt>
                 <dd>
-                  <span className="score-bar" style={{ width: `${Math.round(score * 100)}%` }} aria-hidden="true" />
+                  {/* A length in rem, not a share of the row: the bars of a result compare, and 1.0 is the full 8rem. */}
+                  <span className="score-bar" style={{ width: `${(score * SCORE_BAR_REM).toFixed(2)}rem` }} aria-hidden="true" />
                   {score.toFixed(3)}
                 </dd>
               </div>
