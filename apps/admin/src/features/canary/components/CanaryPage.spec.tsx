@@ -76,6 +76,17 @@ describe('canary page', () => {
     expect(within(screen.getByTestId('canary-history')).getByText('ABORTED')).toBeTruthy();
   });
 
+  it("compares against the rollout's stable version when it names one, as the server does", async () => {
+    const api = new FakeAdminApi();
+    api.models[0].versions[1].state = 'AVAILABLE';
+    // The label says v1, the rollout says v2: runs judge against v2, so v1 is the candidate.
+    api.rollouts.set('spam', { ...api.rollouts.get('spam')!, stableVersion: 2, canary: undefined, canaryWeight: 0 });
+    renderApp({ key: OPERATOR_KEY, hash: '#/canary/spam', api });
+    expect(await screen.findByText(/^Stable is v2\./)).toBeTruthy();
+    const select = (await screen.findByLabelText('Canary version')) as HTMLSelectElement;
+    expect(Array.from(select.options).map((o) => o.value)).toEqual(['', '1']);
+  });
+
   it('lists finished runs with their checks: canary against stable', async () => {
     const api = new FakeAdminApi();
     api.canaryRuns = [finishedRun()];

@@ -6,6 +6,7 @@ import { PageHeading } from '../../../ui/PageHeading';
 import { EmptyState, ErrorState, Loading } from '../../../ui/QueryStates';
 import { useModels } from '../../models/hooks/use-models';
 import { useCanaryRuns } from '../hooks/use-canary';
+import { useRollout } from '../../rollout/hooks/use-rollout';
 import { CanaryHistory } from './CanaryHistory';
 import { CanaryRunCard } from './CanaryRunCard';
 import { StartCanaryForm } from './StartCanaryForm';
@@ -25,7 +26,9 @@ export function CanaryPage({ model: routeModel }: CanaryPageProps) {
   const [message, setMessage] = useState<string | null>(null);
   const running = runs.data?.find((r) => r.state === 'RUNNING');
   const finished = runs.data?.filter((r) => r.state !== 'RUNNING') ?? [];
-  const stable = model?.labels['stable'];
+  // The stable a run compares against is the server's: the rollout's explicit one, else the label.
+  const rollout = useRollout(model ? name : undefined);
+  const stable = rollout.data?.rollout?.stableVersion ?? model?.labels['stable'];
 
   return (
     <>
@@ -67,7 +70,7 @@ export function CanaryPage({ model: routeModel }: CanaryPageProps) {
       {model && runs.isError && <ErrorState title="Could not load the canary runs" error={runs.error} onRetry={() => void runs.refetch()} />}
       {model && runs.data && (
         <>
-          {running ? <CanaryRunCard run={running} onAborted={setMessage} /> : stable !== undefined && <StartCanaryForm key={model.name} model={model} onStarted={setMessage} />}
+          {running ? <CanaryRunCard run={running} onAborted={setMessage} /> : stable !== undefined && <StartCanaryForm key={`${model.name}/${stable}`} model={model} stable={stable} onStarted={setMessage} />}
           <CanaryHistory runs={finished} />
         </>
       )}

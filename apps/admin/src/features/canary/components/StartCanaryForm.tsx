@@ -8,12 +8,13 @@ import { useStartCanaryRun } from '../hooks/use-canary';
 export interface StartCanaryFormProps {
   model: ModelView;
   onStarted: (message: string) => void;
+  /** The version the run would compare against: the rollout's stable, else the `stable` label. */
+  stable: number;
 }
 
 /** Starts a run. Which versions may be a canary (AVAILABLE, not stable) the server decides too; its refusal shows here. */
-export function StartCanaryForm({ model, onStarted }: StartCanaryFormProps) {
+export function StartCanaryForm({ model, stable, onStarted }: StartCanaryFormProps) {
   const start = useStartCanaryRun(model.name);
-  const stable = model.labels['stable'];
   const candidates = model.versions.filter((v) => v.state === 'AVAILABLE' && v.version !== stable).sort((a, b) => b.version - a.version);
   const [draft, setDraft] = useState<CanaryDraft>({ ...DEFAULT_DRAFT, canary: candidates[0] ? String(candidates[0].version) : '' });
   const [invalid, setInvalid] = useState<string | null>(null);

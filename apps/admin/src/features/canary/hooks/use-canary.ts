@@ -9,9 +9,20 @@ const LIVE_REFRESH_MS = 1_000;
 /** The model's runs, newest first; polled while one of them is running. */
 export function useCanaryRuns(model: string | undefined) {
   const api = useApi();
+  const qc = useQueryClient();
   return useQuery({
     queryKey: queryKeys.canaryRuns(model ?? ''),
-    queryFn: () => api.canaryRuns(model as string),
+    queryFn: async () => {
+      const before = qc.getQueryData<CanaryRunView[]>(queryKeys.canaryRuns(model as string));
+      const runs = await api.canaryRuns(model as string);
+      // A run that ended on its own (promoted, rolled back) moved labels and the rollout: show them.
+      if (before?.some((r) => r.state === 'RUNNING') && !runs.some((r) => r.state === 'RUNNING')) {
+        void qc.invalidateQueries({ queryKey: queryKeys.models });
+        void qc.invalidateQueries({ queryKey: queryKeys.rollout(model as string) });
+        void qc.invalidateQueries({ queryKey: queryKeys.auditAll });
+      }
+      return runs;
+    },
     enabled: model !== undefined,
     refetchInterval: (q) => (q.state.data?.some((r) => r.state === 'RUNNING') ? LIVE_REFRESH_MS : false),
   });
