@@ -29,22 +29,36 @@ describe('API keys page', () => {
   it('revokes a key only after confirmation', async () => {
     const user = userEvent.setup();
     const { api } = renderApp({ key: ADMIN_KEY, hash: '#/api-keys' });
-    await user.click(await screen.findByRole('button', { name: 'Revoke app' }));
+    await user.click(await screen.findByRole('button', { name: /^Revoke app \(svb_app…\)$/ }));
     expect(screen.getByRole('dialog').textContent).toMatch(/Revoke the key “app”\?/);
     await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Cancel' }));
     expect(api.callsTo('DELETE', /^\/api-keys\//)).toHaveLength(0);
 
-    await user.click(screen.getByRole('button', { name: 'Revoke app' }));
+    await user.click(screen.getByRole('button', { name: /^Revoke app \(svb_app…\)$/ }));
     await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Confirm' }));
-    await waitFor(() => expect(screen.getByRole('button', { name: 'Revoke app' })).toHaveProperty('disabled', true));
+    await waitFor(() => expect(screen.getByRole('button', { name: /^Revoke app \(svb_app…\)$/ })).toHaveProperty('disabled', true));
     expect(api.callsTo('DELETE', '/api-keys/3')).toHaveLength(1);
-    expect(within(screen.getByRole('button', { name: 'Revoke app' }).closest('tr') as HTMLElement).getByText(/^revoked/)).toBeTruthy();
+    expect(within(screen.getByRole('button', { name: /^Revoke app \(svb_app…\)$/ }).closest('tr') as HTMLElement).getByText(/^revoked/)).toBeTruthy();
+  });
+
+  it('clears a refused revoke once a key is created, since its reason no longer holds', async () => {
+    const user = userEvent.setup();
+    const { api } = renderApp({ key: ADMIN_KEY, hash: '#/api-keys' });
+    api.failNext('DELETE', /^\/api-keys\//, 409, 'API key 1 is the last active admin key; create another admin key before revoking it', 'FAILED_PRECONDITION');
+    await user.click(await screen.findByRole('button', { name: /^Revoke root \(/ }));
+    await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Confirm' }));
+    expect(await screen.findByText(/the last active admin key/)).toBeTruthy();
+    await user.type(screen.getByLabelText('Name'), 'second-admin');
+    await user.selectOptions(screen.getByLabelText('Role'), 'admin');
+    await user.click(screen.getByRole('button', { name: 'Create key' }));
+    await screen.findByTestId('new-api-key');
+    expect(screen.queryByText(/the last active admin key/)).toBeNull();
   });
 
   it('signs out when the admin revokes the key in use', async () => {
     const user = userEvent.setup();
     renderApp({ key: ADMIN_KEY, hash: '#/api-keys' });
-    await user.click(await screen.findByRole('button', { name: 'Revoke root' }));
+    await user.click(await screen.findByRole('button', { name: /^Revoke root \(/ }));
     await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Confirm' }));
     expect(await screen.findByText(/no longer accepted/)).toBeTruthy();
     expect(screen.getByLabelText('API key')).toBeTruthy();

@@ -20,7 +20,8 @@ export function ApiKeysPage() {
   return (
     <>
       <PageHeading intro="Keys for clients, operators and admins. A key is shown once, when it is created.">API keys</PageHeading>
-      <CreateKeyForm />
+      {/* A refused revoke ("the last active admin key") says nothing true once another key exists: clear it. */}
+      <CreateKeyForm onCreated={() => revoke.reset()} />
       {keys.isPending && <Loading label="Loading API keys…" />}
       {keys.isError && <ErrorState title="Could not load the API keys" error={keys.error} onRetry={() => void keys.refetch()} />}
       {keys.data && keys.data.length === 0 && <EmptyState>No API keys yet.</EmptyState>}
@@ -52,7 +53,7 @@ export function ApiKeysPage() {
                   </td>
                   <td>{k.revokedAt ? <span className="badge badge-bad">revoked {formatTime(k.revokedAt)}</span> : <span className="badge badge-ok">active</span>}</td>
                   <td>
-                    <button type="button" className="danger" disabled={k.revokedAt !== null || revoke.isPending} aria-label={`Revoke ${k.name}`} onClick={() => setRevoking(k)}>
+                    <button type="button" className="danger" disabled={k.revokedAt !== null || revoke.isPending} aria-label={`Revoke ${k.name} (${k.prefix}…)`} onClick={() => setRevoking(k)}>
                       Revoke
                     </button>
                   </td>

@@ -4,7 +4,7 @@ import { InlineError } from '../../../ui/QueryStates';
 import { useCreateApiKey } from '../hooks/use-api-keys';
 import { NewKeyPanel } from './NewKeyPanel';
 
-export function CreateKeyForm() {
+export function CreateKeyForm({ onCreated }: { onCreated?: () => void } = {}) {
   const create = useCreateApiKey();
   const [name, setName] = useState('');
   const [role, setRole] = useState<Role>('client');
@@ -20,6 +20,7 @@ export function CreateKeyForm() {
         onSuccess: (c) => {
           setCreated(c);
           setName('');
+          onCreated?.();
         },
       },
     );

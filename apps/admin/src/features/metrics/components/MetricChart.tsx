@@ -19,7 +19,8 @@ export function formatValue(kind: MetricDef['kind'], v: number | null): string {
   if (kind === 'ms') return formatMs(v);
   if (kind === 'fraction') return formatPercent(v);
   if (kind === 'rate') return formatRate(v);
-  return v === null ? '—' : v.toFixed(1);
+  // Counts (batch size): as many decimals as the value has, up to two, so ticks at 0.25 and 0.75 read so.
+  return v === null ? '—' : String(Number(v.toFixed(2)));
 }
 
 function tickTime(spanMs: number) {
