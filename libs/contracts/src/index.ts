@@ -1,6 +1,6 @@
 export { ErrorCode, HTTP_STATUS, GRPC_STATUS, errorCodeFromGrpcStatus, isErrorCode } from './error-code';
 export { ServableError, errorBodySchema, type ErrorBody, type ServableErrorOptions } from './servable-error';
-export { describeIssues, issuePath, shownValue } from './validation';
+export { INT32_MAX, describeIssues, issuePath, shownValue } from './validation';
 export {
   int32ToBytes,
   bytesToInt32,

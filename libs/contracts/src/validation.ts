@@ -6,6 +6,9 @@ type Key = PropertyKey;
 /** Stands for the field's path in our messages: "{path} must be a string" reads "texts[1] must be a string". */
 export const PATH = '{path}';
 
+/** The largest int32: PostgreSQL's `integer`, the type of every id and version the control plane stores. */
+export const INT32_MAX = 2_147_483_647;
+
 /** How much of a wrong value an error message quotes: enough to recognise it, never the whole body back. */
 const SHOWN_CHARS = 100;
 

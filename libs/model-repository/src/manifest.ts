@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ServableError } from '@servable/contracts';
+import { INT32_MAX, ServableError } from '@servable/contracts';
 
 const dim = z.number().int().min(-1);
 const tensorSpec = z.object({
@@ -31,7 +31,7 @@ const batching = z
 
 // The control plane stores version, vocab_size and max_length in PostgreSQL `integer`
 // columns: a larger number would fail the insert as a 500 instead of a 400 naming the field.
-const positiveInt32 = () => z.number().int().positive().max(2_147_483_647);
+const positiveInt32 = () => z.number().int().positive().max(INT32_MAX);
 
 export const manifestSchema = z.object({
   format: z.literal('servable.model/v1'),

@@ -1,5 +1,4 @@
-import { ServableError } from '@servable/contracts';
-import { INT32_MAX } from '@servable/persistence';
+import { INT32_MAX, ServableError } from '@servable/contracts';
 
 // Path and query parameters of the admin API arrive as text; these turn them into what the
 // services take, or answer 400 saying what was expected.

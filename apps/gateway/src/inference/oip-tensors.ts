@@ -1,10 +1,10 @@
-import { ServableError, shownValue } from '@servable/contracts';
+import { INT32_MAX, ServableError, shownValue } from '@servable/contracts';
 import type { ModelManifest } from '@servable/model-repository';
 import type { ModelInput } from './prediction.types';
 
 /** An INT32 element as a whole number in range: a float or a string is the wrong dtype. */
 function int32(value: unknown, where: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < -2_147_483_648 || value > 2_147_483_647) {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < -INT32_MAX - 1 || value > INT32_MAX) {
     throw ServableError.invalid(`${where} must be an int32 id, got ${shownValue(value)} (wrong dtype)`);
   }
   return value;

@@ -1,14 +1,13 @@
 import { z } from 'zod';
 import { ROLES } from '../admin-api';
-import { PATH } from '../validation';
+import { INT32_MAX, PATH } from '../validation';
 
 // The admin API's request bodies (docs/admin-api.md). Their types live in admin-api.ts,
 // inferred from these, so the console gets the types without bundling zod.
 
 // Version numbers are PostgreSQL `integer` columns: a larger number can name no version, and
 // PostgreSQL refuses even to compare with it (a 500), so it is refused here as a 400.
-const MAX_VERSION = 2_147_483_647;
-const versionNumber = `${PATH} must be a version number from 1 to ${MAX_VERSION}`;
+const versionNumber = `${PATH} must be a version number from 1 to ${INT32_MAX}`;
 const version = z.int32({ error: versionNumber }).min(1, { error: versionNumber });
 const percent = z.number().min(0).max(100);
 const share = z.number().min(0).max(1);
@@ -71,7 +70,7 @@ export const canaryRunInputSchema = z
   .strict();
 
 const body = { error: (iss: { code: string }) => (iss.code === 'invalid_type' ? 'the body must be a JSON object' : undefined) };
-const versionOrNull = () => `${PATH} must be a version number from 1 to ${MAX_VERSION}, or null`;
+const versionOrNull = () => `${PATH} must be a version number from 1 to ${INT32_MAX}, or null`;
 
 /** PUT /admin/api/models/:model/labels: move or add (a version) or remove (null) labels, all at once. */
 export const labelsInputSchema = z.object(

@@ -1,5 +1,4 @@
-/** The largest PostgreSQL `integer`: the type of every id and version column of the control plane. */
-export const INT32_MAX = 2_147_483_647;
+import { INT32_MAX } from '@servable/contracts';
 
 /**
  * Whether `n` fits an `integer` column. A number outside does not just match no row:
