@@ -78,9 +78,15 @@ export function parseManifest(json: unknown, source = 'servable.json'): ModelMan
     throw ServableError.invalid(`${source} is not valid: labels must be distinct, but ${[...new Set(repeated)].map((l) => `"${l}"`).join(', ')} appears more than once`);
   }
   // Inference pads every batch to a fixed sequence length, so a text may not be cut longer than it.
-  const fixed = m.signature.inputs[0].shape[1];
-  if (fixed !== undefined && fixed > 0 && m.max_length > fixed) {
+  const fixed = fixedSequenceLength(m);
+  if (fixed !== undefined && m.max_length > fixed) {
     throw ServableError.invalid(`${source} is not valid: max_length ${m.max_length} is over the sequence length ${fixed} that input ${m.signature.inputs[0].name} fixes`);
   }
   return m;
+}
+
+/** The sequence length the signature fixes ([-1, 64]): inference pads every batch to it. Undefined when free ([-1, -1]). */
+export function fixedSequenceLength(manifest: Pick<ModelManifest, 'signature'>): number | undefined {
+  const seq = manifest.signature.inputs[0]?.shape[1];
+  return seq !== undefined && seq > 0 ? seq : undefined;
 }

@@ -18,8 +18,7 @@ export class GrpcExceptionFilter implements RpcExceptionFilter<unknown> {
   private readonly logger = new Logger('GrpcExceptionFilter');
 
   catch(exception: unknown, host: ArgumentsHost): Observable<never> {
-    // A gRPC handler's arguments are (request, metadata, call); the call's path names the method.
-    const method = (host.getArgByIndex(2) as { getPath?: () => string } | undefined)?.getPath?.() ?? 'gRPC call';
+    const method = grpcMethodOf(host) ?? 'gRPC call';
     if (exception instanceof RpcException) {
       const error = exception.getError();
       if (typeof error === 'object' && error !== null && 'code' in error) return throwError(() => error);
@@ -27,6 +26,11 @@ export class GrpcExceptionFilter implements RpcExceptionFilter<unknown> {
     const failure = grpcFailure(exception, method, grpcRequestContext(host.getArgByIndex(1)), this.logger);
     return throwError(() => failure);
   }
+}
+
+/** The method a gRPC handler serves: its arguments are (request, metadata, call), and the call's path names it. */
+export function grpcMethodOf(host: ArgumentsHost): string | undefined {
+  return (host.getArgByIndex(2) as { getPath?: () => string } | undefined)?.getPath?.();
 }
 
 /**

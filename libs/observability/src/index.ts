@@ -10,7 +10,7 @@ export {
 } from './request-context';
 export { createLogger, loggerModule, noteRequestFailure, pinoOptions, requestLoggingMiddleware } from './logger';
 export { grpcServerStrategy } from './grpc-server';
-export { GrpcExceptionFilter, grpcFailure } from './grpc-exception.filter';
+export { GrpcExceptionFilter, grpcFailure, grpcMethodOf } from './grpc-exception.filter';
 export { GrpcHealthController } from './grpc-health.controller';
 export { withTimeout } from './with-timeout';
 export { installLeanAsyncResourceBind } from './async-resource-bind';

@@ -2,7 +2,7 @@ import { Catch, Injectable, type ArgumentsHost } from '@nestjs/common';
 import type { Metadata } from '@grpc/grpc-js';
 import type { Observable } from 'rxjs';
 import { ErrorCode, ServableError } from '@servable/contracts';
-import { GrpcExceptionFilter } from '@servable/observability';
+import { GrpcExceptionFilter, grpcMethodOf } from '@servable/observability';
 import { PredictionService } from '../inference/prediction.service';
 import { grpcInferenceCall } from '../metrics/refused-requests';
 
@@ -18,8 +18,7 @@ export class CountingGrpcExceptionFilter extends GrpcExceptionFilter {
   }
 
   override catch(exception: unknown, host: ArgumentsHost): Observable<never> {
-    const path = (host.getArgByIndex(2) as { getPath?: () => string } | undefined)?.getPath?.() ?? '';
-    const call = grpcInferenceCall(path, host.getArgByIndex(0));
+    const call = grpcInferenceCall(grpcMethodOf(host) ?? '', host.getArgByIndex(0));
     if (call) {
       const code = exception instanceof ServableError ? exception.code : ErrorCode.INTERNAL;
       const metadata = host.getArgByIndex(1) as Metadata | undefined;

@@ -33,10 +33,10 @@ export function grpcOipInput(tensor: inference.ModelInferRequest_InferInputTenso
     if (c && Object.values(c).some((values) => Array.isArray(values) && values.length > 0)) {
       throw ServableError.invalid(`input "${tensor.name}": contents must not be given when using raw_input_contents`);
     }
-    const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
     if (tensor.datatype === 'BYTES') data = decodeRawBytes(raw);
     else if (tensor.datatype === 'INT32') data = Array.from(bytesToInt32(raw));
     else if (tensor.datatype === 'INT64') {
+      const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
       if (buf.length % 8) throw ServableError.invalid(`input "${tensor.name}": INT64 raw contents must be a multiple of 8 bytes`);
       data = int64Ids(Array.from({ length: buf.length / 8 }, (_, i) => buf.readBigInt64LE(i * 8)), tensor.name);
     } else throw unacceptedDatatype(tensor.name, tensor.datatype);

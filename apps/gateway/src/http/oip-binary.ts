@@ -2,6 +2,7 @@ import { ServableError, float32ToBytes } from '@servable/contracts';
 import { inferRequestSchema, type InferRequest } from '@servable/contracts/http';
 import { OIP_PROBABILITIES_OUTPUT, checkRequestedOutputs, flatten, unacceptedDatatype, type OipInput } from '../inference/oip-tensors';
 import type { PredictOutcome } from '../inference/prediction.types';
+import { restInferenceCall } from '../metrics/refused-requests';
 import { parseBody } from './validation.pipe';
 
 /**
@@ -128,9 +129,7 @@ export function inferAnswer(outcome: PredictOutcome, json: InferRequest, binaryO
   return { json: { ...base, outputs: [{ ...tensor, parameters: { binary_data_size: binary.length } }] }, binary };
 }
 
-const INFER_PATH = /^\/v2\/models\/[^/?]+(\/versions\/[^/?]+)?\/infer\/?(\?|$)/i;
-
 /** Requests whose body is read raw: an OIP infer that carries the binary extension's header (elsewhere the header means nothing). */
 export function isBinaryInferRequest(req: { url: string; headers: Record<string, string | string[] | undefined> }): boolean {
-  return req.headers[INFERENCE_HEADER] !== undefined && INFER_PATH.test(req.url);
+  return req.headers[INFERENCE_HEADER] !== undefined && restInferenceCall(req.url)?.api === 'oip';
 }

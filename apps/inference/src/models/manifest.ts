@@ -1,4 +1,4 @@
-import type { ModelManifest } from '@servable/model-repository';
+import { fixedSequenceLength, type ModelManifest } from '@servable/model-repository';
 import { paddedSizeOf, type BatchingOptions } from '../batching/batching-options';
 import type { InferenceConfig } from '../config/inference.config';
 import type { WarmupPlan } from '../workers/worker-protocol';
@@ -55,12 +55,6 @@ export function batchingOf(manifest: ModelManifest, env: BatchingEnv): BatchingO
  * WASM memory, which never shrinks: two workers holding v2 (512 ids) reached 415 MB of RSS after
  * warming 64 x 512 and 377-390 MB after 32 x 512; v1 258 against 232 MB.
  */
-/** The sequence length the signature fixes ([-1, 64]): every batch is padded to it. Undefined when free ([-1, -1]). */
-export function fixedSequenceLength(manifest: ModelManifest): number | undefined {
-  const seq = manifest.signature.inputs[0]?.shape[1];
-  return seq !== undefined && seq > 0 ? seq : undefined;
-}
-
 export function warmupPlanOf(manifest: ModelManifest, batching: BatchingOptions): WarmupPlan {
   const largest = batching.allowedBatchSizes?.length ? Math.max(...batching.allowedBatchSizes) : batching.maxBatchSize;
   const fixed = fixedSequenceLength(manifest);

@@ -6,7 +6,8 @@ import { INFERENCE_CONFIG, type InferenceConfig } from '../config/inference.conf
 import { selectVersions } from '../config/version-policy';
 import { InferenceMetrics } from '../metrics/inference.metrics';
 import { WorkerPool } from '../workers/worker-pool';
-import { SAVED_MODEL_NEEDS_NATIVE, batchingOf, fixedSequenceLength, signatureOf, warmupPlanOf, type ModelSource } from './manifest';
+import { fixedSequenceLength } from '@servable/model-repository';
+import { SAVED_MODEL_NEEDS_NATIVE, batchingOf, signatureOf, warmupPlanOf, type ModelSource } from './manifest';
 import { traceBatches } from './batch-tracing';
 import { MODEL_SOURCE } from './model-source';
 import { ModelVersion, versionKey } from './model-version';

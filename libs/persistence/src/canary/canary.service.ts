@@ -105,7 +105,7 @@ export class CanaryService {
         throw new ServableError(ErrorCode.FAILED_PRECONDITION, `${model}/${r.canary} is ${canary.state}; a canary must be AVAILABLE (pin it to have it loaded)`);
       }
       const rollout = await m.findOneBy(RolloutEntity, { modelId: row.id });
-      const stable = rollout?.stableVersion ?? (await this.stableLabel(m, row.id));
+      const stable = rollout?.stableVersion ?? (await stableLabelVersion(m, row.id));
       if (stable === undefined) {
         throw new ServableError(ErrorCode.FAILED_PRECONDITION, `model "${model}" has no stable version to compare with: set the "stable" label first`);
       }
@@ -298,14 +298,6 @@ export class CanaryService {
     await m.update(RolloutEntity, { modelId, canaryVersion: canary }, { canaryVersion: null, canaryWeight: 0 });
   }
 
-  private async stableLabel(m: EntityManager, modelId: number): Promise<number | undefined> {
-    const rows: Array<{ version: number }> = await m.query(
-      `SELECT v.version FROM version_label l JOIN model_version v ON v.id = l.version_id WHERE l.model_id = $1 AND l.label = 'stable'`,
-      [modelId],
-    );
-    return rows[0]?.version;
-  }
-
   private lockRun(m: EntityManager, modelId: number, id: number): Promise<CanaryRunEntity | null> {
     return m.getRepository(CanaryRunEntity).createQueryBuilder('r').setLock('pessimistic_write').where('r.id = :id AND r.model_id = :modelId', { id, modelId }).getOne();
   }
@@ -317,6 +309,15 @@ export class CanaryService {
     if (!row) throw ServableError.notFound(`model "${name}" is not registered`);
     return row;
   }
+}
+
+/** The version the model's `stable` label names, if any (a run's and a rollout's default stable). */
+export async function stableLabelVersion(m: EntityManager, modelId: number): Promise<number | undefined> {
+  const rows: Array<{ version: number }> = await m.query(
+    `SELECT v.version FROM version_label l JOIN model_version v ON v.id = l.version_id WHERE l.model_id = $1 AND l.label = 'stable'`,
+    [modelId],
+  );
+  return rows[0]?.version;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type * as Tf from '@tensorflow/tfjs';
-import type { ModelManifest } from '@servable/model-repository';
+import { fixedSequenceLength, type ModelManifest } from '@servable/model-repository';
 
 /**
  * A LoadValidator that loads the staged version with TF.js in this process and runs one
@@ -42,9 +42,8 @@ export async function tfjsWarmUp(dir: string, manifest: ModelManifest): Promise<
  * input is fixed ([null, 64]) must say so there, with the same length.
  */
 function fixedLength(manifest: ModelManifest, modelShape: ReadonlyArray<number | null> | undefined): number | undefined {
-  const fixed = (d: number | null | undefined) => (typeof d === 'number' && d > 0 ? d : undefined);
-  const declared = fixed(manifest.signature.inputs[0].shape[1]);
-  const own = fixed(modelShape?.[1]);
+  const declared = fixedSequenceLength(manifest);
+  const own = typeof modelShape?.[1] === 'number' && modelShape[1] > 0 ? modelShape[1] : undefined;
   if (own !== undefined && declared !== own) {
     const says = declared === undefined ? 'leaves it free' : `fixes it at ${declared}`;
     throw new Error(`the model's input takes exactly ${own} ids, but servable.json's signature ${says}: declare the input's shape as [-1, ${own}]`);

@@ -3,7 +3,7 @@ import { rolloutInputSchema } from '@servable/contracts/http';
 import { ErrorCode, ServableError, describeIssues } from '@servable/contracts';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { AuditService } from '../audit/audit.service';
-import { assertNoCanaryRun } from '../canary/canary.service';
+import { assertNoCanaryRun, stableLabelVersion } from '../canary/canary.service';
 import { announceChange } from '../changes/change-notifier';
 import { ModelEntity, ModelVersionEntity, RolloutEntity, VersionLabelEntity } from '../entities';
 
@@ -53,7 +53,7 @@ export class RolloutService {
       await this.assertAvailable(m, row, named);
       // A canary of the stable version itself splits nothing: refused, as a canary run refuses it. (A shadow
       // of stable is fine: requests the canary answers are mirrored to stable and compared.)
-      if (r.canary !== undefined && r.canary === (r.stable ?? (await this.labelled(m, row.id, 'stable')))) {
+      if (r.canary !== undefined && r.canary === (r.stable ?? (await stableLabelVersion(m, row.id)))) {
         throw new ServableError(ErrorCode.FAILED_PRECONDITION, `${model}/${r.canary} is the stable version; a canary must be another version`);
       }
       const existing = await m.findOneBy(RolloutEntity, { modelId: row.id });
@@ -116,13 +116,6 @@ export class RolloutService {
       await m.update(RolloutEntity, { modelId: row.id }, { canaryVersion: null, canaryWeight: 0 });
       return this.recorded(m, row, actor, 'rollout.rollback', rolloutView(model, existing));
     });
-  }
-
-  /** The version a label names, if any. */
-  private async labelled(m: EntityManager, modelId: number, label: string): Promise<number | undefined> {
-    const row = await m.findOneBy(VersionLabelEntity, { modelId, label });
-    if (!row) return undefined;
-    return (await m.findOneByOrFail(ModelVersionEntity, { id: row.versionId })).version;
   }
 
   /** The model (locked for the transaction) and its rollout; FAILED_PRECONDITION when the rollout has no canary to act on. */
