@@ -2,6 +2,7 @@ import type { Metadata } from '@grpc/grpc-js';
 import { Logger } from '@nestjs/common';
 import { ServerGrpc, type CustomStrategy, type GrpcOptions } from '@nestjs/microservices';
 import { isObservable } from 'rxjs';
+import { clampGrpcServerTimeouts } from './grpc-timeout-clamp';
 import { grpcRequestContext, requestLogFields } from './request-context';
 
 type UnaryCallback = (error: unknown, value?: unknown) => void;
@@ -59,9 +60,11 @@ const DEBUG_LEVELS = new Set(['debug', 'trace']);
  * is logged with its method and the caller's x-request-id and traceparent,
  * so a request can be followed through every hop; failed calls are logged at
  * warn by GrpcExceptionFilter whatever the level. At other levels no hook is
- * installed and unary calls take the short path above.
+ * installed and unary calls take the short path above. A grpc-timeout too long for a
+ * timer is served as the longest one (clampGrpcServerTimeouts).
  */
 export function grpcServerStrategy(options: GrpcOptions, logLevel = process.env['LOG_LEVEL'] ?? 'info'): CustomStrategy {
+  clampGrpcServerTimeouts();
   const server = new LeanUnaryServerGrpc(options.options);
   if (DEBUG_LEVELS.has(logLevel)) {
     const logger = new Logger('gRPC');
