@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -48,6 +48,32 @@ describe('model repository', () => {
     const dir = mkdtempSync(join(tmpdir(), 'io-'));
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     await model.save(fileSystemIO(dir));
+    const loaded = (await loadTfModel(dir, parseManifest(manifest()))) as tf.LayersModel;
+    const x = tf.tensor2d([[1, 2, 3, 0]], [1, 4], 'int32');
+    expect([...(loaded.predict(x) as tf.Tensor).dataSync()]).toEqual([...(model.predict(x) as tf.Tensor).dataSync()]);
+  });
+
+  it('reads weights split over several shards, in the manifest\'s order', async () => {
+    const ids = tf.input({ shape: [null], dtype: 'int32' });
+    const emb = tf.layers.embedding({ inputDim: 10, outputDim: 4 }).apply(ids) as tf.SymbolicTensor;
+    const pooled = tf.layers.globalAveragePooling1d().apply(emb) as tf.SymbolicTensor;
+    const out = tf.layers.dense({ units: 2, activation: 'softmax' }).apply(pooled) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: ids, outputs: out });
+    const dir = mkdtempSync(join(tmpdir(), 'io-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    await model.save(fileSystemIO(dir));
+    // Three shards of uneven size, as tensorflowjs_converter writes (4 MB each by default).
+    const weights = readFileSync(join(dir, 'weights.bin'));
+    const cuts = [0, 7, 100, weights.length];
+    const paths = cuts.slice(1).map((_, i) => `group1-shard${i + 1}of3.bin`);
+    paths.forEach((p, i) => writeFileSync(join(dir, p), weights.subarray(cuts[i], cuts[i + 1])));
+    rmSync(join(dir, 'weights.bin'));
+    const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+    json.weightsManifest[0].paths = paths;
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(json));
+
+    const artifacts = await fileSystemIO(dir).load();
+    expect(Buffer.from(artifacts.weightData as ArrayBuffer).equals(weights)).toBe(true);
     const loaded = (await loadTfModel(dir, parseManifest(manifest()))) as tf.LayersModel;
     const x = tf.tensor2d([[1, 2, 3, 0]], [1, 4], 'int32');
     expect([...(loaded.predict(x) as tf.Tensor).dataSync()]).toEqual([...(model.predict(x) as tf.Tensor).dataSync()]);
