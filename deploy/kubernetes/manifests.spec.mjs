@@ -185,6 +185,15 @@ describe.skipIf(noKubectl)('Kubernetes manifests', () => {
       expect(deployment(objects, 'tokenizer').spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThan(grace);
     });
 
+    it("the gateway's memory limit covers its largest upload", () => {
+      // An upload is held in memory and loaded once (in a worker) to check it: a 131 MB model took
+      // the gateway 841 MB over its idle use at the peak (6.4 times), 33 MB 175 MB.
+      const upload = Number(find(objects, 'ConfigMap', 'servable-config').data.MAX_UPLOAD_BYTES);
+      expect(upload).toBeGreaterThan(0);
+      const idle = 300 * 1024 ** 2; // the benchmark's idle target on PGlite, the larger case
+      expect(parseQuantity(container(objects, 'gateway').resources.limits.memory)).toBeGreaterThanOrEqual(idle + 6.5 * upload);
+    });
+
     it('the gateway reaches every data-plane replica through headless Services', () => {
       const config = find(objects, 'ConfigMap', 'servable-config').data;
       for (const [app, key] of [['tokenizer', 'TOKENIZER_URL'], ['inference', 'INFERENCE_URL']]) {

@@ -6,7 +6,6 @@ export { ChangeNotifier, announceChange, CONFIG_CHANNEL, type ConfigChange, type
 export { RegistryService, type LabelChanges } from './registry/registry.service';
 export type { ImportReport } from './registry/repository-import';
 export { checkUpload, type VersionUpload, type UploadedFile, type LoadValidator } from './registry/version-upload';
-export { tfjsWarmUp } from './registry/tfjs-warm-up';
 export { artifactChecksum } from './registry/artifact-checksum';
 export type { ModelView, VersionView } from './registry/views';
 export {

@@ -50,6 +50,9 @@ const schema = z.object({
   MAX_TEXTS_PER_REQUEST: int(256),
   // Largest JSON body: a cheap first bound on memory before any parsing work.
   MAX_BODY_BYTES: int(1024 * 1024),
+  // One model upload, all its files together: the gateway holds it in memory and loads the model
+  // once to check it, so its memory limit must cover about three times this above its idle use.
+  MAX_UPLOAD_BYTES: int(512 * 1024 * 1024),
   // Requests in flight before 429: above it latency only grows, so shed load rather than queue forever.
   MAX_CONCURRENT_REQUESTS: int(512),
   // How often the gateway checks that tokenizer and inference hold what the control plane wants, besides on every change.

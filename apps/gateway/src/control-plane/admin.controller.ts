@@ -2,12 +2,13 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req, 
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ServableError } from '@servable/contracts';
 import type { ModelView } from '@servable/contracts/admin-api';
-import { ControlPlane, extractApiKey, tfjsWarmUp } from '@servable/persistence';
+import { ControlPlane, extractApiKey } from '@servable/persistence';
 import { DownstreamService } from '../downstream/downstream.service';
 import { Access } from './access.decorator';
 import { pathId, positiveInt, time } from './admin-params';
 import { ApiKeyInputDto, LabelsInputDto, PinInputDto, RolloutInputDto } from './admin.dto';
 import { ANONYMOUS, type AuthenticatedRequest, type Caller } from './auth.guard';
+import { checkModelLoads } from './model-check';
 import { MultipartFilesInterceptor, UploadedFileFields } from './multipart-files.interceptor';
 import { OverviewService } from './overview.service';
 
@@ -84,7 +85,7 @@ export class AdminController {
         { name: 'files', maxCount: MAX_UPLOAD_FILES },
         { name: 'tokenizer', maxCount: 1 },
       ],
-      { fileSize: 512 * 1024 * 1024, files: MAX_UPLOAD_FILES + 1 },
+      { files: MAX_UPLOAD_FILES + 1 },
     ),
   )
   @ApiConsumes('multipart/form-data')
@@ -106,7 +107,7 @@ export class AdminController {
     if (!tokenizer) throw ServableError.invalid('the upload has no tokenizer.json: send it as multipart field "tokenizer"');
     return this.cp.registry.registerVersion(
       { model, files: files.map((f) => ({ name: f.originalname, bytes: f.buffer })), tokenizer: tokenizer.buffer },
-      tfjsWarmUp,
+      checkModelLoads,
       callerOf(req).actor,
     );
   }

@@ -3,6 +3,7 @@ import { Controller, Module, Post, UseInterceptors, type INestApplication } from
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GATEWAY_CONFIG } from '../config/gateway.config';
 import { MultipartFilesInterceptor, UploadedFileFields } from './multipart-files.interceptor';
 
 @Controller()
@@ -14,7 +15,7 @@ class UploadController {
         { name: 'files', maxCount: 2 },
         { name: 'tokenizer', maxCount: 1 },
       ],
-      { fileSize: 16, files: 3 },
+      { files: 3 },
     ),
   )
   upload(@UploadedFileFields() uploaded: UploadedFileFields | undefined) {
@@ -23,7 +24,7 @@ class UploadController {
   }
 }
 
-@Module({ controllers: [UploadController] })
+@Module({ controllers: [UploadController], providers: [{ provide: GATEWAY_CONFIG, useValue: { MAX_UPLOAD_BYTES: 16 } }] })
 class UploadModule {}
 
 describe('MultipartFilesInterceptor', () => {
@@ -58,10 +59,15 @@ describe('MultipartFilesInterceptor', () => {
     expect(await post('{}')).toEqual({ status: 201, body: { multipart: false } });
   });
 
-  it('answers 413 for a file over the size limit, as multer did', async () => {
-    const res = await post(form(['files', 'big.bin', 'x'.repeat(17)]));
-    expect(res.status).toBe(413);
-    expect(res.body['message']).toBe('File too large');
+  it('answers 413 for files over MAX_UPLOAD_BYTES, alone or together', async () => {
+    const message = 'the upload is over MAX_UPLOAD_BYTES (16 bytes in all)';
+    const big = await post(form(['files', 'big.bin', 'x'.repeat(17)]));
+    expect(big).toEqual({ status: 413, body: expect.objectContaining({ message }) });
+    // Each under the bound, 18 bytes together (a bound per file let these through).
+    const together = await post(form(['files', 'a.bin', 'x'.repeat(9)], ['files', 'b.bin', 'y'.repeat(9)]));
+    expect(together).toEqual({ status: 413, body: expect.objectContaining({ message }) });
+    const exactly = await post(form(['files', 'a.bin', 'x'.repeat(8)], ['tokenizer', 't.json', 'y'.repeat(8)]));
+    expect(exactly.status).toBe(201);
   });
 
   it('answers 400 for a field it does not take, or one file too many in a field', async () => {

@@ -2,6 +2,7 @@ import type {} from '@fastify/multipart'; // its FastifyRequest.parts() and isMu
 import {
   BadRequestException,
   HttpException,
+  Inject,
   PayloadTooLargeException,
   createParamDecorator,
   mixin,
@@ -12,6 +13,7 @@ import {
 } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import type { Observable } from 'rxjs';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 
 /** A file of a multipart upload, read into memory. */
 export interface UploadedFile {
@@ -24,8 +26,6 @@ export interface UploadedFile {
 export type UploadedFileFields = Record<string, UploadedFile[]>;
 
 export interface MultipartLimits {
-  /** Bytes of one file. */
-  fileSize: number;
   /** Files in one request. */
   files: number;
 }
@@ -40,26 +40,32 @@ type WithFiles = FastifyRequest & { [UPLOADED]?: UploadedFileFields };
  * Reads the files of a multipart request (@fastify/multipart) into memory, by field, before
  * the handler runs: each field takes at most `maxCount` files. A request that is not
  * multipart passes with no files, and the handler says what is missing. The errors are
- * the ones the upload answered with under multer: 413 for a file over `fileSize`, 400
- * for too many files or parts, an unexpected field or a malformed body.
+ * the ones the upload answered with under multer: 413 once the files together pass
+ * MAX_UPLOAD_BYTES (the bound on what one upload holds in the gateway's memory; a bound
+ * per file let 64 files of the limit each through), 400 for too many files or parts, an
+ * unexpected field or a malformed body.
  */
 export function MultipartFilesInterceptor(fields: { name: string; maxCount: number }[], limits: MultipartLimits): Type<NestInterceptor> {
   const maxCount = new Map(fields.map((f) => [f.name, f.maxCount]));
 
   class Interceptor implements NestInterceptor {
+    constructor(@Inject(GATEWAY_CONFIG) private readonly config: Pick<GatewayConfig, 'MAX_UPLOAD_BYTES'>) {}
+
     async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
       const req = context.switchToHttp().getRequest<WithFiles>();
-      if (req.isMultipart()) req[UPLOADED] = await readFiles(req, maxCount, limits);
+      if (req.isMultipart()) req[UPLOADED] = await readFiles(req, maxCount, limits.files, this.config.MAX_UPLOAD_BYTES);
       return next.handle();
     }
   }
   return mixin(Interceptor);
 }
 
-async function readFiles(req: FastifyRequest, maxCount: Map<string, number>, limits: MultipartLimits): Promise<UploadedFileFields> {
+async function readFiles(req: FastifyRequest, maxCount: Map<string, number>, maxFiles: number, maxBytes: number): Promise<UploadedFileFields> {
   const files: UploadedFileFields = {};
+  let total = 0;
   try {
-    for await (const part of req.parts({ limits: { fileSize: limits.fileSize, files: limits.files, parts: MAX_PARTS } })) {
+    // One byte over the bound per file, so that a file of its own past it is counted past it below.
+    for await (const part of req.parts({ limits: { fileSize: maxBytes + 1, files: maxFiles, parts: MAX_PARTS } })) {
       // Text fields are not used; a truncated one is still refused, as multer did.
       if (part.type === 'field') {
         if (part.fieldnameTruncated || part.valueTruncated) throw new BadRequestException(`${part.fieldnameTruncated ? 'Field name' : 'Field value'} too long - ${part.fieldname}`);
@@ -67,7 +73,13 @@ async function readFiles(req: FastifyRequest, maxCount: Map<string, number>, lim
       }
       const list = (files[part.fieldname] ??= []);
       if (list.length >= (maxCount.get(part.fieldname) ?? 0)) throw new BadRequestException(`Unexpected file field - ${part.fieldname}`);
-      const buffer = await part.toBuffer();
+      const chunks: Buffer[] = [];
+      for await (const chunk of part.file as AsyncIterable<Buffer>) {
+        total += chunk.length;
+        if (total > maxBytes) throw new PayloadTooLargeException(`the upload is over MAX_UPLOAD_BYTES (${maxBytes} bytes in all)`);
+        chunks.push(chunk);
+      }
+      const buffer = Buffer.concat(chunks);
       list.push({ fieldname: part.fieldname, originalname: part.filename, buffer, size: buffer.length });
     }
   } catch (err) {
@@ -80,8 +92,6 @@ function uploadError(err: unknown): unknown {
   if (err instanceof HttpException) return err;
   const e = err as { code?: unknown; statusCode?: unknown; message?: unknown };
   switch (e?.code) {
-    case 'FST_REQ_FILE_TOO_LARGE':
-      return new PayloadTooLargeException('File too large');
     case 'FST_FILES_LIMIT':
       return new BadRequestException('Too many files');
     case 'FST_PARTS_LIMIT':

@@ -11,7 +11,7 @@ import type { Database } from '../database/database';
 import { copyRepository, uploadOf } from '../testing/fixture-repository';
 import { TestDatabase } from '../testing/test-database';
 import { RegistryService } from './registry.service';
-import { tfjsWarmUp } from './tfjs-warm-up';
+import { tfjsWarmUp } from '@servable/model-repository/tfjs';
 import { cleanStaging } from './version-upload';
 
 async function codeOf(p: Promise<unknown>): Promise<{ code: ErrorCode; message: string }> {

@@ -29,8 +29,8 @@ export interface VersionUpload {
 
 /**
  * Loads the staged version and answers a warm-up prediction, or throws saying why not.
- * Only something that can run the model can do this: the gateway passes tfjsWarmUp
- * (in process) or a call to the inference service.
+ * Only something that can run the model can do this: the gateway runs
+ * @servable/model-repository/tfjs's tfjsWarmUp in a worker thread.
  */
 export type LoadValidator = (dir: string, manifest: ModelManifest) => Promise<void>;
 
