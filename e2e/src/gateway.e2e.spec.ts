@@ -183,7 +183,7 @@ describe('gateway end to end (tokenizer + inference + gateway processes)', () =>
     ['float ids', '/v1/models/spam:predict', { instances: [[101.5, 7]] }, {}, 400, 'INVALID_ARGUMENT'],
     ['an unknown model', '/v1/models/nope:classify', { texts: ['a'] }, {}, 404, 'NOT_FOUND'],
     ['an unknown version', '/v1/models/spam/versions/999:classify', { texts: ['a'] }, {}, 404, 'NOT_FOUND'],
-    ['an unknown label', '/v1/models/spam/labels/nope:classify', { texts: ['a'] }, {}, 404, 'NOT_FOUND'],
+    ['an unknown label', '/v1/models/spam/labels/nope:classify', { texts: ['a'] }, {}, 400, 'INVALID_ARGUMENT'],
     ['too many texts', '/v1/models/spam:classify', { texts: Array.from({ length: 9 }, () => 'a') }, {}, 400, 'INVALID_ARGUMENT'],
     ['an oversized body', '/v1/models/spam:classify', { texts: ['x'.repeat(70_000)] }, {}, 413, 'INVALID_ARGUMENT'],
     ['a tokenizer mismatch', '/v1/models/spam:predict', { instances: [[2, 3]] }, { 'x-servable-tokenizer': '0'.repeat(64) }, 409, 'FAILED_PRECONDITION'],

@@ -107,7 +107,8 @@ export class ModelCatalog {
 
   private byLabel(model: string, label: string): number {
     const version = this.routing.label(model, label);
-    if (version === undefined) throw ServableError.notFound(`model "${model}" has no version labelled "${label}"`);
+    // TF Serving's answer, word for word (INVALID_ARGUMENT: a label is configuration, not a resource).
+    if (version === undefined) throw ServableError.invalid(`Unrecognized servable version label: ${label} (model "${model}" has no such label)`);
     return version;
   }
 

@@ -98,7 +98,7 @@ describe('TF Serving gRPC API on the gateway port (fake data plane)', () => {
     expect(int32.outputs.probabilities.float_val[1]).toBeCloseTo(spamOf(SPAMMY), 5);
   });
 
-  it('answers TF Serving codes: NOT_FOUND for an unknown model or version, INVALID_ARGUMENT for a bad tensor', async () => {
+  it('answers TF Serving codes: NOT_FOUND for an unknown model or version, INVALID_ARGUMENT for an unknown label or a bad tensor', async () => {
     const text = { dtype: 'DT_STRING', tensor_shape: { dim: [{ size: 1 }] }, string_val: [Buffer.from('hi')] };
     await expect(unary(clients.prediction, 'Predict', { model_spec: { name: 'nope' }, inputs: { text } })).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
     await expect(unary(clients.prediction, 'Predict', { model_spec: { name: 'spam', version: { value: '9' } }, inputs: { text } })).rejects.toMatchObject({
@@ -110,6 +110,11 @@ describe('TF Serving gRPC API on the gateway port (fake data plane)', () => {
         code: grpc.status.NOT_FOUND,
       });
     }
+    // An unknown label is INVALID_ARGUMENT in TF Serving ("Unrecognized servable version label"), not NOT_FOUND.
+    await expect(unary(clients.prediction, 'Predict', { model_spec: { name: 'spam', version_label: 'nope' }, inputs: { text } })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: expect.stringContaining('Unrecognized servable version label: nope'),
+    });
     const wrongShape = { dtype: 'DT_STRING', tensor_shape: { dim: [{ size: 3 }] }, string_val: [Buffer.from('hi')] };
     await expect(unary(clients.prediction, 'Predict', { model_spec: { name: 'spam' }, inputs: { text: wrongShape } })).rejects.toMatchObject({
       code: grpc.status.INVALID_ARGUMENT,
