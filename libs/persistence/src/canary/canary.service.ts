@@ -153,7 +153,9 @@ export class CanaryService {
         actor,
         action: 'canary.start',
         target: `model:${model}`,
-        after: { run: run.id, stable, canary: r.canary, steps: r.steps, stepSeconds: r.stepSeconds, gates: r.gates, weight, mirrorShare: r.mirrorShare },
+        // The run rewrites the rollout's canary, weight and sticky: what they were is part of the event.
+        before: rollout ? { canary: rollout.canaryVersion, weight: rollout.canaryWeight, sticky: rollout.sticky } : null,
+        after: { run: run.id, stable, canary: r.canary, steps: r.steps, stepSeconds: r.stepSeconds, gates: r.gates, weight, sticky: r.sticky, mirrorShare: r.mirrorShare },
       });
       await announceChange(m, { kind: 'canary', model });
       return canaryRunView(model, run);

@@ -197,4 +197,14 @@ describe('canary runs', () => {
     expect((await canaries.list('spam')).map((r) => r.state)).toEqual(['ABORTED', 'FAILED', 'PROMOTED', 'ROLLED_BACK']);
     expect(await canaries.latestPerModel()).toEqual([{ model: 'spam', id: run.id, canary: 1, state: 'ABORTED', weight: 0 }]);
   });
+
+  it("audits the rollout fields a run rewrites, sticky among them, with what they were", async () => {
+    await rollouts.set('spam', { sticky: false }, 'ops');
+    const floor = (await audit.list({ limit: 1 })).events[0].id;
+    const run = await canaries.start('spam', { ...RUN, canary: 1, sticky: true }, 'key:1:ops');
+    const [started] = await actions(floor);
+    expect(started).toMatchObject({ action: 'canary.start', before: { canary: null, weight: 0, sticky: false }, after: { run: run.id, canary: 1, weight: 20, sticky: true } });
+    await canaries.abort('spam', run.id, 'ops');
+    await rollouts.clear('spam', 'ops');
+  });
 });
