@@ -22,6 +22,8 @@ export default defineConfig({
     environment: 'jsdom',
     include: ['src/**/*.spec.tsx', 'src/**/*.spec.ts'],
     globals: false,
+    // The console's stylesheet is read for real (other CSS stays stubbed), so a test can cascade it in jsdom.
+    css: { include: [/styles\.css/] },
     setupFiles: ['src/test/setup.ts'],
   },
 });

@@ -160,15 +160,18 @@ export class FakeAdminApi {
     }
     if (is('PUT', '/models/:model/rollout')) {
       this.authorize(key, 'operator');
+      this.refuseWhileRunning(parts[1]);
       return { body: this.setRollout(parts[1], body as RolloutInput) };
     }
     if (is('DELETE', '/models/:model/rollout')) {
       this.authorize(key, 'operator');
+      this.refuseWhileRunning(parts[1]);
       this.rollouts.delete(parts[1]);
       return undefined;
     }
     if (is('POST', '/models/:model/rollout/promote') || is('POST', '/models/:model/rollout/rollback')) {
       this.authorize(key, 'operator');
+      this.refuseWhileRunning(parts[1]);
       const r = this.rollouts.get(parts[1]);
       if (!r?.canary) throw new HttpError(409, 'FAILED_PRECONDITION', `${parts[1]} has no canary`);
       if (parts[3] === 'promote') this.setLabels(parts[1], { stable: r.canary });
@@ -319,6 +322,12 @@ export class FakeAdminApi {
     }
     for (const ver of m.versions) ver.labels = Object.entries(m.labels).filter(([, n]) => n === ver.version).map(([l]) => l);
     return m;
+  }
+
+  /** A RUNNING canary run owns the rollout: the gateway answers 409 to anything else that moves it. */
+  private refuseWhileRunning(model: string): void {
+    const run = this.canaryRuns.find((r) => r.model === model && r.state === 'RUNNING');
+    if (run) throw new HttpError(409, 'FAILED_PRECONDITION', `canary run ${run.id} drives the rollout of "${model}"; abort it (POST .../canary-runs/${run.id}/abort) first`);
   }
 
   private setRollout(model: string, input: RolloutInput): RolloutView {

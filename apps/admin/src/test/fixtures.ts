@@ -1,4 +1,4 @@
-import type { ApiKeyView, AuditEventView, MetricPoint, MetricSeries, ModelView, Role, RolloutView, VersionView } from '../api/types';
+import type { ApiKeyView, AuditEventView, CanaryRunView, MetricPoint, MetricSeries, ModelView, Role, RolloutView, VersionView } from '../api/types';
 
 const HASH = 'f1ad517b8eb1b6d610ebf905ba0d7c847e9bb1d258f7aa267ba0be6c6c0f2b60';
 
@@ -53,6 +53,30 @@ export function spamModel(): ModelView {
 
 export function spamRollout(): RolloutView {
   return { model: 'spam', stableVersion: null, canary: 2, canaryWeight: 10, cohortRules: [], sticky: true, updatedAt: '2026-01-01T11:00:00.000Z' };
+}
+
+/** A run of spam v2 against stable v1, at its first step. */
+export function runningCanaryRun(patch: Partial<CanaryRunView> = {}): CanaryRunView {
+  return {
+    id: 7,
+    model: 'spam',
+    stable: 1,
+    canary: 2,
+    state: 'RUNNING',
+    stepIndex: 0,
+    weight: 10,
+    steps: [10, 50, 100],
+    stepSeconds: 60,
+    gates: { maxErrorRate: 0.01, maxP99Ratio: 1.5, minAgreement: 0.95, minRequests: 100 },
+    sticky: true,
+    mirrorShare: 50,
+    maxExtensions: 3,
+    stepEndsAt: '2026-01-01T12:01:00.000Z',
+    startedAt: '2026-01-01T12:00:00.000Z',
+    startedBy: 'ops',
+    checks: [],
+    ...patch,
+  };
 }
 
 export function apiKey(id: number, name: string, role: Role): ApiKeyView {

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useEffectEvent, useState } from 'react';
 
 export interface PercentControlProps {
   id: string;
@@ -8,15 +8,23 @@ export interface PercentControlProps {
   sliderLabel: string;
   value: number;
   onChange: (value: number) => void;
+  /** Told whether the typed text is out of range (or not a number), so a form can hold its submit. */
+  onInvalidChange?: (invalid: boolean) => void;
   disabled?: boolean;
 }
+
+const isPercent = (text: string): boolean => {
+  const n = Number(text);
+  return text.trim() !== '' && Number.isFinite(n) && n >= 0 && n <= 100;
+};
 
 /**
  * A slider and a number input on one value 0..100. The number input keeps its own text
  * while it is being typed in, so clearing it to type "25" does not snap to 0 in between;
- * anything out of range is shown as invalid and not applied.
+ * anything out of range is shown as invalid and not applied. It stays on screen after the
+ * field loses focus: reverting it then made a click on Save look like it did nothing.
  */
-export function PercentControl({ id, label, sliderLabel, value, onChange, disabled = false }: PercentControlProps) {
+export function PercentControl({ id, label, sliderLabel, value, onChange, onInvalidChange, disabled = false }: PercentControlProps) {
   const [text, setText] = useState(String(value));
   const [shown, setShown] = useState(value);
   if (shown !== value) {
@@ -24,13 +32,20 @@ export function PercentControl({ id, label, sliderLabel, value, onChange, disabl
     setShown(value);
     setText(String(value));
   }
-  const n = Number(text);
-  const invalid = text.trim() === '' || !Number.isFinite(n) || n < 0 || n > 100;
+  const invalid = !isPercent(text);
+  const blocking = invalid && !disabled;
+
+  const report = useEffectEvent((invalidNow: boolean) => onInvalidChange?.(invalidNow));
+  useEffect(() => {
+    if (!blocking) return;
+    report(true);
+    return () => report(false);
+  }, [blocking]);
 
   const onText = (next: string) => {
     setText(next);
-    const parsed = Number(next);
-    if (next.trim() !== '' && Number.isFinite(parsed) && parsed >= 0 && parsed <= 100) {
+    if (isPercent(next)) {
+      const parsed = Number(next);
       setShown(parsed);
       onChange(parsed);
     }
@@ -48,7 +63,11 @@ export function PercentControl({ id, label, sliderLabel, value, onChange, disabl
           value={value}
           aria-label={sliderLabel}
           disabled={disabled}
-          onChange={(e) => onChange(Number(e.target.value))}
+          onChange={(e) => {
+            // Sliding also replaces a bad typed number, even when the value itself does not move.
+            setText(e.target.value);
+            onChange(Number(e.target.value));
+          }}
         />
         <input
           id={id}
@@ -59,16 +78,17 @@ export function PercentControl({ id, label, sliderLabel, value, onChange, disabl
           inputMode="decimal"
           value={text}
           disabled={disabled}
-          aria-invalid={invalid || undefined}
-          aria-describedby={invalid ? `${id}-hint` : undefined}
+          aria-invalid={blocking || undefined}
+          aria-describedby={blocking ? `${id}-hint` : undefined}
           onChange={(e) => onText(e.target.value)}
-          onBlur={() => setText(String(value))}
+          // Tidy a valid number ("025" → "25"); a bad one stays, with its message, until fixed.
+          onBlur={() => !invalid && setText(String(value))}
         />
       </div>
-      {invalid && !disabled && (
-        <span id={`${id}-hint`} className="inline-error small">
-          A percentage from 0 to 100.
-        </span>
+      {blocking && (
+        <p id={`${id}-hint`} role="alert" className="inline-error small">
+          {text.trim() === '' ? '' : `${text} is out of range. `}Enter a percentage from 0 to 100.
+        </p>
       )}
     </div>
   );

@@ -1,7 +1,10 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
+import { FakeAdminApi } from '../../../test/fake-admin-api';
+import { apiKey } from '../../../test/fixtures';
 import { ADMIN_KEY, renderApp } from '../../../test/render-app';
+import stylesheet from '../../../styles.css?raw';
 
 describe('API keys page', () => {
   it('creates a key and shows its plaintext once, with a copy button', async () => {
@@ -63,5 +66,26 @@ describe('API keys page', () => {
     expect(await screen.findByText(/no longer accepted/)).toBeTruthy();
     expect(screen.getByLabelText('API key')).toBeTruthy();
     expect(sessionStorage.getItem('servable.apiKey')).toBeNull();
+  });
+
+  it('lets long key names wrap, and scrolls the table sideways when it is still too wide', async () => {
+    // jsdom lays nothing out, but it cascades: with the console's stylesheet in, a cell says how it wraps.
+    const style = document.createElement('style');
+    style.textContent = stylesheet;
+    document.head.append(style);
+    try {
+      const api = new FakeAdminApi();
+      const long = 'billing_service_production_eu_west_1_primary';
+      api.keys.push({ ...apiKey(4, long, 'client'), createdBy: 'bootstrap_admin_key_for_the_eu_cluster', secret: 'svb_long' });
+      renderApp({ api, key: ADMIN_KEY, hash: '#/api-keys' });
+      const name = await screen.findByRole('rowheader', { name: long });
+      // An unbroken name set the table's minimum width, so at 800 px the Revoke column went out of view.
+      expect(getComputedStyle(name).overflowWrap).toBe('anywhere');
+      expect(getComputedStyle(within(name.closest('tr') as HTMLElement).getByText('bootstrap_admin_key_for_the_eu_cluster')).overflowWrap).toBe('anywhere');
+      const table = screen.getByRole('table', { name: 'API keys' });
+      expect(getComputedStyle(table.parentElement as HTMLElement).overflowX).toBe('auto');
+    } finally {
+      style.remove();
+    }
   });
 });

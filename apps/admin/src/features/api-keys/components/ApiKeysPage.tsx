@@ -43,13 +43,15 @@ export function ApiKeysPage() {
             <tbody>
               {keys.data.map((k) => (
                 <tr key={k.id}>
-                  <th scope="row">{k.name}</th>
+                  <th scope="row" className="break-anywhere">
+                    {k.name}
+                  </th>
                   <td>
                     <code>{k.prefix}…</code>
                   </td>
                   <td>{k.role}</td>
                   <td>
-                    {formatTime(k.createdAt)} by {k.createdBy}
+                    {formatTime(k.createdAt)} by <span className="break-anywhere">{k.createdBy}</span>
                   </td>
                   <td>{k.revokedAt ? <span className="badge badge-bad">revoked {formatTime(k.revokedAt)}</span> : <span className="badge badge-ok">active</span>}</td>
                   <td>

@@ -74,7 +74,16 @@ export function MetricChart({ metric, rows, versions, spanMs, empty }: MetricCha
         {empty ? (
           <p className="empty">No data for this metric in the range.</p>
         ) : (
-          <LineChart width={width} height={HEIGHT} data={rows} margin={{ top: 8, right: 12, bottom: 4, left: 4 }} accessibilityLayer>
+          // The accessibility layer makes the chart a tab stop (arrow keys walk its points), so it needs a name.
+          <LineChart
+            width={width}
+            height={HEIGHT}
+            data={rows}
+            margin={{ top: 8, right: 12, bottom: 4, left: 4 }}
+            accessibilityLayer
+            aria-label={`${metric.title} chart, one line per version: ${versions.join(', ')}`}
+            desc="Left and right arrow keys step through the points; the tooltip reads each one."
+          >
             <CartesianGrid strokeDasharray="3 3" stroke="#e3e6ea" />
             <XAxis dataKey="t" type="number" scale="time" domain={['dataMin', 'dataMax']} tickFormatter={tickTime(spanMs)} minTickGap={24} />
             <YAxis width={64} domain={metric.kind === 'fraction' ? [0, 1] : [0, 'auto']} tickFormatter={(v: number) => formatValue(metric.kind, v)} />

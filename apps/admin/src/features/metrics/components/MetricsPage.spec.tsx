@@ -33,6 +33,17 @@ describe('metrics page', () => {
     expect(call.get('step')).toBe('30');
   });
 
+  it('names every chart that takes keyboard focus after what it plots', async () => {
+    renderApp({ key: OPERATOR_KEY, hash: '#/metrics/spam' });
+    for (const m of METRICS) {
+      const chart = await screen.findByTestId(`chart-${m.key}`);
+      await waitFor(() => expect(chart.querySelector('svg')).not.toBeNull());
+      const stops = [...chart.querySelectorAll<HTMLElement | SVGElement>('[tabindex]')].filter((e) => e.tabIndex >= 0);
+      // The one tab stop is the chart itself, and its name says what it plots.
+      expect(stops).toEqual([within(chart).getByRole('application', { name: `${m.title} chart, one line per version: v1, v2` })]);
+    }
+  });
+
   it('asks for the chosen time range', async () => {
     const user = userEvent.setup();
     const { api } = renderApp({ key: OPERATOR_KEY, hash: '#/metrics/spam' });

@@ -70,12 +70,37 @@ describe('playground', () => {
     expect(screen.queryByTestId('verdict-0')).toBeNull();
   });
 
-  it('shows a version’s error in its own card', async () => {
+  it('says a version’s error once, not in each of its cards', async () => {
     const api = new FakeAdminApi();
     api.failNext('POST', /versions\/2:classify$/, 503, 'inference is unreachable', 'UNAVAILABLE');
-    renderApp({ api, key: CLIENT_KEY, hash: playground('text=hi') });
-    const card = await screen.findByTestId('result-0-v2');
-    expect((await within(card).findByRole('alert')).textContent).toMatch(/inference is unreachable/);
+    renderApp({ api, key: CLIENT_KEY, hash: playground('text=hi&text=free+lunch') });
+    expect((await screen.findByRole('alert')).textContent).toBe('v2 did not answer: inference is unreachableRetry');
     expect(await within(screen.getByTestId('result-0-v1')).findByText('ham', { selector: 'strong' })).toBeTruthy();
+    expect(screen.getAllByRole('alert')).toHaveLength(1);
+    for (const i of [0, 1]) expect(screen.getByTestId(`result-${i}-v2`).textContent).toMatch(/No answer: see the error above\./);
+
+    fireEvent.click(screen.getByRole('button', { name: 'Retry' }));
+    await within(screen.getByTestId('result-1-v2')).findByText('ham', { selector: 'strong' });
+    expect(screen.queryByRole('alert')).toBeNull();
+    expect(api.callsTo('POST', '/v1/models/spam/versions/1:classify')).toHaveLength(1);
+  });
+
+  it('says one error once when every version fails alike, as with a gateway that is down', async () => {
+    const api = new FakeAdminApi();
+    for (const v of [1, 2]) api.failNext('POST', new RegExp(`versions/${v}:classify$`), 502, 'the gateway is down', 'UNAVAILABLE');
+    renderApp({ api, key: CLIENT_KEY, hash: playground('text=a&text=b&text=c') });
+    await waitFor(() => expect(screen.getByRole('alert').textContent).toBe('v1 and v2 did not answer: the gateway is downRetry'));
+    expect(screen.getAllByText(/the gateway is down/)).toHaveLength(1);
+  });
+
+  it('lists each version’s error once when they differ', async () => {
+    const api = new FakeAdminApi();
+    api.failNext('POST', /versions\/1:classify$/, 503, 'inference is unreachable', 'UNAVAILABLE');
+    api.failNext('POST', /versions\/2:classify$/, 429, 'too many requests', 'RESOURCE_EXHAUSTED');
+    renderApp({ api, key: CLIENT_KEY, hash: playground('text=a&text=b') });
+    await waitFor(() => expect(within(screen.getByRole('alert')).getAllByRole('listitem')).toHaveLength(2));
+    expect(within(screen.getByRole('alert')).getAllByRole('listitem').map((li) => li.textContent)).toEqual(['v1: inference is unreachable', 'v2: too many requests']);
+    expect(screen.getAllByText(/inference is unreachable/)).toHaveLength(1);
+    expect(screen.getAllByText(/too many requests/)).toHaveLength(1);
   });
 });

@@ -7,6 +7,7 @@ import { EmptyState, ErrorState, Loading } from '../../../ui/QueryStates';
 import type { VersionRun } from '../api/playground-api';
 import { useCatalog, useHash, useVersionRuns } from '../hooks/use-playground';
 import { disagreement, parsePlaygroundState, playgroundHref, textsFromInput, type PlaygroundState } from '../playground-state';
+import { RunErrors } from './RunErrors';
 import { VersionResult, VersionTags } from './VersionResult';
 
 export interface PlaygroundPageProps {
@@ -37,6 +38,7 @@ export function PlaygroundPage({ model }: PlaygroundPageProps) {
   // A version the URL names that the model does not have (any more) is left out, not an error.
   const chosen = (state.versions ?? available).filter((v) => current?.versions.some((x) => x.version === v));
   const runs = useVersionRuns(current?.name, chosen, state.texts);
+  const failures = chosen.flatMap((version, j) => (runs[j]?.error ? [{ version, error: runs[j].error }] : []));
 
   return (
     <>
@@ -60,9 +62,12 @@ export function PlaygroundPage({ model }: PlaygroundPageProps) {
           ) : chosen.length === 0 ? (
             <EmptyState>Pick at least one version.</EmptyState>
           ) : (
-            state.texts.map((text, i) => (
-              <TextResults key={i} text={text} index={i} versions={chosen.map((v) => current.versions.find((x) => x.version === v) as CatalogVersionView)} runs={runs} />
-            ))
+            <>
+              <RunErrors failures={failures} onRetry={() => runs.filter((r) => r.error).forEach((r) => void r.refetch())} />
+              {state.texts.map((text, i) => (
+                <TextResults key={i} text={text} index={i} versions={chosen.map((v) => current.versions.find((x) => x.version === v) as CatalogVersionView)} runs={runs} />
+              ))}
+            </>
           )}
         </>
       )}
@@ -165,7 +170,7 @@ function TextResults({ text, index, versions, runs }: TextResultsProps) {
       {answered.length > 1 && tokenizations > 1 && <p className="small muted">Their tokenizers split this text differently.</p>}
       <div className="version-results">
         {versions.map((v, j) => (
-          <VersionResult key={v.version} text={text} index={index} version={v} run={runs[j]?.data} pending={Boolean(runs[j]?.isFetching)} error={runs[j]?.error} />
+          <VersionResult key={v.version} text={text} index={index} version={v} run={runs[j]?.data} pending={Boolean(runs[j]?.isFetching)} failed={Boolean(runs[j]?.error)} />
         ))}
       </div>
     </section>

@@ -1,6 +1,5 @@
 import type { CatalogVersionView } from '../../../api/types';
 import { formatMs, shortHash, versionName } from '../../../ui/format';
-import { InlineError } from '../../../ui/QueryStates';
 import type { VersionRun } from '../api/playground-api';
 import { TokenChips } from './TokenChips';
 
@@ -13,11 +12,12 @@ export interface VersionResultProps {
   version: CatalogVersionView;
   run: VersionRun | undefined;
   pending: boolean;
-  error: unknown;
+  /** The version's run failed; its error is shown once above the texts, not in every card. */
+  failed: boolean;
 }
 
 /** One version's answer for one text: its label and scores, latency, tokenizer and tokens. */
-export function VersionResult({ text, index, version, run, pending, error }: VersionResultProps) {
+export function VersionResult({ text, index, version, run, pending, failed }: VersionResultProps) {
   const prediction = run?.predictions[index];
   const tokenized = run?.tokenized[index];
   return (
@@ -27,7 +27,7 @@ export function VersionResult({ text, index, version, run, pending, error }: Ver
         <VersionTags version={version} />
       </header>
       {pending && <p className="muted loading">Asking {versionName(version.version)}…</p>}
-      <InlineError error={error} />
+      {failed && !pending && <p className="muted small">No answer: see the error above.</p>}
       {prediction && run && (
         <>
           <p className="prediction">

@@ -8,6 +8,8 @@ export interface RolloutActionsProps {
   model: string;
   rollout: RolloutView | null;
   onDone: (message: string) => void;
+  /** A canary run drives the rollout: the server refuses these (409) until it ends. */
+  locked?: boolean;
 }
 
 const QUESTIONS: Record<RolloutAction, { title: (m: string, r: RolloutView | null) => string; body: string; done: string }> = {
@@ -29,10 +31,11 @@ const QUESTIONS: Record<RolloutAction, { title: (m: string, r: RolloutView | nul
 };
 
 /** Promote, roll back and clear: each asks first, since each moves live traffic at once. */
-export function RolloutActions({ model, rollout, onDone }: RolloutActionsProps) {
+export function RolloutActions({ model, rollout, onDone, locked = false }: RolloutActionsProps) {
   const action = useRolloutAction(model);
   const [asking, setAsking] = useState<RolloutAction | null>(null);
   const hasCanary = rollout?.canary !== undefined;
+  const busy = locked || action.isPending;
 
   const confirm = () => {
     if (!asking) return;
@@ -44,17 +47,17 @@ export function RolloutActions({ model, rollout, onDone }: RolloutActionsProps) 
     <section className="card" aria-labelledby="rollout-actions-heading">
       <h2 id="rollout-actions-heading">Actions</h2>
       <div className="form-actions">
-        <button type="button" disabled={!hasCanary || action.isPending} onClick={() => setAsking('promote')}>
+        <button type="button" disabled={!hasCanary || busy} onClick={() => setAsking('promote')}>
           Promote canary
         </button>
-        <button type="button" className="secondary" disabled={!hasCanary || action.isPending} onClick={() => setAsking('rollback')}>
+        <button type="button" className="secondary" disabled={!hasCanary || busy} onClick={() => setAsking('rollback')}>
           Roll back
         </button>
-        <button type="button" className="danger" disabled={!rollout || action.isPending} onClick={() => setAsking('clear')}>
+        <button type="button" className="danger" disabled={!rollout || busy} onClick={() => setAsking('clear')}>
           Clear rollout
         </button>
       </div>
-      {!hasCanary && <p className="muted small">Promote and roll back need a canary.</p>}
+      {!hasCanary && !locked && <p className="muted small">Promote and roll back need a canary.</p>}
       <InlineError error={action.error} />
       {asking && (
         <ConfirmDialog title={QUESTIONS[asking].title(model, rollout)} busy={action.isPending} onCancel={() => setAsking(null)} onConfirm={confirm}>

@@ -2,6 +2,7 @@ import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { FakeAdminApi } from '../../../test/fake-admin-api';
+import { runningCanaryRun } from '../../../test/fixtures';
 import { OPERATOR_KEY, renderApp } from '../../../test/render-app';
 
 const diffRows = () =>
@@ -124,5 +125,84 @@ describe('rollout page', () => {
     await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Confirm' }));
     expect(await screen.findByText('Rolled back: the canary is cleared.')).toBeTruthy();
     expect(api.models[0].labels.stable).toBe(1);
+  });
+
+  it('says what range a weight takes when one is out of range, and does not save until it is fixed', async () => {
+    const user = userEvent.setup();
+    const { api } = renderApp({ key: OPERATOR_KEY, hash: '#/rollout/spam' });
+    const number = (await screen.findByLabelText('Canary weight (%)')) as HTMLInputElement;
+    const save = screen.getByRole('button', { name: 'Save rollout' });
+    await user.click(screen.getByLabelText(/^Sticky/));
+    await user.clear(number);
+    await user.type(number, '150');
+    // Leaving the field (to click Save) keeps the bad number and says why it is bad.
+    await user.click(save);
+    expect(number.value).toBe('150');
+    expect(number.getAttribute('aria-invalid')).toBe('true');
+    expect(screen.getByRole('alert').textContent).toBe('150 is out of range. Enter a percentage from 0 to 100.');
+    expect(number.getAttribute('aria-describedby')).toBe(screen.getByRole('alert').id);
+    expect(save).toHaveProperty('disabled', true);
+    expect(save.getAttribute('aria-describedby')).toBe('rollout-save-blocked');
+    expect(document.getElementById('rollout-save-blocked')?.textContent).toBe('Save is off until the canary weight is from 0 to 100.');
+    expect(api.callsTo('PUT', '/models/spam/rollout')).toHaveLength(0);
+
+    await user.clear(number);
+    await user.type(number, '-5');
+    await user.tab();
+    expect(screen.getByRole('alert').textContent).toBe('-5 is out of range. Enter a percentage from 0 to 100.');
+
+    // Discarding drops the bad text too, though the draft never held it.
+    await user.click(screen.getByRole('button', { name: 'Discard changes' }));
+    expect((screen.getByLabelText('Canary weight (%)') as HTMLInputElement).value).toBe('10');
+    expect(screen.queryByRole('alert')).toBeNull();
+
+    await user.click(screen.getByLabelText(/^Sticky/));
+    await user.click(screen.getByRole('button', { name: 'Save rollout' }));
+    await screen.findByText('Saved the rollout of spam.');
+    expect(api.callsTo('PUT', '/models/spam/rollout')[0].body).toMatchObject({ canaryWeight: 10, sticky: false });
+  });
+
+  it('says when a running canary run drives the rollout, links to it, and offers no edits', async () => {
+    const api = new FakeAdminApi();
+    api.canaryRuns = [runningCanaryRun()];
+    renderApp({ api, key: OPERATOR_KEY, hash: '#/rollout/spam' });
+    const notice = await screen.findByTestId('canary-run-notice');
+    expect(notice.textContent).toMatch(/^Canary run 7 drives this rollout\. It is RUNNING: v2 takes 10% of traffic at step 1 of 3\./);
+    expect(within(notice).getByRole('link', { name: 'Watch or abort the run on the Canary page' }).getAttribute('href')).toBe('#/canary/spam');
+    expect(api.callsTo('GET', '/models/spam/canary-runs').length).toBeGreaterThan(0);
+
+    for (const label of ['Canary version', 'Canary weight (%)', 'Canary weight slider', 'Shadow version', 'Header']) {
+      expect(screen.getByLabelText(label).matches(':disabled')).toBe(true);
+    }
+    for (const name of ['Save rollout', 'Promote canary', 'Roll back', 'Clear rollout']) {
+      expect(screen.getByRole('button', { name }).matches(':disabled')).toBe(true);
+    }
+  });
+
+  it('edits again once no run is RUNNING', async () => {
+    const api = new FakeAdminApi();
+    api.canaryRuns = [runningCanaryRun({ state: 'ABORTED', finishedAt: '2026-01-01T12:02:00.000Z' })];
+    renderApp({ api, key: OPERATOR_KEY, hash: '#/rollout/spam' });
+    const number = await screen.findByLabelText('Canary weight (%)');
+    await waitFor(() => expect(api.callsTo('GET', '/models/spam/canary-runs')).toHaveLength(1));
+    expect(screen.queryByTestId('canary-run-notice')).toBeNull();
+    expect(number.matches(':disabled')).toBe(false);
+    expect(screen.getByRole('button', { name: 'Promote canary' }).matches(':disabled')).toBe(false);
+  });
+
+  it('says a model in the URL does not exist, and selects no other model in its place', async () => {
+    const user = userEvent.setup();
+    const { api } = renderApp({ key: OPERATOR_KEY, hash: '#/rollout/nope' });
+    expect((await screen.findByRole('alert')).textContent).toBe('Model not found: There is no model named “nope”. Choose one above.');
+    const picker = screen.getByLabelText('Model') as HTMLSelectElement;
+    expect(picker.value).toBe('');
+    expect(picker.selectedOptions[0].textContent).toBe('Choose a model…');
+    expect(screen.queryByRole('heading', { name: 'Edit the rollout' })).toBeNull();
+    expect(api.callsTo('GET', /\/rollout$/)).toHaveLength(0);
+
+    await user.selectOptions(picker, 'spam');
+    await waitFor(() => expect(window.location.hash).toBe('#/rollout/spam'));
+    expect(await screen.findByRole('heading', { name: 'Edit the rollout' })).toBeTruthy();
+    expect((screen.getByLabelText('Model') as HTMLSelectElement).value).toBe('spam');
   });
 });

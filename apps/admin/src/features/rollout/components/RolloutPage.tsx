@@ -3,9 +3,11 @@ import { navigate } from '../../../app/router';
 import { PageHeading } from '../../../ui/PageHeading';
 import { ModelSelect } from '../../../ui/ModelSelect';
 import { EmptyState, ErrorState, Loading } from '../../../ui/QueryStates';
+import { useCanaryRuns } from '../../canary/hooks/use-canary';
 import { useModels } from '../../models/hooks/use-models';
 import { useRollout } from '../hooks/use-rollout';
 import { draftFromRollout } from '../rollout-draft';
+import { CanaryRunNotice } from './CanaryRunNotice';
 import { RolloutActions } from './RolloutActions';
 import { RolloutEditor } from './RolloutEditor';
 import { RolloutHistory } from './RolloutHistory';
@@ -22,6 +24,9 @@ export function RolloutPage({ model: routeModel }: RolloutPageProps) {
   const name = routeModel ?? names[0];
   const model = models.data?.find((m) => m.name === name);
   const rollout = useRollout(model ? name : undefined);
+  // The canary page's query: polled while a run is RUNNING, and the rollout reloaded when it ends.
+  const runs = useCanaryRuns(model ? name : undefined);
+  const running = runs.data?.find((r) => r.state === 'RUNNING');
   const [message, setMessage] = useState<string | null>(null);
 
   return (
@@ -41,7 +46,7 @@ export function RolloutPage({ model: routeModel }: RolloutPageProps) {
           }}
         />
       )}
-      {models.data && name && !model && <ErrorState title="Unknown model" error={new Error(`There is no model named ${name}.`)} />}
+      {models.data && name && !model && <ErrorState title="Model not found" error={new Error(`There is no model named “${name}”. Choose one above.`)} />}
       {model && rollout.isPending && <Loading label="Loading the rollout…" />}
       {model && rollout.isError && <ErrorState title="Could not load the rollout" error={rollout.error} onRetry={() => void rollout.refetch()} />}
       {model && rollout.data && (
@@ -51,6 +56,7 @@ export function RolloutPage({ model: routeModel }: RolloutPageProps) {
               {message}
             </p>
           )}
+          {running && <CanaryRunNotice run={running} />}
           <section className="card" aria-labelledby="rollout-now-heading">
             <h2 id="rollout-now-heading">Current split</h2>
             {rollout.data.rollout === null && <p className="muted">{model.name} has no rollout: every request goes to the stable label.</p>}
@@ -61,8 +67,9 @@ export function RolloutPage({ model: routeModel }: RolloutPageProps) {
             model={model}
             rollout={rollout.data.rollout}
             onSaved={setMessage}
+            locked={running !== undefined}
           />
-          <RolloutActions model={model.name} rollout={rollout.data.rollout} onDone={setMessage} />
+          <RolloutActions model={model.name} rollout={rollout.data.rollout} onDone={setMessage} locked={running !== undefined} />
           <RolloutHistory model={model.name} />
         </>
       )}
