@@ -33,6 +33,13 @@ const batching = z
 // columns: a larger number would fail the insert as a 500 instead of a 400 naming the field.
 const positiveInt32 = () => z.number().int().positive().max(INT32_MAX);
 
+/**
+ * The longest max_length a version may have: the tokenizer service's default MAX_SEQUENCE_LENGTH,
+ * the longest sequence it encodes. Inference warms a version up at its max_length, so a manifest
+ * saying 2^31 - 1 took inference to 8.7 GB before the load failed.
+ */
+export const MAX_SEQUENCE_LENGTH = 8192;
+
 export const manifestSchema = z.object({
   format: z.literal('servable.model/v1'),
   name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'model names are lower-case [a-z0-9_-]'),
@@ -76,6 +83,10 @@ export function parseManifest(json: unknown, source = 'servable.json'): ModelMan
   const repeated = m.labels.filter((label, i) => m.labels.indexOf(label) !== i);
   if (repeated.length > 0) {
     throw ServableError.invalid(`${source} is not valid: labels must be distinct, but ${[...new Set(repeated)].map((l) => `"${l}"`).join(', ')} appears more than once`);
+  }
+  // Checked here, not in the schema: a manifest stored before the bound still reads back.
+  if (m.max_length > MAX_SEQUENCE_LENGTH) {
+    throw ServableError.invalid(`${source} is not valid: max_length ${m.max_length} is over ${MAX_SEQUENCE_LENGTH}, the longest sequence the tokenizer encodes`);
   }
   // Inference pads every batch to a fixed sequence length, so a text may not be cut longer than it.
   const fixed = fixedSequenceLength(m);

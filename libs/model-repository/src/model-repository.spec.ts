@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { ErrorCode, ServableError, sha256Hex } from '@servable/contracts';
 import { fileSystemIO } from './fs-io-handler';
-import { parseManifest } from './manifest';
+import { manifestSchema, parseManifest } from './manifest';
 import { HashedBigrams, HashedNgrams, MaskedPooling, registerCustomLayers } from './masked-layers';
 import { ModelRepository } from './model-repository';
 import { loadTfModel } from './tf-model';
@@ -150,6 +150,10 @@ describe('model repository', () => {
     // The control plane keeps these in int32 columns.
     expect(() => parseManifest(manifest({ version: 99_999_999_999 }))).toThrow(/version: Too big/);
     expect(() => parseManifest(manifest({ max_length: 2 ** 31 }))).toThrow(/max_length: Too big/);
+    // Inference warms up at max_length: past what the tokenizer encodes, it only costs memory.
+    expect(() => parseManifest(manifest({ max_length: 2 ** 31 - 1 }))).toThrow('max_length 2147483647 is over 8192, the longest sequence the tokenizer encodes');
+    expect(parseManifest(manifest({ max_length: 8192 })).max_length).toBe(8192);
+    expect(manifestSchema.parse(manifest({ max_length: 9000 })).max_length).toBe(9000); // a stored one still reads back
   });
 
   it('adds nothing servable.json leaves out, so the serving environment can fill it', () => {

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { MAX_SEQUENCE_LENGTH } from '@servable/model-repository';
 import { envSchema as z, loadConfig } from '@servable/observability';
 
 const int = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -25,8 +26,8 @@ const schema = z.object({
   MAX_TEXT_BYTES: int(64 * 1024),
   // Texts per Encode call: bounds one call's latency and response size.
   MAX_TEXTS_PER_REQUEST: int(1024),
-  // Upper bound on max_length a caller may ask for.
-  MAX_SEQUENCE_LENGTH: int(8192),
+  // Upper bound on max_length a caller may ask for; servable.json's max_length is held to the default.
+  MAX_SEQUENCE_LENGTH: int(MAX_SEQUENCE_LENGTH),
   // libuv threads encodeBatch runs on (native tokenizers use the libuv pool).
   UV_THREADPOOL_SIZE: int(Math.max(4, availableParallelism())),
   // SIGTERM: how long readiness fails before gRPC stops taking calls, so endpoint updates and the gateways' health checks land first.
