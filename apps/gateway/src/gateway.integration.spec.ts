@@ -123,6 +123,8 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
     ['an unknown version', '/v1/models/spam/versions/9:classify', { texts: ['a'] }, 404, 'NOT_FOUND'],
     // TF Serving: 400 "Unrecognized servable version label" (a version is a resource, a label is configuration).
     ['an unknown label', '/v1/models/spam/labels/nope:classify', { texts: ['a'] }, 400, 'INVALID_ARGUMENT', 'Unrecognized servable version label: nope'],
+    // Not a property every object has: "constructor" was read off Object.prototype ("no version function Object()").
+    ['a label named like a built-in', '/v1/models/spam/labels/constructor:classify', { texts: ['a'] }, 400, 'INVALID_ARGUMENT', 'Unrecognized servable version label: constructor'],
     ['too many texts', '/v1/models/spam:classify', { texts: ['a', 'b', 'c', 'd', 'e'] }, 400, 'INVALID_ARGUMENT'],
     ['an oversized body', '/v1/models/spam:classify', { texts: ['x'.repeat(4096)] }, 413, 'INVALID_ARGUMENT'],
     ['a tokenizer mismatch', '/v1/models/spam/versions/2:predict', { instances: [[5, 6]], tokenizer: HASH_V1 }, 409, 'FAILED_PRECONDITION'],

@@ -34,9 +34,10 @@ export class RoutingTable {
     return this.table.get(model);
   }
 
-  /** The version a label points at; read per request, so no copy is made. */
+  /** The version a label points at; read per request, so no copy is made. Own labels only: "constructor" is not one. */
   label(model: string, label: string): number | undefined {
-    return this.table.get(model)?.labels[label];
+    const labels = this.table.get(model)?.labels;
+    return labels && Object.hasOwn(labels, label) ? labels[label] : undefined;
   }
 
   labels(model: string): Map<string, number> {
