@@ -124,6 +124,9 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
     // TF Serving: 400 "Unrecognized servable version label" (a version is a resource, a label is configuration).
     ['an unknown label', '/v1/models/spam/labels/nope:classify', { texts: ['a'] }, 400, 'INVALID_ARGUMENT', 'Unrecognized servable version label: nope'],
     // Not a property every object has: "constructor" was read off Object.prototype ("no version function Object()").
+    // A tokenizer hash of the wrong type asked for a check and skipped it (200).
+    ['a tokenizer that is not a string (predict)', '/v1/models/spam:predict', { instances: [[5, 6]], tokenizer: 123 }, 400, 'INVALID_ARGUMENT', 'tokenizer'],
+    ['a tokenizer that is not a string (OIP)', '/v2/models/spam/infer', { inputs: [{ name: 'input_ids', shape: [1, 2], datatype: 'INT32', data: [5, 6] }], parameters: { tokenizer: 123 } }, 400, 'INVALID_ARGUMENT', 'parameters.tokenizer must be a string'],
     ['a label named like a built-in', '/v1/models/spam/labels/constructor:classify', { texts: ['a'] }, 400, 'INVALID_ARGUMENT', 'Unrecognized servable version label: constructor'],
     ['too many texts', '/v1/models/spam:classify', { texts: ['a', 'b', 'c', 'd', 'e'] }, 400, 'INVALID_ARGUMENT'],
     ['an oversized body', '/v1/models/spam:classify', { texts: ['x'.repeat(4096)] }, 413, 'INVALID_ARGUMENT'],
@@ -319,6 +322,11 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
         inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], contents: { bytesContents: [Buffer.from(SPAMMY)] } }],
       });
       expect(inferred.outputs[0].contents.fp32Contents[1]).toBeCloseTo(spamOf(SPAMMY), 5);
+      // A tokenizer hash given as another kind of parameter is refused, not skipped.
+      const ids = { modelName: 'spam', inputs: [{ name: 'input_ids', datatype: 'INT32', shape: [1, 2], contents: { intContents: [5, 6] } }] };
+      const typed = await unary(oip, 'modelInfer', { ...ids, parameters: { tokenizer: { int64Param: '7' } } }).catch((e) => e);
+      expect(typed).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringContaining('parameters.tokenizer must be a string_param') });
+      expect((await unary(oip, 'modelInfer', { ...ids, parameters: { tokenizer: { stringParam: HASH_V1 } } })).outputs).toHaveLength(1);
       expect((await unary(oip, 'serverReady', {})).ready).toBe(true);
       // A gRPC caller's x-request-id and traceparent travel to both hops, as a REST caller's do.
       const metadata = new grpc.Metadata();

@@ -85,7 +85,12 @@ export class OipGrpcController implements inference.GRPCInferenceServiceControll
     const inputs = request.inputs.map((t, i) => grpcOipInput(t, raw ? request.rawInputContents[i] : undefined));
     checkRequestedOutputs(request.outputs);
     const meta = grpcMetadata(metadata, call);
-    const declared = declaredTokenizer(meta, request.parameters['tokenizer']?.stringParam);
+    const tokenizer = request.parameters['tokenizer'];
+    // Another kind of value asked for the check and skipped it; a oneof member left out stays undefined.
+    if (tokenizer && typeof tokenizer.stringParam !== 'string') {
+      throw ServableError.invalid('parameters.tokenizer must be a string_param: the hash the ids were made with');
+    }
+    const declared = declaredTokenizer(meta, tokenizer?.stringParam);
     const outcome = await this.predictions.predict({
       api: 'grpc_oip',
       model: request.modelName,

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Req, Res, StreamableFile } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { ErrorCode } from '@servable/contracts';
+import { ErrorCode, ServableError, shownValue } from '@servable/contracts';
 import { requestContextOf } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { ReadinessService } from '../health/readiness.service';
@@ -83,6 +83,9 @@ export class OipController {
   async infer(@Param() path: OipPath, @Body() body: unknown, @Req() req: HttpRequest, @Res({ passthrough: true }) res: FastifyReply) {
     const request = splitInferBody(body, req.headers[INFERENCE_HEADER]);
     const declared = request.json.parameters?.['tokenizer'];
+    if (declared !== undefined && typeof declared !== 'string') {
+      throw ServableError.invalid(`parameters.tokenizer must be a string (the hash the ids were made with), got ${shownValue(declared)}`);
+    }
     const meta = httpMetadata(req);
     const { binary } = requestedOutputs(request.json);
     const outcome = await this.predictions.predict({

@@ -38,8 +38,8 @@ export const predictRequestSchema = jsonObject(
     instances: instances.optional(),
     inputs: inputs.optional(),
     signature_name: signatureName.optional(),
-    // Anything but a string was ignored before zod, and still is.
-    tokenizer: tokenizerHash.optional().catch(undefined),
+    // Anything but a string is refused: ignoring it skipped the very check the caller asked for.
+    tokenizer: tokenizerHash.optional(),
   },
   'the body must be a JSON object with "instances" or "inputs"',
 )
