@@ -9,18 +9,21 @@ import { ROOT, Service, appMain, buildApps, logPrefix } from './services.mjs';
 const env = { ...process.env };
 const port = (name, fallback) => env[name] ?? String(fallback);
 
+// The data plane has no authentication of its own (the gateway checks keys; Kubernetes keeps it
+// behind a NetworkPolicy), and here the gateway reaches it over 127.0.0.1: bound to 0.0.0.0, anyone
+// on the network could call inference's UnloadModel.
 const services = [
   {
     name: 'tokenizer',
     color: 36,
-    env: { TOKENIZER_GRPC_URL: env.TOKENIZER_GRPC_URL ?? `0.0.0.0:${port('TOKENIZER_PORT', 50051)}` },
+    env: { TOKENIZER_GRPC_URL: env.TOKENIZER_GRPC_URL ?? `127.0.0.1:${port('TOKENIZER_PORT', 50051)}` },
     readyUrl: `http://127.0.0.1:${port('TOKENIZER_HTTP_PORT', 9101)}/readyz`,
     banner: () => `gRPC ${env.TOKENIZER_GRPC_URL ?? `localhost:${port('TOKENIZER_PORT', 50051)}`}, probes http://localhost:${port('TOKENIZER_HTTP_PORT', 9101)}/readyz`,
   },
   {
     name: 'inference',
     color: 35,
-    env: { INFERENCE_GRPC_URL: env.INFERENCE_GRPC_URL ?? `0.0.0.0:${port('INFERENCE_PORT', 50052)}` },
+    env: { INFERENCE_GRPC_URL: env.INFERENCE_GRPC_URL ?? `127.0.0.1:${port('INFERENCE_PORT', 50052)}` },
     readyUrl: `http://127.0.0.1:${port('INFERENCE_HTTP_PORT', 9102)}/readyz`,
     banner: () => `gRPC ${env.INFERENCE_GRPC_URL ?? `localhost:${port('INFERENCE_PORT', 50052)}`}, probes http://localhost:${port('INFERENCE_HTTP_PORT', 9102)}/readyz`,
   },
