@@ -22,7 +22,7 @@ async function serve(level: string): Promise<{ server: Server; url: string; line
   const server = createServer((req, res) => {
     bindRequestContext(req, { requestId: String(req.headers['x-request-id']), traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' });
     log(req, res, () => {
-      res.statusCode = Number(req.url?.split('/')[2] ?? 200);
+      res.statusCode = Number(req.url?.split('/')[2]?.split('?')[0] ?? 200);
       // What the gateway's exception filter notes for a failed request.
       if (res.statusCode === 503) noteRequestFailure(req, { code: 'UNAVAILABLE', message: 'no inference replica is SERVING' });
       // /hang never answers: the client gives up and the line says so.
@@ -79,6 +79,17 @@ describe('request logging', () => {
     expect(s.lines[0].req?.headers.authorization).toBe('[redacted]');
     // Every header that carries a credential, a proxy's included.
     expect(JSON.stringify(s.lines[0])).not.toContain('secret');
+  });
+
+  it('redacts a credential sent in the query string, on a success line and a failure line', async () => {
+    const s = await serve('info');
+    server = s.server;
+    await get(s.url, '/status/200?api_key=secret&page=2');
+    await get(s.url, '/status/401?key=secret');
+    await get(s.url, '/status/401?access_token=secret#x');
+    await new Promise((r) => setTimeout(r, 10));
+    // (The test's x-request-id repeats the path; a real one never holds the URL.)
+    expect(s.lines.map((l) => l.url ?? l.req?.url)).toEqual(['/status/200?api_key=[redacted]&page=2', '/status/401?key=[redacted]', '/status/401?access_token=[redacted]']);
   });
 
   it('says why a request failed, when the handler noted it', async () => {

@@ -4,6 +4,20 @@ import { destination, pino, stdSerializers, type Level, type Logger } from 'pino
 import { requestContextOf, requestLogFields } from './request-context';
 
 const PROBES = /^\/(healthz|readyz|livez|metrics|v2\/health)/;
+/** Query parameters that carry a credential. The gateway never reads a key from the URL (it answers 401), but a client may still send one there. */
+const SECRET_QUERY = /([?&](?:key|api[_-]?key|access[_-]?token|token|password|secret)=)[^&#]*/gi;
+
+/** The URL as it may be logged: a credential in its query string is redacted like the Authorization header. */
+export function loggedUrl(url: string | undefined): string | undefined {
+  return url === undefined || !url.includes('?') ? url : url.replace(SECRET_QUERY, '$1[redacted]');
+}
+
+/** pino's request serializer, with the URL's credentials redacted. */
+function serializeRequest(req: IncomingMessage) {
+  const out = stdSerializers.req(req);
+  out.url = loggedUrl(out.url) ?? out.url;
+  return out;
+}
 
 /**
  * Structured JSON logs (pino). Credentials are redacted. A line about a
@@ -16,7 +30,7 @@ export function pinoOptions(service: string) {
     name: service,
     level: process.env['LOG_LEVEL'] ?? 'info',
     base: { service },
-    serializers: { req: stdSerializers.req, res: stdSerializers.res, err: stdSerializers.err },
+    serializers: { req: serializeRequest, res: stdSerializers.res, err: stdSerializers.err },
     redact: {
       paths: ['req.headers.authorization', 'req.headers["proxy-authorization"]', 'req.headers["x-api-key"]', 'req.headers.cookie'],
       censor: '[redacted]',
@@ -89,7 +103,7 @@ export function requestLoggingMiddleware(logger: Logger) {
       // A success gets a cheap line (no header objects to serialize and redact): at info it is
       // written for every request, and serializing req/res was a measurable share of the gateway's CPU.
       if (level === 'info') {
-        logger.info({ ...fields, method: req.method, url: req.url, statusCode: res.statusCode, responseTime }, res.writableFinished ? 'request completed' : 'request aborted');
+        logger.info({ ...fields, method: req.method, url: loggedUrl(req.url), statusCode: res.statusCode, responseTime }, res.writableFinished ? 'request completed' : 'request aborted');
         return;
       }
       // The request serializer names the request by req.id, as pino-http did.
