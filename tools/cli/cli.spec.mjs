@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig, saveConfig } from './lib/config.mjs';
 import { tokenizerFacts } from './lib/import.mjs';
+import { uploadForm } from './lib/upload.mjs';
 import { run } from './servable.mjs';
 
 const TOKENIZERS = join(import.meta.dirname, '../../models/tokenizers');
@@ -182,5 +183,24 @@ describe('servable CLI pieces', () => {
       const other = servable('import', custom, '--tokenizer', tokenizerFile(), '--labels', 'ham,spam', '--name', 'spam', '--out', join(dir, 'custom-import'));
       expect(other).toEqual({ status: 1, stderr: 'servable: the model uses layer FancyAttention, which TF.js does not know: rewrite it with standard layers before export (docs/bring-your-own-model.md)\n' });
     });
+  });
+});
+
+describe('upload', () => {
+  it("sends the model's own files (servable.json, model.json, its weights) and leaves other files behind", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'servable-upload-'));
+    try {
+      for (const f of ['servable.json', 'model.json', 'weights.bin']) writeFileSync(join(dir, f), readFileSync(join(SPAM_V1, f)));
+      writeFileSync(join(dir, 'README.md'), 'notes');
+      writeFileSync(join(dir, 'tokenizer.json'), '{}');
+      const { form, files } = uploadForm(dir);
+      expect(files).toEqual(['servable.json', 'model.json', 'weights.bin']);
+      expect(form.getAll('files').length).toBe(3);
+      expect(form.getAll('tokenizer').length).toBe(1);
+      rmSync(join(dir, 'weights.bin'));
+      expect(() => uploadForm(dir)).toThrow(`model.json names weights file weights.bin, which is not in ${dir}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

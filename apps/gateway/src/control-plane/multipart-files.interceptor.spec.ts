@@ -55,6 +55,11 @@ describe('MultipartFilesInterceptor', () => {
     expect(res).toEqual({ status: 201, body: { files: ['a.json:{"a":1}', 'b.bin:bytes'], tokenizer: ['t.json:{}'] } });
   });
 
+  it('hands a file name over as sent, path and all, for the registry to refuse (busboy kept only its last part)', async () => {
+    const res = await post(form(['files', '../../a.json', '{}'], ['tokenizer', '/tmp/t.json', '{}']));
+    expect(res).toEqual({ status: 201, body: { files: ['../../a.json:{}'], tokenizer: ['/tmp/t.json:{}'] } });
+  });
+
   it('passes a request that is not multipart with no files', async () => {
     expect(await post('{}')).toEqual({ status: 201, body: { multipart: false } });
   });

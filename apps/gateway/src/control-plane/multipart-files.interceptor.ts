@@ -65,7 +65,8 @@ async function readFiles(req: FastifyRequest, maxCount: Map<string, number>, max
   let total = 0;
   try {
     // One byte over the bound per file, so that a file of its own past it is counted past it below.
-    for await (const part of req.parts({ limits: { fileSize: maxBytes + 1, files: maxFiles, parts: MAX_PARTS } })) {
+    // preservePath: the name as sent, so that "../x" is refused as no plain file name instead of stored as "x".
+    for await (const part of req.parts({ preservePath: true, limits: { fileSize: maxBytes + 1, files: maxFiles, parts: MAX_PARTS } })) {
       // Text fields are not used; a truncated one is still refused, as multer did.
       if (part.type === 'field') {
         if (part.fieldnameTruncated || part.valueTruncated) throw new BadRequestException(`${part.fieldnameTruncated ? 'Field name' : 'Field value'} too long - ${part.fieldname}`);

@@ -200,6 +200,20 @@ describe('registry', () => {
     expect(err.message).toMatch(/signature/);
   });
 
+  it('refuses a file name with a path, and a file that is not part of the model, before writing anything', async () => {
+    const upload = uploadOf(repo.root, 3);
+    const extra = (name: string) => registry.registerVersion({ model: 'spam', files: [...upload.files, { name, bytes: Buffer.from('x') }], tokenizer: upload.tokenizer }, tfjsWarmUp, 'key:1:test');
+    for (const name of ['../../escape', '/tmp/escape', '..\\escape', 'dir/servable.json']) {
+      expect(await codeOf(extra(name)), name).toMatchObject({ code: ErrorCode.INVALID_ARGUMENT, message: `file name "${name}" is not a plain file name` });
+    }
+    expect(await codeOf(extra('notes.txt'))).toMatchObject({
+      code: ErrorCode.INVALID_ARGUMENT,
+      message: '"notes.txt" is not part of the model: a version holds servable.json, model.json and the weight files model.json names',
+    });
+    expect(existsSync(join(repo.root, 'spam', '3'))).toBe(false);
+    expect(readdirSync(join(repo.root, '.staging'))).toEqual([]);
+  });
+
   it('registers a valid upload: files in place, row pinned, audited; the same version again is refused', async () => {
     // Without a stable label the model serves "latest" (v2): the upload must not take that over.
     await registry.setLabels('spam', { stable: null }, 'key:1:test');

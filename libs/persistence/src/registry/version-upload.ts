@@ -68,8 +68,15 @@ export function checkUpload(upload: VersionUpload): ModelManifest {
     const modelJson = upload.files.find((f) => f.name === 'model.json');
     if (!modelJson) throw ServableError.invalid(`a ${manifest.framework} version needs model.json`);
     const topology = parseJson(modelJson.bytes, 'model.json') as { weightsManifest?: Array<{ paths?: string[] }> };
-    for (const path of (topology.weightsManifest ?? []).flatMap((g) => g.paths ?? [])) {
+    const weights = (topology.weightsManifest ?? []).flatMap((g) => g.paths ?? []);
+    for (const path of weights) {
       if (!names.has(path)) throw ServableError.invalid(`model.json refers to weights file "${path}", which is not in the upload`);
+    }
+    // Nothing else is served from a version folder, and a stray file (notes, a key, a symlink's target) would be kept for good.
+    const part = new Set(['servable.json', 'model.json', ...weights]);
+    const strays = [...names].filter((name) => !part.has(name));
+    if (strays.length > 0) {
+      throw ServableError.invalid(`${strays.map((n) => `"${n}"`).join(', ')} ${strays.length === 1 ? 'is' : 'are'} not part of the model: a version holds servable.json, model.json and the weight files model.json names`);
     }
   }
   return manifest;
