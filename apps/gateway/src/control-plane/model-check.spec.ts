@@ -8,7 +8,7 @@ import { warmUpInWorker } from './model-check';
 
 // Stand-ins for the bundled warm-up-worker.js: each does one thing a worker can do.
 const WORKERS = {
-  passes: `import { parentPort, workerData } from 'node:worker_threads'; parentPort.postMessage(workerData.dir === '/staged' && workerData.manifest.name === 'm' ? {} : { error: 'wrong data' });`,
+  passes: `import { parentPort, workerData } from 'node:worker_threads'; parentPort.postMessage(workerData.dir === '/staged' && workerData.manifest.name === 'm' && Buffer.from(workerData.tokenizer).toString() === '{}' ? {} : { error: 'wrong data' });`,
   refuses: `import { parentPort } from 'node:worker_threads'; parentPort.postMessage({ error: 'the warm-up prediction gave 3 values for 2 classes' });`,
   throws: `throw new Error('Unknown layer: Custom');`,
   exits: `process.exit(3);`,
@@ -21,7 +21,7 @@ describe('warmUpInWorker', () => {
   const check = (name: keyof typeof WORKERS) => {
     const file = join(dir, `${name}.mjs`);
     writeFileSync(file, WORKERS[name]);
-    return warmUpInWorker(file)('/staged', { name: 'm' } as ModelManifest);
+    return warmUpInWorker(file)('/staged', { name: 'm' } as ModelManifest, Buffer.from('{}'));
   };
 
   it("hands the worker the staged folder and manifest, and resolves on its answer", async () => {

@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ModelManifest } from '@servable/model-repository';
 import type { LoadValidator } from '@servable/persistence';
+import { checkTokenizerLoads } from './tokenizer-check';
 
 /**
- * Runs the upload's load-and-predict check (tfjsWarmUp) in a worker thread made for the one
- * upload, and ends the worker after it.
+ * Runs the upload's checks (the tokenizer loads and encodes, checkTokenizerLoads; the model loads
+ * and predicts, tfjsWarmUp) in a worker thread made for the one upload, and ends the worker after.
  *
  * In the gateway itself, the check grew the process for good: TF.js's WASM memory never
  * shrinks, and it holds every weight. A 131 MB model took the gateway from 131 MB of RSS to a
@@ -15,9 +16,9 @@ import type { LoadValidator } from '@servable/persistence';
  * (or a model that breaks TF.js) fails the upload, not the gateway.
  */
 export function warmUpInWorker(workerFile: string): LoadValidator {
-  return (dir: string, manifest: ModelManifest) =>
+  return (dir: string, manifest: ModelManifest, tokenizer: Uint8Array) =>
     new Promise<void>((resolve, reject) => {
-      const worker = new Worker(workerFile, { workerData: { dir, manifest } });
+      const worker = new Worker(workerFile, { workerData: { dir, manifest, tokenizer } });
       let settled = false;
       const settle = (error?: Error) => {
         if (settled) return;
@@ -41,4 +42,7 @@ const WORKER_FILE = join(__dirname, 'warm-up-worker.js');
  */
 export const checkModelLoads: LoadValidator = existsSync(WORKER_FILE)
   ? warmUpInWorker(WORKER_FILE)
-  : async (dir, manifest) => (await import('@servable/model-repository/tfjs')).tfjsWarmUp(dir, manifest);
+  : async (dir, manifest, tokenizer) => {
+      await checkTokenizerLoads(tokenizer, manifest);
+      await (await import('@servable/model-repository/tfjs')).tfjsWarmUp(dir, manifest);
+    };

@@ -28,11 +28,12 @@ export interface VersionUpload {
 }
 
 /**
- * Loads the staged version and answers a warm-up prediction, or throws saying why not.
+ * Loads the staged version (and its tokenizer.json, as the tokenizer service will) and answers a
+ * warm-up prediction, or throws saying why not.
  * Only something that can run the model can do this: the gateway runs
  * @servable/model-repository/tfjs's tfjsWarmUp in a worker thread.
  */
-export type LoadValidator = (dir: string, manifest: ModelManifest) => Promise<void>;
+export type LoadValidator = (dir: string, manifest: ModelManifest, tokenizer: Uint8Array) => Promise<void>;
 
 const FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9._-]*$/;
 /** PostgreSQL's SQLSTATE for unique_violation. */
@@ -124,7 +125,7 @@ export async function registerVersion(
     await mkdir(staging, { recursive: true });
     for (const f of upload.files) await writeFile(join(staging, f.name), f.bytes);
     try {
-      await validate(staging, manifest);
+      await validate(staging, manifest, upload.tokenizer);
     } catch (err) {
       throw new ServableError(ErrorCode.FAILED_PRECONDITION, `${model}/${version} did not load and answer a warm-up prediction: ${(err as Error).message}`, {
         cause: err,
