@@ -56,7 +56,7 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
   };
 
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body) });
 
   it('classifies texts with the stable version, its pinned tokenizer and timing headers', async () => {
     const res = await post('/v1/models/spam:classify', { texts: [SPAMMY, HAMMY] }, { 'x-request-id': 'req-classify-1', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' });
@@ -124,6 +124,11 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
     // TF Serving: 400 "Unrecognized servable version label" (a version is a resource, a label is configuration).
     ['an unknown label', '/v1/models/spam/labels/nope:classify', { texts: ['a'] }, 400, 'INVALID_ARGUMENT', 'Unrecognized servable version label: nope'],
     // Not a property every object has: "constructor" was read off Object.prototype ("no version function Object()").
+    // Text that is not Unicode: it was classified as U+FFFDs (TEI answers 422).
+    ['a lone surrogate', '/v1/models/spam:classify', { texts: ['a\ud800b'] }, 400, 'INVALID_ARGUMENT', 'texts[0] is not valid Unicode'],
+    ['a body that is not UTF-8', '/v1/models/spam:classify', Buffer.concat([Buffer.from('{"texts": ["caf'), Buffer.from([0xe9]), Buffer.from('"]}')]), 400, 'INVALID_ARGUMENT', 'the body is not valid UTF-8'],
+    ['bytes that are not base64', '/v1/models/spam:classify', { examples: [{ text: { b64: '!!!' } }] }, 400, 'INVALID_ARGUMENT', 'is not valid base64'],
+    ['base64 of bytes that are not UTF-8', '/v1/models/spam:classify', { examples: [{ text: { b64: '//79' } }] }, 400, 'INVALID_ARGUMENT', 'is not valid UTF-8'],
     // A tokenizer hash of the wrong type asked for a check and skipped it (200).
     ['a tokenizer that is not a string (predict)', '/v1/models/spam:predict', { instances: [[5, 6]], tokenizer: 123 }, 400, 'INVALID_ARGUMENT', 'tokenizer'],
     ['a tokenizer that is not a string (OIP)', '/v2/models/spam/infer', { inputs: [{ name: 'input_ids', shape: [1, 2], datatype: 'INT32', data: [5, 6] }], parameters: { tokenizer: 123 } }, 400, 'INVALID_ARGUMENT', 'parameters.tokenizer must be a string'],

@@ -1,4 +1,4 @@
-import { ServableError, bytesToInt32 } from '@servable/contracts';
+import { ServableError, bytesToInt32, utf8Text } from '@servable/contracts';
 import { int64ToNumber, type inference } from '@servable/contracts/grpc';
 import { unacceptedDatatype, type OipInput } from '../inference/oip-tensors';
 
@@ -12,7 +12,7 @@ export function decodeRawBytes(raw: Uint8Array): string[] {
     const length = buf.readUInt32LE(offset);
     offset += 4;
     if (offset + length > buf.length) throw ServableError.invalid('raw BYTES contents end inside an element');
-    out.push(buf.toString('utf8', offset, offset + length));
+    out.push(utf8Text(buf.subarray(offset, offset + length), `raw BYTES element ${out.length}`));
     offset += length;
   }
   return out;
@@ -41,7 +41,7 @@ export function grpcOipInput(tensor: inference.ModelInferRequest_InferInputTenso
       data = int64Ids(Array.from({ length: buf.length / 8 }, (_, i) => buf.readBigInt64LE(i * 8)), tensor.name);
     } else throw unacceptedDatatype(tensor.name, tensor.datatype);
   } else {
-    if (tensor.datatype === 'BYTES') data = (c?.bytesContents ?? []).map((b) => Buffer.from(b).toString('utf8'));
+    if (tensor.datatype === 'BYTES') data = (c?.bytesContents ?? []).map((b, i) => utf8Text(b, `input "${tensor.name}" element ${i}`));
     else if (tensor.datatype === 'INT32') data = c?.intContents ?? [];
     else if (tensor.datatype === 'INT64') data = int64Ids(c?.int64Contents ?? [], tensor.name);
     else throw unacceptedDatatype(tensor.name, tensor.datatype);

@@ -1,7 +1,7 @@
 import { brotliDecompressSync, gunzipSync, inflateSync, type ZlibOptions } from 'node:zlib';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { errorCodes, type FastifyInstance, type FastifyRequest, type RouteOptions } from 'fastify';
-import { ServableError } from '@servable/contracts';
+import { ServableError, utf8Text } from '@servable/contracts';
 import type { GatewayConfig } from '../config/gateway.config';
 import { isBinaryInferRequest } from './oip-binary';
 
@@ -54,7 +54,7 @@ function readBodies(fastify: FastifyInstance, limit: number): void {
   fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: limit }, (req: FastifyRequest, raw: Buffer, done: (err: Error | null, body?: unknown) => void) => {
     try {
       const body = decodeBody(raw, req.headers['content-encoding'], limit);
-      done(null, isBinaryInferRequest(req) ? body : parseJson(body.toString('utf8')));
+      done(null, isBinaryInferRequest(req) ? body : parseJson(utf8Text(body, 'the body')));
     } catch (err) {
       done(err as Error);
     }

@@ -1,4 +1,4 @@
-import { ServableError, float32ToBytes } from '@servable/contracts';
+import { ServableError, float32ToBytes, utf8Text } from '@servable/contracts';
 import { inferRequestSchema, type InferRequest } from '@servable/contracts/http';
 import { OIP_PROBABILITIES_OUTPUT, checkRequestedOutputs, flatten, unacceptedDatatype, type OipInput } from '../inference/oip-tensors';
 import type { PredictOutcome } from '../inference/prediction.types';
@@ -46,7 +46,7 @@ export function decodeBinaryStrings(raw: Buffer, name: string): string[] {
     const length = raw.readUInt32LE(offset);
     offset += 4;
     if (offset + length > raw.length) throw ServableError.invalid(`input "${name}": binary BYTES data ends inside an element`);
-    out.push(raw.toString('utf8', offset, offset + length));
+    out.push(utf8Text(raw.subarray(offset, offset + length), `input "${name}" element ${out.length}`));
     offset += length;
   }
   return out;

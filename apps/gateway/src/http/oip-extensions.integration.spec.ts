@@ -109,6 +109,13 @@ describe('OIP REST extensions: binary tensor data and the model repository (fake
     expect(res.status).toBe(400);
     expect(((await res.json()) as any).error).toMatch(/runs past the end/);
 
+    // A BYTES element that is not UTF-8 (Latin-1 "café") is refused, not classified as "caf\ufffd".
+    const latin1 = Buffer.from([0x63, 0x61, 0x66, 0xe9]);
+    const notUtf8 = binaryRequest({ inputs: [{ name: 'text', datatype: 'BYTES', shape: [1], parameters: { binary_data_size: latin1.length + 4 } }] }, Buffer.concat([Buffer.from(Uint32Array.of(latin1.length).buffer), latin1]));
+    const refused = await call('POST', '/v2/models/spam/infer', keys.client, notUtf8.body, notUtf8.headers);
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as any).error).toBe('input "text" element 0 is not valid UTF-8');
+
     const badHeader = await call('POST', '/v2/models/spam/infer', keys.client, Buffer.from('{"inputs": ['), { 'inference-header-content-length': '12' });
     expect(badHeader.status).toBe(400);
     expect(((await badHeader.json()) as any).code).toBe('INVALID_ARGUMENT');

@@ -1,4 +1,4 @@
-import { ServableError, packRagged } from '@servable/contracts';
+import { ServableError, packRagged, shownValue, utf8Text } from '@servable/contracts';
 import type { PredictRequest } from '@servable/contracts/http';
 import type { ModelInput, PredictOutcome } from '../inference/prediction.types';
 import { probabilityRows } from '../inference/prediction.service';
@@ -48,7 +48,17 @@ function featureText(value: unknown): string | undefined {
   const one = Array.isArray(value) ? (value.length === 1 ? (value[0] as unknown) : undefined) : value;
   if (typeof one === 'string') return one;
   const b64 = (one as { b64?: unknown } | null)?.b64;
-  return typeof b64 === 'string' ? Buffer.from(b64, 'base64').toString('utf8') : undefined;
+  return typeof b64 === 'string' ? base64Text(b64) : undefined;
+}
+
+/** Standard or URL-safe base64, padded or not (what TF Serving's decoder takes). */
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+
+/** A {"b64": ...} value's text: Buffer.from skips what is not base64, so "!!!" read as an empty text. */
+function base64Text(b64: string): string {
+  const compact = b64.replace(/\s+/g, '');
+  if (!BASE64.test(compact)) throw ServableError.invalid(`a {"b64": ...} value is not valid base64: ${shownValue(b64)}`);
+  return utf8Text(Buffer.from(compact, 'base64'), 'a {"b64": ...} value');
 }
 
 /**

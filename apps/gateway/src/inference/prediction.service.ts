@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ErrorCode, ServableError, bytesToFloat32, packRagged, type Ragged } from '@servable/contracts';
+import { ErrorCode, ServableError, bytesToFloat32, isWellFormedText, packRagged, type Ragged } from '@servable/contracts';
 import { int64ToNumber, type servableCommonV1 } from '@servable/contracts/grpc';
 import { SpanKind, UNKNOWN_MODEL, endSpan, requestLogFields, startSpan } from '@servable/observability';
 import { MetricsStore, labelAgreement } from '@servable/persistence';
@@ -284,6 +284,8 @@ export function validateRows(input: PredictCommand['input'], maxTexts: number): 
     input.texts.forEach((t, i) => {
       if (typeof t !== 'string') throw ServableError.invalid(`texts[${i}] must be a string, got ${t === null ? 'null' : typeof t}`);
       if (t.length === 0) throw ServableError.invalid(`texts[${i}] is empty`);
+      // "\ud800" is valid JSON but no Unicode text: it has no UTF-8 form, and the tokenizer would see U+FFFDs.
+      if (!isWellFormedText(t)) throw ServableError.invalid(`texts[${i}] is not valid Unicode: it holds a lone surrogate`);
     });
   }
 }

@@ -1,4 +1,4 @@
-import { ServableError } from '@servable/contracts';
+import { ServableError, utf8Text } from '@servable/contracts';
 import { DEFAULT_SIGNATURE, unknownSignature } from '@servable/contracts/http';
 import { int64ToNumber, type googleProtobuf, type tensorflow, type tensorflowServing } from '@servable/contracts/grpc';
 import type { ModelInput, PredictOutcome } from '../../inference/prediction.types';
@@ -75,7 +75,7 @@ function textsOf(key: string, tensor: tensorflow.TensorProto): string[] {
   if (shape.length > 2 || (shape.length === 2 && shape[1] !== 1)) {
     throw ServableError.invalid(`${key}: a DT_STRING input must have shape [batch] or [batch, 1], got [${shape.join(', ')}]`);
   }
-  const texts = tensor.stringVal.map((b) => Buffer.from(b).toString('utf8'));
+  const texts = tensor.stringVal.map((b, i) => utf8Text(b, `${key} string ${i}`));
   if (shape.length > 0 && elementCount(shape) !== texts.length) {
     throw ServableError.invalid(`${key}: shape [${shape.join(', ')}] needs ${elementCount(shape)} strings, got ${texts.length}`);
   }
@@ -154,7 +154,7 @@ export function exampleTexts(input: tensorflowServing.Input | null | undefined):
     if (!chosen?.bytesList || chosen.bytesList.value.length !== 1) {
       throw ServableError.invalid(`examples[${i}] must have one "${TEXT_FEATURE}" feature with a single bytes_list value`);
     }
-    return Buffer.from(chosen.bytesList.value[0]).toString('utf8');
+    return utf8Text(chosen.bytesList.value[0], `examples[${i}] text`);
   });
 }
 

@@ -110,6 +110,12 @@ describe('TF Serving gRPC API on the gateway port (fake data plane)', () => {
         code: grpc.status.NOT_FOUND,
       });
     }
+    // Bytes that are not UTF-8 are refused, not read as U+FFFDs and classified.
+    const latin1 = { dtype: 'DT_STRING', tensor_shape: { dim: [{ size: 1 }] }, string_val: [Buffer.from([0x63, 0x61, 0x66, 0xe9])] };
+    await expect(unary(clients.prediction, 'Predict', { model_spec: { name: 'spam' }, inputs: { text: latin1 } })).rejects.toMatchObject({
+      code: grpc.status.INVALID_ARGUMENT,
+      details: expect.stringContaining('string 0 is not valid UTF-8'),
+    });
     // An unknown label is INVALID_ARGUMENT in TF Serving ("Unrecognized servable version label"), not NOT_FOUND.
     await expect(unary(clients.prediction, 'Predict', { model_spec: { name: 'spam', version_label: 'nope' }, inputs: { text } })).rejects.toMatchObject({
       code: grpc.status.INVALID_ARGUMENT,
