@@ -49,8 +49,8 @@ export interface GatewayDependencies {
 export async function startGateway(config: GatewayConfig, deps: GatewayDependencies = {}): Promise<RunningGateway> {
   const options = controlPlaneOptionsFromEnv(config);
   // Migrations, repository import and the first admin key happen before anything listens.
-  const controlPlane = await ControlPlane.open({ ...options, database: deps.database ?? options.database });
   const logger = createLogger('gateway');
+  const controlPlane = await ControlPlane.open({ ...options, database: deps.database ?? options.database, onError: backgroundErrorLogger(logger) });
   let app: NestFastifyApplication;
   let createdAdminKey: string | undefined;
   try {
@@ -150,4 +150,28 @@ function serveAdmin(app: NestFastifyApplication, dir: string): void {
     if (ADMIN_API_PATH.test(request.url)) return reply.callNotFound();
     return reply.type('text/html; charset=utf-8').sendFile('index.html');
   });
+}
+
+/** How often a failing background task of the control plane (metric flushes, change polling) is logged. */
+const BACKGROUND_ERROR_LOG_MS = 30_000;
+
+/**
+ * The control plane's onError: its metric flushes and change polling failed without a word
+ * (a database outage left no trace in the log). The first failure is logged at once, then at
+ * most one line per BACKGROUND_ERROR_LOG_MS saying how many more there were, so an outage with
+ * a poll every 500 ms does not flood the log.
+ */
+export function backgroundErrorLogger(logger: { error(obj: object, msg: string): void }, now = Date.now): (err: Error) => void {
+  let lastAt = -Infinity;
+  let suppressed = 0;
+  return (err) => {
+    const at = now();
+    if (at - lastAt < BACKGROUND_ERROR_LOG_MS) {
+      suppressed++;
+      return;
+    }
+    logger.error({ context: 'ControlPlane', err, ...(suppressed ? { suppressed } : {}) }, `control plane background work failed: ${err.message}`);
+    lastAt = at;
+    suppressed = 0;
+  };
 }

@@ -82,6 +82,24 @@ describe('metrics store', () => {
     expect(v1[0].points.reduce((s, x) => s + x.requests, 0)).toBe(100);
   });
 
+  it('writes again after a flush failed: the failed deltas and the new ones, once each', async () => {
+    let down = true;
+    // The database as the store sees it: refusing while "down", then the real one.
+    const flaky = new Proxy(db.dataSource, {
+      get: (target, key, receiver) =>
+        key === 'query' && down ? () => Promise.reject(new Error('connect ECONNREFUSED')) : Reflect.get(target, key, receiver),
+    });
+    const store = new MetricsStore(flaky, {});
+    const at = t0 + 7_200_000;
+    store.record({ model: 'flaky', version: 1, latencyMs: 1, at });
+    await expect(store.flush()).rejects.toThrow('ECONNREFUSED');
+    await expect(store.flush()).rejects.toThrow('ECONNREFUSED');
+    down = false;
+    store.record({ model: 'flaky', version: 1, latencyMs: 1, at });
+    await store.flush();
+    expect(await db.dataSource.query(`SELECT sum(requests)::int AS n FROM metric_bucket WHERE model = 'flaky'`)).toEqual([{ n: 2 }]);
+  });
+
   it('prunes buckets older than the retention', async () => {
     const store = new MetricsStore(db.dataSource, { retentionDays: 7 });
     const now = t0 + 3_600_000;

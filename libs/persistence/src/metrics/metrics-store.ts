@@ -208,10 +208,15 @@ export class MetricsStore {
     return out;
   }
 
-  /** Writes everything recorded so far. Calls are serialised; a failed batch goes back to memory. */
+  /**
+   * Writes everything recorded so far. Calls are serialised; a failed batch goes back to memory
+   * for the next call. The chain goes on past a failure: chained on the failed promise itself,
+   * every later flush was skipped, and after one database outage no metric was written again.
+   */
   flush(): Promise<void> {
-    this.flushing = this.flushing.then(() => this.writePending());
-    return this.flushing;
+    const run = this.flushing.then(() => this.writePending());
+    this.flushing = run.catch(() => undefined);
+    return run;
   }
 
   /** Deletes buckets older than the retention. Returns how many went. */
