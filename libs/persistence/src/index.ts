@@ -1,5 +1,6 @@
 export { Database, databaseOptionsFromEnv, type DatabaseOptions, type Unlisten } from './database/database';
 export { isInt32 } from './database/int32';
+export { isStoreUnreachable } from './database/store-unreachable';
 export * from './entities';
 export { AuditService, type AuditInput, type AuditEventView, type AuditQuery } from './audit/audit.service';
 export { ChangeNotifier, announceChange, CONFIG_CHANNEL, type ConfigChange, type ChangeNotifierOptions } from './changes/change-notifier';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { errorCodes, type FastifyReply } from 'fastify';
 import { ErrorCode, HTTP_STATUS, ServableError, isErrorCode, type ErrorBody } from '@servable/contracts';
+import { isStoreUnreachable } from '@servable/persistence';
 
 /** Fastify's answer to a body over bodyLimit (MAX_BODY_BYTES); Nest hands it to the filter as an HttpException with this message. */
 const BODY_TOO_LARGE = new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE().message;
@@ -19,8 +20,9 @@ export interface HttpError {
 
 /**
  * Any error as the taxonomy's HTTP answer. A ServableError keeps its code and
- * message; a framework HTTP error keeps its status; anything else is INTERNAL
- * with an errorId (the message is not shown: it may leak internals).
+ * message; a framework HTTP error keeps its status; an unreachable database is
+ * UNAVAILABLE; anything else is INTERNAL with an errorId (the message is not shown:
+ * it may leak internals).
  */
 export function toHttpError(exception: unknown): HttpError {
   if (exception instanceof ServableError) {
@@ -39,6 +41,11 @@ export function toHttpError(exception: unknown): HttpError {
     const response = e.getResponse?.();
     const message = typeof response === 'object' && response && 'message' in response ? String((response as { message: unknown }).message) : String(e.message);
     return { status, body: { error: message, code: isErrorCode(code) ? code : ErrorCode.INVALID_ARGUMENT } };
+  }
+  // The control plane's database refused or lost the connection: the admin API is unavailable
+  // for now (503, retry), not broken (a 500 with an errorId sent operators looking for a bug).
+  if (isStoreUnreachable(exception)) {
+    return { status: 503, body: { error: "the control plane's database is unreachable; retry shortly", code: ErrorCode.UNAVAILABLE }, retryAfterSeconds: 1 };
   }
   const errorId = randomUUID();
   return { status: 500, body: { error: `internal error (errorId ${errorId})`, code: ErrorCode.INTERNAL, errorId }, errorId };

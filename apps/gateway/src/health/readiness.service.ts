@@ -26,11 +26,16 @@ export interface GatewayReadiness {
 }
 
 /**
- * Ready means the gateway can serve: its store answers and at least one replica of each
- * data-plane service is SERVING. One replica's outage leaves it ready (requests go to the
- * others); an outage of a whole data-plane service makes it unready, since it could serve
- * nothing but the admin API. Replica health comes from the replica sets' background checks,
- * so a probe costs one database round trip.
+ * Ready means the gateway can serve: at least one replica of each data-plane service is
+ * SERVING. One replica's outage leaves it ready (requests go to the others); an outage of a
+ * whole data-plane service makes it unready, since it could serve nothing but the admin API.
+ * Replica health comes from the replica sets' background checks.
+ *
+ * The database is checked and reported (`store`), but does not make the gateway unready: it
+ * serves inference from its last routing snapshot and the keys it verified lately while the
+ * database is down (the admin API answers 503). Every gateway shares that database, so failing
+ * readiness on it took every replica out of the Service at once: a database outage became a
+ * total one.
  */
 @Injectable()
 export class ReadinessService {
@@ -82,7 +87,7 @@ export class ReadinessService {
     const tokenizer = dataPlane(this.downstream.tokenizer);
     const inference = dataPlane(this.downstream.inference);
     return {
-      ready: !this.draining && store.up && tokenizer.serving > 0 && inference.serving > 0,
+      ready: !this.draining && tokenizer.serving > 0 && inference.serving > 0,
       checks: { draining: this.draining, store, tokenizer, inference },
     };
   }

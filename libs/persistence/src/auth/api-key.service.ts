@@ -6,6 +6,7 @@ import { IsNull, type DataSource } from 'typeorm';
 import type { AuditService } from '../audit/audit.service';
 import { announceChange } from '../changes/change-notifier';
 import { isInt32 } from '../database/int32';
+import { isStoreUnreachable } from '../database/store-unreachable';
 import { ApiKeyEntity, ROLES, type Role } from '../entities';
 
 // admin > operator > client: admin does everything, operator rollouts and labels, client inference only.
@@ -46,7 +47,16 @@ export interface ApiKeyServiceOptions {
    * query per request; a revocation also clears the cache through the change notifier.
    */
   cacheTtlMs?: number;
+  /** How long a key lookup may take before the database counts as unreachable for it. */
+  lookupTimeoutMs?: number;
 }
+
+/**
+ * A key lookup that fails because the database cannot be reached (refused, lost, or no
+ * answer in lookupTimeoutMs). The data plane does not depend on the database for anything
+ * else, so an outage of it must not fail every request.
+ */
+class StoreUnreachable extends Error {}
 
 /**
  * API keys. A key is 32 random bytes, so a plain sha256 is enough to store it (scrypt
@@ -71,8 +81,12 @@ export class ApiKeyService {
     private readonly audit: AuditService,
     options: ApiKeyServiceOptions = {},
   ) {
-    this.cache = new LRUCache({ max: 10_000, ttl: options.cacheTtlMs ?? 5_000 });
+    // noDeleteOnStaleGet: an expired entry stays, to answer for its key while the database is unreachable.
+    this.cache = new LRUCache({ max: 10_000, ttl: options.cacheTtlMs ?? 5_000, noDeleteOnStaleGet: true });
+    this.lookupTimeoutMs = options.lookupTimeoutMs ?? 2_000;
   }
+
+  private readonly lookupTimeoutMs: number;
 
   async create(input: { name: string; role: Role }, actor: string): Promise<{ key: string; apiKey: ApiKeyView }> {
     if (!ROLES.includes(input.role)) throw ServableError.invalid(`role must be one of ${ROLES.join(', ')}`);
@@ -137,6 +151,13 @@ export class ApiKeyService {
   }
 
   /** The key's identity, or UNAUTHENTICATED for a missing, unknown or revoked key. */
+  /**
+   * While the database cannot be reached, a key verified since the last control-plane change
+   * is still taken (its cache entry, however old): a PostgreSQL outage had turned every
+   * inference request into a 500, and a hung one held them all past their deadline. A key not
+   * seen since is UNAVAILABLE (503), which a client retries. A revocation clears the cache
+   * (clearCache, on the change it announces), so no revoked key is ever taken this way.
+   */
   async verify(key: string | undefined): Promise<ApiKeyView> {
     if (!key) throw new ServableError(ErrorCode.UNAUTHENTICATED, 'an API key is required: Authorization: Bearer <key> or x-api-key: <key>');
     const hash = sha256Hex(key);
@@ -145,10 +166,19 @@ export class ApiKeyService {
     let pending = this.lookups.get(hash);
     if (!pending) {
       const generation = this.generation;
-      const lookup = this.lookup(hash).then((v) => {
-        if (generation === this.generation) this.cache.set(hash, v);
-        return v;
-      });
+      const lookup = this.lookup(hash).then(
+        (v) => {
+          if (generation === this.generation) this.cache.set(hash, v);
+          return v;
+        },
+        (err: unknown) => {
+          if (!(err instanceof StoreUnreachable)) throw err;
+          const stale = generation === this.generation ? this.cache.get(hash, { allowStale: true }) : undefined;
+          if (stale) return stale;
+          // The cause (a host and port, a timeout) is the operator's to read in the log, not the caller's.
+          throw new ServableError(ErrorCode.UNAVAILABLE, "the API key cannot be checked now: the control plane's database is unreachable; retry shortly", { cause: err });
+        },
+      );
       pending = lookup.finally(() => {
         if (this.lookups.get(hash) === pending) this.lookups.delete(hash);
       });
@@ -158,9 +188,19 @@ export class ApiKeyService {
   }
 
   private async lookup(hash: string): Promise<ApiKeyView> {
-    const row = await this.dataSource.getRepository(ApiKeyEntity).findOneBy({ keyHash: hash, revokedAt: IsNull() });
-    if (!row) throw new ServableError(ErrorCode.UNAUTHENTICATED, 'the API key is not valid');
-    return view(row);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StoreUnreachable(`no answer in ${this.lookupTimeoutMs} ms`)), this.lookupTimeoutMs);
+    });
+    try {
+      const row = await Promise.race([this.dataSource.getRepository(ApiKeyEntity).findOneBy({ keyHash: hash, revokedAt: IsNull() }), timeout]).catch((err: unknown) => {
+        throw isStoreUnreachable(err) ? new StoreUnreachable((err as Error).message) : err;
+      });
+      if (!row) throw new ServableError(ErrorCode.UNAUTHENTICATED, 'the API key is not valid');
+      return view(row);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** verify() plus the role check: PERMISSION_DENIED when the key's role is below `required`. */

@@ -133,6 +133,38 @@ describe('API keys', () => {
     }
   });
 
+  it('takes a key it verified lately while the database is unreachable, refused or hung, and answers 503 for any other', async () => {
+    const { key: known } = await keys.create({ name: 'known', role: 'client' }, 'key:1:admin');
+    const { key: unseen } = await keys.create({ name: 'unseen', role: 'client' }, 'key:1:admin');
+    const { key: revoked, apiKey: revokedView } = await keys.create({ name: 'revoked', role: 'client' }, 'key:1:admin');
+    // An expired cache entry is not enough by itself: every request asks the database while it answers.
+    const store = new ApiKeyService(db.dataSource, new AuditService(db.dataSource), { cacheTtlMs: 1, lookupTimeoutMs: 50 });
+    await store.verify(known);
+    await store.verify(revoked);
+    await keys.revoke(revokedView.id, 'key:1:admin');
+    store.clearCache(); // what the revocation's change does on every replica
+    await store.verify(known);
+    await new Promise((r) => setTimeout(r, 5));
+    const repository = db.dataSource.getRepository.bind(db.dataSource);
+    const outage = (findOneBy: () => Promise<never>) =>
+      vi.spyOn(db.dataSource, 'getRepository').mockImplementation(((target: never) => ({ ...repository(target), findOneBy })) as typeof db.dataSource.getRepository);
+    for (const failing of [
+      () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })),
+      () => new Promise<never>(() => undefined), // a database that never answers
+    ]) {
+      const spy = outage(failing);
+      try {
+        expect((await store.verify(known)).name).toBe('known');
+        expect(await codeOf(store.verify(unseen))).toBe(ErrorCode.UNAVAILABLE);
+        expect(await codeOf(store.verify(revoked))).toBe(ErrorCode.UNAVAILABLE);
+      } finally {
+        spy.mockRestore();
+      }
+    }
+    // Back: a revoked key is refused outright again.
+    expect(await codeOf(store.verify(revoked))).toBe(ErrorCode.UNAUTHENTICATED);
+  });
+
   it('reads the key from Authorization: Bearer or x-api-key', () => {
     expect(extractApiKey({ authorization: 'Bearer svb_abc' })).toBe('svb_abc');
     expect(extractApiKey({ 'x-api-key': 'svb_def' })).toBe('svb_def');
