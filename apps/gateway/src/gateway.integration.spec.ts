@@ -289,7 +289,10 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
     plane.states.set(2, 'END');
     plane.failNextPredicts.push(grpc.status.FAILED_PRECONDITION);
     const loadsBefore = plane.seen.filter((c) => c.method === 'loadModel').length;
-    expect((await post('/v1/models/spam/versions/2:classify', { texts: [SPAMMY] })).status).toBe(409);
+    // 503 (retry), not the replica's 409 "not loaded; pin it": the version is pinned, and is being loaded again.
+    const lost = await post('/v1/models/spam/versions/2:classify', { texts: [SPAMMY] });
+    expect(lost.status).toBe(503);
+    expect(lost.headers.get('retry-after')).toBe('1');
     // The refusal drops the replica's claim and wakes the reconcile loop, which loads v2 there again.
     await waitFor('v2 loaded again', () => plane.seen.filter((c) => c.method === 'loadModel').length > loadsBefore, 3_000);
     await waitFor('v2 AVAILABLE again', async () => (await state()).state === 'AVAILABLE', 3_000);

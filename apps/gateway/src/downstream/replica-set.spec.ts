@@ -1,3 +1,5 @@
+import * as grpc from '@grpc/grpc-js';
+import { ErrorCode } from '@servable/contracts';
 import { describe, expect, it } from 'vitest';
 import { ReplicaSet } from './replica-set';
 import type { Endpoint, EndpointFactory } from './grpc-downstream';
@@ -84,3 +86,41 @@ describe('ReplicaSet.call', () => {
   });
 });
 
+describe('ReplicaSet.call', () => {
+  const failing = (code: grpc.status, details: string): EndpointFactory => (address) => ({
+    address,
+    call: () => Promise.reject(Object.assign(new Error(`${code} ${details}`), { code, details, metadata: new grpc.Metadata() })),
+    renew: () => undefined,
+    close: () => undefined,
+  });
+  const oneReplica = async (endpoint: EndpointFactory, held: 'AVAILABLE' | 'none') => {
+    const set = new ReplicaSet('inference', '127.0.0.2:50052', endpoint, idle, { resolveIntervalMs: 60_000, healthIntervalMs: 60_000 });
+    await set.refresh();
+    const [r] = set.replicas();
+    r.status = 'SERVING';
+    if (held === 'AVAILABLE') r.holds.set('spam/2', { state: 'AVAILABLE' });
+    return set;
+  };
+
+  it('answers UNAVAILABLE when the only replica holding the version no longer has it (a restart), not its "pin it"', async () => {
+    const set = await oneReplica(failing(grpc.status.FAILED_PRECONDITION, 'model "spam" version 2 is not loaded; pin it'), 'AVAILABLE');
+    try {
+      const err = await set.call('predict', {}, { deadline: Date.now() + 5_000 }, 'spam/2').catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: ErrorCode.UNAVAILABLE, retryAfterSeconds: 1, message: expect.stringContaining('no longer holds spam/2') });
+      // The claim is dropped, so the reconcile loop loads it there again.
+      expect(set.replicas()[0].has('spam/2')).toBe(false);
+    } finally {
+      set.close();
+    }
+  });
+
+  it('passes the replica\'s own answer on when it was not known to hold the version', async () => {
+    const set = await oneReplica(failing(grpc.status.FAILED_PRECONDITION, 'model "spam" version 2 failed to load: bad weights'), 'none');
+    try {
+      const err = await set.call('predict', {}, { deadline: Date.now() + 5_000 }, 'spam/2').catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: ErrorCode.FAILED_PRECONDITION, message: expect.stringContaining('failed to load: bad weights') });
+    } finally {
+      set.close();
+    }
+  });
+});

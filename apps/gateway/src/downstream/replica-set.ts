@@ -198,12 +198,14 @@ export class ReplicaSet {
     } catch (err) {
       const code = (err as grpc.ServiceError)?.code;
       const lacksIt = key !== undefined && (code === grpc.status.NOT_FOUND || code === grpc.status.FAILED_PRECONDITION || code === grpc.status.UNAVAILABLE);
-      if ((code !== grpc.status.UNAVAILABLE && !lacksIt) || options.deadline - Date.now() < MIN_RETRY_BUDGET_MS) {
-        throw translateGrpcError(err, this.name, first.address);
-      }
+      // The replica held it a moment ago and now says it does not: it restarted or unloaded it.
+      const lost = lacksIt && code !== grpc.status.UNAVAILABLE && first.has(key);
       if (lacksIt && first.holds.delete(key)) this.options.onChange?.();
+      if ((code !== grpc.status.UNAVAILABLE && !lacksIt) || options.deadline - Date.now() < MIN_RETRY_BUDGET_MS) {
+        throw lost ? this.lostVersion(key, first) : translateGrpcError(err, this.name, first.address);
+      }
       const second = this.pick(key, first);
-      if (!second || (second === first && code !== grpc.status.UNAVAILABLE)) throw translateGrpcError(err, this.name, first.address);
+      if (!second || (second === first && code !== grpc.status.UNAVAILABLE)) throw lost ? this.lostVersion(key, first) : translateGrpcError(err, this.name, first.address);
       if (second === first) first.api.renew();
       this.options.onRetry?.(this.name);
       try {
@@ -212,6 +214,17 @@ export class ReplicaSet {
         throw translateGrpcError(again, this.name, second.address);
       }
     }
+  }
+
+  /**
+   * A version the only replica that held it no longer has (a restart, an unload): transient,
+   * since the reconcile loop loads it again, so UNAVAILABLE, which clients retry. Passing the
+   * replica's FAILED_PRECONDITION on told the client to pin a version that was pinned.
+   */
+  private lostVersion(key: string, replica: Replica): ServableError {
+    return new ServableError(ErrorCode.UNAVAILABLE, `${this.name} replica ${replica.address} no longer holds ${key} (it restarted or unloaded it); it is being loaded again, retry shortly`, {
+      retryAfterSeconds: 1,
+    });
   }
 
   private async attempt<T>(replica: Replica, method: string, request: unknown, options: DownstreamCallOptions): Promise<T> {
