@@ -535,6 +535,9 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
       expect(report.checks.inference.serving).toBe(0);
       expect(report.checks.inference.replicas).toEqual([expect.objectContaining({ address: plane.inferenceUrl, status: 'UNREACHABLE' })]);
       expect(report.checks.store).toEqual({ up: true });
+      // OIP model readiness says the same: no replica serves the version (it said ready while every request got 503).
+      const modelReady = await fetch(`${url}/v2/models/spam/ready`);
+      expect(modelReady.status).not.toBe(200);
       // gRPC health says the same, for the server and each service: a gRPC balancer stops routing here too.
       for (const service of ['', 'tensorflow.serving.PredictionService']) {
         await waitFor(`grpc health "${service}" NOT_SERVING`, async () => (await grpcHealth(service)) === 'NOT_SERVING', 3_000);

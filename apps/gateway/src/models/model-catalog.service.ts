@@ -133,4 +133,13 @@ export class ModelCatalog {
   isAvailable(model: string, version: number): boolean {
     return this.model(model).available.includes(version);
   }
+
+  /**
+   * Whether a request to the version would be served now: AVAILABLE, and held AVAILABLE by an
+   * inference replica that is SERVING. With its only replica dead, OIP model readiness had said
+   * ready while every request got 503.
+   */
+  isServed(model: string, version: number): boolean {
+    return this.isAvailable(model, version) && this.downstream.replicaStates(model, version).some((r) => r.serving && r.state === 'AVAILABLE');
+  }
 }

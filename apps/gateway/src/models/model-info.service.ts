@@ -18,9 +18,9 @@ export class ModelInfoService {
     return { manifest: resolved.manifest, versions: this.catalog.versions(model) };
   }
 
-  /** Whether the version a request would reach is AVAILABLE. */
+  /** Whether the version a request would reach is AVAILABLE on an inference replica that is SERVING. */
   ready(model: string, selector: VersionSelector): boolean {
     const { version } = this.catalog.resolve(model, selector);
-    return this.catalog.isAvailable(model, version);
+    return this.catalog.isServed(model, version);
   }
 }
