@@ -119,7 +119,7 @@ async function waitForPort(port: number, timeoutMs = 5_000): Promise<void> {
  * touching anyone else's. It is daemonized and stopped with SHUTDOWN rather
  * than kept as a child of the test worker.
  */
-export async function startRedis(): Promise<{ url: string; keys(): number; stop(): Promise<void> } | undefined> {
+export async function startRedis(): Promise<{ url: string; keys(): number; pause(ms: number): void; stop(): Promise<void> } | undefined> {
   const binary = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p));
   if (!binary) return undefined;
   const port = await freePort();
@@ -131,6 +131,8 @@ export async function startRedis(): Promise<{ url: string; keys(): number; stop(
   return {
     url: `redis://127.0.0.1:${port}`,
     keys: () => Number(execFileSync(cli, ['-p', String(port), 'dbsize'], { encoding: 'utf8' }).trim()),
+    /** A hung Redis for `ms`: the connections stay up and no command is answered (CLIENT PAUSE, where SIGSTOP would need the daemon's pid). */
+    pause: (ms) => void execFileSync(cli, ['-p', String(port), 'client', 'pause', String(ms), 'ALL']),
     stop: async () => {
       if (stopped) return;
       stopped = true;
