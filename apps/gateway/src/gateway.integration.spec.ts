@@ -300,6 +300,30 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
     expect((await post('/v1/models/spam/versions/2:classify', { texts: [SPAMMY] })).status).toBe(200);
   });
 
+  it('cancels the Predict of a client that went away before its answer', async () => {
+    plane.predictDelayMs = 500;
+    try {
+      const before = plane.cancelledItems.length;
+      const gone = new AbortController();
+      const sent = post('/v1/models/spam:classify', { texts: [`going away ${Date.now()}`] }, {}).catch((e: unknown) => e);
+      const aborted = fetch(`${url}/v1/models/spam:classify`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ texts: [`gone before the answer ${Date.now()}`] }),
+        signal: gone.signal,
+      }).catch((e: unknown) => e);
+      await new Promise((r) => setTimeout(r, 150));
+      gone.abort();
+      expect(await aborted).toBeInstanceOf(Error);
+      await waitFor('the item cancelled at inference', () => plane.cancelledItems.length > before, 2_000);
+      expect(plane.cancelledItems.length - before).toBe(1);
+      // The other request, still waited for, is answered.
+      expect(((await sent) as Response).status).toBe(200);
+    } finally {
+      plane.predictDelayMs = 0;
+    }
+  });
+
   it('sheds load past MAX_CONCURRENT_REQUESTS with 429 and Retry-After', async () => {
     plane.predictDelayMs = 300;
     try {

@@ -1,5 +1,6 @@
 export {
   type RequestContext,
+  RequestCancellation,
   requestContextFrom,
   grpcRequestContext,
   bindRequestContext,

@@ -4,9 +4,12 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { noteRequestFailure, pinoOptions, requestLoggingMiddleware } from './logger';
-import { bindRequestContext } from './request-context';
+import { RequestCancellation, bindRequestContext, requestContextOf } from './request-context';
 
 type Line = Record<string, unknown> & { req?: { headers: Record<string, string> }; res?: { statusCode: number } };
+
+/** The context of every request the test servers saw, in order. */
+const contexts: ReturnType<typeof requestContextOf>[] = [];
 
 /** A server whose handler answers with the status in the path, behind the request logger. */
 async function serve(level: string): Promise<{ server: Server; url: string; lines: Line[] }> {
@@ -20,7 +23,8 @@ async function serve(level: string): Promise<{ server: Server; url: string; line
   const logger = pino({ ...pinoOptions('test'), level }, stream);
   const log = requestLoggingMiddleware(logger);
   const server = createServer((req, res) => {
-    bindRequestContext(req, { requestId: String(req.headers['x-request-id']), traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' });
+    bindRequestContext(req, { requestId: String(req.headers['x-request-id']), traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01', cancellation: new RequestCancellation() });
+    contexts.push(requestContextOf(req));
     log(req, res, () => {
       res.statusCode = Number(req.url?.split('/')[2]?.split('?')[0] ?? 200);
       // What the gateway's exception filter notes for a failed request.
@@ -126,5 +130,22 @@ describe('request logging', () => {
       ['req-hang', 'request aborted'],
       ['req-/status/200', 'request completed'],
     ]);
+  });
+
+  it("fires a request's cancellation when its client goes away before the answer, at any log level", async () => {
+    for (const level of ['info', 'silent']) {
+      const s = await serve(level);
+      contexts.length = 0;
+      await new Promise<void>((resolve) => {
+        const req = request(`${s.url}/hang`);
+        req.on('error', () => resolve());
+        req.end();
+        setTimeout(() => req.destroy(), 50);
+      });
+      await get(s.url, '/status/200');
+      await new Promise((r) => setTimeout(r, 50));
+      s.server.close();
+      expect(contexts.map((c) => c.cancellation?.aborted), level).toEqual([true, false]);
+    }
   });
 });

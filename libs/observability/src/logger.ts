@@ -84,20 +84,21 @@ type Next = () => void;
  * time), at warn for a 4xx and error for a 5xx with the whole (req, res) as pino-http
  * logs them; probes and scrapes
  * are not logged (they would drown everything else). The line carries the
- * requestId and traceparent of the context bound to the request.
+ * requestId and traceparent of the context bound to the request. A response closed
+ * before it finished (the client went away) also fires the context's cancellation.
  */
 export function requestLoggingMiddleware(logger: Logger) {
   return function logRequest(req: IncomingMessage, res: ServerResponse, next: Next): void {
-    // Only fatal or silent: no request line can be written, skip the listeners.
-    if (!logger.isLevelEnabled('error') || PROBES.test(req.url ?? '')) return next();
+    if (PROBES.test(req.url ?? '')) return next();
     const started = Date.now();
     // One listener: 'close' follows 'finish' (and an 'error') on every response, and an aborted
     // one gets 'close' alone. Three listeners added and removed per request were 2% of the
     // gateway's main thread at c=64.
     res.once('close', () => {
+      const context = requestContextOf(req);
+      if (!res.writableFinished) context.cancellation?.abort();
       const level = levelFor(res.statusCode);
       if (!logger.isLevelEnabled(level)) return;
-      const context = requestContextOf(req);
       const responseTime = Date.now() - started;
       const fields = requestLogFields(context);
       // A success gets a cheap line (no header objects to serialize and redact): at info it is

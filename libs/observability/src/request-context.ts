@@ -6,6 +6,38 @@ export interface RequestContext {
   requestId: string;
   /** W3C trace context, passed on untouched so an external tracer can join the hops. */
   traceparent?: string;
+  /** Fires when the client gives up on the request (it closed the connection, or cancelled the call). */
+  cancellation?: RequestCancellation;
+}
+
+/**
+ * A request its client gave up on: work for it downstream may stop. Lighter than an
+ * AbortController (no EventTarget), since every request that reaches inference makes one.
+ */
+export class RequestCancellation {
+  aborted = false;
+  private listeners: Array<() => void> | undefined;
+
+  /** Runs `listener` when the request is cancelled (at once if it is); returns its removal. */
+  onAbort(listener: () => void): () => void {
+    if (this.aborted) {
+      listener();
+      return () => undefined;
+    }
+    (this.listeners ??= []).push(listener);
+    return () => {
+      const i = this.listeners?.indexOf(listener) ?? -1;
+      if (i >= 0) this.listeners?.splice(i, 1);
+    };
+  }
+
+  abort(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    const listeners = this.listeners;
+    this.listeners = undefined;
+    for (const listener of listeners ?? []) listener();
+  }
 }
 
 export const REQUEST_ID_HEADER = 'x-request-id';

@@ -168,7 +168,7 @@ export class DownstreamService implements OnModuleInit, OnModuleDestroy {
         ? { dtype: 'DATA_TYPE_INT32', values: Buffer.from(inputIds.values.buffer, inputIds.values.byteOffset, inputIds.values.byteLength), rowLengths: (inputIds as Ragged).rowLengths }
         : (inputIds as servableCommonV1.RaggedTensor);
     const request = { modelSpec: { name: model, version }, inputs: { input_ids: { ragged } } };
-    return this.inference.call<servableInferenceV1.PredictResponse>('predict', request, { deadline, context }, versionKey(model, version));
+    return this.inference.call<servableInferenceV1.PredictResponse>('predict', request, { deadline, context, cancellation: context?.cancellation }, versionKey(model, version));
   }
 
   /** Each inference replica's state of a version as last seen (END where it holds nothing), with its health. */

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { ErrorCode, ServableError } from '@servable/contracts';
 import { MAX_GRPC_MESSAGE_BYTES, fromGrpcError } from '@servable/contracts/grpc';
-import { REQUEST_ID_HEADER, SpanKind, TRACEPARENT_HEADER, endSpan, startSpan, type RequestContext, type SpanContext } from '@servable/observability';
+import { REQUEST_ID_HEADER, SpanKind, TRACEPARENT_HEADER, endSpan, startSpan, type RequestCancellation, type RequestContext, type SpanContext } from '@servable/observability';
 import { GrpcItemStream, type ItemStreamMethod } from './grpc-item-stream';
 import { GrpcUnaryChannel, callError, type UnaryChannelOptions, type UnaryMethod } from './grpc-unary-channel';
 
@@ -18,6 +18,8 @@ export interface DownstreamCallOptions {
   context?: RequestContext;
   /** Spans of the other requests a merged call also serves: its client span links to them. */
   links?: SpanContext[];
+  /** The request's client gave up: a call that can be cancelled alone (a PredictStream item) is. */
+  cancellation?: RequestCancellation;
 }
 
 /** What the replica set needs of one replica's service: a call, a fresh connection, and an end. */
@@ -108,7 +110,7 @@ export class GrpcEndpoint implements Endpoint {
 
   private send<T>(method: string, request: unknown, options: DownstreamCallOptions): Promise<T> {
     const stream = this.streams.get(method);
-    if (stream) return stream.call<T>(request, outgoingMetadata(options.context), options.deadline);
+    if (stream) return stream.call<T>(request, outgoingMetadata(options.context), options.deadline, options.cancellation);
     const def = this.methods.get(method);
     if (!def) return Promise.reject(callError(grpc.status.UNIMPLEMENTED, `${this.service} has no method ${method}`));
     return this.channel.unary<T>(def, request, outgoingMetadata(options.context), options.deadline);

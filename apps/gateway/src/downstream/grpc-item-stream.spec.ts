@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { ErrorCode } from '@servable/contracts';
 import { ERROR_CODE_TRAILER, RETRY_AFTER_TRAILER, fromGrpcError, loadGrpcObject, type servableInferenceV1 as v1 } from '@servable/contracts/grpc';
+import { RequestCancellation } from '@servable/observability';
 import { afterEach, describe, expect, it } from 'vitest';
 import { GrpcItemStream, messageReader, type ItemStreamMethod } from './grpc-item-stream';
 import { GrpcUnaryChannel, frameOf } from './grpc-unary-channel';
@@ -17,6 +18,8 @@ const METHOD: ItemStreamMethod = {
 
 interface Seen {
   messages: number[];
+  /** The ids each message cancelled. */
+  cancelled: number[][];
   items: v1.PredictStreamItem[];
   unary: v1.PredictRequest[];
   streamsEnded: number;
@@ -28,7 +31,7 @@ interface Seen {
  * and retry-after. `streamed: false` serves Predict alone, as a replica from before PredictStream.
  */
 async function inferenceServer(streamed = true, port = 0): Promise<{ server: grpc.Server; port: number; seen: Seen }> {
-  const seen: Seen = { messages: [], items: [], unary: [], streamsEnded: 0 };
+  const seen: Seen = { messages: [], cancelled: [], items: [], unary: [], streamsEnded: 0 };
   const reply = (request: v1.PredictRequest): v1.PredictResponse => ({
     modelSpec: { name: request.modelSpec?.name ?? '', version: String(request.modelSpec?.version ?? 0) },
     outputs: {},
@@ -53,6 +56,7 @@ async function inferenceServer(streamed = true, port = 0): Promise<{ server: grp
       };
       call.on('data', (message: v1.PredictStreamRequest) => {
         seen.messages.push(message.items.length);
+        if (message.cancelled.length > 0) seen.cancelled.push(message.cancelled);
         for (const item of message.items) {
           seen.items.push(item);
           open++;
@@ -150,6 +154,29 @@ describe('GrpcItemStream', () => {
     expect(seen.items).toHaveLength(1);
     // The stream is still good.
     await expect(predict(stream, 'ok')).resolves.toMatchObject({ modelSpec: { name: 'ok' } });
+  });
+
+  it('cancels an item its caller gave up on: CANCELLED here, and named in the next message so inference drops it', async () => {
+    const { server, port, seen } = await inferenceServer();
+    cleanup.push(() => server.forceShutdown());
+    const stream = streamTo(port);
+    const request = { modelSpec: { name: 'hang', version: 1 }, inputs: {} };
+    const gone = new RequestCancellation();
+    const sent = stream.call(request, {}, Date.now() + 5_000, gone);
+    await expect.poll(() => seen.items.length).toBe(1);
+    gone.abort();
+    await expect(sent).rejects.toMatchObject({ code: grpc.status.CANCELLED });
+    expect(stream.inFlight).toBe(0);
+    await expect.poll(() => seen.cancelled).toEqual([[seen.items[0].id]]);
+    // One given up before its turn's message left is never sent at all; a cancelled one is refused at once.
+    const early = new RequestCancellation();
+    const unsent = stream.call(request, {}, Date.now() + 5_000, early);
+    early.abort();
+    await expect(unsent).rejects.toMatchObject({ code: grpc.status.CANCELLED });
+    await expect(stream.call(request, {}, Date.now() + 5_000, early)).rejects.toMatchObject({ code: grpc.status.CANCELLED });
+    await expect(predict(stream, 'ok')).resolves.toMatchObject({ modelSpec: { name: 'ok' } });
+    expect(seen.items.map((i) => i.request?.modelSpec?.name)).toEqual(['hang', 'ok']);
+    expect(seen.cancelled).toHaveLength(1);
   });
 
   it('sends unary Predicts to a server without the stream (an older replica)', async () => {

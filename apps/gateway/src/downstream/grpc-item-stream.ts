@@ -2,14 +2,14 @@ import type * as http2 from 'node:http2';
 import { constants } from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import { ERROR_CODE_TRAILER, RETRY_AFTER_TRAILER } from '@servable/contracts/grpc';
-import { REQUEST_ID_HEADER, TRACEPARENT_HEADER } from '@servable/observability';
+import { REQUEST_ID_HEADER, TRACEPARENT_HEADER, type RequestCancellation } from '@servable/observability';
 import { callError, endStatus, frameOf, timeoutUntil, type GrpcUnaryChannel, type UnaryMethod } from './grpc-unary-channel';
 
 /** A unary method's requests sent as items of a bidirectional stream (inference's PredictStream), and its answers read back by item. */
 export interface ItemStreamMethod {
   /** The stream method's path. */
   path: string;
-  /** Serializes `{ items: [{ id, request, timeoutMs, requestId, traceparent }] }`. */
+  /** Serializes `{ items: [{ id, request, timeoutMs, requestId, traceparent }], cancelled: [id] }`. */
   requestSerialize(value: unknown): Buffer;
   /** Reads `{ results: [{ id, response?, code, message, errorCode, retryAfterSeconds }] }`. */
   responseDeserialize(bytes: Buffer): unknown;
@@ -43,6 +43,8 @@ interface Pending {
   timer: NodeJS.Timeout;
   /** The stream it was written on; none while it waits for this turn's message. */
   stream?: http2.ClientHttp2Stream;
+  /** Stops listening for the caller's cancellation. */
+  stopListening?: () => void;
 }
 
 const MAX_ID = 0xffff_ffff;
@@ -70,6 +72,8 @@ export class GrpcItemStream {
   /** Why a stream was given up by this side (a bad message from the server), for its items. */
   private readonly failures = new WeakMap<http2.ClientHttp2Stream, grpc.ServiceError>();
   private outbox: Pending[] = [];
+  /** Ids of items already sent that the callers gave up on, by the stream they went on: the next message cancels them. */
+  private cancels = new Map<http2.ClientHttp2Stream, number[]>();
   private scheduled = false;
   private nextId = 0;
   /** The server answered the stream with UNIMPLEMENTED: unary calls until the connection is renewed. */
@@ -86,10 +90,11 @@ export class GrpcItemStream {
     return this.pending.size;
   }
 
-  call<T>(request: unknown, metadata: Record<string, string>, deadline: number): Promise<T> {
+  call<T>(request: unknown, metadata: Record<string, string>, deadline: number, cancellation?: RequestCancellation): Promise<T> {
     if (this.unsupported) return this.channel.unary<T>(this.method.unary, request, metadata, deadline);
     const timeoutMs = timeoutUntil(deadline);
     if (!(timeoutMs > 0)) return Promise.reject(callError(grpc.status.DEADLINE_EXCEEDED, 'Deadline exceeded before the call was sent'));
+    if (cancellation?.aborted) return Promise.reject(callError(grpc.status.CANCELLED, 'Cancelled: the client gave up on the request'));
     return new Promise<T>((resolve, reject) => {
       const id = this.newId();
       const entry: Pending = {
@@ -102,11 +107,32 @@ export class GrpcItemStream {
       };
       this.pending.set(id, entry);
       this.outbox.push(entry);
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      if (cancellation) entry.stopListening = cancellation.onAbort(() => this.cancel(entry));
+      this.schedule();
     });
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /**
+   * The caller gave up: the item fails with CANCELLED here, and, once sent, is cancelled on its
+   * stream, so inference drops its rows from the batch queue instead of running them for nobody
+   * (a client timing out under load otherwise still cost a whole Predict). Ids are not reused
+   * before 2^32 more items, so the cancel cannot reach a newer item.
+   */
+  private cancel(e: Pending): void {
+    const stream = e.stream;
+    if (this.pending.get(e.item.id) !== e) return;
+    this.settle(e, callError(grpc.status.CANCELLED, 'Cancelled: the client gave up on the request'));
+    if (!stream || stream.closed || stream.destroyed) return;
+    const ids = this.cancels.get(stream);
+    if (ids) ids.push(e.item.id);
+    else this.cancels.set(stream, [e.item.id]);
+    this.schedule();
   }
 
   /** The next calls go over a new connection, and are tried on the stream again. */
@@ -126,9 +152,18 @@ export class GrpcItemStream {
     return this.nextId;
   }
 
-  /** Sends this turn's items as one message (two or more if one would pass the size limit). */
+  /** Sends this turn's cancels, then its items as one message (two or more if one would pass the size limit). */
   private flush(): void {
     this.scheduled = false;
+    if (this.cancels.size > 0) {
+      const cancels = this.cancels;
+      this.cancels = new Map();
+      for (const [stream, cancelled] of cancels) {
+        // A stream that has ended has dropped its items already.
+        if (stream.closed || stream.destroyed || stream.writableEnded) continue;
+        stream.write(frameOf(this.method.requestSerialize({ items: [], cancelled })));
+      }
+    }
     const entries = this.outbox.filter((e) => this.pending.get(e.item.id) === e);
     this.outbox = [];
     if (entries.length === 0) return;
@@ -255,6 +290,7 @@ export class GrpcItemStream {
     if (this.pending.get(e.item.id) !== e) return;
     this.pending.delete(e.item.id);
     clearTimeout(e.timer);
+    e.stopListening?.();
     if (err !== undefined) e.reject(err);
     else e.resolve(value);
   }

@@ -56,6 +56,8 @@ export interface FakeDataPlane {
   predictDelayMs: number;
   /** Messages that arrived on inference's PredictStreams (each carries one or more Predict items). */
   streamMessages: number;
+  /** Item ids the gateway cancelled on inference's PredictStreams (their clients went away). */
+  cancelledItems: number[];
   /** Version → state, as the fake inference reports it; LoadModel/UnloadModel change it. */
   states: Map<number, string>;
   stopInference(): Promise<void>;
@@ -113,6 +115,7 @@ export async function startFakeDataPlane(): Promise<FakeDataPlane> {
     failNextPredicts: [],
     predictDelayMs: 0,
     streamMessages: 0,
+    cancelledItems: [],
     states: new Map(),
     stopInference: async () => undefined,
     startInference: async () => undefined,
@@ -162,8 +165,9 @@ export async function startFakeDataPlane(): Promise<FakeDataPlane> {
           call.write({ results: [result] });
           if (ended && open === 0) call.end();
         };
-        call.on('data', (message: { items: Array<{ id: number; request: any; timeoutMs: number; requestId: string; traceparent: string }> }) => {
+        call.on('data', (message: { items: Array<{ id: number; request: any; timeoutMs: number; requestId: string; traceparent: string }>; cancelled: number[] }) => {
           plane.streamMessages++;
+          plane.cancelledItems.push(...message.cancelled);
           for (const item of message.items) {
             seen.push({ method: 'predict', requestId: item.requestId || undefined, traceparent: item.traceparent || undefined, deadline: item.timeoutMs ? Date.now() + item.timeoutMs : undefined });
             open++;

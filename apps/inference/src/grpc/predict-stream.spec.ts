@@ -63,6 +63,29 @@ describe('PredictStream over gRPC (fake worker)', () => {
     expect((unary as ServiceError).code).toBe(status.NOT_FOUND);
   });
 
+  it('drops the items the caller cancels: their rows leave the queue and they are not answered', async () => {
+    const stream = client.stream();
+    const { results, ended } = collect(stream);
+    // Slow batches (first id 99) hold both workers; the rows after them wait in the queue.
+    stream.write({ items: [{ id: 1, request: raggedRequest('spam', 1, [[99]]) }] });
+    await new Promise((r) => setTimeout(r, 20));
+    stream.write({ items: [{ id: 5, request: raggedRequest('spam', 1, [[99]]) }] });
+    await new Promise((r) => setTimeout(r, 50));
+    stream.write({ items: [2, 3, 4].map((id) => ({ id, request: raggedRequest('spam', 1, [[id]]) })) });
+    await new Promise((r) => setTimeout(r, 20));
+    stream.write({ items: [], cancelled: [2, 4, 42] });
+    await expect.poll(() => results.length).toBe(3);
+    stream.end();
+    await expect(ended).resolves.toBeUndefined();
+    expect(results.map((r) => [r.id, r.code]).sort()).toEqual([
+      [1, status.OK],
+      [3, status.OK],
+      [5, status.OK],
+    ]);
+    // Item 3's rows ran alone: the cancelled items' rows had left the queue it was in.
+    expect(results.find((r) => r.id === 3)?.response?.timing?.batchSize).toBe(1);
+  });
+
   it('fails the stream with INVALID_ARGUMENT when an id is sent again while it is in flight', async () => {
     const stream = client.stream();
     const { ended } = collect(stream);

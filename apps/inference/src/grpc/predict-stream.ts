@@ -19,7 +19,7 @@ const logger = new Logger('PredictStream');
  * loop (a batch's rows finish together) leave as one message. A failed item is answered with the
  * status the unary call would have ended with; the stream itself only fails on a broken protocol
  * (an id already in flight). When the caller ends its side, the stream ends once every item is
- * answered; when it cancels, the items still queued are dropped.
+ * answered; when it cancels the stream, or names items in `cancelled`, those still queued are dropped.
  */
 export function servePredictStream(requests: Observable<v1.PredictStreamRequest>, predict: PredictFn): Observable<v1.PredictStreamResponse> {
   return new Observable<v1.PredictStreamResponse>((subscriber) => {
@@ -64,8 +64,17 @@ export function servePredictStream(requests: Observable<v1.PredictStreamRequest>
         (err: unknown) => answer(failed(id, err, context ?? requestContextFrom(item.requestId, item.traceparent))),
       );
     };
+    // The caller gave up on these items (its client went away): their rows leave the batch queue
+    // (the batcher fails them CANCELLED on the abort), and they are not answered.
+    const cancel = (id: number) => {
+      const signal = open.get(id);
+      if (!signal) return;
+      open.delete(id);
+      signal.abort();
+    };
     const subscription = requests.subscribe({
       next: (message) => {
+        for (const id of message.cancelled ?? []) cancel(id);
         for (const item of message.items ?? []) start(item);
       },
       error: (err: unknown) => subscriber.error(err),

@@ -23,7 +23,10 @@ parentPort.on('message', (m) => {
       out[r * 2] = sum;
       out[r * 2 + 1] = m.seq;
     }
-    parentPort.postMessage({ type: 'result', id: m.id, output: out, computeUs: 10 }, [out.buffer]);
+    // A batch whose first row starts with 99 takes 300 ms, so that tests can queue rows behind it.
+    const answer = () => parentPort.postMessage({ type: 'result', id: m.id, output: out, computeUs: 10 }, [out.buffer]);
+    if (m.ids[0] === 99) setTimeout(answer, 300);
+    else answer();
   }
 });
 parentPort.postMessage({ type: 'ready', backend: 'fake' });

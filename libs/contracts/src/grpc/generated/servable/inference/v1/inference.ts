@@ -114,6 +114,11 @@ export interface PredictStreamItem {
 /** Items sent together: the requests that reached the caller in the same turn. */
 export interface PredictStreamRequest {
   items: PredictStreamItem[];
+  /**
+   * Ids of items sent earlier on this stream whose callers gave up (a client went away): their
+   * rows leave the batch queue and they are not answered. Applied before this message's items.
+   */
+  cancelled: number[];
 }
 
 export interface PredictStreamResult {
