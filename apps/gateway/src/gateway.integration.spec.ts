@@ -300,7 +300,7 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
     expect((await post('/v1/models/spam/versions/2:classify', { texts: [SPAMMY] })).status).toBe(200);
   });
 
-  it('cancels the Predict of a client that went away before its answer', async () => {
+  it('cancels the Predict of a client that went away before its answer (REST) or cancelled its call (gRPC)', async () => {
     plane.predictDelayMs = 500;
     try {
       const before = plane.cancelledItems.length;
@@ -319,6 +319,20 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
       expect(plane.cancelledItems.length - before).toBe(1);
       // The other request, still waited for, is answered.
       expect(((await sent) as Response).status).toBe(200);
+
+      // A gRPC caller that cancels its call: the same.
+      const gw = new (loadGrpcObject(['gateway']) as any).servable.gateway.v1.GatewayService(grpcUrl, grpc.credentials.createInsecure(), GRPC_CHANNEL_OPTIONS);
+      try {
+        const cancelledBefore = plane.cancelledItems.length;
+        const done = new Promise<grpc.ServiceError>((resolve) => {
+          const call = gw.classify({ modelSpec: { name: 'spam' }, texts: [`gRPC going away ${Date.now()}`] }, (err: grpc.ServiceError) => resolve(err));
+          setTimeout(() => call.cancel(), 150);
+        });
+        expect((await done).code).toBe(grpc.status.CANCELLED);
+        await waitFor('the gRPC item cancelled at inference', () => plane.cancelledItems.length > cancelledBefore, 2_000);
+      } finally {
+        gw.close();
+      }
     } finally {
       plane.predictDelayMs = 0;
     }

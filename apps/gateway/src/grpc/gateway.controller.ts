@@ -3,7 +3,6 @@ import { CountingGrpcExceptionFilter } from './counting-exception.filter';
 import type { Metadata } from '@grpc/grpc-js';
 import { ServableError, bytesToInt32, float32ToBytes } from '@servable/contracts';
 import { int64ToNumber, servableGatewayV1 as v1 } from '@servable/contracts/grpc';
-import { grpcRequestContext } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { PredictionService } from '../inference/prediction.service';
 import { TokenizeService } from '../inference/tokenize.service';
@@ -11,7 +10,7 @@ import type { ModelInput } from '../inference/prediction.types';
 import { ModelInfoService } from '../models/model-info.service';
 import type { VersionSelector } from '../models/model-catalog.service';
 import type { TensorSpec } from '@servable/model-repository';
-import { grpcMetadata, sendResponseMetadata } from '../request-metadata/grpc-metadata';
+import { grpcCallContext, grpcMetadata, sendResponseMetadata } from '../request-metadata/grpc-metadata';
 import { declaredTokenizer, deadlineOf, predictionMetadata, versionSelector } from '../request-metadata/request-metadata';
 import { AuthGuard } from '../control-plane/auth.guard';
 
@@ -43,7 +42,7 @@ export class GatewayGrpcController implements v1.GatewayServiceController {
       ...modelOf(request.modelSpec, metadata),
       input: { kind: 'texts', texts: request.texts },
       deadline: deadlineOf(grpcMetadata(metadata, call), this.config),
-      context: grpcRequestContext(metadata),
+      context: grpcCallContext(metadata, call),
     });
     sendResponseMetadata(call, metadata, predictionMetadata(outcome));
     return { predictions, modelVersion: String(outcome.version), tokenizer: outcome.tokenizer };
@@ -65,7 +64,7 @@ export class GatewayGrpcController implements v1.GatewayServiceController {
       ...modelOf(request.modelSpec, metadata),
       input,
       deadline: deadlineOf(grpcMetadata(metadata, call), this.config),
-      context: grpcRequestContext(metadata),
+      context: grpcCallContext(metadata, call),
     });
     sendResponseMetadata(call, metadata, predictionMetadata(outcome));
     return {
@@ -81,7 +80,7 @@ export class GatewayGrpcController implements v1.GatewayServiceController {
       texts: request.texts,
       addSpecialTokens: request.addSpecialTokens,
       deadline: deadlineOf(grpcMetadata(metadata, call), this.config),
-      context: grpcRequestContext(metadata),
+      context: grpcCallContext(metadata, call),
     });
     return { texts: outcome.texts, modelVersion: String(outcome.version), tokenizer: outcome.tokenizer, maxLength: outcome.maxLength };
   }

@@ -3,14 +3,13 @@ import { CountingGrpcExceptionFilter } from './counting-exception.filter';
 import type { Metadata } from '@grpc/grpc-js';
 import { ServableError, float32ToBytes } from '@servable/contracts';
 import { inference } from '@servable/contracts/grpc';
-import { grpcRequestContext } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway.config';
 import { ReadinessService } from '../health/readiness.service';
 import { OIP_PROBABILITIES_OUTPUT, checkRequestedOutputs, oipModelInput, oipSignature, oipVersion } from '../inference/oip-tensors';
 import { PredictionService } from '../inference/prediction.service';
 import { ModelInfoService } from '../models/model-info.service';
 import { GATEWAY_NAME, GATEWAY_VERSION } from '../server-info';
-import { grpcMetadata, sendResponseMetadata } from '../request-metadata/grpc-metadata';
+import { grpcCallContext, grpcMetadata, sendResponseMetadata } from '../request-metadata/grpc-metadata';
 import { declaredTokenizer, deadlineOf, predictionMetadata, versionSelector } from '../request-metadata/request-metadata';
 import { grpcOipInput } from './oip-raw';
 import { Access } from '../control-plane/access.decorator';
@@ -97,7 +96,7 @@ export class OipGrpcController implements inference.GRPCInferenceServiceControll
       selector: versionSelector(meta, { version: oipVersion(request.modelVersion) }),
       input: oipModelInput(inputs, declared),
       deadline: deadlineOf(meta, this.config),
-      context: grpcRequestContext(metadata),
+      context: grpcCallContext(metadata, call),
     });
     sendResponseMetadata(call, metadata, predictionMetadata(outcome));
     const output = { name: OIP_PROBABILITIES_OUTPUT, datatype: 'FP32', shape: [String(outcome.rows), String(outcome.classes)], parameters: {} };

@@ -1,10 +1,27 @@
-import { REQUEST_ID_HEADER } from '@servable/observability';
+import { REQUEST_ID_HEADER, RequestCancellation, grpcRequestContext, type RequestContext } from '@servable/observability';
 import type { Metadata } from '@grpc/grpc-js';
 import type { RequestMetadata, ResponseMetadata } from './request-metadata';
 
 interface CallLike {
   getDeadline?(): Date | number;
   sendMetadata?(metadata: Metadata): void;
+  cancelled?: boolean;
+  once?(event: 'cancelled', listener: () => void): unknown;
+}
+
+/**
+ * The call's request context, with a cancellation that fires when the caller cancels the call
+ * (or its deadline passes on its side): its Predict is then cancelled at inference, as a REST
+ * client's is when it closes the connection.
+ */
+export function grpcCallContext(metadata: Metadata | undefined, call?: unknown): RequestContext {
+  const context = grpcRequestContext(metadata);
+  const c = call as CallLike | undefined;
+  if (!c?.once) return context;
+  const cancellation = new RequestCancellation();
+  if (c.cancelled) cancellation.abort();
+  else c.once('cancelled', () => cancellation.abort());
+  return { ...context, cancellation };
 }
 
 /** Text metadata as a header bag, for cohort rules and the route key. */

@@ -3,12 +3,11 @@ import { CountingGrpcExceptionFilter } from '../counting-exception.filter';
 import type { Metadata } from '@grpc/grpc-js';
 import { ErrorCode, ServableError } from '@servable/contracts';
 import { packAny, tensorflowError, tensorflowServing } from '@servable/contracts/grpc';
-import { grpcRequestContext } from '@servable/observability';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway.config';
 import { PredictionService } from '../../inference/prediction.service';
 import { ModelInfoService } from '../../models/model-info.service';
 import { AuthGuard } from '../../control-plane/auth.guard';
-import { grpcMetadata, sendResponseMetadata } from '../../request-metadata/grpc-metadata';
+import { grpcCallContext, grpcMetadata, sendResponseMetadata } from '../../request-metadata/grpc-metadata';
 import { deadlineOf, declaredTokenizer, predictionMetadata, versionSelector, type NamedVersion } from '../../request-metadata/request-metadata';
 import {
   CLASSIFY_METHOD,
@@ -57,7 +56,7 @@ export class TfServingPredictionController implements tfs.PredictionServiceContr
       selector: versionSelector(meta, { version, label }),
       input: predictInput(request.inputs, declaredTokenizer(meta)),
       deadline: deadlineOf(meta, this.config),
-      context: grpcRequestContext(metadata),
+      context: grpcCallContext(metadata, call),
     });
     sendResponseMetadata(call, metadata, predictionMetadata(outcome));
     const { manifest } = this.info.metadata(outcome.model, { version: outcome.version });
@@ -117,7 +116,7 @@ export class TfServingPredictionController implements tfs.PredictionServiceContr
       selector: versionSelector(meta, selector),
       input: { kind: 'texts', texts },
       deadline: deadlineOf(meta, this.config),
-      context: grpcRequestContext(metadata),
+      context: grpcCallContext(metadata, call),
     });
     sendResponseMetadata(call, metadata, predictionMetadata(outcome));
     const classifications = Array.from({ length: outcome.rows }, (_, r) => ({
