@@ -75,6 +75,7 @@ export class ApiKeyService {
   private readonly lookups = new Map<string, Promise<ApiKeyView>>();
   /** Bumped by clearCache, so a lookup that started before a revocation is not cached after it. */
   private generation = 0;
+  private readonly lookupTimeoutMs: number;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -85,8 +86,6 @@ export class ApiKeyService {
     this.cache = new LRUCache({ max: 10_000, ttl: options.cacheTtlMs ?? 5_000, noDeleteOnStaleGet: true });
     this.lookupTimeoutMs = options.lookupTimeoutMs ?? 2_000;
   }
-
-  private readonly lookupTimeoutMs: number;
 
   async create(input: { name: string; role: Role }, actor: string): Promise<{ key: string; apiKey: ApiKeyView }> {
     if (!ROLES.includes(input.role)) throw ServableError.invalid(`role must be one of ${ROLES.join(', ')}`);
@@ -150,8 +149,9 @@ export class ApiKeyService {
     return revoked;
   }
 
-  /** The key's identity, or UNAUTHENTICATED for a missing, unknown or revoked key. */
   /**
+   * The key's identity, or UNAUTHENTICATED for a missing, unknown or revoked key.
+   *
    * While the database cannot be reached, a key verified since the last control-plane change
    * is still taken (its cache entry, however old): a PostgreSQL outage had turned every
    * inference request into a 500, and a hung one held them all past their deadline. A key not

@@ -3,36 +3,28 @@ import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { CanaryRunView } from '../../../api/types';
 import { FakeAdminApi } from '../../../test/fake-admin-api';
+import { runningCanaryRun } from '../../../test/fixtures';
 import { OPERATOR_KEY, renderApp } from '../../../test/render-app';
 
+/** A run that rolled back at its first check: the fixtures' running run, finished. */
 function finishedRun(over: Partial<CanaryRunView> = {}): CanaryRunView {
-  return {
+  const reason = 'agreement 0.0% over 40 mirrored requests: its 95% upper bound 6.3% < minAgreement 95.0%';
+  return runningCanaryRun({
     id: 1,
-    model: 'spam',
-    stable: 1,
-    canary: 2,
     state: 'ROLLED_BACK',
-    stepIndex: 0,
     weight: 0,
-    steps: [10, 50, 100],
-    stepSeconds: 60,
-    gates: { maxErrorRate: 0.01, maxP99Ratio: 1.5, minAgreement: 0.95, minRequests: 100 },
-    sticky: true,
-    mirrorShare: 50,
-    maxExtensions: 3,
-    startedAt: '2026-01-01T12:00:00.000Z',
-    startedBy: 'ops',
+    stepEndsAt: undefined,
     finishedAt: '2026-01-01T12:01:00.000Z',
-    reason: 'agreement 0.0% over 40 mirrored requests: its 95% upper bound 6.3% < minAgreement 95.0%',
+    reason,
     checks: [
       {
         at: '2026-01-01T12:01:00.000Z', step: 0, weight: 10, requests: 120, errorRate: 0, p99Ms: 12, stableRequests: 1080, stableErrorRate: 0.001,
         stableP99Ms: 11, comparisons: 40, agreement: 0, errorZ: null, agreementUpper: 0.063, passed: false,
-        reason: 'agreement 0.0% over 40 mirrored requests: its 95% upper bound 6.3% < minAgreement 95.0%',
+        reason,
       },
     ],
     ...over,
-  };
+  });
 }
 
 describe('canary page', () => {
