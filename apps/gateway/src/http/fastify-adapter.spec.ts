@@ -1,3 +1,4 @@
+import { connect, type AddressInfo } from 'node:net';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -73,5 +74,37 @@ describe('createFastifyAdapter', () => {
     const big = await post('/v1/models/spam:classify', JSON.stringify({ texts: ['x'.repeat(100)] }), { 'content-type': 'application/json' });
     expect(big.statusCode).toBe(413);
     expect(big.json()).toMatchObject({ code: 'INVALID_ARGUMENT', error: expect.stringContaining('MAX_BODY_BYTES') });
+  });
+});
+
+describe("requests Node's parser refuses before any route", () => {
+  let fastify: FastifyInstance;
+  let port: number;
+  beforeAll(async () => {
+    fastify = createFastifyAdapter(loadGatewayConfig({})).getInstance();
+    fastify.get('/x', async () => ({}));
+    await fastify.listen({ port: 0, host: '127.0.0.1' });
+    port = (fastify.server.address() as AddressInfo).port;
+  });
+  afterAll(() => fastify?.close());
+
+  /** Sends raw bytes and reads the whole answer. */
+  const raw = (request: string) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => socket.end(request));
+      let answer = '';
+      socket.on('data', (chunk) => (answer += chunk));
+      socket.on('close', () => resolve(answer));
+      socket.on('error', reject);
+    });
+  const bodyOf = (answer: string) => JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+
+  it('answers them as every other error is, {"error", "code"}, not in Fastify\'s own shape', async () => {
+    const big = await raw(`GET /x HTTP/1.1\r\nHost: a\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
+    expect(big.startsWith('HTTP/1.1 431 ')).toBe(true);
+    expect(bodyOf(big)).toEqual({ error: 'the request headers are over the 16 KB limit', code: 'INVALID_ARGUMENT' });
+    const garbled = await raw('NOT HTTP AT ALL\r\n\r\n');
+    expect(garbled.startsWith('HTTP/1.1 400 ')).toBe(true);
+    expect(bodyOf(garbled)).toMatchObject({ code: 'INVALID_ARGUMENT', error: expect.stringMatching(/^malformed HTTP request \(HPE_/) });
   });
 });

@@ -1,7 +1,9 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { brotliDecompressSync, gunzipSync, inflateSync, type ZlibOptions } from 'node:zlib';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { errorCodes, type FastifyInstance, type FastifyRequest, type RouteOptions } from 'fastify';
-import { ServableError, utf8Text } from '@servable/contracts';
+import { ErrorCode, ServableError, utf8Text } from '@servable/contracts';
 import type { GatewayConfig } from '../config/gateway.config';
 import { isBinaryInferRequest } from './oip-binary';
 
@@ -24,6 +26,7 @@ export function createFastifyAdapter(config: GatewayConfig): FastifyAdapter {
     // Node's http defaults rather than Fastify's (72 s keep-alive, no request timeout).
     keepAliveTimeout: 5_000,
     requestTimeout: 300_000,
+    clientErrorHandler: answerClientError,
   });
   const fastify = adapter.getInstance();
   fastify.addHook('onRoute', (route: RouteOptions) => {
@@ -31,6 +34,27 @@ export function createFastifyAdapter(config: GatewayConfig): FastifyAdapter {
   });
   readBodies(fastify, config.MAX_BODY_BYTES);
   return adapter;
+}
+
+/**
+ * A request Node's parser refused before any route saw it (headers over 16 KB, a malformed
+ * request line, a request that took longer than requestTimeout), answered as every other
+ * error is, `{"error", "code"}`: Fastify's own answer is `{"error", "message", "statusCode"}`.
+ * Otherwise Fastify's default: nothing for a reset connection, and the socket closes after.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, body] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, { error: 'the request was not received in time', code: ErrorCode.DEADLINE_EXCEEDED }]
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, { error: 'the request headers are over the 16 KB limit', code: ErrorCode.INVALID_ARGUMENT }]
+        : [400, { error: `malformed HTTP request (${err.code ?? 'client error'})`, code: ErrorCode.INVALID_ARGUMENT }];
+  const json = JSON.stringify(body);
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(json)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${json}`);
+  }
+  socket.destroy(err);
 }
 
 /**
