@@ -3,13 +3,10 @@
 // See control-plane/model-check.ts.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ModelManifest } from '@servable/model-repository';
-import { tfjsWarmUp } from '@servable/model-repository/tfjs';
-import { checkTokenizerLoads } from './control-plane/tokenizer-check';
+import { checkStagedVersion } from './control-plane/staged-version-check';
 
 const { dir, manifest, tokenizer } = workerData as { dir: string; manifest: ModelManifest; tokenizer: Uint8Array };
-checkTokenizerLoads(tokenizer, manifest)
-  .then(() => tfjsWarmUp(dir, manifest))
-  .then(
-    () => parentPort?.postMessage({}),
-    (err: unknown) => parentPort?.postMessage({ error: err instanceof Error ? err.message : String(err) }),
-  );
+checkStagedVersion(dir, manifest, tokenizer).then(
+  () => parentPort?.postMessage({}),
+  (err: unknown) => parentPort?.postMessage({ error: err instanceof Error ? err.message : String(err) }),
+);

@@ -1,7 +1,7 @@
 import { BaseServerInterceptingCall } from '@grpc/grpc-js/build/src/server-interceptors';
 
 /** setTimeout's longest delay; a longer one fires after 1 ms. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** The same bound as a grpc-timeout value (35,791 minutes, 24.9 days), which grpc-js reads as given. */
 const MAX_TIMEOUT_HEADER = `${Math.floor(MAX_TIMER_MS / 60_000)}M`;
 const UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1_000, m: 1, u: 1e-3, n: 1e-6 };

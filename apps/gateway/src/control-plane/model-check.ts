@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { ModelManifest } from '@servable/model-repository';
 import type { LoadValidator } from '@servable/persistence';
-import { checkTokenizerLoads } from './tokenizer-check';
+import { checkStagedVersion } from './staged-version-check';
 
 /**
- * Runs the upload's checks (the tokenizer loads and encodes, checkTokenizerLoads; the model loads
- * and predicts, tfjsWarmUp) in a worker thread made for the one upload, and ends the worker after.
+ * Runs the upload's checks (checkStagedVersion) in a worker thread made for the one upload, and
+ * ends the worker after.
  *
  * In the gateway itself, the check grew the process for good: TF.js's WASM memory never
  * shrinks, and it holds every weight. A 131 MB model took the gateway from 131 MB of RSS to a
@@ -42,7 +42,4 @@ const WORKER_FILE = join(__dirname, 'warm-up-worker.js');
  */
 export const checkModelLoads: LoadValidator = existsSync(WORKER_FILE)
   ? warmUpInWorker(WORKER_FILE)
-  : async (dir, manifest, tokenizer) => {
-      await checkTokenizerLoads(tokenizer, manifest);
-      await (await import('@servable/model-repository/tfjs')).tfjsWarmUp(dir, manifest);
-    };
+  : checkStagedVersion;
