@@ -120,6 +120,26 @@ describe('gateway end to end (tokenizer + inference + gateway processes)', () =>
     }
   });
 
+  it('cuts a text over max_length to its first ids, says so on every API, and refuses it with "truncate": false', async () => {
+    const long = 'Could you review the draft before Friday? '.repeat(120);
+    const res = await post('/v1/models/spam:classify', { texts: [long, TEXTS[1]] });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as any;
+    expect(body.predictions.map((p: any) => p.truncated)).toEqual([true, false]);
+    expect(res.headers.get('x-servable-truncated')).toBe('0');
+    // What the model read: the tokenizer's first max_length ids, the same numbers as those ids sent as they are.
+    const [cut] = await encode([long]);
+    expect(cut).toHaveLength(manifest.max_length);
+    const fromIds = (await (await post('/v1/models/spam:predict', { instances: [{ input_ids: cut }] }, { 'x-servable-tokenizer': manifest.tokenizer.hash })).json()) as any;
+    manifest.labels.forEach((l, c) => expect(body.predictions[0].scores[l]).toBeCloseTo(fromIds.predictions[0][c], TOLERANCE));
+    const tfServing = await post('/v1/models/spam:predict', { instances: [TEXTS[0], long] });
+    expect(tfServing.status).toBe(200);
+    expect(tfServing.headers.get('x-servable-truncated')).toBe('1');
+    const refused = await post('/v1/models/spam:classify', { texts: [TEXTS[0], long], truncate: false });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as any).error).toMatch(new RegExp(`^texts\\[1\\] is longer than spam version ${latest}'s max_length of ${manifest.max_length} ids`));
+  });
+
   it('serves model status and metadata', async () => {
     const status = await get('/v1/models/spam');
     expect(status.status).toBe(200);

@@ -502,6 +502,57 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
     expect(Number(/^servable_gateway_token_cache_bytes (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(0);
   });
 
+  it('says which texts it cut to max_length, from its near cache too, and refuses them when "truncate" is false', async () => {
+    const words = (n: number, word: string) => Array.from({ length: n }, () => word).join(' ');
+    // One id per word: `over` is cut, `exact` fits with no room to spare (as long as a cut row).
+    const over = words(MAX_LENGTH + 5, 'b');
+    const exact = words(MAX_LENGTH, 'c');
+    const classify = (body: unknown) => post('/v1/models/spam/versions/1:classify', body);
+    for (const from of ['the tokenizer', 'the near cache']) {
+      const res = await classify({ texts: ['free money', over] });
+      expect(res.status, from).toBe(200);
+      expect(((await res.json()) as any).predictions.map((p: any) => p.truncated), from).toEqual([false, true]);
+      expect(res.headers.get('x-servable-truncated'), from).toBe('1');
+      const fits = await classify({ texts: [exact] });
+      expect(((await fits.json()) as any).predictions[0].truncated, from).toBe(false);
+      expect(fits.headers.has('x-servable-truncated'), from).toBe(false);
+    }
+    // TEI's truncate: false. Refused before inference, naming the text.
+    const refused = await classify({ texts: ['free money', over], truncate: false });
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toEqual({
+      code: 'INVALID_ARGUMENT',
+      error: `texts[1] is longer than spam version 1's max_length of ${MAX_LENGTH} ids (special tokens included), and "truncate" is false: shorten it, or leave "truncate" out to have the model read the first ${MAX_LENGTH} ids`,
+    });
+    expect((await classify({ texts: [exact], truncate: false })).status).toBe(200);
+    expect(((await (await classify({ texts: ['a'], truncate: 'no' })).json()) as any).error).toContain('truncate must be true or false, got "no"');
+    // TF Serving's answer has no place for it: the header says it.
+    const tf = await classify({ examples: [{ text: 'free' }, { text: over }] });
+    expect(tf.status).toBe(200);
+    expect(tf.headers.get('x-servable-truncated')).toBe('1');
+
+    const root = loadGrpcObject(['gateway']) as any;
+    const gw = new root.servable.gateway.v1.GatewayService(grpcUrl, grpc.credentials.createInsecure(), GRPC_CHANNEL_OPTIONS);
+    const call = (req: unknown) =>
+      new Promise<{ reply?: any; err?: grpc.ServiceError; truncated?: unknown }>((resolve) => {
+        let truncated: unknown;
+        const c = gw.classify(req, (err: grpc.ServiceError | null, reply: unknown) => resolve({ reply, err: err ?? undefined, truncated }));
+        c.on('metadata', (m: grpc.Metadata) => (truncated = m.get('x-servable-truncated')[0]));
+      });
+    try {
+      const spec = { name: 'spam', version: '1' };
+      const served = await call({ modelSpec: spec, texts: [exact, over, 'lunch'] });
+      expect(served.reply.predictions.map((p: any) => p.truncated)).toEqual([false, true, false]);
+      expect(served.truncated).toBe('1');
+      const both = await call({ modelSpec: spec, texts: [over, exact, `${over} b`], truncate: false });
+      expect(both.err).toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringContaining('texts [0], [2] are longer than spam version 1') });
+    } finally {
+      gw.close();
+    }
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(Number(/^servable_gateway_truncated_texts_total\{model="spam",version="1"\} (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(4);
+  });
+
   it('passes the caller deadline downstream and answers 504 when it passes', async () => {
     plane.predictDelayMs = 400;
     try {

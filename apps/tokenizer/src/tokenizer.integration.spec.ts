@@ -124,10 +124,16 @@ describe('tokenizer service over gRPC', () => {
     expect(rows(reply)).toEqual([[2, 7, 1, 8, 1, 3]]);
   });
 
-  it('truncates to max_length, keeps the special tokens and says how many rows it cut', async () => {
+  it('truncates to max_length, keeps the special tokens and says which rows it cut', async () => {
     const reply = await encode({ tokenizerHash: tinyHash, texts: ['spam ham free money', 'spam'], maxLength: 4 });
     expect(rows(reply)).toEqual([[2, 5, 6, 3], [2, 5, 3]]);
     expect(reply.specialTokens).toMatchObject({ truncatedRows: 1, truncation: 'TRUNCATION_RIGHT' });
+    expect(reply.truncated).toEqual([true, false]);
+    // A cut row and a row that fits exactly are the same length: only the flag tells them apart, from the cache too.
+    const again = await encode({ tokenizerHash: tinyHash, texts: ['spam ham', 'spam ham free money', 'spam ham'], maxLength: 4 });
+    expect(rows(again)).toEqual([[2, 5, 6, 3], [2, 5, 6, 3], [2, 5, 6, 3]]);
+    expect(again.cached[1]).toBe(true);
+    expect(again.truncated).toEqual([false, true, false]);
     const left = await encode({ tokenizerHash: tinyHash, texts: ['spam ham free money'], maxLength: 4, truncation: 'TRUNCATION_LEFT' });
     expect(rows(left)).toEqual([[2, 7, 8, 3]]);
   });

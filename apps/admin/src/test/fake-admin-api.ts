@@ -273,7 +273,7 @@ export class FakeAdminApi {
       const spam = (t: string) => /free/i.test(t) && (v === 1 || /money/i.test(t));
       return {
         ...common,
-        predictions: texts.map((t) => (spam(t) ? { label: 'spam', scores: { ham: 0.08, spam: 0.92 } } : { label: 'ham', scores: { ham: 0.87, spam: 0.13 } })),
+        predictions: texts.map((t) => (spam(t) ? { label: 'spam', scores: { ham: 0.08, spam: 0.92 }, truncated: false } : { label: 'ham', scores: { ham: 0.87, spam: 0.13 }, truncated: false })),
       };
     }
     const results = texts.map((t) => {

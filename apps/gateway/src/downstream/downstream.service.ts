@@ -22,6 +22,8 @@ export interface EncodedTexts {
   tokenizerHash: string;
   /** Rows the tokenizer served from a cache level. */
   cacheHits: number;
+  /** Indexes of the texts that encoded to more than max_length ids and were cut to it, in order. */
+  truncated: number[];
 }
 
 interface EncodeItem {
@@ -97,16 +99,17 @@ export class DownstreamService implements OnModuleInit, OnModuleDestroy {
     const near = cache?.lookup(scope, texts);
     const hits = near ? texts.length - near.missing.length : 0;
     if (hits > 0) this.nearHits.inc(hits);
-    if (near && hits === texts.length) return { ids: raggedOf(near.found as Int32Array[]), tokenizerHash, cacheHits: hits };
+    if (near && hits === texts.length) return { ids: raggedOf(near.found as Int32Array[]), tokenizerHash, cacheHits: hits, truncated: near.truncated };
     this.nearMisses.inc(texts.length - hits);
     const sent = near && hits > 0 ? near.missing.map((i) => texts[i]) : texts;
     const encoded = await this.encodes.submit(scope, { item: { tokenizerHash, texts: sent, maxLength, context }, rows: sent.length, deadline });
     if (!cache || !near) return encoded;
-    const rows = cache.store(scope, sent, encoded.ids);
+    const rows = cache.store(scope, sent, encoded.ids, encoded.truncated);
     this.nearBytes.set(cache.bytes);
     if (hits === 0) return encoded;
     near.missing.forEach((i, j) => (near.found[i] = rows[j]));
-    return { ids: raggedOf(near.found as Int32Array[]), tokenizerHash: encoded.tokenizerHash, cacheHits: hits + encoded.cacheHits };
+    const truncated = near.truncated.concat(encoded.truncated.map((j) => near.missing[j])).sort((a, b) => a - b);
+    return { ids: raggedOf(near.found as Int32Array[]), tokenizerHash: encoded.tokenizerHash, cacheHits: hits + encoded.cacheHits, truncated };
   }
 
   private async encodeMerged(members: Member<EncodeItem>[]): Promise<EncodedTexts[]> {
@@ -128,14 +131,16 @@ export class DownstreamService implements OnModuleInit, OnModuleDestroy {
       throw err;
     }
     const ids = reply.ids!;
-    if (members.length === 1) return [{ ids, tokenizerHash: reply.tokenizerHash, cacheHits: reply.cacheHits ?? 0 }];
+    const cut = truncatedRows(reply, maxLength);
+    if (members.length === 1) return [{ ids, tokenizerHash: reply.tokenizerHash, cacheHits: reply.cacheHits ?? 0, truncated: cut }];
     const parts = splitRagged(ids, members.map((m) => m.item.texts.length));
     let row = 0;
     return parts.map((part) => {
       const rows = part.rowLengths.length;
       const cacheHits = (reply.cached ?? []).slice(row, row + rows).filter(Boolean).length;
+      const truncated = cut.filter((r) => r >= row && r < row + rows).map((r) => r - row);
       row += rows;
-      return { ids: part, tokenizerHash: reply.tokenizerHash, cacheHits };
+      return { ids: part, tokenizerHash: reply.tokenizerHash, cacheHits, truncated };
     });
   }
 
@@ -188,6 +193,22 @@ export class DownstreamService implements OnModuleInit, OnModuleDestroy {
 }
 
 const latest = (members: Member<unknown>[]) => Math.max(...members.map((m) => m.deadline));
+
+/**
+ * The rows an Encode answer says were cut. A tokenizer from before the per-row flags (during a
+ * rolling update) only counts them: then a row at max_length counts as cut, since any cut row is.
+ */
+function truncatedRows(reply: servableTokenizerV1.EncodeResponse, maxLength: number): number[] {
+  const flags = reply.truncated ?? [];
+  const lengths = reply.ids?.rowLengths ?? [];
+  const out: number[] = [];
+  if (flags.length === lengths.length) {
+    for (let i = 0; i < flags.length; i++) if (flags[i]) out.push(i);
+  } else if ((reply.specialTokens?.truncatedRows ?? 0) > 0 && maxLength > 0) {
+    for (let i = 0; i < lengths.length; i++) if (lengths[i] === maxLength) out.push(i);
+  }
+  return out;
+}
 
 /** A merged call's ragged rows, cut back into each member's share. */
 function splitRagged(ids: servableCommonV1.RaggedTensor, counts: number[]): servableCommonV1.RaggedTensor[] {

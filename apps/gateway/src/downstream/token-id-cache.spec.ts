@@ -27,6 +27,14 @@ describe('TokenIdCache', () => {
     expect(cache.lookup('hashA/64', ['hi']).missing).toEqual([0]);
   });
 
+  it('remembers which rows the tokenizer cut, though a cut row is as long as one that fits exactly', () => {
+    const cache = new TokenIdCache(1 << 20);
+    cache.store('s/4', ['cut', 'exact', 'short'], answer([[101, 5, 6, 102], [101, 7, 8, 102], [101, 102]]), [0]);
+    const found = cache.lookup('s/4', ['short', 'exact', 'unseen', 'cut']);
+    expect(found.missing).toEqual([2]);
+    expect(found.truncated).toEqual([3]);
+  });
+
   it('keeps its own copy of each row, not a view into the gRPC message', () => {
     const cache = new TokenIdCache(1 << 20);
     const reply = answer([[101, 5, 102]]);

@@ -8,6 +8,8 @@ const entryBytes = (ids: Int32Array, key: string) => key.length * 2 + ids.byteLe
 export interface NearLookup {
   /** Ids per text, undefined where the cache has none. */
   found: (Int32Array | undefined)[];
+  /** Indexes of the found texts that were cut to max_length. */
+  truncated: number[];
   /** Indexes of the texts to encode. */
   missing: number[];
 }
@@ -23,6 +25,11 @@ export interface NearLookup {
  */
 export class TokenIdCache {
   private readonly lru: LRUCache<string, Int32Array>;
+  /**
+   * The rows the tokenizer cut to max_length. A cut row is as long as one that fits exactly, so
+   * the length cannot tell; a row leaves this set with its entry (nothing else holds it).
+   */
+  private readonly cut = new WeakSet<Int32Array>();
 
   /** `maxBytes` > 0; one entry may take at most 1/64 of it, so a few long texts cannot empty it. */
   constructor(maxBytes: number) {
@@ -37,19 +44,23 @@ export class TokenIdCache {
   lookup(scope: string, texts: string[]): NearLookup {
     const found: (Int32Array | undefined)[] = new Array(texts.length);
     const missing: number[] = [];
+    const truncated: number[] = [];
     for (let i = 0; i < texts.length; i++) {
-      found[i] = this.lru.get(keyOf(scope, texts[i]));
-      if (!found[i]) missing.push(i);
+      const row = this.lru.get(keyOf(scope, texts[i]));
+      found[i] = row;
+      if (!row) missing.push(i);
+      else if (this.cut.has(row)) truncated.push(i);
     }
-    return { found, missing };
+    return { found, missing, truncated };
   }
 
   /**
-   * Keeps each row of an Encode answer under its text and returns the rows. Each row is copied
+   * Keeps each row of an Encode answer under its text (`truncated`: the indexes of the rows the
+   * tokenizer cut) and returns the rows. Each row is copied
    * into an array of its own: the answer's bytes are a view into a gRPC message (not always
    * 4-byte aligned), which an entry must not keep alive.
    */
-  store(scope: string, texts: string[], ids: servableCommonV1.RaggedTensor): Int32Array[] {
+  store(scope: string, texts: string[], ids: servableCommonV1.RaggedTensor, truncated: readonly number[] = []): Int32Array[] {
     if (ids.rowLengths.length !== texts.length) throw new Error(`tokenizer answered ${ids.rowLengths.length} rows for ${texts.length} texts`);
     const rows: Int32Array[] = new Array(texts.length);
     let offset = ids.values.byteOffset;
@@ -61,6 +72,7 @@ export class TokenIdCache {
       rows[i] = row;
       this.lru.set(keyOf(scope, texts[i]), row);
     }
+    for (const i of truncated) this.cut.add(rows[i]);
     return rows;
   }
 }

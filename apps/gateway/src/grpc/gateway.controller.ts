@@ -43,6 +43,7 @@ export class GatewayGrpcController implements v1.GatewayServiceController {
       input: { kind: 'texts', texts: request.texts },
       deadline: deadlineOf(grpcMetadata(metadata, call), this.config),
       context: grpcCallContext(metadata, call),
+      truncate: request.truncate,
     });
     sendResponseMetadata(call, metadata, predictionMetadata(outcome));
     return { predictions, modelVersion: String(outcome.version), tokenizer: outcome.tokenizer };

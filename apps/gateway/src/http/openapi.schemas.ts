@@ -7,7 +7,17 @@ export const CLASSIFY_RESPONSE: SchemaObject = {
     {
       type: 'object',
       properties: {
-        predictions: { type: 'array', items: { type: 'object', properties: { label: { type: 'string' }, scores: { type: 'object', additionalProperties: { type: 'number' } } } } },
+        predictions: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              label: { type: 'string' },
+              scores: { type: 'object', additionalProperties: { type: 'number' } },
+              truncated: { type: 'boolean', description: "The text was longer than the version's max_length ids; the model read its beginning" },
+            },
+          },
+        },
         model_version: { type: 'string' },
         tokenizer: { type: 'string' },
       },

@@ -38,6 +38,7 @@ export class ProductController {
       input: { kind: 'texts', texts },
       deadline: deadlineOf(meta, this.config),
       context: requestContextOf(req),
+      truncate: body.truncate,
     });
     setResponseHeaders(res, predictionMetadata(outcome));
     if (tfServing) return classifyResultTfServing(outcome);

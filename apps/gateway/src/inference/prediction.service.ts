@@ -221,6 +221,7 @@ export class PredictionService {
     let ids: Ragged | servableCommonV1.RaggedTensor;
     let tokenizationMs = 0;
     let cacheHits: number | undefined;
+    let truncated: number[] = [];
     if (command.input.kind === 'texts') {
       assertBeforeDeadline(command.deadline, 'tokenization');
       const t0 = performance.now();
@@ -228,6 +229,11 @@ export class PredictionService {
       tokenizationMs = performance.now() - t0;
       ids = encoded.ids;
       cacheHits = encoded.cacheHits;
+      truncated = encoded.truncated;
+      if (truncated.length > 0) {
+        if (command.truncate === false) throw overLength(truncated, resolved);
+        this.metrics.truncatedTexts.inc({ model: resolved.model, version: String(resolved.version) }, truncated.length);
+      }
     } else {
       const declared = command.input.tokenizer;
       if (declared && declared !== pinned) {
@@ -260,6 +266,7 @@ export class PredictionService {
       probabilities,
       rows,
       classes,
+      truncated,
       timings: {
         tokenizationMs,
         // Durations in µs become fractional ms: far below 2^53, and rounding is the point here.
@@ -317,6 +324,14 @@ function checkIds({ values, rowLengths }: Ragged, vocabSize: number, maxLength: 
   }
 }
 
+/** A request with "truncate": false whose texts need cutting, named by index as validateRows names a bad text. */
+function overLength(truncated: number[], { model, version, manifest }: ResolvedVersion): ServableError {
+  const which = truncated.length === 1 ? `texts[${truncated[0]}] is` : `texts ${truncated.map((i) => `[${i}]`).join(', ')} are`;
+  return ServableError.invalid(
+    `${which} longer than ${model} version ${version}'s max_length of ${manifest.max_length} ids (special tokens included), and "truncate" is false: shorten ${truncated.length === 1 ? 'it' : 'them'}, or leave "truncate" out to have the model read the first ${manifest.max_length} ids`,
+  );
+}
+
 /** The winning label of each row. */
 function topLabels(outcome: PredictOutcome): string[] {
   return classifications(outcome).map((c) => c.label);
@@ -325,6 +340,7 @@ function topLabels(outcome: PredictOutcome): string[] {
 /** Rows of probabilities as label + scores, the winning label first-class. */
 export function classifications(outcome: PredictOutcome): Classification[] {
   const out: Classification[] = [];
+  let cut = 0;
   for (let r = 0; r < outcome.rows; r++) {
     const scores: Record<string, number> = {};
     let best = 0;
@@ -333,7 +349,9 @@ export function classifications(outcome: PredictOutcome): Classification[] {
       scores[outcome.labels[c]] = p;
       if (p > outcome.probabilities[r * outcome.classes + best]) best = c;
     }
-    out.push({ label: outcome.labels[best], scores });
+    const truncated = outcome.truncated[cut] === r;
+    if (truncated) cut++;
+    out.push({ label: outcome.labels[best], scores, truncated });
   }
   return out;
 }

@@ -26,6 +26,11 @@ export interface PredictCommand {
   deadline: number;
   /** x-request-id and traceparent, passed on to every downstream call. */
   context: RequestContext;
+  /**
+   * Texts over the version's max_length ids: cut to it (true, the default), or the request is
+   * INVALID_ARGUMENT before inference (false, as TEI's `truncate: false`).
+   */
+  truncate?: boolean;
 }
 
 export interface PredictTimings {
@@ -53,10 +58,14 @@ export interface PredictOutcome {
   probabilities: Float32Array;
   rows: number;
   classes: number;
+  /** Indexes of the texts cut to max_length (the model saw their beginning), in order; empty for ids. */
+  truncated: number[];
   timings: PredictTimings;
 }
 
 export interface Classification {
   label: string;
   scores: Record<string, number>;
+  /** The text was cut to the version's max_length ids. */
+  truncated: boolean;
 }

@@ -49,6 +49,18 @@ export class GatewayMetrics {
   });
 
   /**
+   * Texts cut to their version's max_length before the model saw them: the model judged their
+   * beginning only. Counted when the cut text was served; a request with "truncate": false that
+   * needed a cut is refused and counted in servable_gateway_requests_total instead.
+   */
+  readonly truncatedTexts = new Counter({
+    name: 'servable_gateway_truncated_texts_total',
+    help: "Texts longer than their version's max_length ids, cut to it before inference",
+    labelNames: ['model', 'version'],
+    registers: [this.registry],
+  });
+
+  /**
    * Texts the gateway encoded, by whether its near cache of token ids had them (`hit`) or the
    * tokenizer was asked (`miss`; every text is a miss when GATEWAY_TOKEN_CACHE_BYTES=0). With the
    * tokenizer's own hits, the share of texts served from any cache level.

@@ -58,9 +58,16 @@ export type ResponseMetadata = Array<[name: string, value: string]>;
 
 const ms = (x: number) => x.toFixed(3);
 
-/** TEI-style timing (milliseconds), plus the version and tokenizer that served the request. */
+/**
+ * Which texts of the request were cut to the version's max_length ids (their indexes, comma
+ * separated); only on an answer that cut one. Every API's answer carries it, since the TF
+ * Serving and OIP bodies have no place for it.
+ */
+export const TRUNCATED_HEADER = 'x-servable-truncated';
+
+/** TEI-style timing (milliseconds), plus the version and tokenizer that served the request, and the texts it cut. */
 export function predictionMetadata(outcome: PredictOutcome): ResponseMetadata {
-  return [
+  const meta: ResponseMetadata = [
     ['x-model-version', String(outcome.version)],
     ['x-tokenizer', outcome.tokenizer],
     ['x-tokenization-time', ms(outcome.timings.tokenizationMs)],
@@ -68,6 +75,8 @@ export function predictionMetadata(outcome: PredictOutcome): ResponseMetadata {
     ['x-inference-time', ms(outcome.timings.inferenceMs)],
     ['x-total-time', ms(outcome.timings.totalMs)],
   ];
+  if (outcome.truncated.length > 0) meta.push([TRUNCATED_HEADER, outcome.truncated.join(',')]);
+  return meta;
 }
 
 /** :tokenize has no batch queue and no inference, so only the tokenizer hop is timed. */

@@ -88,9 +88,18 @@ export async function startFakeDataPlane(): Promise<FakeDataPlane> {
   tokenizer.addService(root.servable.tokenizer.v1.TokenizerService.service, {
     encode: ((call, cb) => {
       record('encode', call);
-      const rows = (call.request.texts as string[]).map(fakeEncode);
+      // Cut at maxLength as the real tokenizer cuts (right truncation), saying which rows it cut.
+      const maxLength = (call.request.maxLength as number) || Infinity;
+      const whole = (call.request.texts as string[]).map(fakeEncode);
+      const rows = whole.map((r) => r.slice(0, maxLength));
       const values = Int32Array.from(rows.flat());
-      cb(null, { tokenizerHash: call.request.tokenizerHash, ids: { dtype: 'DATA_TYPE_INT32', values: int32ToBytes(values), rowLengths: rows.map((r) => r.length) } });
+      const truncated = whole.map((r) => r.length > maxLength);
+      cb(null, {
+        tokenizerHash: call.request.tokenizerHash,
+        ids: { dtype: 'DATA_TYPE_INT32', values: int32ToBytes(values), rowLengths: rows.map((r) => r.length) },
+        specialTokens: { truncatedRows: truncated.filter(Boolean).length },
+        truncated,
+      });
     }) as Handler,
     tokenize: ((call, cb) => {
       record('tokenize', call);

@@ -15,6 +15,8 @@ export interface EncodeResult {
   addedSpecialTokens: boolean;
   truncation: servableTokenizerV1.Truncation;
   truncatedRows: number;
+  /** Per text: cut to max_length. */
+  truncated: boolean[];
   padId: number;
   /** Per text: served from a cache level. */
   cached: boolean[];
@@ -100,6 +102,7 @@ export class EncodeService {
 
     const rows = slot.map((i) => (found[i] as Int32Array).subarray(1));
     let truncatedRows = 0;
+    const truncated = new Array<boolean>(rows.length);
     for (let i = 0; i < rows.length; i++) {
       if (p.maxLength > 0 && !p.side && rows[i].length > p.maxLength) {
         throw new InvalidInput(
@@ -107,7 +110,8 @@ export class EncodeService {
           `texts[${i}] encodes to ${rows[i].length} ids, over max_length ${p.maxLength}, and truncation is TRUNCATION_NONE`,
         );
       }
-      if ((found[slot[i]] as Int32Array)[0] & TRUNCATED) truncatedRows++;
+      truncated[i] = ((found[slot[i]] as Int32Array)[0] & TRUNCATED) !== 0;
+      if (truncated[i]) truncatedRows++;
       this.metrics.tokensPerText.observe(rows[i].length);
     }
 
@@ -118,6 +122,7 @@ export class EncodeService {
       addedSpecialTokens: p.addSpecialTokens,
       truncation: p.truncation,
       truncatedRows,
+      truncated,
       padId: handle.padId,
       cached: slot.map((i) => !missingSet.has(i)),
     };
@@ -136,6 +141,7 @@ export class EncodeService {
       },
       cacheHits: r.cached.filter(Boolean).length,
       cached: r.cached,
+      truncated: r.truncated,
     };
   }
 }

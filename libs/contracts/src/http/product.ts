@@ -20,6 +20,13 @@ export const classifyRequestSchema = jsonObject({
   examples: examples.optional().describe("TF Serving's classify shape: [{\"text\": ...}]"),
   context: features.optional().describe("TF Serving's features shared by every example"),
   signature_name: signatureName.optional(),
+  truncate: z
+    .boolean({ error: (iss) => `truncate must be true or false, got ${JSON.stringify(iss.input)}` })
+    .optional()
+    .meta({
+      default: true,
+      description: "A text over the version's max_length ids: cut to it (true; its prediction says truncated) or the request is refused with 400 (false, TEI's default)",
+    }),
 })
   .superRefine((body, ctx) => {
     if (body.texts !== undefined && body.examples !== undefined) ctx.addIssue({ code: 'custom', message: 'send either "texts" or "examples", not both' });

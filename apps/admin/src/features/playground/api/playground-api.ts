@@ -6,6 +6,8 @@ export const SOURCE_HEADERS = { 'x-servable-source': 'console' } as const;
 export interface Classification {
   label: string;
   scores: Record<string, number>;
+  /** The text was over the version's max_length ids; the tokenize call shows where it was cut. */
+  truncated: boolean;
 }
 
 export interface ClassifyBody {

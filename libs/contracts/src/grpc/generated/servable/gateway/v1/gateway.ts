@@ -20,11 +20,18 @@ export interface ModelSpec {
 export interface ClassifyRequest {
   modelSpec?: ModelSpec | undefined;
   texts: string[];
+  /**
+   * Unset or true: a text longer than the version's max_length ids is cut to it (and
+   * its prediction says truncated). False: such a request is INVALID_ARGUMENT instead.
+   */
+  truncate?: boolean | undefined;
 }
 
 export interface Prediction {
   label: string;
   scores: { [key: string]: number };
+  /** The text encoded to more than the version's max_length ids, and the model saw its beginning only. */
+  truncated: boolean;
 }
 
 export interface Prediction_ScoresEntry {

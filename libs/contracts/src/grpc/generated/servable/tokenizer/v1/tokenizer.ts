@@ -68,6 +68,11 @@ export interface EncodeResponse {
    * several requests into one call (the gateway does) can then count hits per request.
    */
   cached: boolean[];
+  /**
+   * Per text, in request order: whether it encoded to more than max_length ids and was cut.
+   * A caller that merged several requests into one call tells each which of its texts were cut.
+   */
+  truncated: boolean[];
 }
 
 export interface LoadTokenizerRequest {
