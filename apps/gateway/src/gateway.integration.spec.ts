@@ -134,6 +134,12 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
     ['a tokenizer that is not a string (OIP)', '/v2/models/spam/infer', { inputs: [{ name: 'input_ids', shape: [1, 2], datatype: 'INT32', data: [5, 6] }], parameters: { tokenizer: 123 } }, 400, 'INVALID_ARGUMENT', 'parameters.tokenizer must be a string'],
     ['a label named like a built-in', '/v1/models/spam/labels/constructor:classify', { texts: ['a'] }, 400, 'INVALID_ARGUMENT', 'Unrecognized servable version label: constructor'],
     ['too many texts', '/v1/models/spam:classify', { texts: ['a', 'b', 'c', 'd', 'e'] }, 400, 'INVALID_ARGUMENT'],
+    // A misspelt option was skipped without a word: here the request would have been served with its texts cut.
+    ['an unknown field of the product body', '/v1/models/spam:classify', { texts: ['a'], truncte: false }, 400, 'INVALID_ARGUMENT', 'unknown field "truncte": this body takes "texts", "truncate" and "signature_name"'],
+    ['unknown fields of :tokenize', '/v1/models/spam:tokenize', { texts: ['a'], special: false, max_length: 3 }, 400, 'INVALID_ARGUMENT', 'unknown fields "special" and "max_length": this body takes "texts" and "add_special_tokens"'],
+    // A prediction of [CLS] [SEP] alone, with confidence, on every API that takes texts.
+    ['a text of only whitespace', '/v1/models/spam:classify', { texts: ['ok', ' \n\t '] }, 400, 'INVALID_ARGUMENT', 'texts[1] is only whitespace'],
+    ['a text of only whitespace (predict)', '/v1/models/spam:predict', { instances: ['\u00a0'] }, 400, 'INVALID_ARGUMENT', 'texts[0] is only whitespace'],
     ['an oversized body', '/v1/models/spam:classify', { texts: ['x'.repeat(4096)] }, 413, 'INVALID_ARGUMENT'],
     ['a tokenizer mismatch', '/v1/models/spam/versions/2:predict', { instances: [[5, 6]], tokenizer: HASH_V1 }, 409, 'FAILED_PRECONDITION'],
     // As TF Serving answers, and as the gRPC API already did: a version has serving_default only.
@@ -434,6 +440,7 @@ describe('gateway over REST and gRPC (fake data plane)', () => {
   it.each([
     ['an empty list', { texts: [] }],
     ['an empty text', { texts: ['ok', ''] }],
+    ['a text of only whitespace', { texts: ['  '] }],
     ['too many texts', { texts: ['a', 'b', 'c', 'd', 'e'] }],
     ['a number among the texts', { texts: ['a', 3] }],
   ])('refuses %s in :tokenize exactly as :classify does', async (_what, body) => {

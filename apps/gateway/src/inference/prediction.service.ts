@@ -280,6 +280,8 @@ export class PredictionService {
   }
 }
 
+const NOT_BLANK = /\S/;
+
 /** The gateway's checks of a request's rows, shared by classify, predict and tokenize so all refuse bad input alike. */
 export function validateRows(input: PredictCommand['input'], maxTexts: number): void {
   const rows = input.kind === 'texts' ? input.texts.length : input.ids.rowLengths.length;
@@ -291,6 +293,8 @@ export function validateRows(input: PredictCommand['input'], maxTexts: number): 
     input.texts.forEach((t, i) => {
       if (typeof t !== 'string') throw ServableError.invalid(`texts[${i}] must be a string, got ${t === null ? 'null' : typeof t}`);
       if (t.length === 0) throw ServableError.invalid(`texts[${i}] is empty`);
+      // The model would see [CLS] [SEP] alone and still answer with confidence: nothing a caller can use.
+      if (!NOT_BLANK.test(t)) throw ServableError.invalid(`texts[${i}] is only whitespace`);
       // "\ud800" is valid JSON but no Unicode text: it has no UTF-8 form, and the tokenizer would see U+FFFDs.
       if (!isWellFormedText(t)) throw ServableError.invalid(`texts[${i}] is not valid Unicode: it holds a lone surrogate`);
     });

@@ -11,6 +11,25 @@ export function jsonObject<Shape extends z.core.$ZodLooseShape>(shape: Shape, me
   return z.object(shape, { error: (iss) => (iss.code === 'invalid_type' ? message : undefined) });
 }
 
+/** The fields of a body, as an error message lists them: "texts" and "truncate". */
+const listed = (keys: readonly string[]) => keys.map((k) => `"${k}"`).join(', ').replace(/, ([^,]*)$/, ' and $1');
+
+/** A field of a body that has none such: a misspelt option must not be skipped without a word. */
+export const unknownFields = (keys: readonly string[], known: readonly string[]) =>
+  `unknown field${keys.length > 1 ? 's' : ''} ${listed(keys)}: this body takes ${listed(known)}`;
+
+/**
+ * A JSON object body of our own API, where a field it does not know is refused (unknownFields):
+ * `{"texts": [...], "truncte": false}` would otherwise be served as if the option were not there.
+ * The TF Serving and OIP bodies stay lenient, as their servers are.
+ */
+export function strictJsonObject<Shape extends z.core.$ZodLooseShape>(shape: Shape, message = 'the body must be a JSON object') {
+  const known = Object.keys(shape);
+  return z.strictObject(shape, {
+    error: (iss) => (iss.code === 'invalid_type' ? message : iss.code === 'unrecognized_keys' ? unknownFields(iss.keys, known) : undefined),
+  });
+}
+
 /** One text to classify or tokenize. Empty texts and how many a request may carry are the gateway's config to judge. */
 export const text = z.string({ error: (iss) => `${PATH} must be a string, got ${got(iss)} (wrong dtype)` });
 

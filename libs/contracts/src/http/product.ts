@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PATH } from '../validation';
-import { jsonObject, signatureName, texts } from './fields';
+import { signatureName, strictJsonObject, texts, unknownFields } from './fields';
 
 const EXAMPLE_TEXTS = ['WIN a FREE prize now!!!'];
 
@@ -11,11 +11,14 @@ const EXAMPLE_TEXTS = ['WIN a FREE prize now!!!'];
 const features = z.record(z.string(), z.unknown(), { error: `${PATH} must be an object of features, e.g. {"text": "..."}` });
 const examples = z.array(features, { error: '"examples" must be a list' });
 
+/** What a {"texts"} body may hold; a TF Serving {"examples"} body is as lenient as TF Serving is. */
+const PRODUCT_CLASSIFY_FIELDS = ['texts', 'truncate', 'signature_name'];
+
 /**
  * POST /v1/models/{model}:classify. {"texts"} gets the product answer; {"examples"}
  * (TF Serving's classify) gets TF Serving's. One of the two, never both.
  */
-export const classifyRequestSchema = jsonObject({
+export const classifyRequestSchema = z.looseObject({
   texts: texts.optional().meta({ example: EXAMPLE_TEXTS }),
   examples: examples.optional().describe("TF Serving's classify shape: [{\"text\": ...}]"),
   context: features.optional().describe("TF Serving's features shared by every example"),
@@ -27,9 +30,13 @@ export const classifyRequestSchema = jsonObject({
       default: true,
       description: "A text over the version's max_length ids: cut to it (true; its prediction says truncated) or the request is refused with 400 (false, TEI's default)",
     }),
-})
+}, { error: (iss) => (iss.code === 'invalid_type' ? 'the body must be a JSON object' : undefined) })
   .superRefine((body, ctx) => {
     if (body.texts !== undefined && body.examples !== undefined) ctx.addIssue({ code: 'custom', message: 'send either "texts" or "examples", not both' });
+    if (body.texts !== undefined && body.examples === undefined) {
+      const unknown = Object.keys(body).filter((k) => !PRODUCT_CLASSIFY_FIELDS.includes(k) && k !== 'context');
+      if (unknown.length > 0) ctx.addIssue({ code: 'custom', message: unknownFields(unknown, PRODUCT_CLASSIFY_FIELDS) });
+    }
     if (body.texts === undefined && body.examples === undefined) ctx.addIssue({ code: 'custom', message: 'missing "texts" (or TF Serving\'s "examples")' });
     if (body.context !== undefined && body.examples === undefined) ctx.addIssue({ code: 'custom', message: '"context" goes with "examples"' });
   })
@@ -37,7 +44,7 @@ export const classifyRequestSchema = jsonObject({
 export type ClassifyRequest = z.output<typeof classifyRequestSchema>;
 
 /** POST /v1/models/{model}:tokenize: what the version's tokenizer makes of texts. */
-export const tokenizeRequestSchema = jsonObject({
+export const tokenizeRequestSchema = strictJsonObject({
   texts: texts.meta({ example: EXAMPLE_TEXTS }),
   add_special_tokens: z
     .boolean({ error: (iss) => `add_special_tokens must be true or false, got ${JSON.stringify(iss.input)}` })
