@@ -99,6 +99,9 @@ export async function startGateway(config: GatewayConfig, deps: GatewayDependenc
         'grpc.max_connection_age_grace_ms': 10_000,
       }),
     ),
+    undefined,
+    // A line per call, as REST has: the gateway's gRPC API is a public one.
+    { accessLog: true },
   );
   const grpcServer = app.connectMicroservice(grpcStrategy);
   const log = (m: string) => app.get(Logger).warn(m, 'Gateway');

@@ -90,3 +90,36 @@ describe("grpcServerStrategy's unary calls with an end hook", () => {
     expect(ended).toEqual([{ n: 3 }]);
   });
 });
+
+describe("grpcServerStrategy's access line (the gateway's public API)", () => {
+  afterEach(() => vi.restoreAllMocks());
+  type Unary = (call: { request: unknown; metadata: Metadata; getPath(): string }, callback: (err: unknown, value?: unknown) => void) => unknown;
+  const unaryOf = (handler: () => Promise<unknown>, level = 'info') =>
+    (grpcServerStrategy(OPTIONS, level, { accessLog: true }).strategy as unknown as { createUnaryServiceMethod(h: unknown): Unary }).createUnaryServiceMethod(handler);
+  const call = (unary: Unary, path: string, requestId?: string) =>
+    new Promise<unknown>((resolve) => {
+      const metadata = new Metadata();
+      if (requestId) metadata.set('x-request-id', requestId);
+      unary({ request: {}, metadata, getPath: () => path }, (err, value) => resolve(err ?? value));
+    });
+
+  it('writes a line at info for each call that succeeded, with its method, time and request id', async () => {
+    const log = vi.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    expect(await call(unaryOf(async () => ({ ok: true })), '/tensorflow.serving.PredictionService/Predict', 'req-9')).toEqual({ ok: true });
+    expect(log).toHaveBeenCalledTimes(1);
+    expect(log).toHaveBeenCalledWith(
+      { requestId: 'req-9', method: '/tensorflow.serving.PredictionService/Predict', code: 'OK', responseTime: expect.any(Number) },
+      'gRPC call completed',
+    );
+  });
+
+  it('leaves failed calls to the exception filter and health checks out, at any level', async () => {
+    const log = vi.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined);
+    vi.spyOn(Logger.prototype, 'debug').mockImplementation(() => undefined);
+    const error = { code: 5, details: 'model "nope" not found' };
+    expect(await call(unaryOf(async () => throwError(() => error)), '/servable.gateway.v1.GatewayService/Classify')).toBe(error);
+    expect(await call(unaryOf(async () => ({ status: 'SERVING' })), '/grpc.health.v1.Health/Check')).toEqual({ status: 'SERVING' });
+    expect(await call(unaryOf(async () => ({ ok: 1 }), 'debug'), '/servable.gateway.v1.GatewayService/Classify')).toEqual({ ok: 1 });
+    expect(log.mock.calls.map((c) => (c[0] as { method: string }).method)).toEqual(['/servable.gateway.v1.GatewayService/Classify']);
+  });
+});

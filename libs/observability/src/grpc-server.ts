@@ -9,7 +9,11 @@ type UnaryCallback = (error: unknown, value?: unknown) => void;
 interface UnaryCall {
   request: unknown;
   metadata: Metadata;
+  getPath?(): string;
 }
+
+/** Health checks are probes: their calls are not logged, as REST's /healthz and /readyz are not. */
+const PROBE_METHODS = /^\/grpc\.health\.v1\.Health\//;
 
 /**
  * Nest's gRPC server with a shorter path for unary calls when no processing hook is set
@@ -28,6 +32,8 @@ interface UnaryCall {
  */
 class LeanUnaryServerGrpc extends ServerGrpc {
   private hooked = false;
+  /** Set for a server that writes an access line per call (the gateway's public API). */
+  accessLog?: Pick<Logger, 'log'>;
 
   override setOnProcessingStartHook(...args: Parameters<ServerGrpc['setOnProcessingStartHook']>): void {
     this.hooked = true;
@@ -40,7 +46,23 @@ class LeanUnaryServerGrpc extends ServerGrpc {
   }
 
   override createUnaryServiceMethod(methodHandler: (request: unknown, metadata: Metadata, call: UnaryCall) => Promise<unknown>): Function {
-    if (this.hooked) return super.createUnaryServiceMethod(methodHandler);
+    const serve = this.serveUnary(methodHandler);
+    const log = this.accessLog;
+    if (!log) return serve;
+    return (call: UnaryCall, callback: UnaryCallback) => {
+      const started = performance.now();
+      serve(call, (err, value) => {
+        callback(err, value);
+        // A failed call has its line already, at warn, from GrpcExceptionFilter (with its code and why).
+        if (err || PROBE_METHODS.test(call.getPath?.() ?? '')) return;
+        const responseTime = Math.round((performance.now() - started) * 1000) / 1000;
+        log.log({ ...requestLogFields(grpcRequestContext(call.metadata)), method: call.getPath?.(), code: 'OK', responseTime }, 'gRPC call completed');
+      });
+    };
+  }
+
+  private serveUnary(methodHandler: (request: unknown, metadata: Metadata, call: UnaryCall) => Promise<unknown>): (call: UnaryCall, callback: UnaryCallback) => void {
+    if (this.hooked) return super.createUnaryServiceMethod(methodHandler) as (call: UnaryCall, callback: UnaryCallback) => void;
     return (call: UnaryCall, callback: UnaryCallback) => {
       methodHandler(call.request, call.metadata, call).then(
         (result) => {
@@ -59,13 +81,16 @@ const DEBUG_LEVELS = new Set(['debug', 'trace']);
  * Nest's gRPC server. With LOG_LEVEL=debug (or trace) every call it serves
  * is logged with its method and the caller's x-request-id and traceparent,
  * so a request can be followed through every hop; failed calls are logged at
- * warn by GrpcExceptionFilter whatever the level. At other levels no hook is
+ * warn by GrpcExceptionFilter whatever the level. With `accessLog` (a public API, as
+ * REST's access line is) every successful unary call but a health check also gets a
+ * line at info when it ends: method, code OK, responseTime (ms) and the request's ids. At other levels no hook is
  * installed and unary calls take the short path above. A grpc-timeout too long for a
  * timer is served as the longest one (clampGrpcServerTimeouts).
  */
-export function grpcServerStrategy(options: GrpcOptions, logLevel = process.env['LOG_LEVEL'] ?? 'info'): CustomStrategy {
+export function grpcServerStrategy(options: GrpcOptions, logLevel = process.env['LOG_LEVEL'] ?? 'info', { accessLog = false } = {}): CustomStrategy {
   clampGrpcServerTimeouts();
   const server = new LeanUnaryServerGrpc(options.options);
+  if (accessLog) server.accessLog = new Logger('gRPC');
   if (DEBUG_LEVELS.has(logLevel)) {
     const logger = new Logger('gRPC');
     server.setOnProcessingStartHook((_transport, context, done) => {
