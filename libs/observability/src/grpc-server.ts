@@ -54,9 +54,10 @@ class LeanUnaryServerGrpc extends ServerGrpc {
       serve(call, (err, value) => {
         callback(err, value);
         // A failed call has its line already, at warn, from GrpcExceptionFilter (with its code and why).
-        if (err || PROBE_METHODS.test(call.getPath?.() ?? '')) return;
+        const method = call.getPath?.();
+        if (err || PROBE_METHODS.test(method ?? '')) return;
         const responseTime = Math.round((performance.now() - started) * 1000) / 1000;
-        log.log({ ...requestLogFields(grpcRequestContext(call.metadata)), method: call.getPath?.(), code: 'OK', responseTime }, 'gRPC call completed');
+        log.log({ ...requestLogFields(grpcRequestContext(call.metadata)), method, code: 'OK', responseTime }, 'gRPC call completed');
       });
     };
   }
@@ -81,11 +82,12 @@ const DEBUG_LEVELS = new Set(['debug', 'trace']);
  * Nest's gRPC server. With LOG_LEVEL=debug (or trace) every call it serves
  * is logged with its method and the caller's x-request-id and traceparent,
  * so a request can be followed through every hop; failed calls are logged at
- * warn by GrpcExceptionFilter whatever the level. With `accessLog` (a public API, as
- * REST's access line is) every successful unary call but a health check also gets a
- * line at info when it ends: method, code OK, responseTime (ms) and the request's ids. At other levels no hook is
- * installed and unary calls take the short path above. A grpc-timeout too long for a
- * timer is served as the longest one (clampGrpcServerTimeouts).
+ * warn by GrpcExceptionFilter whatever the level. At other levels no hook is
+ * installed and unary calls take the short path above. With `accessLog` (a public
+ * API, as REST's access line is), every successful unary call but a health check
+ * also gets a line at info when it ends: method, code OK, responseTime (ms) and the
+ * request's ids. A grpc-timeout too long for a timer is served as the longest one
+ * (clampGrpcServerTimeouts).
  */
 export function grpcServerStrategy(options: GrpcOptions, logLevel = process.env['LOG_LEVEL'] ?? 'info', { accessLog = false } = {}): CustomStrategy {
   clampGrpcServerTimeouts();

@@ -56,9 +56,9 @@ export class TokenIdCache {
 
   /**
    * Keeps each row of an Encode answer under its text (`truncated`: the indexes of the rows the
-   * tokenizer cut) and returns the rows. Each row is copied
-   * into an array of its own: the answer's bytes are a view into a gRPC message (not always
-   * 4-byte aligned), which an entry must not keep alive.
+   * tokenizer cut) and returns the rows. Each row is copied into an array of its own: the answer's
+   * bytes are a view into a gRPC message (not always 4-byte aligned), which an entry must not keep
+   * alive.
    */
   store(scope: string, texts: string[], ids: servableCommonV1.RaggedTensor, truncated: readonly number[] = []): Int32Array[] {
     if (ids.rowLengths.length !== texts.length) throw new Error(`tokenizer answered ${ids.rowLengths.length} rows for ${texts.length} texts`);
