@@ -6,9 +6,16 @@ import { PATH, shownValue } from '../validation';
 
 const got = (iss: { input?: unknown }) => shownValue(iss.input);
 
+const NOT_AN_OBJECT = 'the body must be a JSON object';
+
 /** A JSON object body; anything else is refused as a whole before its fields are looked at. */
-export function jsonObject<Shape extends z.core.$ZodLooseShape>(shape: Shape, message = 'the body must be a JSON object') {
+export function jsonObject<Shape extends z.core.$ZodLooseShape>(shape: Shape, message = NOT_AN_OBJECT) {
   return z.object(shape, { error: (iss) => (iss.code === 'invalid_type' ? message : undefined) });
+}
+
+/** The same, keeping the fields the shape does not name, for a refinement that judges them (classify's two shapes). */
+export function looseJsonObject<Shape extends z.core.$ZodLooseShape>(shape: Shape, message = NOT_AN_OBJECT) {
+  return z.looseObject(shape, { error: (iss) => (iss.code === 'invalid_type' ? message : undefined) });
 }
 
 /** The fields of a body, as an error message lists them: "texts" and "truncate". */
@@ -23,7 +30,7 @@ export const unknownFields = (keys: readonly string[], known: readonly string[])
  * `{"texts": [...], "truncte": false}` would otherwise be served as if the option were not there.
  * The TF Serving and OIP bodies stay lenient, as their servers are.
  */
-export function strictJsonObject<Shape extends z.core.$ZodLooseShape>(shape: Shape, message = 'the body must be a JSON object') {
+export function strictJsonObject<Shape extends z.core.$ZodLooseShape>(shape: Shape, message = NOT_AN_OBJECT) {
   const known = Object.keys(shape);
   return z.strictObject(shape, {
     error: (iss) => (iss.code === 'invalid_type' ? message : iss.code === 'unrecognized_keys' ? unknownFields(iss.keys, known) : undefined),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { PATH } from '../validation';
-import { signatureName, strictJsonObject, texts, unknownFields } from './fields';
+import { looseJsonObject, signatureName, strictJsonObject, texts, unknownFields } from './fields';
 
 const EXAMPLE_TEXTS = ['WIN a FREE prize now!!!'];
 
@@ -18,7 +18,7 @@ const PRODUCT_CLASSIFY_FIELDS = ['texts', 'truncate', 'signature_name'];
  * POST /v1/models/{model}:classify. {"texts"} gets the product answer; {"examples"}
  * (TF Serving's classify) gets TF Serving's. One of the two, never both.
  */
-export const classifyRequestSchema = z.looseObject({
+export const classifyRequestSchema = looseJsonObject({
   texts: texts.optional().meta({ example: EXAMPLE_TEXTS }),
   examples: examples.optional().describe("TF Serving's classify shape: [{\"text\": ...}]"),
   context: features.optional().describe("TF Serving's features shared by every example"),
@@ -30,7 +30,7 @@ export const classifyRequestSchema = z.looseObject({
       default: true,
       description: "A text over the version's max_length ids: cut to it (true; its prediction says truncated) or the request is refused with 400 (false, TEI's default)",
     }),
-}, { error: (iss) => (iss.code === 'invalid_type' ? 'the body must be a JSON object' : undefined) })
+})
   .superRefine((body, ctx) => {
     if (body.texts !== undefined && body.examples !== undefined) ctx.addIssue({ code: 'custom', message: 'send either "texts" or "examples", not both' });
     if (body.texts !== undefined && body.examples === undefined) {
